@@ -1,0 +1,102 @@
+//! The interface between the facade and a code generator. The facade
+//! validates each public call and tracks the value stack, then calls the
+//! backend at once with checked, typed operands; nothing is stored between.
+//!
+//! Contract: every method is called only with operands the facade has
+//! validated (types compatible, handles in range, a block open for
+//! instructions). A backend may therefore treat violations as internal bugs.
+
+use std::fmt::Debug;
+
+use crate::{
+    CastOp, DataDecl, DataInit, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, ResolvedAccess, Sym, TargetInfo,
+    TypeId, TypeKind, TypeTable,
+};
+
+/// A code generator driven call by call by [`crate::Cg`].
+pub trait Backend {
+    /// An SSA value (an operand on the value stack, or the address of a place).
+    type Value: Copy + Debug;
+    /// A basic block.
+    type Block: Copy + Debug;
+
+    /// The resolved target.
+    fn target(&self) -> &TargetInfo;
+
+    /// A new type was interned as `id`; all types it refers to were announced before.
+    fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable);
+
+    /// Declares a function symbol.
+    fn declare_function(&mut self, sym: Sym, name: &str, decl: &FuncDecl, types: &TypeTable) -> Result<(), ErrorKind>;
+
+    /// Declares a data symbol.
+    fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> Result<(), ErrorKind>;
+
+    /// Gives a declared data symbol its initializer (size already checked).
+    fn define_data(&mut self, sym: Sym, init: &DataInit) -> Result<(), ErrorKind>;
+
+    /// Starts the body of `sym`: creates the entry, one stack slot per parameter
+    /// (of the given types) holding the incoming value, their addresses pushed
+    /// onto `param_slots`, and opens the first block.
+    fn begin_function(&mut self, sym: Sym, params: &[TypeId], param_slots: &mut Vec<Self::Value>);
+
+    /// Names a value (for readable IR); names never change semantics.
+    fn set_name(&mut self, value: Self::Value, name: &str);
+
+    /// A stack slot of type `ty` in the function's entry, aligned to `align`.
+    fn local_slot(&mut self, ty: TypeId, align: u64, name: &str) -> Self::Value;
+
+    /// A block for a label, not yet placed.
+    fn new_block(&mut self) -> Self::Block;
+
+    /// Makes `block` current; if `fallthrough`, the current block first branches to it.
+    fn place_block(&mut self, block: Self::Block, fallthrough: bool);
+
+    /// Unconditional branch; terminates the current block.
+    fn br(&mut self, target: Self::Block);
+
+    /// Conditional branch on an `i1`; terminates the current block.
+    fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block);
+
+    /// Return; terminates the current block.
+    fn ret(&mut self, value: Option<Self::Value>);
+
+    /// Marks the current point unreachable; terminates the current block.
+    fn unreachable(&mut self);
+
+    /// Finishes the body. `unused` blocks were created but never placed or branched to.
+    fn end_function(&mut self, unused: &[Self::Block]) -> Result<(), ErrorKind>;
+
+    /// Discards the body emitted so far; the symbol stays declared.
+    fn abandon_function(&mut self);
+
+    /// An integer constant of `ty` with the low bits of `bits`.
+    fn const_int(&mut self, ty: TypeId, bits: u128) -> Self::Value;
+    /// An f32 constant with exactly these bits.
+    fn const_f32(&mut self, bits: u32) -> Self::Value;
+    /// An f64 constant with exactly these bits.
+    fn const_f64(&mut self, bits: u64) -> Self::Value;
+    /// The zero value of a scalar type (null for pointers).
+    fn const_zero(&mut self, ty: TypeId) -> Self::Value;
+    /// The address of a symbol.
+    fn sym_addr(&mut self, sym: Sym) -> Self::Value;
+
+    /// Loads `access.ty` from `addr`.
+    fn load(&mut self, addr: Self::Value, access: &ResolvedAccess) -> Self::Value;
+    /// Stores `value` to `addr`.
+    fn store(&mut self, addr: Self::Value, value: Self::Value, access: &ResolvedAccess);
+    /// `addr + offset` bytes, same address space.
+    fn addr_offset(&mut self, addr: Self::Value, offset: i64) -> Self::Value;
+
+    /// Integer arithmetic on two values of the same integer type.
+    fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    /// Integer or pointer comparison producing `i1`.
+    fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    /// Scalar conversion to `to`.
+    fn cast(&mut self, op: CastOp, value: Self::Value, to: TypeId) -> Self::Value;
+
+    /// Direct call; returns the result if the signature has one.
+    fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value>;
+    /// Indirect call through `callee` with function type `sig`.
+    fn call_indirect(&mut self, sig: TypeId, callee: Self::Value, args: &[Self::Value]) -> Option<Self::Value>;
+}

@@ -1,0 +1,72 @@
+//! A backend that generates nothing: emission is validated and the value
+//! stack tracked, but no code is produced. Useful to check a frontend's CG
+//! calls, and to fuzz the facade, without linking a code generator.
+
+use crate::{
+    Backend, CastOp, DataDecl, DataInit, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, ResolvedAccess, Sym,
+    TargetInfo, TypeId, TypeKind, TypeTable,
+};
+
+/// A [`Backend`] with unit values and blocks, for validation only.
+#[derive(Clone, Debug)]
+pub struct CheckOnly {
+    target: TargetInfo,
+}
+
+impl CheckOnly {
+    /// A validating backend for a target whose facts the caller supplies.
+    pub fn new(target: TargetInfo) -> Self {
+        Self { target }
+    }
+}
+
+impl Backend for CheckOnly {
+    type Value = ();
+    type Block = ();
+
+    fn target(&self) -> &TargetInfo {
+        &self.target
+    }
+    fn define_type(&mut self, _: TypeId, _: &TypeKind, _: &TypeTable) {}
+    fn declare_function(&mut self, _: Sym, _: &str, _: &FuncDecl, _: &TypeTable) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+    fn declare_data(&mut self, _: Sym, _: &str, _: &DataDecl, _: &TypeTable) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+    fn define_data(&mut self, _: Sym, _: &DataInit) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+    fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<()>) {
+        slots.resize(params.len(), ());
+    }
+    fn set_name(&mut self, _: (), _: &str) {}
+    fn local_slot(&mut self, _: TypeId, _: u64, _: &str) {}
+    fn new_block(&mut self) {}
+    fn place_block(&mut self, _: (), _: bool) {}
+    fn br(&mut self, _: ()) {}
+    fn cond_br(&mut self, _: (), _: (), _: ()) {}
+    fn ret(&mut self, _: Option<()>) {}
+    fn unreachable(&mut self) {}
+    fn end_function(&mut self, _: &[()]) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+    fn abandon_function(&mut self) {}
+    fn const_int(&mut self, _: TypeId, _: u128) {}
+    fn const_f32(&mut self, _: u32) {}
+    fn const_f64(&mut self, _: u64) {}
+    fn const_zero(&mut self, _: TypeId) {}
+    fn sym_addr(&mut self, _: Sym) {}
+    fn load(&mut self, _: (), _: &ResolvedAccess) {}
+    fn store(&mut self, _: (), _: (), _: &ResolvedAccess) {}
+    fn addr_offset(&mut self, _: (), _: i64) {}
+    fn int_binop(&mut self, _: IntBinOp, _: IntFlags, _: (), _: ()) {}
+    fn int_cmp(&mut self, _: IntCmp, _: (), _: ()) {}
+    fn cast(&mut self, _: CastOp, _: (), _: TypeId) {}
+    fn call_direct(&mut self, _: Sym, _: &[()]) -> Option<()> {
+        Some(())
+    }
+    fn call_indirect(&mut self, _: TypeId, _: (), _: &[()]) -> Option<()> {
+        Some(())
+    }
+}

@@ -1,0 +1,69 @@
+//! Data definitions (cg-ext §10): object bytes plus relocations, with no
+//! aggregate constant model. Frontends lay out initializers themselves.
+
+use crate::Sym;
+
+/// One piece of an initializer, laid out in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataPiece {
+    /// Literal bytes.
+    Bytes(Vec<u8>),
+    /// That many zero bytes.
+    Zeros(u64),
+    /// A pointer-sized slot holding the address of `target` plus `addend` bytes.
+    Reloc {
+        /// The symbol whose address is stored.
+        target: Sym,
+        /// Byte offset added to the address.
+        addend: i64,
+    },
+}
+
+/// The initializer of a data object.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataInit {
+    /// Pieces in address order.
+    pub pieces: Vec<DataPiece>,
+}
+
+impl DataInit {
+    /// An empty initializer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An all-zero initializer of `size` bytes.
+    pub fn zeroed(size: u64) -> Self {
+        Self::new().zeros(size)
+    }
+
+    /// Appends literal bytes.
+    pub fn bytes(mut self, bytes: &[u8]) -> Self {
+        self.pieces.push(DataPiece::Bytes(bytes.to_vec()));
+        self
+    }
+
+    /// Appends zero bytes.
+    pub fn zeros(mut self, count: u64) -> Self {
+        self.pieces.push(DataPiece::Zeros(count));
+        self
+    }
+
+    /// Appends a pointer to `target` + `addend`.
+    pub fn reloc(mut self, target: Sym, addend: i64) -> Self {
+        self.pieces.push(DataPiece::Reloc { target, addend });
+        self
+    }
+
+    /// Size in bytes for a target with `pointer_size`-byte pointers.
+    pub fn size(&self, pointer_size: u64) -> u64 {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                DataPiece::Bytes(b) => b.len() as u64,
+                DataPiece::Zeros(n) => *n,
+                DataPiece::Reloc { .. } => pointer_size,
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+}

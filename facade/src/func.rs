@@ -1,0 +1,370 @@
+//! Function bodies: begin/end, slots, labels and terminators.
+//!
+//! Block discipline: the value stack must be empty at every label and
+//! terminator, because stack values are SSA values of one block. Code emitted
+//! after a terminator, before the next label, goes into a fresh block that
+//! nothing can branch to; at `func_end` such a block is closed as unreachable,
+//! while a reachable open block is a "falls off the end" error.
+
+use crate::{Backend, Error, ErrorKind, Label, Local, Param, Result, Sym, SymbolKind, TypeId};
+
+/// A value-stack entry: an rvalue, or a place (lvalue) given by its address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Entry<V> {
+    Value { ty: TypeId, v: V },
+    Place { ty: TypeId, addr_space: u32, addr: V },
+}
+
+impl<V: Copy> Entry<V> {
+    pub(crate) fn category(&self) -> &'static str {
+        match self {
+            Entry::Value { .. } => "value",
+            Entry::Place { .. } => "place (lvalue)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BlockState {
+    /// A block that may be reachable is open.
+    Open,
+    /// The last block was terminated; nothing is open.
+    Terminated,
+    /// Code after a terminator is going into a block no label names.
+    Dead,
+}
+
+#[derive(Debug)]
+pub(crate) struct LocalInfo<V> {
+    pub(crate) ty: TypeId,
+    pub(crate) addr: V,
+}
+
+#[derive(Debug)]
+pub(crate) struct LabelInfo<Bk> {
+    pub(crate) block: Bk,
+    pub(crate) placed: bool,
+    pub(crate) used: bool,
+}
+
+/// The open function. Its vectors are reused from one function to the next.
+#[derive(Debug)]
+pub(crate) struct FuncState<B: Backend> {
+    pub(crate) owner: u32,
+    pub(crate) sym: Option<Sym>,
+    pub(crate) name: String,
+    pub(crate) result: Option<Param>,
+    pub(crate) param_count: usize,
+    pub(crate) locals: Vec<LocalInfo<B::Value>>,
+    pub(crate) labels: Vec<LabelInfo<B::Block>>,
+    pub(crate) stack: Vec<Entry<B::Value>>,
+    pub(crate) block: BlockState,
+    scratch: Vec<B::Value>,
+    unused_blocks: Vec<B::Block>,
+}
+
+impl<B: Backend> FuncState<B> {
+    pub(crate) fn new() -> Self {
+        Self {
+            owner: 0,
+            sym: None,
+            name: String::new(),
+            result: None,
+            param_count: 0,
+            locals: Vec::new(),
+            labels: Vec::new(),
+            stack: Vec::new(),
+            block: BlockState::Terminated,
+            scratch: Vec::new(),
+            unused_blocks: Vec::new(),
+        }
+    }
+
+    pub(crate) fn is_open(&self) -> bool {
+        self.sym.is_some()
+    }
+
+    fn reset(&mut self) {
+        self.sym = None;
+        self.name.clear();
+        self.locals.clear();
+        self.labels.clear();
+        self.stack.clear();
+        self.block = BlockState::Terminated;
+    }
+}
+
+impl<B: Backend> crate::Cg<B> {
+    /// An error for `call` in the open function (if any).
+    pub(crate) fn ferr(&self, call: &'static str, kind: ErrorKind) -> Error {
+        let e = Error::new(call, kind);
+        if self.func.is_open() {
+            e.in_function(self.func.name.clone())
+        } else {
+            e
+        }
+    }
+
+    pub(crate) fn require_open(&self, call: &'static str) -> Result<()> {
+        if !self.func.is_open() {
+            return Err(Error::new(call, ErrorKind::NoOpenFunction));
+        }
+        Ok(())
+    }
+
+    /// Opens a block for instructions if the last one was terminated.
+    pub(crate) fn ensure_block(&mut self) {
+        if self.func.block == BlockState::Terminated {
+            let b = self.backend.new_block();
+            self.backend.place_block(b, false);
+            self.func.block = BlockState::Dead;
+        }
+    }
+
+    pub(crate) fn require_empty_stack(&self, call: &'static str, keep: usize) -> Result<()> {
+        let extra = self.func.stack.len().saturating_sub(keep);
+        if extra > 0 {
+            return Err(self.ferr(call, ErrorKind::StackNotEmpty { count: extra }));
+        }
+        Ok(())
+    }
+
+    /// Starts emitting the body of function `sym`. Parameters get stack slots
+    /// holding the incoming values; see [`Self::param_slot`].
+    pub fn func_begin(&mut self, sym: Sym) -> Result<()> {
+        const CALL: &str = "func_begin";
+        if self.func.is_open() {
+            return Err(self.ferr(CALL, ErrorKind::FunctionAlreadyOpen { open: self.func.name.clone() }));
+        }
+        self.check_sym(CALL, sym)?;
+        let info = &self.syms[sym.index()];
+        let SymbolKind::Func(decl) = &info.kind else {
+            return Err(Error::new(CALL, ErrorKind::WrongSymbolKind { name: info.name.clone(), expected: "function" }));
+        };
+        if info.defined {
+            return Err(Error::new(CALL, ErrorKind::DuplicateDefinition { name: info.name.clone() }));
+        }
+        if !decl.linkage.allows_definition() {
+            return Err(Error::new(
+                CALL,
+                ErrorKind::InvalidFlags {
+                    op: "function definition".into(),
+                    flags: format!("{:?} linkage", decl.linkage),
+                },
+            ));
+        }
+        let sig = self.types.func_sig(decl.sig).expect("declared functions have function types");
+        if sig.variadic {
+            return Err(Error::new(CALL, ErrorKind::Unsupported { feature: "defining variadic functions".into() })
+                .in_function(info.name.clone()));
+        }
+        let param_types: Vec<TypeId> = sig.params.iter().map(|p| p.ty).collect();
+        let result = sig.result;
+
+        self.func.reset();
+        self.func.owner = crate::ids::next_owner();
+        self.func.sym = Some(sym);
+        self.func.name.push_str(&self.syms[sym.index()].name);
+        self.func.result = result;
+        self.func.param_count = param_types.len();
+        let mut slots = std::mem::take(&mut self.func.scratch);
+        slots.clear();
+        self.backend.begin_function(sym, &param_types, &mut slots);
+        debug_assert_eq!(slots.len(), param_types.len());
+        for (ty, addr) in param_types.into_iter().zip(slots.drain(..)) {
+            self.func.locals.push(LocalInfo { ty, addr });
+        }
+        self.func.scratch = slots;
+        self.func.block = BlockState::Open;
+        Ok(())
+    }
+
+    /// The slot of parameter `index`, named `name` (may be empty).
+    pub fn param_slot(&mut self, index: u32, name: &str) -> Result<Local> {
+        const CALL: &str = "param_slot";
+        self.require_open(CALL)?;
+        let count = self.func.param_count;
+        if index as usize >= count {
+            return Err(self.ferr(CALL, ErrorKind::NoSuchParam { index, count }));
+        }
+        if name.contains('\0') {
+            return Err(self.ferr(CALL, ErrorKind::InvalidName { name: name.into() }));
+        }
+        let addr = self.func.locals[index as usize].addr;
+        if !name.is_empty() {
+            self.backend.set_name(addr, name);
+        }
+        Ok(Local::new(self.func.owner, index as usize))
+    }
+
+    /// A local stack slot of type `ty`; `align` 0 = natural alignment.
+    pub fn local_slot(&mut self, ty: TypeId, name: &str, align: u32) -> Result<Local> {
+        const CALL: &str = "local_slot";
+        self.require_open(CALL)?;
+        self.types.check(ty).map_err(|k| self.ferr(CALL, k).operand("type"))?;
+        let Some(layout) = self.types.layout(ty) else {
+            return Err(self.ferr(CALL, ErrorKind::Unsized { ty: self.types.display(ty) }).operand("type"));
+        };
+        crate::cg::check_align(CALL, u64::from(align)).map_err(|e| e.in_function(self.func.name.clone()))?;
+        if name.contains('\0') {
+            return Err(self.ferr(CALL, ErrorKind::InvalidName { name: name.into() }));
+        }
+        let align = if align == 0 { layout.align } else { u64::from(align) };
+        let addr = self.backend.local_slot(ty, align, name);
+        let local = Local::new(self.func.owner, self.func.locals.len());
+        self.func.locals.push(LocalInfo { ty, addr });
+        Ok(local)
+    }
+
+    pub(crate) fn check_local(&self, call: &'static str, local: Local) -> Result<&crate::func::LocalInfo<B::Value>> {
+        if local.owner != self.func.owner || local.index() >= self.func.locals.len() {
+            return Err(self
+                .ferr(call, ErrorKind::ForeignHandle { what: "local", handle: local.to_bits() })
+                .operand("local"));
+        }
+        Ok(&self.func.locals[local.index()])
+    }
+
+    fn check_label(&self, call: &'static str, label: Label) -> Result<()> {
+        if label.owner != self.func.owner || label.index() >= self.func.labels.len() {
+            return Err(self
+                .ferr(call, ErrorKind::ForeignHandle { what: "label", handle: label.to_bits() })
+                .operand("label"));
+        }
+        Ok(())
+    }
+
+    /// A new label in the open function.
+    pub fn new_label(&mut self) -> Result<Label> {
+        self.require_open("new_label")?;
+        let block = self.backend.new_block();
+        self.func.labels.push(LabelInfo { block, placed: false, used: false });
+        Ok(Label::new(self.func.owner, self.func.labels.len() - 1))
+    }
+
+    /// Places `label` here. An open block falls through to it.
+    pub fn place_label(&mut self, label: Label) -> Result<()> {
+        const CALL: &str = "place_label";
+        self.require_open(CALL)?;
+        self.check_label(CALL, label)?;
+        if self.func.labels[label.index()].placed {
+            return Err(self.ferr(CALL, ErrorKind::LabelPlacedTwice { label: label.index }));
+        }
+        self.require_empty_stack(CALL, 0)?;
+        let fallthrough = self.func.block != BlockState::Terminated;
+        let info = &mut self.func.labels[label.index()];
+        info.placed = true;
+        if fallthrough {
+            info.used = true;
+        }
+        self.backend.place_block(info.block, fallthrough);
+        self.func.block = BlockState::Open;
+        Ok(())
+    }
+
+    fn terminate(&mut self) {
+        self.func.block = BlockState::Terminated;
+    }
+
+    /// Branches to `label`.
+    pub fn br(&mut self, label: Label) -> Result<()> {
+        const CALL: &str = "br";
+        self.require_open(CALL)?;
+        self.check_label(CALL, label)?;
+        self.require_empty_stack(CALL, 0)?;
+        self.ensure_block();
+        let info = &mut self.func.labels[label.index()];
+        info.used = true;
+        self.backend.br(info.block);
+        self.terminate();
+        Ok(())
+    }
+
+    /// Pops an `i1` and branches to `then` if it is 1, else to `otherwise`.
+    pub fn cond_br(&mut self, then: Label, otherwise: Label) -> Result<()> {
+        const CALL: &str = "cond_br";
+        self.require_open(CALL)?;
+        self.check_label(CALL, then)?;
+        self.check_label(CALL, otherwise)?;
+        let i1 = self.ty_int(crate::IntWidth::I1)?;
+        let cond = self.peek_value(CALL, 1, 0, "condition", Some(i1))?;
+        self.require_empty_stack(CALL, 1)?;
+        self.func.stack.pop();
+        self.ensure_block();
+        self.func.labels[then.index()].used = true;
+        self.func.labels[otherwise.index()].used = true;
+        let (t, f) = (self.func.labels[then.index()].block, self.func.labels[otherwise.index()].block);
+        self.backend.cond_br(cond, t, f);
+        self.terminate();
+        Ok(())
+    }
+
+    /// Returns; pops the result value if the function has one.
+    pub fn ret(&mut self) -> Result<()> {
+        const CALL: &str = "ret";
+        self.require_open(CALL)?;
+        let value = match self.func.result {
+            Some(r) => {
+                let v = self.peek_value(CALL, 1, 0, "return value", Some(r.ty))?;
+                self.require_empty_stack(CALL, 1)?;
+                self.func.stack.pop();
+                Some(v)
+            }
+            None => {
+                self.require_empty_stack(CALL, 0)?;
+                None
+            }
+        };
+        self.ensure_block();
+        self.backend.ret(value);
+        self.terminate();
+        Ok(())
+    }
+
+    /// Marks this point unreachable (a real terminator).
+    pub fn unreachable(&mut self) -> Result<()> {
+        const CALL: &str = "unreachable";
+        self.require_open(CALL)?;
+        self.require_empty_stack(CALL, 0)?;
+        self.ensure_block();
+        self.backend.unreachable();
+        self.terminate();
+        Ok(())
+    }
+
+    /// Ends the open function. Fails (leaving it open) if control can fall off
+    /// the end, a label that is branched to was never placed, or values remain.
+    pub fn func_end(&mut self) -> Result<()> {
+        const CALL: &str = "func_end";
+        self.require_open(CALL)?;
+        self.require_empty_stack(CALL, 0)?;
+        if self.func.block == BlockState::Open {
+            return Err(self.ferr(CALL, ErrorKind::FallsOffEnd));
+        }
+        if let Some(i) = self.func.labels.iter().position(|l| l.used && !l.placed) {
+            return Err(self.ferr(CALL, ErrorKind::LabelNeverPlaced { label: i as u32 }));
+        }
+        if self.func.block == BlockState::Dead {
+            self.backend.unreachable();
+            self.terminate();
+        }
+        let mut unused = std::mem::take(&mut self.func.unused_blocks);
+        unused.clear();
+        unused.extend(self.func.labels.iter().filter(|l| !l.placed).map(|l| l.block));
+        let result = self.backend.end_function(&unused);
+        self.func.unused_blocks = unused;
+        result.map_err(|k| self.ferr(CALL, k))?;
+        let sym = self.func.sym.expect("open function has a symbol");
+        self.syms[sym.index()].defined = true;
+        self.func.reset();
+        Ok(())
+    }
+
+    /// Discards the open function's body; its symbol stays declared and undefined.
+    pub fn func_abandon(&mut self) -> Result<()> {
+        self.require_open("func_abandon")?;
+        self.backend.abandon_function();
+        self.func.reset();
+        Ok(())
+    }
+}

@@ -1,0 +1,67 @@
+//! `cfree-facade`: the cfree CG contract as an imperative emitter.
+//!
+//! A frontend declares types and symbols, then emits each function through a
+//! value stack: push operands, apply operations, branch between labels. Every
+//! call is validated where it is made and lowered at once by a [`Backend`]
+//! (the LLVM one lives in `cfree-llvm-lower`); there is no stored IR. A call
+//! that fails returns an [`Error`] naming the call, the function and the
+//! operand, and leaves the emitter unchanged.
+//!
+//! ```
+//! use cfree_facade::*;
+//! # fn lp64() -> TargetInfo {
+//! #     let s = |size, align| ScalarLayout { size, align };
+//! #     TargetInfo { triple: "x86_64-unknown-linux-gnu".into(), cpu: "generic".into(), features: String::new(),
+//! #         arch: Arch::X86_64, object_format: ObjectFormat::Elf, big_endian: false, pointer: s(8, 8),
+//! #         ints: [s(1, 1), s(1, 1), s(2, 2), s(4, 4), s(8, 8), s(16, 16)], f32: s(4, 4), f64: s(8, 8) }
+//! # }
+//! // `CheckOnly` validates without generating code; use cfree-llvm-lower for real output.
+//! let mut cg = Cg::new(CheckOnly::new(lp64()));
+//! let i64t = cg.ty_int(IntWidth::I64)?;
+//! let sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(i64t)))?;
+//! let add = cg.declare_func("add", FuncDecl::new(sig))?;
+//!
+//! cg.func_begin(add)?;
+//! let (a, b) = (cg.param_slot(0, "a")?, cg.param_slot(1, "b")?);
+//! cg.push_local(a)?;
+//! cg.load(MemAccess::new(i64t))?;
+//! cg.push_local(b)?;
+//! cg.load(MemAccess::new(i64t))?;
+//! cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+//! cg.ret()?;
+//! cg.func_end()?;
+//!
+//! // Misuse is an error, not a panic: nothing is left to return here.
+//! cg.func_begin(add).unwrap_err();
+//! let finished = cg.finish()?;
+//! assert_eq!(finished.exports[0].name, "add");
+//! # Ok::<(), cfree_facade::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod backend;
+mod cg;
+mod check_only;
+mod data;
+mod error;
+mod func;
+mod ids;
+mod memory;
+mod ops;
+mod symbols;
+mod target;
+mod types;
+mod values;
+
+pub use backend::Backend;
+pub use cg::{Cg, Finished, FuncExport, ScalarType};
+pub use check_only::CheckOnly;
+pub use data::{DataInit, DataPiece};
+pub use error::{Error, ErrorKind, Result};
+pub use ids::{Label, Local, Sym, TypeId};
+pub use memory::{MemAccess, MemFlags, ResolvedAccess};
+pub use ops::{Callee, CastOp, IntBinOp, IntCmp, IntFlags};
+pub use symbols::{DataDecl, FuncDecl, Linkage, SymbolInfo, SymbolKind, Visibility};
+pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
+pub use types::{AbiExt, CallConv, FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

@@ -1,0 +1,94 @@
+//! The memory access descriptor (cg-ext §5): the one spelling of every memory
+//! fact, carried by every operation that touches memory.
+
+use crate::TypeId;
+
+/// Memory access flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct MemFlags(u32);
+
+impl MemFlags {
+    /// No flags.
+    pub const NONE: MemFlags = MemFlags(0);
+    /// The access is observable and is neither removed, merged nor reordered with other volatile accesses.
+    pub const VOLATILE: MemFlags = MemFlags(1);
+    /// Hint: the data is not reused soon (streaming store/load).
+    pub const NONTEMPORAL: MemFlags = MemFlags(2);
+    /// Loads only: the memory does not change while it is reachable.
+    pub const INVARIANT: MemFlags = MemFlags(4);
+    const ALL: u32 = 7;
+
+    /// The raw bits, for C callers.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// Flags from raw bits; `None` if unknown bits are set.
+    pub fn from_bits(bits: u32) -> Option<Self> {
+        (bits & !Self::ALL == 0).then_some(MemFlags(bits))
+    }
+
+    /// Whether every flag in `other` is set.
+    pub fn contains(self, other: MemFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for MemFlags {
+    type Output = MemFlags;
+    fn bitor(self, rhs: MemFlags) -> MemFlags {
+        MemFlags(self.0 | rhs.0)
+    }
+}
+
+/// Describes one memory access: what is loaded or stored and what may be assumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemAccess {
+    /// The value type loaded or stored.
+    pub ty: TypeId,
+    /// Alignment in bytes; 0 = natural for `ty`. Under-alignment is allowed.
+    pub align: u32,
+    /// Address space; `None` = the address operand's own.
+    pub addr_space: Option<u32>,
+    /// Volatile, non-temporal, invariant.
+    pub flags: MemFlags,
+    /// Alias scope id (0 = none).
+    pub alias_scope: u32,
+    /// Noalias scope id (0 = none).
+    pub noalias_scope: u32,
+}
+
+impl MemAccess {
+    /// A plain, naturally aligned access of `ty`.
+    pub fn new(ty: TypeId) -> Self {
+        Self { ty, align: 0, addr_space: None, flags: MemFlags::NONE, alias_scope: 0, noalias_scope: 0 }
+    }
+
+    /// Sets the alignment (0 = natural).
+    pub fn align(mut self, align: u32) -> Self {
+        self.align = align;
+        self
+    }
+
+    /// Adds flags.
+    pub fn flags(mut self, flags: MemFlags) -> Self {
+        self.flags = self.flags | flags;
+        self
+    }
+
+    /// Marks the access volatile.
+    pub fn volatile(self) -> Self {
+        self.flags(MemFlags::VOLATILE)
+    }
+}
+
+/// A validated access as the backend receives it: alignment resolved, flags checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResolvedAccess {
+    /// The value type.
+    pub ty: TypeId,
+    /// Alignment in bytes, never 0.
+    pub align: u64,
+    /// Flags, valid for the operation.
+    pub flags: MemFlags,
+}

@@ -1,0 +1,498 @@
+//! Value-stack operations: constants, places, memory access, integer
+//! arithmetic, conversions and calls. Each validates every operand it will
+//! consume before changing anything.
+
+use crate::func::Entry;
+use crate::{
+    Backend, Callee, CastOp, Error, ErrorKind, IntBinOp, IntCmp, IntFlags, IntWidth, Local, MemAccess, MemFlags,
+    ResolvedAccess, Result, Sym, SymbolKind, TypeId, TypeKind,
+};
+
+/// An address operand: a place or a pointer value.
+struct Addr<V> {
+    addr: V,
+    addr_space: u32,
+    is_place: bool,
+}
+
+impl<B: Backend> crate::Cg<B> {
+    fn check_depth(&self, call: &'static str, needed: usize) -> Result<()> {
+        let available = self.func.stack.len();
+        if available < needed {
+            return Err(self.ferr(call, ErrorKind::StackUnderflow { needed, available }));
+        }
+        Ok(())
+    }
+
+    fn entry(&self, from_top: usize) -> Entry<B::Value> {
+        self.func.stack[self.func.stack.len() - 1 - from_top]
+    }
+
+    fn mismatch(&self, call: &'static str, operand: &str, expected: String, found: TypeId) -> Error {
+        self.ferr(call, ErrorKind::TypeMismatch { expected, found: self.types.display(found) }).operand(operand)
+    }
+
+    /// The value `from_top` entries below the top (stack must hold `needed`),
+    /// checked to be an rvalue compatible with `expected`.
+    pub(crate) fn peek_value(
+        &self,
+        call: &'static str,
+        needed: usize,
+        from_top: usize,
+        operand: &str,
+        expected: Option<TypeId>,
+    ) -> Result<B::Value> {
+        Ok(self.peek_typed(call, needed, from_top, operand, expected)?.1)
+    }
+
+    fn peek_typed(
+        &self,
+        call: &'static str,
+        needed: usize,
+        from_top: usize,
+        operand: &str,
+        expected: Option<TypeId>,
+    ) -> Result<(TypeId, B::Value)> {
+        self.check_depth(call, needed)?;
+        match self.entry(from_top) {
+            Entry::Value { ty, v } => {
+                if let Some(e) = expected {
+                    if !self.types.compatible(ty, e) {
+                        return Err(self.mismatch(call, operand, self.types.display(e), ty));
+                    }
+                }
+                Ok((ty, v))
+            }
+            other => Err(self
+                .ferr(call, ErrorKind::WrongValueCategory { expected: "value", found: other.category() })
+                .operand(operand)),
+        }
+    }
+
+    fn peek_addr(&self, call: &'static str, needed: usize, from_top: usize) -> Result<Addr<B::Value>> {
+        self.check_depth(call, needed)?;
+        match self.entry(from_top) {
+            Entry::Place { addr_space, addr, .. } => Ok(Addr { addr, addr_space, is_place: true }),
+            Entry::Value { ty, v } => match self.types.ptr_addr_space(ty) {
+                Some(addr_space) => Ok(Addr { addr: v, addr_space, is_place: false }),
+                None => Err(self.mismatch(call, "address", "pointer or place".into(), ty)),
+            },
+        }
+    }
+
+    fn pop_n(&mut self, n: usize) {
+        let len = self.func.stack.len();
+        self.func.stack.truncate(len - n);
+    }
+
+    fn push_value(&mut self, ty: TypeId, v: B::Value) {
+        self.func.stack.push(Entry::Value { ty, v });
+    }
+
+    fn begin_op(&mut self, call: &'static str) -> Result<()> {
+        self.require_open(call)?;
+        Ok(())
+    }
+
+    fn check_type(&self, call: &'static str, ty: TypeId, operand: &str) -> Result<()> {
+        self.types.check(ty).map_err(|k| self.ferr(call, k).operand(operand.to_string()))
+    }
+
+    /// Number of entries on the value stack.
+    pub fn stack_depth(&self) -> usize {
+        self.func.stack.len()
+    }
+
+    /// Pushes an integer constant. `value` must fit `ty` as a signed or unsigned number.
+    pub fn push_int(&mut self, ty: TypeId, value: i128) -> Result<()> {
+        const CALL: &str = "push_int";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, ty, "type")?;
+        let Some(w) = self.types.int_width(ty) else {
+            return Err(self.mismatch(CALL, "type", "integer type".into(), ty));
+        };
+        let bits = w.bits();
+        let fits = bits == 128 || (value >= -(1i128 << (bits - 1)) && value < (1i128 << bits));
+        if !fits {
+            return Err(self.ferr(CALL, ErrorKind::ConstantOutOfRange { value, ty: self.types.display(ty) }));
+        }
+        self.ensure_block();
+        let v = self.backend.const_int(ty, value as u128);
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pushes an f32 constant with exactly the bits of `value`.
+    pub fn push_f32(&mut self, value: f32) -> Result<()> {
+        self.begin_op("push_f32")?;
+        let ty = self.ty_float(crate::FloatWidth::F32)?;
+        self.ensure_block();
+        let v = self.backend.const_f32(value.to_bits());
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pushes an f64 constant with exactly the bits of `value`.
+    pub fn push_f64(&mut self, value: f64) -> Result<()> {
+        self.begin_op("push_f64")?;
+        let ty = self.ty_float(crate::FloatWidth::F64)?;
+        self.ensure_block();
+        let v = self.backend.const_f64(value.to_bits());
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pushes the zero of a scalar type (the null pointer for pointer types).
+    pub fn push_zero(&mut self, ty: TypeId) -> Result<()> {
+        const CALL: &str = "push_zero";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, ty, "type")?;
+        if !self.types.is_scalar(ty) {
+            return Err(self.mismatch(CALL, "type", "scalar type".into(), ty));
+        }
+        self.ensure_block();
+        let v = self.backend.const_zero(ty);
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pushes the null pointer of pointer type `ty`.
+    pub fn push_null(&mut self, ty: TypeId) -> Result<()> {
+        const CALL: &str = "push_null";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, ty, "type")?;
+        if self.types.ptr_addr_space(ty).is_none() {
+            return Err(self.mismatch(CALL, "type", "pointer type".into(), ty));
+        }
+        self.ensure_block();
+        let v = self.backend.const_zero(ty);
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pushes a parameter or local slot as a place.
+    pub fn push_local(&mut self, local: Local) -> Result<()> {
+        const CALL: &str = "push_local";
+        self.begin_op(CALL)?;
+        let info = self.check_local(CALL, local)?;
+        let (ty, addr) = (info.ty, info.addr);
+        self.ensure_block();
+        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr });
+        Ok(())
+    }
+
+    /// Pushes a data symbol as a place of its declared type.
+    pub fn push_global(&mut self, sym: Sym) -> Result<()> {
+        const CALL: &str = "push_global";
+        self.begin_op(CALL)?;
+        self.check_sym(CALL, sym).map_err(|e| e.in_function(self.func.name.clone()))?;
+        let info = &self.syms[sym.index()];
+        let SymbolKind::Data(decl) = &info.kind else {
+            let name = info.name.clone();
+            return Err(self.ferr(CALL, ErrorKind::WrongSymbolKind { name, expected: "data object" }));
+        };
+        let ty = decl.ty;
+        self.ensure_block();
+        let addr = self.backend.sym_addr(sym);
+        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr });
+        Ok(())
+    }
+
+    /// Pushes the address of a function or data symbol as a pointer value.
+    pub fn push_sym_addr(&mut self, sym: Sym) -> Result<()> {
+        const CALL: &str = "push_sym_addr";
+        self.begin_op(CALL)?;
+        self.check_sym(CALL, sym).map_err(|e| e.in_function(self.func.name.clone()))?;
+        let pointee = match &self.syms[sym.index()].kind {
+            SymbolKind::Func(d) => d.sig,
+            SymbolKind::Data(d) => d.ty,
+        };
+        let ptr = self.ty_ptr(pointee, 0)?;
+        self.ensure_block();
+        let v = self.backend.sym_addr(sym);
+        self.push_value(ptr, v);
+        Ok(())
+    }
+
+    /// Pops a place and pushes its address as a pointer value.
+    pub fn addr_of(&mut self) -> Result<()> {
+        const CALL: &str = "addr_of";
+        self.begin_op(CALL)?;
+        self.check_depth(CALL, 1)?;
+        let Entry::Place { ty, addr_space, addr } = self.entry(0) else {
+            return Err(self
+                .ferr(CALL, ErrorKind::WrongValueCategory { expected: "place (lvalue)", found: "value" })
+                .operand("operand"));
+        };
+        let ptr = self.ty_ptr(ty, addr_space)?;
+        self.pop_n(1);
+        self.push_value(ptr, addr);
+        Ok(())
+    }
+
+    /// Pops a pointer value and pushes the place of type `ty` it points to.
+    pub fn deref(&mut self, ty: TypeId) -> Result<()> {
+        const CALL: &str = "deref";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, ty, "type")?;
+        if self.types.layout(ty).is_none() {
+            return Err(self.ferr(CALL, ErrorKind::Unsized { ty: self.types.display(ty) }).operand("type"));
+        }
+        let a = self.peek_addr(CALL, 1, 0)?;
+        if a.is_place {
+            return Err(self
+                .ferr(CALL, ErrorKind::WrongValueCategory { expected: "pointer value", found: "place (lvalue)" })
+                .operand("pointer"));
+        }
+        self.pop_n(1);
+        self.func.stack.push(Entry::Place { ty, addr_space: a.addr_space, addr: a.addr });
+        Ok(())
+    }
+
+    /// Pops a pointer or place; pushes `address + byte_offset` of the same
+    /// category: a place of type `result_type`, or a pointer value whose type
+    /// is `result_type` (which must be a pointer into the same address space).
+    pub fn addr_offset(&mut self, byte_offset: i64, result_type: TypeId) -> Result<()> {
+        const CALL: &str = "addr_offset";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, result_type, "result type")?;
+        let a = self.peek_addr(CALL, 1, 0)?;
+        if a.is_place {
+            if self.types.layout(result_type).is_none() {
+                let ty = self.types.display(result_type);
+                return Err(self.ferr(CALL, ErrorKind::Unsized { ty }).operand("result type"));
+            }
+        } else if self.types.ptr_addr_space(result_type) != Some(a.addr_space) {
+            let expected = format!("pointer type in address space {}", a.addr_space);
+            return Err(self.mismatch(CALL, "result type", expected, result_type));
+        }
+        self.ensure_block();
+        let v = self.backend.addr_offset(a.addr, byte_offset);
+        self.pop_n(1);
+        if a.is_place {
+            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v });
+        } else {
+            self.push_value(result_type, v);
+        }
+        Ok(())
+    }
+
+    fn resolve_access(&self, call: &'static str, access: &MemAccess, addr_space: u32) -> Result<ResolvedAccess> {
+        self.check_type(call, access.ty, "access type")?;
+        if !self.types.is_scalar(access.ty) {
+            let feature = format!("{call} of aggregate type {} (use memcpy)", self.types.display(access.ty));
+            return Err(self.ferr(call, ErrorKind::Unsupported { feature }).operand("access type"));
+        }
+        crate::cg::check_align(call, u64::from(access.align)).map_err(|e| e.in_function(self.func.name.clone()))?;
+        if let Some(space) = access.addr_space {
+            if space != addr_space {
+                return Err(self.ferr(call, ErrorKind::InvalidAddressSpace { addr_space: space }).operand("access"));
+            }
+        }
+        if access.alias_scope != 0 || access.noalias_scope != 0 {
+            let feature = "alias scopes on memory accesses".to_string();
+            return Err(self.ferr(call, ErrorKind::Unsupported { feature }).operand("access"));
+        }
+        let natural = self.types.layout(access.ty).map_or(1, |l| l.align);
+        let align = if access.align == 0 { natural } else { u64::from(access.align) };
+        Ok(ResolvedAccess { ty: access.ty, align, flags: access.flags })
+    }
+
+    /// Pops an address (place or pointer) and pushes the value loaded from it.
+    pub fn load(&mut self, access: MemAccess) -> Result<()> {
+        const CALL: &str = "load";
+        self.begin_op(CALL)?;
+        let a = self.peek_addr(CALL, 1, 0)?;
+        let resolved = self.resolve_access(CALL, &access, a.addr_space)?;
+        self.ensure_block();
+        let v = self.backend.load(a.addr, &resolved);
+        self.pop_n(1);
+        self.push_value(access.ty, v);
+        Ok(())
+    }
+
+    /// Pops a value, then an address (place or pointer), and stores the value there.
+    pub fn store(&mut self, access: MemAccess) -> Result<()> {
+        const CALL: &str = "store";
+        self.begin_op(CALL)?;
+        self.check_depth(CALL, 2)?;
+        let a = self.peek_addr(CALL, 2, 1)?;
+        let resolved = self.resolve_access(CALL, &access, a.addr_space)?;
+        if resolved.flags.contains(MemFlags::INVARIANT) {
+            let flags = "INVARIANT".to_string();
+            return Err(self.ferr(CALL, ErrorKind::InvalidFlags { op: "store".into(), flags }).operand("access"));
+        }
+        let v = self.peek_value(CALL, 2, 0, "value", Some(access.ty))?;
+        self.ensure_block();
+        self.backend.store(a.addr, v, &resolved);
+        self.pop_n(2);
+        Ok(())
+    }
+
+    /// Pops two integers (or pointers, for comparisons) of one type: the left operand first pushed.
+    fn peek_pair(&self, call: &'static str, allow_ptr: bool) -> Result<(TypeId, B::Value, B::Value)> {
+        let (lt, lhs) = self.peek_typed(call, 2, 1, "left operand", None)?;
+        let ok = self.types.int_width(lt).is_some() || (allow_ptr && self.types.ptr_addr_space(lt).is_some());
+        if !ok {
+            let expected = if allow_ptr { "integer or pointer" } else { "integer" };
+            return Err(self.mismatch(call, "left operand", expected.into(), lt));
+        }
+        let rhs = self.peek_value(call, 2, 0, "right operand", Some(lt))?;
+        Ok((lt, lhs, rhs))
+    }
+
+    /// Pops two integers of one type and pushes `lhs op rhs`. `flags` must be allowed for `op`.
+    pub fn int_op(&mut self, op: IntBinOp, flags: IntFlags) -> Result<()> {
+        const CALL: &str = "int_op";
+        self.begin_op(CALL)?;
+        let allowed = op.allowed_flags();
+        if !allowed.contains(flags) {
+            let flags = format!("{flags:?}");
+            return Err(self.ferr(CALL, ErrorKind::InvalidFlags { op: format!("{op:?}"), flags }));
+        }
+        let (ty, lhs, rhs) = self.peek_pair(CALL, false)?;
+        self.ensure_block();
+        let v = self.backend.int_binop(op, flags, lhs, rhs);
+        self.pop_n(2);
+        self.push_value(ty, v);
+        Ok(())
+    }
+
+    /// Pops two integers or two pointers of one type and pushes the `i1` comparison.
+    pub fn int_cmp(&mut self, pred: IntCmp) -> Result<()> {
+        const CALL: &str = "int_cmp";
+        self.begin_op(CALL)?;
+        let (_, lhs, rhs) = self.peek_pair(CALL, true)?;
+        let i1 = self.ty_int(IntWidth::I1)?;
+        self.ensure_block();
+        let v = self.backend.int_cmp(pred, lhs, rhs);
+        self.pop_n(2);
+        self.push_value(i1, v);
+        Ok(())
+    }
+
+    /// Pops a scalar and pushes it converted by `op` to type `to`.
+    pub fn cast(&mut self, op: CastOp, to: TypeId) -> Result<()> {
+        const CALL: &str = "cast";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, to, "target type")?;
+        let (from, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
+        let (fw, tw) = (self.types.int_width(from), self.types.int_width(to));
+        let (fp, tp) = (self.types.ptr_addr_space(from).is_some(), self.types.ptr_addr_space(to).is_some());
+        let valid = match op {
+            CastOp::SExt | CastOp::ZExt => matches!((fw, tw), (Some(f), Some(t)) if f < t),
+            CastOp::Trunc => matches!((fw, tw), (Some(f), Some(t)) if f > t),
+            CastOp::PtrToInt => fp && tw.is_some(),
+            CastOp::IntToPtr => fw.is_some() && tp,
+        };
+        if !valid {
+            let expected = format!("{op:?} from {} to {}", self.types.display(from), self.types.display(to));
+            return Err(
+                self.ferr(CALL, ErrorKind::TypeMismatch { expected: "a valid conversion".into(), found: expected })
+            );
+        }
+        self.ensure_block();
+        let out = self.backend.cast(op, v, to);
+        self.pop_n(1);
+        self.push_value(to, out);
+        Ok(())
+    }
+
+    /// Pops the top entry.
+    pub fn discard(&mut self) -> Result<()> {
+        const CALL: &str = "discard";
+        self.begin_op(CALL)?;
+        self.check_depth(CALL, 1)?;
+        self.pop_n(1);
+        Ok(())
+    }
+
+    /// Pushes a copy of the top entry.
+    pub fn dup(&mut self) -> Result<()> {
+        const CALL: &str = "dup";
+        self.begin_op(CALL)?;
+        self.check_depth(CALL, 1)?;
+        let top = self.entry(0);
+        self.func.stack.push(top);
+        Ok(())
+    }
+
+    /// Calls `callee` with the top `nargs` values as arguments (first argument
+    /// pushed first). An indirect callee's pointer lies below the arguments.
+    /// Pushes the result, if the signature has one.
+    pub fn call(&mut self, callee: Callee, nargs: u32) -> Result<()> {
+        const CALL: &str = "call";
+        self.begin_op(CALL)?;
+        let sig_ty = match callee {
+            Callee::Direct(sym) => {
+                self.check_sym(CALL, sym).map_err(|e| e.in_function(self.func.name.clone()))?;
+                match &self.syms[sym.index()].kind {
+                    SymbolKind::Func(d) => d.sig,
+                    SymbolKind::Data(_) => {
+                        let name = self.syms[sym.index()].name.clone();
+                        return Err(self.ferr(CALL, ErrorKind::WrongSymbolKind { name, expected: "function" }));
+                    }
+                }
+            }
+            Callee::Indirect(ty) => {
+                self.check_type(CALL, ty, "signature")?;
+                ty
+            }
+        };
+        let Some(sig) = self.types.func_sig(sig_ty) else {
+            return Err(self.mismatch(CALL, "signature", "function type".into(), sig_ty));
+        };
+        let n = nargs as usize;
+        let fixed = sig.params.len();
+        if n < fixed || (n > fixed && !sig.variadic) {
+            return Err(self.ferr(CALL, ErrorKind::ArgumentCount { expected: fixed, found: n, variadic: sig.variadic }));
+        }
+        let indirect = matches!(callee, Callee::Indirect(_));
+        let needed = n + usize::from(indirect);
+        self.check_depth(CALL, needed)?;
+        let mut args = Vec::with_capacity(n);
+        for i in 0..n {
+            let from_top = n - 1 - i;
+            let operand = format!("argument {i}");
+            let v = match sig.params.get(i) {
+                Some(p) => self.peek_value(CALL, needed, from_top, &operand, Some(p.ty))?,
+                None => {
+                    let (ty, v) = self.peek_typed(CALL, needed, from_top, &operand, None)?;
+                    if !self.types.is_scalar(ty) {
+                        return Err(self.mismatch(CALL, &operand, "scalar variadic argument".into(), ty));
+                    }
+                    v
+                }
+            };
+            args.push(v);
+        }
+        let callee_ptr = if indirect {
+            let a = self.peek_addr(CALL, needed, n)?;
+            if a.is_place {
+                return Err(self
+                    .ferr(CALL, ErrorKind::WrongValueCategory { expected: "function pointer", found: "place (lvalue)" })
+                    .operand("callee"));
+            }
+            Some(a.addr)
+        } else {
+            None
+        };
+        let result = sig.result.map(|r| r.ty);
+        self.ensure_block();
+        let out = match (callee, callee_ptr) {
+            (Callee::Direct(sym), _) => self.backend.call_direct(sym, &args),
+            (Callee::Indirect(ty), Some(p)) => self.backend.call_indirect(ty, p, &args),
+            (Callee::Indirect(_), None) => unreachable!("indirect callee was validated"),
+        };
+        self.pop_n(needed);
+        if let (Some(ty), Some(v)) = (result, out) {
+            self.push_value(ty, v);
+        }
+        Ok(())
+    }
+
+    /// Whether `ty` is an integer type (a convenience for frontends).
+    pub fn is_int(&self, ty: TypeId) -> bool {
+        self.types.check(ty).is_ok() && matches!(self.types.kind(ty), TypeKind::Int(_))
+    }
+}
