@@ -5,7 +5,6 @@ use crate::TypeId;
 
 /// Symbol linkage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
 pub enum Linkage {
     /// Visible to other objects; may be left undefined (an import).
     #[default]

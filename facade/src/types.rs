@@ -62,7 +62,6 @@ impl FloatWidth {
 
 /// Calling conventions. Only those the backend lowers are listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
 pub enum CallConv {
     /// The target's C convention.
     #[default]

@@ -1,0 +1,167 @@
+//! Owning wrappers over ORC's C API (inkwell has no ORC v2). Every raw call
+//! of this crate is here.
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Mutex;
+
+use cfree_llvm_lower::llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy;
+use cfree_llvm_lower::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+use cfree_llvm_lower::llvm_sys::orc2::lljit::{
+    LLVMOrcCreateLLJIT, LLVMOrcDisposeLLJIT, LLVMOrcLLJITAddObjectFileWithRT, LLVMOrcLLJITGetExecutionSession,
+    LLVMOrcLLJITGetGlobalPrefix, LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITGetTripleString, LLVMOrcLLJITLookup,
+    LLVMOrcLLJITRef,
+};
+use cfree_llvm_lower::llvm_sys::orc2::{
+    LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcExecutionSessionSetErrorReporter,
+    LLVMOrcJITDylibAddGenerator, LLVMOrcJITDylibCreateResourceTracker, LLVMOrcReleaseResourceTracker,
+    LLVMOrcResourceTrackerRef, LLVMOrcResourceTrackerRemove,
+};
+
+/// Takes ownership of an LLVM error and returns its message (`None` for success).
+fn take_error(err: LLVMErrorRef) -> Option<String> {
+    if err.is_null() {
+        return None;
+    }
+    // SAFETY: `err` is a non-null error we own; LLVMGetErrorMessage consumes it and returns
+    // a string we own until LLVMDisposeErrorMessage.
+    unsafe {
+        let msg = LLVMGetErrorMessage(err);
+        let text = CStr::from_ptr(msg).to_string_lossy().into_owned();
+        LLVMDisposeErrorMessage(msg);
+        Some(text)
+    }
+}
+
+/// Session errors ORC reports asynchronously (e.g. unresolved symbols during
+/// materialisation), collected instead of printed to stderr.
+type ErrorSink = Mutex<Vec<String>>;
+
+extern "C" fn report_error(ctx: *mut c_void, err: LLVMErrorRef) {
+    // Never unwind into LLVM: a poisoned lock or allocation failure is swallowed.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let message = take_error(err).unwrap_or_default();
+        // SAFETY: `ctx` is the `ErrorSink` boxed in `OrcJit`, which outlives the session.
+        let sink = unsafe { &*(ctx as *const ErrorSink) };
+        if let Ok(mut v) = sink.lock() {
+            v.push(message);
+        }
+    }));
+}
+
+/// An LLJIT instance with the host process's symbols visible to JIT code.
+#[derive(Debug)]
+pub(crate) struct OrcJit {
+    raw: LLVMOrcLLJITRef,
+    errors: Box<ErrorSink>,
+}
+
+// SAFETY: LLJIT is internally synchronised (its ExecutionSession locks); we never hand out
+// the raw pointer, and `&mut self` methods serialise our own state changes.
+unsafe impl Send for OrcJit {}
+
+impl OrcJit {
+    pub(crate) fn new() -> Result<Self, String> {
+        let mut raw: LLVMOrcLLJITRef = ptr::null_mut();
+        // SAFETY: a null builder asks for the default LLJIT; `raw` receives it on success.
+        if let Some(e) = take_error(unsafe { LLVMOrcCreateLLJIT(&mut raw, ptr::null_mut()) }) {
+            return Err(e);
+        }
+        let jit = OrcJit { raw, errors: Box::new(Mutex::new(Vec::new())) };
+        let sink = &*jit.errors as *const ErrorSink as *mut c_void;
+        // SAFETY: `raw` is a live LLJIT; `sink` stays valid (boxed, owned by `jit`) until
+        // `drop` disposes the LLJIT, after which ORC no longer calls the reporter.
+        unsafe { LLVMOrcExecutionSessionSetErrorReporter(LLVMOrcLLJITGetExecutionSession(raw), report_error, sink) };
+        let mut generator = ptr::null_mut();
+        // SAFETY: `raw` is live; the generator, on success, is handed to the main JITDylib,
+        // which takes ownership of it.
+        unsafe {
+            let prefix = LLVMOrcLLJITGetGlobalPrefix(raw);
+            let err =
+                LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&mut generator, prefix, None, ptr::null_mut());
+            if let Some(e) = take_error(err) {
+                return Err(e);
+            }
+            LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(raw), generator);
+        }
+        Ok(jit)
+    }
+
+    /// The triple the JIT compiles for.
+    pub(crate) fn triple(&self) -> String {
+        // SAFETY: `raw` is live; the string is owned by the LLJIT and copied before return.
+        unsafe { CStr::from_ptr(LLVMOrcLLJITGetTripleString(self.raw)).to_string_lossy().into_owned() }
+    }
+
+    /// Drains the asynchronously reported session errors.
+    pub(crate) fn take_session_errors(&self) -> Vec<String> {
+        self.errors.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+
+    /// Adds an object file under a fresh resource tracker.
+    pub(crate) fn add_object(&mut self, object: &[u8], name: &str) -> Result<Tracker, String> {
+        let name = CString::new(name).map_err(|_| "object name contains NUL".to_string())?;
+        // SAFETY: `raw` is live. The buffer copies `object`; ORC owns it from here, even on failure.
+        // The tracker is ours until released.
+        unsafe {
+            let rt = LLVMOrcJITDylibCreateResourceTracker(LLVMOrcLLJITGetMainJITDylib(self.raw));
+            let buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(
+                object.as_ptr() as *const c_char,
+                object.len(),
+                name.as_ptr(),
+            );
+            let tracker = Tracker { raw: rt };
+            match take_error(LLVMOrcLLJITAddObjectFileWithRT(self.raw, rt, buf)) {
+                None => Ok(tracker),
+                Some(e) => {
+                    tracker.remove();
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Looks up (and so materialises) `name` in the main JITDylib.
+    pub(crate) fn lookup(&self, name: &str) -> Result<u64, String> {
+        let cname = CString::new(name).map_err(|_| "symbol name contains NUL".to_string())?;
+        let mut addr = 0u64;
+        // SAFETY: `raw` is live and `cname` is a valid C string for the call's duration.
+        match take_error(unsafe { LLVMOrcLLJITLookup(self.raw, &mut addr, cname.as_ptr()) }) {
+            None => Ok(addr),
+            Some(e) => Err(e),
+        }
+    }
+}
+
+impl Drop for OrcJit {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is live and disposed exactly once; all trackers it handed out were
+        // released (they only hold references the LLJIT owns).
+        if let Some(e) = take_error(unsafe { LLVMOrcDisposeLLJIT(self.raw) }) {
+            // Nothing to return an error to from `drop`; the JIT memory is gone either way.
+            let _ = e;
+        }
+    }
+}
+
+/// A resource tracker: the unit of code that can be removed as a whole.
+#[derive(Debug)]
+pub(crate) struct Tracker {
+    raw: LLVMOrcResourceTrackerRef,
+}
+
+impl Tracker {
+    /// Unloads everything added under this tracker and frees its symbol names.
+    pub(crate) fn remove(self) -> Option<String> {
+        // SAFETY: `raw` is a live tracker; removal is valid once; `drop` then releases our reference.
+        take_error(unsafe { LLVMOrcResourceTrackerRemove(self.raw) })
+    }
+}
+
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        // SAFETY: we hold one reference to the tracker and release it exactly once.
+        unsafe { LLVMOrcReleaseResourceTracker(self.raw) }
+    }
+}

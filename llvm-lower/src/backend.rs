@@ -1,0 +1,559 @@
+//! [`LlvmBackend`]: each facade call lowered at once into LLVM IR.
+//!
+//! Layout of a lowered function: block `entry` holds one `alloca` per
+//! parameter and local slot, plus the stores of incoming parameters; it
+//! branches to `start`, where the frontend's code begins. Allocas in the
+//! entry block are what `mem2reg`/SROA promote at O1 and above.
+
+use cfree_facade::{
+    AbiExt, Backend, CastOp, DataDecl, DataInit, DataPiece, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, Linkage,
+    MemFlags, ResolvedAccess, Sym, TargetInfo, TargetSpec, TypeId, TypeKind, TypeTable, Visibility,
+};
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::basic_block::BasicBlock;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{FlagBehavior, Linkage as LlvmLinkage, Module};
+use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType, IntType};
+use inkwell::values::{BasicMetadataValueEnum, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue, GlobalValue};
+use inkwell::{AddressSpace, GlobalVisibility, IntPredicate};
+
+use crate::target::ResolvedTarget;
+use crate::{abi, ffi, Result};
+
+/// Facade-validated operands never make the builder fail; it fails only when unpositioned.
+const POSITIONED: &str = "builder is positioned (facade contract)";
+
+#[derive(Debug, Clone, Copy)]
+enum LoweredType<'ctx> {
+    Basic(BasicTypeEnum<'ctx>),
+    Func(FunctionType<'ctx>),
+}
+
+#[derive(Debug)]
+struct FuncAbi {
+    params: Vec<AbiExt>,
+    result: AbiExt,
+}
+
+#[derive(Debug)]
+enum LoweredSym<'ctx> {
+    Func { value: FunctionValue<'ctx>, linkage: Linkage, sig: TypeId },
+    Data { global: GlobalValue<'ctx>, decl: DataDecl, align: u64 },
+}
+
+#[derive(Debug)]
+struct OpenFunction<'ctx> {
+    sym: Sym,
+    value: FunctionValue<'ctx>,
+    entry: BasicBlock<'ctx>,
+    start: BasicBlock<'ctx>,
+    linkage: Linkage,
+}
+
+/// The LLVM implementation of [`cfree_facade::Backend`].
+#[derive(Debug)]
+pub struct LlvmBackend<'ctx> {
+    ctx: &'ctx Context,
+    pub(crate) module: Module<'ctx>,
+    builder: Builder<'ctx>,
+    entry_builder: Builder<'ctx>,
+    pub(crate) resolved: ResolvedTarget,
+    i8: IntType<'ctx>,
+    intptr: IntType<'ctx>,
+    types: Vec<LoweredType<'ctx>>,
+    abis: Vec<Option<FuncAbi>>,
+    syms: Vec<LoweredSym<'ctx>>,
+    func: Option<OpenFunction<'ctx>>,
+    kind_nontemporal: u32,
+    kind_invariant: u32,
+}
+
+/// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
+pub(crate) fn int_type(ctx: &Context, bits: u32) -> inkwell::types::IntType<'_> {
+    match bits {
+        1 => ctx.bool_type(),
+        8 => ctx.i8_type(),
+        16 => ctx.i16_type(),
+        32 => ctx.i32_type(),
+        64 => ctx.i64_type(),
+        128 => ctx.i128_type(),
+        other => unreachable!("no {other}-bit integers reach the backend"),
+    }
+}
+
+fn llvm_linkage(l: Linkage) -> LlvmLinkage {
+    match l {
+        Linkage::External => LlvmLinkage::External,
+        Linkage::Internal => LlvmLinkage::Internal,
+        Linkage::Weak => LlvmLinkage::WeakAny,
+        Linkage::WeakOdr => LlvmLinkage::WeakODR,
+        Linkage::LinkOnceOdr => LlvmLinkage::LinkOnceODR,
+        Linkage::ExternalWeak => LlvmLinkage::ExternalWeak,
+    }
+}
+
+fn llvm_visibility(v: Visibility) -> GlobalVisibility {
+    match v {
+        Visibility::Default => GlobalVisibility::Default,
+        Visibility::Hidden => GlobalVisibility::Hidden,
+        Visibility::Protected => GlobalVisibility::Protected,
+    }
+}
+
+fn int_predicate(p: IntCmp) -> IntPredicate {
+    match p {
+        IntCmp::Eq => IntPredicate::EQ,
+        IntCmp::Ne => IntPredicate::NE,
+        IntCmp::Slt => IntPredicate::SLT,
+        IntCmp::Sle => IntPredicate::SLE,
+        IntCmp::Sgt => IntPredicate::SGT,
+        IntCmp::Sge => IntPredicate::SGE,
+        IntCmp::Ult => IntPredicate::ULT,
+        IntCmp::Ule => IntPredicate::ULE,
+        IntCmp::Ugt => IntPredicate::UGT,
+        IntCmp::Uge => IntPredicate::UGE,
+    }
+}
+
+/// Declarations until defined: LLVM only accepts external or extern_weak linkage on them.
+fn declaration_linkage(l: Linkage) -> LlvmLinkage {
+    if l == Linkage::ExternalWeak {
+        LlvmLinkage::ExternalWeak
+    } else {
+        LlvmLinkage::External
+    }
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    /// A backend emitting into a new module named `name` for `spec`.
+    pub fn new(ctx: &'ctx Context, name: &str, spec: &TargetSpec) -> Result<Self> {
+        let resolved = crate::target::resolve(spec)?;
+        let module = ctx.create_module(name);
+        let tm = crate::target::machine(
+            &resolved.target,
+            &resolved.info.triple,
+            &resolved.info.cpu,
+            &resolved.info.features,
+            inkwell::OptimizationLevel::Default,
+        )?;
+        module.set_triple(&tm.get_triple());
+        module.set_data_layout(&tm.get_target_data().get_data_layout());
+        if let Some(abi) = resolved.abi_name {
+            module.add_metadata_flag("target-abi", FlagBehavior::Error, ctx.metadata_string(abi));
+        }
+        let intptr = int_type(ctx, resolved.info.pointer_bits());
+        Ok(Self {
+            ctx,
+            module,
+            builder: ctx.create_builder(),
+            entry_builder: ctx.create_builder(),
+            resolved,
+            i8: ctx.i8_type(),
+            intptr,
+            types: Vec::new(),
+            abis: Vec::new(),
+            syms: Vec::new(),
+            func: None,
+            kind_nontemporal: ctx.get_kind_id("nontemporal"),
+            kind_invariant: ctx.get_kind_id("invariant.load"),
+        })
+    }
+
+    /// The LLVM module being built (read-only; emission goes through the facade).
+    pub fn module(&self) -> &Module<'ctx> {
+        &self.module
+    }
+
+    fn basic(&self, ty: TypeId) -> BasicTypeEnum<'ctx> {
+        match self.types[ty.index()] {
+            LoweredType::Basic(b) => b,
+            LoweredType::Func(_) => unreachable!("facade passes only sized types here"),
+        }
+    }
+
+    fn fn_type(&self, ty: TypeId) -> FunctionType<'ctx> {
+        match self.types[ty.index()] {
+            LoweredType::Func(f) => f,
+            LoweredType::Basic(_) => unreachable!("facade passes only function types here"),
+        }
+    }
+
+    fn ext_attr(&self, ext: AbiExt) -> Option<Attribute> {
+        let name = match ext {
+            AbiExt::None => return None,
+            AbiExt::Sign => "signext",
+            AbiExt::Zero => "zeroext",
+        };
+        Some(self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), 0))
+    }
+
+    fn apply_abi(&self, sig: TypeId, mut add: impl FnMut(AttributeLoc, Attribute)) {
+        let Some(abi) = &self.abis[sig.index()] else { return };
+        for (i, ext) in abi.params.iter().enumerate() {
+            if let Some(a) = self.ext_attr(*ext) {
+                add(AttributeLoc::Param(i as u32), a);
+            }
+        }
+        if let Some(a) = self.ext_attr(abi.result) {
+            add(AttributeLoc::Return, a);
+        }
+    }
+
+    fn open(&self) -> &OpenFunction<'ctx> {
+        self.func.as_ref().expect("a function is open (facade contract)")
+    }
+
+    fn set_access_facts(&self, inst: inkwell::values::InstructionValue<'ctx>, access: &ResolvedAccess) {
+        inst.set_alignment(access.align as u32).expect("load/store accept an alignment");
+        if access.flags.contains(MemFlags::VOLATILE) {
+            inst.set_volatile(true).expect("load/store accept volatile");
+        }
+        if access.flags.contains(MemFlags::NONTEMPORAL) {
+            let one = self.ctx.i32_type().const_int(1, false);
+            let node = self.ctx.metadata_node(&[one.into()]);
+            inst.set_metadata(node, self.kind_nontemporal).expect("metadata on a load/store");
+        }
+        if access.flags.contains(MemFlags::INVARIANT) {
+            let node = self.ctx.metadata_node(&[]);
+            inst.set_metadata(node, self.kind_invariant).expect("metadata on a load");
+        }
+    }
+
+    fn finish_call(&self, call: CallSiteValue<'ctx>, sig: TypeId) -> Option<BasicValueEnum<'ctx>> {
+        self.apply_abi(sig, |loc, a| call.add_attribute(loc, a));
+        call.try_as_basic_value().basic()
+    }
+}
+
+fn check_llvm_name(name: &str) -> Result<(), ErrorKind> {
+    // Names in LLVM's reserved namespace would declare intrinsics with a signature of the
+    // frontend's choosing, which the verifier rejects or, worse, codegen miscompiles.
+    if name.starts_with("llvm.") {
+        return Err(ErrorKind::InvalidName { name: name.to_string() });
+    }
+    Ok(())
+}
+
+impl<'ctx> Backend for LlvmBackend<'ctx> {
+    type Value = BasicValueEnum<'ctx>;
+    type Block = BasicBlock<'ctx>;
+
+    fn target(&self) -> &TargetInfo {
+        &self.resolved.info
+    }
+
+    fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable) {
+        debug_assert_eq!(id.index(), self.types.len());
+        let ctx = self.ctx;
+        let (lowered, abi) = match kind {
+            TypeKind::Int(w) => (LoweredType::Basic(int_type(ctx, w.bits()).into()), None),
+            TypeKind::Float(cfree_facade::FloatWidth::F32) => (LoweredType::Basic(ctx.f32_type().into()), None),
+            TypeKind::Float(cfree_facade::FloatWidth::F64) => (LoweredType::Basic(ctx.f64_type().into()), None),
+            TypeKind::Ptr { addr_space, .. } => {
+                let space = AddressSpace::try_from(*addr_space).expect("facade bounds address spaces");
+                (LoweredType::Basic(ctx.ptr_type(space).into()), None)
+            }
+            TypeKind::Array { elem, count } => (LoweredType::Basic(ffi::array_type(self.basic(*elem), *count)), None),
+            TypeKind::Record { fields } => {
+                let f: Vec<BasicTypeEnum<'ctx>> = fields.iter().map(|t| self.basic(*t)).collect();
+                (LoweredType::Basic(ctx.struct_type(&f, false).into()), None)
+            }
+            TypeKind::Func(sig) => {
+                let params: Vec<BasicMetadataTypeEnum<'ctx>> =
+                    sig.params.iter().map(|p| self.basic(p.ty).into()).collect();
+                let fty = match sig.result {
+                    Some(r) => self.basic(r.ty).fn_type(&params, sig.variadic),
+                    None => ctx.void_type().fn_type(&params, sig.variadic),
+                };
+                let target = &self.resolved.info;
+                let ext = |ty: TypeId, ext: AbiExt| match types.int_width(ty) {
+                    Some(w) => abi::int_ext(target, w, ext),
+                    None => AbiExt::None,
+                };
+                let abi = FuncAbi {
+                    params: sig.params.iter().map(|p| ext(p.ty, p.ext)).collect(),
+                    result: sig.result.map_or(AbiExt::None, |r| ext(r.ty, r.ext)),
+                };
+                (LoweredType::Func(fty), Some(abi))
+            }
+        };
+        self.types.push(lowered);
+        self.abis.push(abi);
+    }
+
+    fn declare_function(&mut self, sym: Sym, name: &str, decl: &FuncDecl, _: &TypeTable) -> Result<(), ErrorKind> {
+        check_llvm_name(name)?;
+        let value = self.module.add_function(name, self.fn_type(decl.sig), Some(declaration_linkage(decl.linkage)));
+        value.as_global_value().set_visibility(llvm_visibility(decl.visibility));
+        self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
+        debug_assert_eq!(sym.index(), self.syms.len());
+        self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
+        Ok(())
+    }
+
+    fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> Result<(), ErrorKind> {
+        check_llvm_name(name)?;
+        let global = self.module.add_global(self.basic(decl.ty), None, name);
+        global.set_linkage(declaration_linkage(decl.linkage));
+        global.set_visibility(llvm_visibility(decl.visibility));
+        global.set_constant(decl.readonly);
+        let natural = types.layout(decl.ty).map_or(1, |l| l.align);
+        let align = if decl.align == 0 { natural } else { u64::from(decl.align) };
+        global.set_alignment(align as u32);
+        debug_assert_eq!(sym.index(), self.syms.len());
+        self.syms.push(LoweredSym::Data { global, decl: decl.clone(), align });
+        Ok(())
+    }
+
+    fn define_data(&mut self, sym: Sym, init: &DataInit) -> Result<(), ErrorKind> {
+        let mut fields: Vec<BasicValueEnum<'ctx>> = Vec::with_capacity(init.pieces.len());
+        for piece in &init.pieces {
+            match piece {
+                DataPiece::Bytes(b) => fields.push(self.ctx.const_string(b, false).into()),
+                DataPiece::Zeros(n) => fields.push(ffi::array_type(self.i8.into(), *n).const_zero()),
+                DataPiece::Reloc { target, addend } => {
+                    let base = self.sym_addr(*target).into_pointer_value();
+                    let addr = if *addend == 0 {
+                        base
+                    } else {
+                        ffi::const_byte_offset(self.i8, base, self.intptr.const_int(*addend as u64, true))
+                    };
+                    fields.push(addr.into());
+                }
+            }
+        }
+        let init_value = self.ctx.const_struct(&fields, true);
+        let LoweredSym::Data { global: old, decl, align } = &self.syms[sym.index()] else {
+            unreachable!("facade checked the symbol kind")
+        };
+        let name = old.get_name().to_string_lossy().into_owned();
+        let new = self.module.add_global(init_value.get_type(), None, "");
+        new.set_initializer(&init_value);
+        new.set_linkage(llvm_linkage(decl.linkage));
+        new.set_visibility(llvm_visibility(decl.visibility));
+        new.set_constant(decl.readonly);
+        new.set_alignment(*align as u32);
+        ffi::replace_global(*old, new, &name);
+        if let LoweredSym::Data { global, .. } = &mut self.syms[sym.index()] {
+            *global = new;
+        }
+        Ok(())
+    }
+
+    fn begin_function(&mut self, sym: Sym, params: &[TypeId], param_slots: &mut Vec<Self::Value>) {
+        let LoweredSym::Func { value, linkage, .. } = self.syms[sym.index()] else {
+            unreachable!("facade checked the symbol kind")
+        };
+        let entry = self.ctx.append_basic_block(value, "entry");
+        let start = self.ctx.append_basic_block(value, "start");
+        self.entry_builder.position_at_end(entry);
+        for (i, ty) in params.iter().enumerate() {
+            let slot = self.entry_builder.build_alloca(self.basic(*ty), "").expect(POSITIONED);
+            let incoming = value.get_nth_param(i as u32).expect("declared arity");
+            self.entry_builder.build_store(slot, incoming).expect(POSITIONED);
+            param_slots.push(slot.into());
+        }
+        self.builder.position_at_end(start);
+        self.func = Some(OpenFunction { sym, value, entry, start, linkage });
+    }
+
+    fn set_name(&mut self, value: Self::Value, name: &str) {
+        value.set_name(name);
+    }
+
+    fn local_slot(&mut self, ty: TypeId, align: u64, name: &str) -> Self::Value {
+        let slot = self.entry_builder.build_alloca(self.basic(ty), name).expect(POSITIONED);
+        if let Some(inst) = slot.as_instruction() {
+            inst.set_alignment(align as u32).expect("alloca accepts an alignment");
+        }
+        slot.into()
+    }
+
+    fn new_block(&mut self) -> Self::Block {
+        self.ctx.append_basic_block(self.open().value, "")
+    }
+
+    fn place_block(&mut self, block: Self::Block, fallthrough: bool) {
+        if fallthrough {
+            self.builder.build_unconditional_branch(block).expect(POSITIONED);
+        }
+        if let Some(current) = self.builder.get_insert_block() {
+            let _ = block.move_after(current);
+        }
+        self.builder.position_at_end(block);
+    }
+
+    fn br(&mut self, target: Self::Block) {
+        self.builder.build_unconditional_branch(target).expect(POSITIONED);
+    }
+
+    fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block) {
+        self.builder.build_conditional_branch(cond.into_int_value(), then, otherwise).expect(POSITIONED);
+    }
+
+    fn ret(&mut self, value: Option<Self::Value>) {
+        match value {
+            Some(v) => self.builder.build_return(Some(&v as &dyn BasicValue<'ctx>)),
+            None => self.builder.build_return(None),
+        }
+        .expect(POSITIONED);
+    }
+
+    fn unreachable(&mut self) {
+        self.builder.build_unreachable().expect(POSITIONED);
+    }
+
+    fn end_function(&mut self, unused: &[Self::Block]) -> Result<(), ErrorKind> {
+        let f = self.func.take().expect("a function is open (facade contract)");
+        for b in unused {
+            ffi::delete_block(*b);
+        }
+        self.entry_builder.position_at_end(f.entry);
+        self.entry_builder.build_unconditional_branch(f.start).expect(POSITIONED);
+        f.value.as_global_value().set_linkage(llvm_linkage(f.linkage));
+        Ok(())
+    }
+
+    fn abandon_function(&mut self) {
+        let f = self.func.take().expect("a function is open (facade contract)");
+        // LLVM's C API cannot drop a body in place: swap in a fresh declaration instead.
+        let LoweredSym::Func { linkage, sig, .. } = self.syms[f.sym.index()] else {
+            unreachable!("open function is a function symbol")
+        };
+        let name = f.value.get_name().to_string_lossy().into_owned();
+        let decl = self.module.add_function("", self.fn_type(sig), Some(declaration_linkage(linkage)));
+        decl.as_global_value().set_visibility(f.value.as_global_value().get_visibility());
+        self.apply_abi(sig, |loc, a| decl.add_attribute(loc, a));
+        ffi::replace_function(f.value, decl, &name);
+        self.syms[f.sym.index()] = LoweredSym::Func { value: decl, linkage, sig };
+        self.builder.clear_insertion_position();
+        self.entry_builder.clear_insertion_position();
+    }
+
+    fn const_int(&mut self, ty: TypeId, bits: u128) -> Self::Value {
+        let t = self.basic(ty).into_int_type();
+        if t.get_bit_width() > 64 {
+            t.const_int_arbitrary_precision(&[bits as u64, (bits >> 64) as u64]).into()
+        } else {
+            t.const_int(bits as u64, false).into()
+        }
+    }
+
+    fn const_f32(&mut self, bits: u32) -> Self::Value {
+        ffi::const_float_bits(self.ctx, self.ctx.f32_type().into(), u64::from(bits))
+    }
+
+    fn const_f64(&mut self, bits: u64) -> Self::Value {
+        ffi::const_float_bits(self.ctx, self.ctx.f64_type().into(), bits)
+    }
+
+    fn const_zero(&mut self, ty: TypeId) -> Self::Value {
+        self.basic(ty).const_zero()
+    }
+
+    fn sym_addr(&mut self, sym: Sym) -> Self::Value {
+        match &self.syms[sym.index()] {
+            LoweredSym::Func { value, .. } => value.as_global_value().as_pointer_value().into(),
+            LoweredSym::Data { global, .. } => global.as_pointer_value().into(),
+        }
+    }
+
+    fn load(&mut self, addr: Self::Value, access: &ResolvedAccess) -> Self::Value {
+        let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").expect(POSITIONED);
+        if let Some(inst) = v.as_instruction_value() {
+            self.set_access_facts(inst, access);
+        }
+        v
+    }
+
+    fn store(&mut self, addr: Self::Value, value: Self::Value, access: &ResolvedAccess) {
+        let inst = self.builder.build_store(addr.into_pointer_value(), value).expect(POSITIONED);
+        self.set_access_facts(inst, access);
+    }
+
+    fn addr_offset(&mut self, addr: Self::Value, offset: i64) -> Self::Value {
+        if offset == 0 {
+            return addr;
+        }
+        let off = self.intptr.const_int(offset as u64, true);
+        ffi::byte_offset(&self.builder, self.i8, addr.into_pointer_value(), off).into()
+    }
+
+    fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
+        let (l, r, b) = (lhs.into_int_value(), rhs.into_int_value(), &self.builder);
+        let v = match op {
+            IntBinOp::Add => b.build_int_add(l, r, ""),
+            IntBinOp::Sub => b.build_int_sub(l, r, ""),
+            IntBinOp::Mul => b.build_int_mul(l, r, ""),
+            IntBinOp::And => b.build_and(l, r, ""),
+            IntBinOp::Or => b.build_or(l, r, ""),
+            IntBinOp::Xor => b.build_xor(l, r, ""),
+            IntBinOp::Shl => b.build_left_shift(l, r, ""),
+            IntBinOp::LShr => b.build_right_shift(l, r, false, ""),
+            IntBinOp::AShr => b.build_right_shift(l, r, true, ""),
+            IntBinOp::SDiv => b.build_int_signed_div(l, r, ""),
+            IntBinOp::UDiv => b.build_int_unsigned_div(l, r, ""),
+            IntBinOp::SRem => b.build_int_signed_rem(l, r, ""),
+            IntBinOp::URem => b.build_int_unsigned_rem(l, r, ""),
+        }
+        .expect(POSITIONED)
+        .into();
+        if flags != IntFlags::NONE {
+            ffi::set_int_flags(
+                v,
+                flags.contains(IntFlags::NSW),
+                flags.contains(IntFlags::NUW),
+                flags.contains(IntFlags::EXACT),
+            );
+        }
+        v
+    }
+
+    fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
+        let p = int_predicate(pred);
+        match (lhs, rhs) {
+            (BasicValueEnum::PointerValue(l), BasicValueEnum::PointerValue(r)) => {
+                self.builder.build_int_compare(p, l, r, "")
+            }
+            (l, r) => self.builder.build_int_compare(p, l.into_int_value(), r.into_int_value(), ""),
+        }
+        .expect(POSITIONED)
+        .into()
+    }
+
+    fn cast(&mut self, op: CastOp, value: Self::Value, to: TypeId) -> Self::Value {
+        let to_ty = self.basic(to);
+        let b = &self.builder;
+        match op {
+            CastOp::SExt => b.build_int_s_extend(value.into_int_value(), to_ty.into_int_type(), "").map(Into::into),
+            CastOp::ZExt => b.build_int_z_extend(value.into_int_value(), to_ty.into_int_type(), "").map(Into::into),
+            CastOp::Trunc => b.build_int_truncate(value.into_int_value(), to_ty.into_int_type(), "").map(Into::into),
+            CastOp::PtrToInt => {
+                b.build_ptr_to_int(value.into_pointer_value(), to_ty.into_int_type(), "").map(Into::into)
+            }
+            CastOp::IntToPtr => {
+                b.build_int_to_ptr(value.into_int_value(), to_ty.into_pointer_type(), "").map(Into::into)
+            }
+        }
+        .expect(POSITIONED)
+    }
+
+    fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value> {
+        let LoweredSym::Func { value, sig, .. } = self.syms[callee.index()] else {
+            unreachable!("facade checked the symbol kind")
+        };
+        let args: Vec<BasicMetadataValueEnum<'ctx>> = args.iter().map(|a| (*a).into()).collect();
+        let call = self.builder.build_call(value, &args, "").expect(POSITIONED);
+        self.finish_call(call, sig)
+    }
+
+    fn call_indirect(&mut self, sig: TypeId, callee: Self::Value, args: &[Self::Value]) -> Option<Self::Value> {
+        let args: Vec<BasicMetadataValueEnum<'ctx>> = args.iter().map(|a| (*a).into()).collect();
+        let call = self
+            .builder
+            .build_indirect_call(self.fn_type(sig), callee.into_pointer_value(), &args, "")
+            .expect(POSITIONED);
+        self.finish_call(call, sig)
+    }
+}

@@ -1,0 +1,51 @@
+//! The owner of LLVM state for a family of modules.
+
+use std::sync::Once;
+
+use cfree_facade::{Cg, TargetSpec};
+use inkwell::context::Context;
+use inkwell::targets::{InitializationConfig, Target};
+
+use crate::{LlvmBackend, Result};
+
+/// Registers the targets this crate supports with LLVM, once per process.
+pub(crate) fn init_targets() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        let config = InitializationConfig::default();
+        Target::initialize_x86(&config);
+        Target::initialize_aarch64(&config);
+        Target::initialize_riscv(&config);
+        Target::initialize_webassembly(&config);
+    });
+}
+
+/// Owns an LLVM context. Modules borrow it, so it outlives every module made from it.
+#[derive(Debug)]
+pub struct LlvmContext {
+    context: Context,
+}
+
+impl Default for LlvmContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LlvmContext {
+    /// A fresh context.
+    pub fn new() -> Self {
+        init_targets();
+        Self { context: Context::create() }
+    }
+
+    /// The inkwell context, for code that mixes in hand-written inkwell.
+    pub fn inkwell(&self) -> &Context {
+        &self.context
+    }
+
+    /// Starts a module named `name` for `target`, returning its emitter.
+    pub fn module(&self, name: &str, target: &TargetSpec) -> Result<Cg<LlvmBackend<'_>>> {
+        Ok(Cg::new(LlvmBackend::new(&self.context, name, target)?))
+    }
+}

@@ -1,0 +1,130 @@
+//! A finished module: verification, the optimisation pipeline (LLVM's new
+//! pass manager) and emission of objects, assembly and IR text.
+
+use cfree_facade::{Cg, FuncExport, TargetInfo};
+use inkwell::module::Module;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{FileType, TargetMachine};
+use inkwell::OptimizationLevel;
+
+use crate::{Error, LlvmBackend, Result};
+
+/// Optimisation levels, as clang spells them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OptLevel {
+    /// No optimisation; fastest compile.
+    #[default]
+    O0,
+    /// Light optimisation.
+    O1,
+    /// The standard optimising pipeline.
+    O2,
+    /// Aggressive optimisation.
+    O3,
+    /// O2 tuned for size.
+    Os,
+}
+
+impl OptLevel {
+    /// The new pass manager's pipeline name.
+    pub fn pipeline(self) -> &'static str {
+        match self {
+            OptLevel::O0 => "default<O0>",
+            OptLevel::O1 => "default<O1>",
+            OptLevel::O2 => "default<O2>",
+            OptLevel::O3 => "default<O3>",
+            OptLevel::Os => "default<Os>",
+        }
+    }
+
+    fn codegen(self) -> OptimizationLevel {
+        match self {
+            OptLevel::O0 => OptimizationLevel::None,
+            OptLevel::O1 => OptimizationLevel::Less,
+            OptLevel::O2 | OptLevel::Os => OptimizationLevel::Default,
+            OptLevel::O3 => OptimizationLevel::Aggressive,
+        }
+    }
+}
+
+/// Completes emission: checks the module (see [`Cg::finish`]) and returns it ready to emit.
+pub fn finish(cg: Cg<LlvmBackend<'_>>) -> Result<LlvmModule<'_>> {
+    let finished = cg.finish()?;
+    Ok(LlvmModule { backend: finished.backend, exports: finished.exports, level: OptLevel::O0 })
+}
+
+/// A complete LLVM module with its exported signatures.
+#[derive(Debug)]
+pub struct LlvmModule<'ctx> {
+    backend: LlvmBackend<'ctx>,
+    exports: Vec<FuncExport>,
+    level: OptLevel,
+}
+
+impl<'ctx> LlvmModule<'ctx> {
+    /// The target the module was emitted for.
+    pub fn target(&self) -> &TargetInfo {
+        &self.backend.resolved.info
+    }
+
+    /// Defined functions visible outside the module, with their signatures.
+    pub fn exports(&self) -> &[FuncExport] {
+        &self.exports
+    }
+
+    /// The inkwell module, for inspection.
+    pub fn inkwell(&self) -> &Module<'ctx> {
+        &self.backend.module
+    }
+
+    /// The module as LLVM IR text.
+    pub fn ir(&self) -> String {
+        self.backend.module.print_to_string().to_string()
+    }
+
+    /// Runs LLVM's verifier.
+    pub fn verify(&self) -> Result<()> {
+        self.backend.module.verify().map_err(|m| Error::Verify(m.to_string()))
+    }
+
+    fn machine(&self, level: OptLevel) -> Result<TargetMachine> {
+        let info = &self.backend.resolved.info;
+        crate::target::machine(&self.backend.resolved.target, &info.triple, &info.cpu, &info.features, level.codegen())
+    }
+
+    /// Verifies, then runs the `level` pipeline in place. Later code generation uses `level` too.
+    pub fn optimize(&mut self, level: OptLevel) -> Result<()> {
+        self.verify()?;
+        let tm = self.machine(level)?;
+        self.backend
+            .module
+            .run_passes(level.pipeline(), &tm, PassBuilderOptions::create())
+            .map_err(|m| Error::Passes(m.to_string()))?;
+        self.level = level;
+        Ok(())
+    }
+
+    fn emit(&self, file_type: FileType) -> Result<Vec<u8>> {
+        self.verify()?;
+        let tm = self.machine(self.level)?;
+        let buf = tm.write_to_memory_buffer(&self.backend.module, file_type).map_err(|m| Error::Emit(m.to_string()))?;
+        Ok(buf.as_slice().to_vec())
+    }
+
+    /// Object file bytes for the module's target (relocatable, position independent).
+    pub fn object(&self) -> Result<Vec<u8>> {
+        self.emit(FileType::Object)
+    }
+
+    /// Assembly text for the module's target.
+    pub fn assembly(&self) -> Result<String> {
+        let bytes = self.emit(FileType::Assembly)?;
+        String::from_utf8(bytes).map_err(|e| Error::Emit(format!("assembly is not UTF-8: {e}")))
+    }
+
+    /// [`Self::optimize`] at `level`, then [`Self::object`].
+    pub fn emit_object(&mut self, level: OptLevel) -> Result<Vec<u8>> {
+        self.optimize(level)?;
+        self.object()
+    }
+}

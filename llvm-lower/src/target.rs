@@ -1,0 +1,133 @@
+//! Resolving a [`TargetSpec`] into an LLVM target machine and the layout
+//! facts the facade needs, read from LLVM's own data layout.
+
+use cfree_facade::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
+use inkwell::context::Context;
+use inkwell::targets::{ByteOrdering, CodeModel, RelocMode, Target, TargetData, TargetMachine, TargetTriple};
+use inkwell::types::AnyType;
+use inkwell::OptimizationLevel;
+
+use crate::{Error, Result};
+
+/// A resolved target: what to pass to LLVM, and what the facade sees.
+#[derive(Debug)]
+pub(crate) struct ResolvedTarget {
+    pub(crate) info: TargetInfo,
+    pub(crate) target: Target,
+    /// RISC-V float ABI for the `target-abi` module flag, when it is not the triple's default.
+    pub(crate) abi_name: Option<&'static str>,
+}
+
+/// The host machine, with its triple, CPU and features spelled out.
+pub fn host_spec() -> TargetSpec {
+    crate::context::init_targets();
+    TargetSpec {
+        triple: Some(TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned()),
+        cpu: Some(TargetMachine::get_host_cpu_name().to_string()),
+        features: Some(TargetMachine::get_host_cpu_features().to_string()),
+    }
+}
+
+fn arch_of(triple: &str) -> Arch {
+    let arch = triple.split('-').next().unwrap_or("");
+    match arch {
+        "x86_64" | "amd64" => Arch::X86_64,
+        "i386" | "i486" | "i586" | "i686" | "x86" => Arch::X86,
+        "aarch64" | "arm64" => Arch::Aarch64,
+        "riscv64" => Arch::Riscv64,
+        "riscv32" => Arch::Riscv32,
+        "wasm32" => Arch::Wasm32,
+        "wasm64" => Arch::Wasm64,
+        a if a.starts_with("arm") || a.starts_with("thumb") => Arch::Arm,
+        _ => Arch::Other,
+    }
+}
+
+fn object_format_of(triple: &str, arch: Arch) -> ObjectFormat {
+    if matches!(arch, Arch::Wasm32 | Arch::Wasm64) {
+        ObjectFormat::Wasm
+    } else if triple.ends_with("-elf") {
+        ObjectFormat::Elf
+    } else if ["apple", "darwin", "macos", "ios"].iter().any(|s| triple.contains(s)) {
+        ObjectFormat::MachO
+    } else if ["windows", "win32", "msvc", "mingw"].iter().any(|s| triple.contains(s)) {
+        ObjectFormat::Coff
+    } else {
+        ObjectFormat::Elf
+    }
+}
+
+/// Resolves `spec`. Foreign triples get what clang would pick by default:
+/// generic CPU, and for 64-bit RISC-V hosted targets the `rv64gc` features
+/// with the `lp64d` float ABI (the Linux ABI), so objects link with the
+/// system's libraries.
+pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
+    crate::context::init_targets();
+    let host = spec.triple.is_none();
+    let raw = match &spec.triple {
+        Some(t) => t.clone(),
+        None => TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
+    };
+    if raw.is_empty() || raw.contains('\0') {
+        return Err(Error::Target { triple: raw, message: "empty triple or triple containing NUL".into() });
+    }
+    let triple = TargetMachine::normalize_triple(&TargetTriple::create(&raw)).as_str().to_string_lossy().into_owned();
+    let target = Target::from_triple(&TargetTriple::create(&triple))
+        .map_err(|m| Error::Target { triple: raw.clone(), message: m.to_string() })?;
+    let arch = arch_of(&triple);
+    let riscv_hosted = arch == Arch::Riscv64 && triple.contains("linux");
+    let cpu = match (&spec.cpu, host) {
+        (Some(c), _) => c.clone(),
+        (None, true) => TargetMachine::get_host_cpu_name().to_string(),
+        (None, false) => "generic".to_string(),
+    };
+    let features = match (&spec.features, host) {
+        (Some(f), _) => f.clone(),
+        (None, true) => TargetMachine::get_host_cpu_features().to_string(),
+        (None, false) if riscv_hosted => "+m,+a,+f,+d,+c".to_string(),
+        (None, false) => String::new(),
+    };
+    if cpu.contains('\0') || features.contains('\0') {
+        return Err(Error::Target { triple: raw, message: "CPU or feature string contains NUL".into() });
+    }
+    let abi_name = (riscv_hosted && features.contains("+d")).then_some("lp64d");
+    let tm = machine(&target, &triple, &cpu, &features, OptimizationLevel::Default)?;
+    let data = tm.get_target_data();
+    let info = layout_info(&data, triple.clone(), cpu, features, arch);
+    Ok(ResolvedTarget { info, target, abi_name })
+}
+
+/// A PIC target machine at `level` (PIC: objects link into PIE executables and load in the JIT).
+pub(crate) fn machine(
+    target: &Target,
+    triple: &str,
+    cpu: &str,
+    features: &str,
+    level: OptimizationLevel,
+) -> Result<TargetMachine> {
+    target
+        .create_target_machine(&TargetTriple::create(triple), cpu, features, level, RelocMode::PIC, CodeModel::Default)
+        .ok_or_else(|| Error::Target {
+            triple: triple.to_string(),
+            message: "LLVM could not create a target machine".into(),
+        })
+}
+
+fn layout_info(data: &TargetData, triple: String, cpu: String, features: String, arch: Arch) -> TargetInfo {
+    let ctx = Context::create();
+    let of =
+        |t: &dyn AnyType<'_>| ScalarLayout { size: data.get_abi_size(t), align: u64::from(data.get_abi_alignment(t)) };
+    let ints = [1u32, 8, 16, 32, 64, 128].map(|bits| of(&crate::backend::int_type(&ctx, bits)));
+    TargetInfo {
+        object_format: object_format_of(&triple, arch),
+        triple,
+        cpu,
+        features,
+        arch,
+        big_endian: data.get_byte_ordering() == ByteOrdering::BigEndian,
+        pointer: of(&ctx.ptr_type(inkwell::AddressSpace::default())),
+        ints,
+        f32: of(&ctx.f32_type()),
+        f64: of(&ctx.f64_type()),
+    }
+}
