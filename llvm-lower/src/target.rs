@@ -97,7 +97,9 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     Ok(ResolvedTarget { info, target, abi_name })
 }
 
-/// A PIC target machine at `level` (PIC: objects link into PIE executables and load in the JIT).
+/// A target machine at `level`. Position-independent code where the format
+/// has it (objects link into PIE executables and load in the JIT); wasm's
+/// "PIC" means the experimental dynamic-linking ABI, so wasm stays static.
 pub(crate) fn machine(
     target: &Target,
     triple: &str,
@@ -105,8 +107,13 @@ pub(crate) fn machine(
     features: &str,
     level: OptimizationLevel,
 ) -> Result<TargetMachine> {
+    let reloc = if arch_of(triple) == Arch::Wasm32 || arch_of(triple) == Arch::Wasm64 {
+        RelocMode::Static
+    } else {
+        RelocMode::PIC
+    };
     target
-        .create_target_machine(&TargetTriple::create(triple), cpu, features, level, RelocMode::PIC, CodeModel::Default)
+        .create_target_machine(&TargetTriple::create(triple), cpu, features, level, reloc, CodeModel::Default)
         .ok_or_else(|| Error::Target {
             triple: triple.to_string(),
             message: "LLVM could not create a target machine".into(),

@@ -1,0 +1,9 @@
+//! Cross-crate test support for cfree-llvm: the shared suite of programs
+//! emitted through the CG facade ([`programs`]), their Rust oracle, and the
+//! runners that execute them in the JIT ([`jit`]) and as linked AOT binaries
+//! on x86_64, aarch64 and riscv64 ([`aot`]). The tests in `tests/`, the demo
+//! (`cfree-demo`) and the benchmarks build on these.
+
+pub mod aot;
+pub mod jit;
+pub mod programs;
