@@ -255,9 +255,11 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
                 (LoweredType::Basic(ctx.ptr_type(space).into()), None)
             }
             TypeKind::Array { elem, count } => (LoweredType::Basic(ffi::array_type(self.basic(*elem), *count)), None),
-            TypeKind::Record { fields } => {
-                let f: Vec<BasicTypeEnum<'ctx>> = fields.iter().map(|t| self.basic(*t)).collect();
-                (LoweredType::Basic(ctx.struct_type(&f, false).into()), None)
+            // Records are storage of the facade's C layout: bytes, so LLVM's own struct
+            // layout (which can differ from the C ABI, e.g. i128 on LLVM 19 wasm32) never decides.
+            TypeKind::Record { .. } => {
+                let size = types.layout(id).map_or(0, |l| l.size);
+                (LoweredType::Basic(ffi::array_type(self.i8.into(), size)), None)
             }
             TypeKind::Func(sig) => {
                 let params: Vec<BasicMetadataTypeEnum<'ctx>> =

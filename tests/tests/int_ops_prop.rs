@@ -49,7 +49,8 @@ fn signed(cg: &mut Cg<impl Backend>, w: IntWidth) -> Param {
 fn emit_all(cg: &mut Cg<impl Backend>) {
     for w in WIDTHS {
         let p = signed(cg, w);
-        let bin = cg.ty_func(FuncSig { params: vec![p, p], result: Some(p), variadic: false, conv: CallConv::C }).unwrap();
+        let bin =
+            cg.ty_func(FuncSig { params: vec![p, p], result: Some(p), variadic: false, conv: CallConv::C }).unwrap();
         let i1 = Param { ty: cg.ty_int(IntWidth::I1).unwrap(), ext: AbiExt::Zero };
         let cmp =
             cg.ty_func(FuncSig { params: vec![p, p], result: Some(i1), variadic: false, conv: CallConv::C }).unwrap();
@@ -154,7 +155,8 @@ fn check_casts(jit: &Jit, a: i128, bits: u32) -> Result<(), TestCaseError> {
         ($to:ty, $tou:ty) => {{
             let to_bits = <$to>::BITS;
             if to_bits != bits {
-                let name = if to_bits > bits { format!("sext_{bits}_{to_bits}") } else { format!("trunc_{bits}_{to_bits}") };
+                let name =
+                    if to_bits > bits { format!("sext_{bits}_{to_bits}") } else { format!("trunc_{bits}_{to_bits}") };
                 let expected = a as $to;
                 prop_assert_eq!(call_cast::<$to>(jit, &name, a, bits), expected, "{}", name);
                 if to_bits > bits {
