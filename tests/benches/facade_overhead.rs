@@ -1,1 +1,588 @@
-fn main() {}
+//! Facade overhead: what the validating value-stack emitter costs over
+//! driving LLVM through inkwell by hand, and how fast LLVM turns the result
+//! into an object file.
+//!
+//! A deterministic generator (xorshift, fixed seed) describes N functions
+//! `i64 fN(i64 a, i64 b)` (default 10,000; `CFREE_BENCH_FUNCS` overrides it),
+//! each with 1-3 i64 locals and 20-40 operations: integer arithmetic, logic
+//! and masked shifts, udiv/urem by nonzero constants, compare-and-branch
+//! diamonds storing into a local, trunc/sext/zext through i32 and i8, a load
+//! of the high half of a local through a byte offset, and direct calls to an
+//! earlier function or the shared helper `f0`. The description is built once,
+//! outside every timed region, then emitted twice per repetition, each time
+//! into a fresh context and module:
+//!
+//! - (a) through the facade: `LlvmContext::module` for the host,
+//!   `Cg` calls, `cfree_llvm_lower::finish`, `LlvmModule::verify`;
+//! - (b) directly through inkwell, building the IR the backend produces (the
+//!   same entry-block allocas and parameter stores, explicitly aligned loads
+//!   and stores, the same instructions and block order), with the module's
+//!   triple and data layout taken from a host target machine, then `verify`.
+//!
+//! Emit+verify times are medians over `CFREE_BENCH_REPS` repetitions
+//! (default 7, facade and inkwell interleaved). Before timing, one untimed
+//! run checks that both modules have the same instruction count and print to
+//! the same IR text, so the comparison is like for like. Then the facade's
+//! module is optimised and emitted as an object at O0 and at O2 (median of
+//! `CFREE_BENCH_OBJ_REPS`, default 3, fresh module each).
+//!
+//! Run: `cargo bench -p cfree-tests --bench facade_overhead`
+//! (quick: `CFREE_BENCH_FUNCS=500 cargo bench -p cfree-tests --bench facade_overhead`).
+
+use std::time::{Duration, Instant};
+
+use cfree_facade::{
+    Backend, Callee, CastOp, Cg, FuncDecl, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local, MemAccess, Sym,
+    TargetSpec, TypeId,
+};
+use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::targets::{CodeModel, RelocMode, Target, TargetMachine, TargetTriple};
+use inkwell::types::{FunctionType, IntType};
+use inkwell::values::{FunctionValue, IntValue, PointerValue};
+use inkwell::IntPredicate;
+
+/// An i64 operand: a parameter, a local or a constant.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    A,
+    B,
+    Local(u8),
+    Const(i64),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Bin {
+    Add,
+    AddNsw,
+    Sub,
+    Mul,
+    And,
+    Or,
+    Xor,
+    Shl,
+    LShr,
+    AShr,
+}
+
+/// One statement; every result goes to local `dst`.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// `dst = x op y`; shift amounts are `y & 63`.
+    Bin { op: Bin, dst: u8, x: Src, y: Src },
+    /// `dst = x udiv k` or `x urem k`, `k != 0`.
+    DivConst { rem: bool, dst: u8, x: Src, k: i64 },
+    /// `dst = ext(trunc x)` through i8 or i32, sign- or zero-extended.
+    Narrow { dst: u8, x: Src, via_i8: bool, signed: bool },
+    /// `dst = sext(*(i32 *)((char *)&local + 4))`: a byte-offset load.
+    HighHalf { dst: u8, local: u8 },
+    /// `if (x pred y) dst = t; else dst = e;` as a diamond of blocks.
+    Diamond { pred: IntCmp, x: Src, y: Src, dst: u8, t: Src, e: Src },
+    /// `dst = f<callee>(x, y)` for an earlier function.
+    Call { callee: u32, dst: u8, x: Src, y: Src },
+}
+
+/// One function: `ops`, then `return l0`.
+#[derive(Debug)]
+struct FuncDesc {
+    name: String,
+    locals: u8,
+    ops: Vec<Op>,
+}
+
+/// xorshift64*: deterministic, no dependencies.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const PREDS: [IntCmp; 10] = [
+    IntCmp::Eq,
+    IntCmp::Ne,
+    IntCmp::Slt,
+    IntCmp::Sle,
+    IntCmp::Sgt,
+    IntCmp::Sge,
+    IntCmp::Ult,
+    IntCmp::Ule,
+    IntCmp::Ugt,
+    IntCmp::Uge,
+];
+const BINS: [Bin; 10] = [Bin::Add, Bin::AddNsw, Bin::Sub, Bin::Mul, Bin::And, Bin::Or, Bin::Xor, Bin::Shl, Bin::LShr, Bin::AShr];
+const LOCAL_NAMES: [&str; 3] = ["l0", "l1", "l2"];
+
+fn generate(n: usize) -> Vec<FuncDesc> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..n).map(|i| gen_func(&mut rng, i)).collect()
+}
+
+fn gen_func(rng: &mut Rng, index: usize) -> FuncDesc {
+    let locals = 1 + rng.below(3) as u8;
+    let var = |rng: &mut Rng| match rng.below(4) {
+        0 => Src::A,
+        1 => Src::B,
+        _ => Src::Local(rng.below(u64::from(locals)) as u8),
+    };
+    let src = |rng: &mut Rng| if rng.below(5) == 0 { Src::Const(rng.below(2000) as i64 - 1000) } else { var(rng) };
+    // Every local starts defined: l_i = (a or b) ^ (i + 1).
+    let mut ops: Vec<Op> = (0..locals)
+        .map(|l| Op::Bin { op: Bin::Xor, dst: l, x: [Src::A, Src::B][l as usize % 2], y: Src::Const(i64::from(l) + 1) })
+        .collect();
+    let count = 20 + rng.below(21) as usize;
+    while ops.len() < count {
+        let dst = rng.below(u64::from(locals)) as u8;
+        let op = match rng.below(100) {
+            0..=49 => Op::Bin { op: BINS[rng.below(10) as usize], dst, x: var(rng), y: src(rng) },
+            50..=59 => Op::DivConst { rem: rng.below(2) == 1, dst, x: var(rng), k: 1 + rng.below(1000) as i64 },
+            60..=69 => Op::Narrow { dst, x: var(rng), via_i8: rng.below(2) == 1, signed: rng.below(2) == 1 },
+            70..=74 => Op::HighHalf { dst, local: rng.below(u64::from(locals)) as u8 },
+            75..=91 => Op::Diamond {
+                pred: PREDS[rng.below(10) as usize],
+                x: var(rng),
+                y: src(rng),
+                dst,
+                t: src(rng),
+                e: src(rng),
+            },
+            _ if index == 0 => continue,
+            _ => {
+                let callee = if rng.below(2) == 0 { 0 } else { rng.below(index as u64) as u32 };
+                Op::Call { callee, dst, x: var(rng), y: src(rng) }
+            }
+        };
+        ops.push(op);
+    }
+    FuncDesc { name: format!("f{index}"), locals, ops }
+}
+
+// ---------------------------------------------------------------- (a) facade
+
+struct FacadeTypes {
+    i8: TypeId,
+    i32: TypeId,
+    i64: TypeId,
+}
+
+fn emit_facade<'ctx>(llvm: &'ctx LlvmContext, desc: &[FuncDesc]) -> cfree_llvm_lower::Result<LlvmModule<'ctx>> {
+    let mut cg = llvm.module("bench", &TargetSpec::host())?;
+    let t = FacadeTypes { i8: cg.ty_int(IntWidth::I8)?, i32: cg.ty_int(IntWidth::I32)?, i64: cg.ty_int(IntWidth::I64)? };
+    let sig = cg.ty_func(FuncSig::new(&[t.i64, t.i64], Some(t.i64)))?;
+    let mut syms = Vec::with_capacity(desc.len());
+    for f in desc {
+        let sym = cg.declare_func(&f.name, FuncDecl::new(sig))?;
+        facade_body(&mut cg, &t, sym, &syms, f)?;
+        syms.push(sym);
+    }
+    cfree_llvm_lower::finish(cg)
+}
+
+fn facade_body<B: Backend>(
+    cg: &mut Cg<B>,
+    t: &FacadeTypes,
+    sym: Sym,
+    syms: &[Sym],
+    f: &FuncDesc,
+) -> cfree_facade::Result<()> {
+    cg.func_begin(sym)?;
+    let (a, b) = (cg.param_slot(0, "a")?, cg.param_slot(1, "b")?);
+    let mut locals = [a; 3];
+    for (l, name) in locals.iter_mut().zip(LOCAL_NAMES).take(usize::from(f.locals)) {
+        *l = cg.local_slot(t.i64, name, 0)?;
+    }
+    let i64t = t.i64;
+    let get = |cg: &mut Cg<B>, l: Local| -> cfree_facade::Result<()> {
+        cg.push_local(l)?;
+        cg.load(MemAccess::new(i64t))
+    };
+    let push = |cg: &mut Cg<B>, s: Src| match s {
+        Src::A => get(cg, a),
+        Src::B => get(cg, b),
+        Src::Local(i) => get(cg, locals[usize::from(i)]),
+        Src::Const(k) => cg.push_int(i64t, k.into()),
+    };
+    for op in &f.ops {
+        match *op {
+            Op::Bin { op, dst, x, y } => {
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, x)?;
+                push(cg, y)?;
+                let (int_op, flags) = match op {
+                    Bin::Add => (IntBinOp::Add, IntFlags::NONE),
+                    Bin::AddNsw => (IntBinOp::Add, IntFlags::NSW),
+                    Bin::Sub => (IntBinOp::Sub, IntFlags::NONE),
+                    Bin::Mul => (IntBinOp::Mul, IntFlags::NONE),
+                    Bin::And => (IntBinOp::And, IntFlags::NONE),
+                    Bin::Or => (IntBinOp::Or, IntFlags::NONE),
+                    Bin::Xor => (IntBinOp::Xor, IntFlags::NONE),
+                    Bin::Shl => (IntBinOp::Shl, IntFlags::NONE),
+                    Bin::LShr => (IntBinOp::LShr, IntFlags::NONE),
+                    Bin::AShr => (IntBinOp::AShr, IntFlags::NONE),
+                };
+                if matches!(op, Bin::Shl | Bin::LShr | Bin::AShr) {
+                    cg.push_int(i64t, 63)?;
+                    cg.int_op(IntBinOp::And, IntFlags::NONE)?;
+                }
+                cg.int_op(int_op, flags)?;
+                cg.store(MemAccess::new(i64t))?;
+            }
+            Op::DivConst { rem, dst, x, k } => {
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, x)?;
+                cg.push_int(i64t, k.into())?;
+                cg.int_op(if rem { IntBinOp::URem } else { IntBinOp::UDiv }, IntFlags::NONE)?;
+                cg.store(MemAccess::new(i64t))?;
+            }
+            Op::Narrow { dst, x, via_i8, signed } => {
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, x)?;
+                cg.cast(CastOp::Trunc, if via_i8 { t.i8 } else { t.i32 })?;
+                cg.cast(if signed { CastOp::SExt } else { CastOp::ZExt }, i64t)?;
+                cg.store(MemAccess::new(i64t))?;
+            }
+            Op::HighHalf { dst, local } => {
+                cg.push_local(locals[usize::from(dst)])?;
+                cg.push_local(locals[usize::from(local)])?;
+                cg.addr_offset(4, t.i32)?;
+                cg.load(MemAccess::new(t.i32))?;
+                cg.cast(CastOp::SExt, i64t)?;
+                cg.store(MemAccess::new(i64t))?;
+            }
+            Op::Diamond { pred, x, y, dst, t: tv, e } => {
+                let (then, otherwise, join) = (cg.new_label()?, cg.new_label()?, cg.new_label()?);
+                push(cg, x)?;
+                push(cg, y)?;
+                cg.int_cmp(pred)?;
+                cg.cond_br(then, otherwise)?;
+                cg.place_label(then)?;
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, tv)?;
+                cg.store(MemAccess::new(i64t))?;
+                cg.br(join)?;
+                cg.place_label(otherwise)?;
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, e)?;
+                cg.store(MemAccess::new(i64t))?;
+                cg.place_label(join)?; // falls through
+            }
+            Op::Call { callee, dst, x, y } => {
+                cg.push_local(locals[usize::from(dst)])?;
+                push(cg, x)?;
+                push(cg, y)?;
+                cg.call(Callee::Direct(syms[callee as usize]), 2)?;
+                cg.store(MemAccess::new(i64t))?;
+            }
+        }
+    }
+    get(cg, locals[0])?;
+    cg.ret()?;
+    cg.func_end()
+}
+
+// ------------------------------------------------------- (b) direct inkwell
+
+const POSITIONED: &str = "builder is positioned";
+
+struct Ink<'ctx> {
+    ctx: &'ctx Context,
+    builder: Builder<'ctx>,
+    entry_builder: Builder<'ctx>,
+    i8: IntType<'ctx>,
+    i32: IntType<'ctx>,
+    i64: IntType<'ctx>,
+    fn_type: FunctionType<'ctx>,
+}
+
+impl<'ctx> Ink<'ctx> {
+    fn load(&self, ty: IntType<'ctx>, slot: PointerValue<'ctx>, align: u32) -> IntValue<'ctx> {
+        let v = self.builder.build_load(ty, slot, "").expect(POSITIONED);
+        v.as_instruction_value().expect("a load").set_alignment(align).expect("load alignment");
+        v.into_int_value()
+    }
+
+    fn store(&self, slot: PointerValue<'ctx>, v: IntValue<'ctx>) {
+        self.builder.build_store(slot, v).expect(POSITIONED).set_alignment(8).expect("store alignment");
+    }
+
+    fn body(&self, f: FunctionValue<'ctx>, fns: &[FunctionValue<'ctx>], d: &FuncDesc) {
+        let (ctx, b) = (self.ctx, &self.builder);
+        let entry = ctx.append_basic_block(f, "entry");
+        let start = ctx.append_basic_block(f, "start");
+        let eb = &self.entry_builder;
+        eb.position_at_end(entry);
+        let mut params = [None; 2];
+        for (i, (p, name)) in params.iter_mut().zip(["a", "b"]).enumerate() {
+            let slot = eb.build_alloca(self.i64, name).expect(POSITIONED);
+            eb.build_store(slot, f.get_nth_param(i as u32).expect("two params")).expect(POSITIONED);
+            *p = Some(slot);
+        }
+        let [Some(a), Some(bp)] = params else { unreachable!("two parameter slots") };
+        let mut locals = [a; 3];
+        for (l, name) in locals.iter_mut().zip(LOCAL_NAMES).take(usize::from(d.locals)) {
+            *l = eb.build_alloca(self.i64, name).expect(POSITIONED);
+            l.as_instruction().expect("an alloca").set_alignment(8).expect("alloca alignment");
+        }
+        b.position_at_end(start);
+        let val = |s: Src| match s {
+            Src::A => self.load(self.i64, a, 8),
+            Src::B => self.load(self.i64, bp, 8),
+            Src::Local(i) => self.load(self.i64, locals[usize::from(i)], 8),
+            Src::Const(k) => self.i64.const_int(k as u64, false),
+        };
+        for op in &d.ops {
+            match *op {
+                Op::Bin { op, dst, x, y } => {
+                    let (x, mut y) = (val(x), val(y));
+                    if matches!(op, Bin::Shl | Bin::LShr | Bin::AShr) {
+                        y = b.build_and(y, self.i64.const_int(63, false), "").expect(POSITIONED);
+                    }
+                    let r = match op {
+                        Bin::Add => b.build_int_add(x, y, ""),
+                        Bin::AddNsw => b.build_int_nsw_add(x, y, ""),
+                        Bin::Sub => b.build_int_sub(x, y, ""),
+                        Bin::Mul => b.build_int_mul(x, y, ""),
+                        Bin::And => b.build_and(x, y, ""),
+                        Bin::Or => b.build_or(x, y, ""),
+                        Bin::Xor => b.build_xor(x, y, ""),
+                        Bin::Shl => b.build_left_shift(x, y, ""),
+                        Bin::LShr => b.build_right_shift(x, y, false, ""),
+                        Bin::AShr => b.build_right_shift(x, y, true, ""),
+                    }
+                    .expect(POSITIONED);
+                    self.store(locals[usize::from(dst)], r);
+                }
+                Op::DivConst { rem, dst, x, k } => {
+                    let (x, k) = (val(x), self.i64.const_int(k as u64, false));
+                    let r = if rem { b.build_int_unsigned_rem(x, k, "") } else { b.build_int_unsigned_div(x, k, "") };
+                    self.store(locals[usize::from(dst)], r.expect(POSITIONED));
+                }
+                Op::Narrow { dst, x, via_i8, signed } => {
+                    let narrow = if via_i8 { self.i8 } else { self.i32 };
+                    let n = b.build_int_truncate(val(x), narrow, "").expect(POSITIONED);
+                    let r = if signed {
+                        b.build_int_s_extend(n, self.i64, "")
+                    } else {
+                        b.build_int_z_extend(n, self.i64, "")
+                    };
+                    self.store(locals[usize::from(dst)], r.expect(POSITIONED));
+                }
+                Op::HighHalf { dst, local } => {
+                    let off = self.i64.const_int(4, true);
+                    // SAFETY: a GEP without `inbounds` over i8 is plain pointer arithmetic, defined
+                    // for every offset, and the builder is positioned in `start` or a later block.
+                    let p = unsafe { b.build_gep(self.i8, locals[usize::from(local)], &[off], "") }.expect(POSITIONED);
+                    let half = self.load(self.i32, p, 4);
+                    self.store(locals[usize::from(dst)], b.build_int_s_extend(half, self.i64, "").expect(POSITIONED));
+                }
+                Op::Diamond { pred, x, y, dst, t, e } => {
+                    let then = ctx.append_basic_block(f, "");
+                    let otherwise = ctx.append_basic_block(f, "");
+                    let join = ctx.append_basic_block(f, "");
+                    let c = b.build_int_compare(predicate(pred), val(x), val(y), "").expect(POSITIONED);
+                    b.build_conditional_branch(c, then, otherwise).expect(POSITIONED);
+                    b.position_at_end(then);
+                    self.store(locals[usize::from(dst)], val(t));
+                    b.build_unconditional_branch(join).expect(POSITIONED);
+                    b.position_at_end(otherwise);
+                    self.store(locals[usize::from(dst)], val(e));
+                    b.build_unconditional_branch(join).expect(POSITIONED);
+                    b.position_at_end(join);
+                }
+                Op::Call { callee, dst, x, y } => {
+                    let args = [val(x).into(), val(y).into()];
+                    let call = b.build_call(fns[callee as usize], &args, "").expect(POSITIONED);
+                    let r = call.try_as_basic_value().basic().expect("an i64 result").into_int_value();
+                    self.store(locals[usize::from(dst)], r);
+                }
+            }
+        }
+        b.build_return(Some(&val(Src::Local(0)))).expect(POSITIONED);
+        eb.build_unconditional_branch(start).expect(POSITIONED);
+    }
+}
+
+fn predicate(p: IntCmp) -> IntPredicate {
+    match p {
+        IntCmp::Eq => IntPredicate::EQ,
+        IntCmp::Ne => IntPredicate::NE,
+        IntCmp::Slt => IntPredicate::SLT,
+        IntCmp::Sle => IntPredicate::SLE,
+        IntCmp::Sgt => IntPredicate::SGT,
+        IntCmp::Sge => IntPredicate::SGE,
+        IntCmp::Ult => IntPredicate::ULT,
+        IntCmp::Ule => IntPredicate::ULE,
+        IntCmp::Ugt => IntPredicate::UGT,
+        IntCmp::Uge => IntPredicate::UGE,
+    }
+}
+
+/// The host target as the backend resolves `TargetSpec::host()`.
+struct Host {
+    triple: String,
+    cpu: String,
+    features: String,
+}
+
+fn emit_inkwell<'ctx>(ctx: &'ctx Context, host: &Host, desc: &[FuncDesc]) -> Module<'ctx> {
+    let triple = TargetTriple::create(&host.triple);
+    let target = Target::from_triple(&triple).expect("host target is registered");
+    let tm = target
+        .create_target_machine(
+            &triple,
+            &host.cpu,
+            &host.features,
+            inkwell::OptimizationLevel::Default,
+            RelocMode::PIC,
+            CodeModel::Default,
+        )
+        .expect("host target machine");
+    let module = ctx.create_module("bench");
+    module.set_triple(&tm.get_triple());
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let i64 = ctx.i64_type();
+    let ink = Ink {
+        ctx,
+        builder: ctx.create_builder(),
+        entry_builder: ctx.create_builder(),
+        i8: ctx.i8_type(),
+        i32: ctx.i32_type(),
+        i64,
+        fn_type: i64.fn_type(&[i64.into(), i64.into()], false),
+    };
+    let mut fns = Vec::with_capacity(desc.len());
+    for d in desc {
+        let f = module.add_function(&d.name, ink.fn_type, Some(Linkage::External));
+        ink.body(f, &fns, d);
+        fns.push(f);
+    }
+    module
+}
+
+// ------------------------------------------------------------------ driver
+
+fn count_instructions(m: &Module<'_>) -> usize {
+    m.get_functions().flat_map(|f| f.get_basic_block_iter()).map(|bb| bb.get_instructions().count()).sum()
+}
+
+/// Emit+verify through the facade; `inspect` sees the module after the clock stops.
+fn run_facade<T>(desc: &[FuncDesc], inspect: impl FnOnce(&Module<'_>) -> T) -> (Duration, T) {
+    let t0 = Instant::now();
+    let llvm = LlvmContext::new();
+    let module = emit_facade(&llvm, desc).expect("facade emission");
+    module.verify().expect("facade module verifies");
+    let dt = t0.elapsed();
+    (dt, inspect(module.inkwell()))
+}
+
+fn run_inkwell<T>(host: &Host, desc: &[FuncDesc], inspect: impl FnOnce(&Module<'_>) -> T) -> (Duration, T) {
+    let t0 = Instant::now();
+    let ctx = Context::create();
+    let module = emit_inkwell(&ctx, host, desc);
+    module.verify().expect("inkwell module verifies");
+    let dt = t0.elapsed();
+    (dt, inspect(&module))
+}
+
+/// Optimize+object at `level` on a freshly emitted facade module: (time, object bytes).
+fn run_object(desc: &[FuncDesc], level: OptLevel) -> (Duration, usize) {
+    let llvm = LlvmContext::new();
+    let mut module = emit_facade(&llvm, desc).expect("facade emission");
+    let t0 = Instant::now();
+    module.optimize(level).expect("pipeline");
+    let object = module.object().expect("object emission");
+    (t0.elapsed(), object.len())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    match std::env::var(name) {
+        Ok(s) => s.trim().parse().unwrap_or_else(|_| panic!("{name}={s:?} is not a positive integer")),
+        Err(_) => default,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() {
+    let n = env_usize("CFREE_BENCH_FUNCS", 10_000).max(1);
+    let reps = env_usize("CFREE_BENCH_REPS", 7).max(1);
+    let obj_reps = env_usize("CFREE_BENCH_OBJ_REPS", 3).max(1);
+    let spec = cfree_llvm_lower::host_spec();
+    let raw_triple = spec.triple.clone().expect("host triple");
+    let host = Host {
+        triple: TargetMachine::normalize_triple(&TargetTriple::create(&raw_triple)).as_str().to_string_lossy().into(),
+        cpu: spec.cpu.clone().expect("host CPU"),
+        features: spec.features.clone().expect("host features"),
+    };
+    let desc = generate(n);
+    let ops: usize = desc.iter().map(|f| f.ops.len()).sum();
+
+    // Honesty check (untimed; doubles as warm-up): same instructions, same IR text.
+    let summary = |m: &Module<'_>| (count_instructions(m), m.print_to_string().to_string());
+    let (_, (facade_insts, facade_ir)) = run_facade(&desc, summary);
+    let (_, (ink_insts, ink_ir)) = run_inkwell(&host, &desc, summary);
+    assert_eq!(facade_insts, ink_insts, "both emitters must build the same number of instructions");
+    if facade_ir != ink_ir {
+        let (l, r) = facade_ir.lines().zip(ink_ir.lines()).find(|(l, r)| l != r).unwrap_or(("<eof>", "<eof>"));
+        panic!("IR differs:\n  facade:  {l}\n  inkwell: {r}");
+    }
+    drop((facade_ir, ink_ir));
+
+    let (mut facade, mut ink) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
+    for _ in 0..reps {
+        facade.push(run_facade(&desc, |_| ()).0);
+        ink.push(run_inkwell(&host, &desc, |_| ()).0);
+    }
+    let (facade_min, ink_min) = (*facade.iter().min().expect("reps"), *ink.iter().min().expect("reps"));
+    let (facade, ink) = (median(facade), median(ink));
+    let ratio = facade.as_secs_f64() / ink.as_secs_f64();
+
+    let mut objects = Vec::new();
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let runs: Vec<(Duration, usize)> = (0..obj_reps).map(|_| run_object(&desc, level)).collect();
+        let size = runs[0].1;
+        assert!(runs.iter().all(|r| r.1 == size), "object size is deterministic");
+        objects.push((level, median(runs.into_iter().map(|r| r.0).collect()), size));
+    }
+
+    println!();
+    println!("cfree-llvm facade overhead (LLVM {}, {})", cfree_llvm_lower::LLVM_MAJOR, host.triple);
+    println!("host CPU: {}", host.cpu);
+    println!("N = {n} functions, {ops} operations, {facade_insts} LLVM instructions per module (identical IR checked)");
+    println!("emit+verify: median of {reps} (fresh context each); objects: median of {obj_reps}");
+    println!();
+    println!("| measurement | median | min | per function |");
+    println!("|---|---:|---:|---:|");
+    let per_fn = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    for (what, med, min) in [("emit+verify, facade", facade, facade_min), ("emit+verify, inkwell", ink, ink_min)] {
+        println!("| {what} | {:.1} ms | {:.1} ms | {:.2} µs |", ms(med), ms(min), per_fn(med));
+    }
+    println!("| ratio facade / inkwell | {ratio:.3} | {:.3} | goal <= 1.10 |", ms(facade_min) / ms(ink_min));
+    println!();
+    println!("| object emission (facade module) | median | functions/s | object size |");
+    println!("|---|---:|---:|---:|");
+    for (level, t, size) in &objects {
+        let rate = n as f64 / t.as_secs_f64();
+        println!("| optimize({level:?}) + object() | {:.1} ms | {rate:.0} | {size} bytes ({:.1} KiB) |", ms(*t), *size as f64 / 1024.0);
+    }
+    if ratio > 1.10 {
+        println!("\nnote: facade/inkwell ratio {ratio:.3} is above the 1.10 goal");
+    }
+}
