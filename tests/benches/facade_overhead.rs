@@ -24,7 +24,7 @@
 //! run checks that both modules have the same instruction count and print to
 //! the same IR text, so the comparison is like for like. Then the facade's
 //! module is optimised and emitted as an object at O0 and at O2 (median of
-//! `CFREE_BENCH_OBJ_REPS`, default 3, fresh module each).
+//! `CFREE_BENCH_OBJ_REPS`, default 3, 0 skips it; fresh module each).
 //!
 //! Run: `cargo bench -p cfree-tests --bench facade_overhead`
 //! (quick: `CFREE_BENCH_FUNCS=500 cargo bench -p cfree-tests --bench facade_overhead`).
@@ -41,7 +41,7 @@ use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::{CodeModel, RelocMode, Target, TargetMachine, TargetTriple};
 use inkwell::types::{FunctionType, IntType};
-use inkwell::values::{FunctionValue, IntValue, PointerValue};
+use inkwell::values::{BasicValue, FunctionValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
 
 /// An i64 operand: a parameter, a local or a constant.
@@ -84,7 +84,7 @@ enum Op {
     Call { callee: u32, dst: u8, x: Src, y: Src },
 }
 
-/// One function: `ops`, then `return l0`.
+/// One function: `ops`, then `return l0 ^ l1 ^ l2` (over the locals it has).
 #[derive(Debug)]
 struct FuncDesc {
     name: String,
@@ -286,6 +286,10 @@ fn facade_body<B: Backend>(
         }
     }
     get(cg, locals[0])?;
+    for &l in &locals[1..usize::from(f.locals)] {
+        get(cg, l)?;
+        cg.int_op(IntBinOp::Xor, IntFlags::NONE)?;
+    }
     cg.ret()?;
     cg.func_end()
 }
@@ -407,7 +411,11 @@ impl<'ctx> Ink<'ctx> {
                 }
             }
         }
-        b.build_return(Some(&val(Src::Local(0)))).expect(POSITIONED);
+        let mut r = val(Src::Local(0));
+        for &l in &locals[1..usize::from(d.locals)] {
+            r = b.build_xor(r, self.load(self.i64, l, 8), "").expect(POSITIONED);
+        }
+        b.build_return(Some(&r)).expect(POSITIONED);
         eb.build_unconditional_branch(start).expect(POSITIONED);
     }
 }
@@ -523,7 +531,7 @@ fn ms(d: Duration) -> f64 {
 fn main() {
     let n = env_usize("CFREE_BENCH_FUNCS", 10_000).max(1);
     let reps = env_usize("CFREE_BENCH_REPS", 7).max(1);
-    let obj_reps = env_usize("CFREE_BENCH_OBJ_REPS", 3).max(1);
+    let obj_reps = env_usize("CFREE_BENCH_OBJ_REPS", 3);
     let spec = cfree_llvm_lower::host_spec();
     let raw_triple = spec.triple.clone().expect("host triple");
     let host = Host {
@@ -555,7 +563,7 @@ fn main() {
     let ratio = facade.as_secs_f64() / ink.as_secs_f64();
 
     let mut objects = Vec::new();
-    for level in [OptLevel::O0, OptLevel::O2] {
+    for level in [OptLevel::O0, OptLevel::O2].into_iter().filter(|_| obj_reps > 0) {
         let runs: Vec<(Duration, usize)> = (0..obj_reps).map(|_| run_object(&desc, level)).collect();
         let size = runs[0].1;
         assert!(runs.iter().all(|r| r.1 == size), "object size is deterministic");

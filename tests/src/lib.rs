@@ -7,3 +7,8 @@
 pub mod aot;
 pub mod jit;
 pub mod programs;
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
