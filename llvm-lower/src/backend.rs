@@ -65,6 +65,9 @@ pub struct LlvmBackend<'ctx> {
     abis: Vec<Option<FuncAbi>>,
     syms: Vec<LoweredSym<'ctx>>,
     func: Option<OpenFunction<'ctx>>,
+    /// Data declarations replaced by their definitions, deleted by [`Self::finalize`]:
+    /// the open function's value stack may still hold the old address.
+    replaced: Vec<(GlobalValue<'ctx>, GlobalValue<'ctx>)>,
     kind_nontemporal: u32,
     kind_invariant: u32,
 }
@@ -155,9 +158,20 @@ impl<'ctx> LlvmBackend<'ctx> {
             abis: Vec::new(),
             syms: Vec::new(),
             func: None,
+            replaced: Vec::new(),
             kind_nontemporal: ctx.get_kind_id("nontemporal"),
             kind_invariant: ctx.get_kind_id("invariant.load"),
         })
+    }
+
+    /// Completes the module once no function is open: uses of replaced
+    /// declarations made after their replacement are redirected, then the
+    /// declarations are deleted.
+    pub(crate) fn finalize(&mut self) {
+        debug_assert!(self.func.is_none());
+        for (old, new) in self.replaced.drain(..) {
+            ffi::replace_global(old, new);
+        }
     }
 
     /// The LLVM module being built (read-only; emission goes through the facade).
@@ -330,13 +344,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             unreachable!("facade checked the symbol kind")
         };
         let name = old.get_name().to_string_lossy().into_owned();
-        let new = self.module.add_global(init_value.get_type(), None, "");
+        old.set_name("");
+        let new = self.module.add_global(init_value.get_type(), None, &name);
         new.set_initializer(&init_value);
         new.set_linkage(llvm_linkage(decl.linkage));
         new.set_visibility(llvm_visibility(decl.visibility));
         new.set_constant(decl.readonly);
         new.set_alignment(*align as u32);
-        ffi::replace_global(*old, new, &name);
+        let old = *old;
+        // Existing uses move now; the old global lives on until `finalize`, since a value
+        // stack entry of the open function may still name it.
+        ffi::replace_uses(old, new);
+        self.replaced.push((old, new));
         if let LoweredSym::Data { global, .. } = &mut self.syms[sym.index()] {
             *global = new;
         }

@@ -75,16 +75,19 @@ pub(crate) fn delete_block(block: BasicBlock<'_>) {
     let _ = unsafe { block.delete() };
 }
 
-/// Replaces every use of `old` with `new`, deletes `old`, and gives `new` its name.
-pub(crate) fn replace_global<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>, name: &str) {
-    // SAFETY: `old` and `new` are globals of the same module, both pointers in address space 0,
-    // so every use of `old` accepts `new`; after the replacement `old` has no uses and is deleted
-    // once, and is never used again by the caller.
-    unsafe {
-        core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref());
-        old.delete();
-    }
-    new.set_name(name);
+/// Points every current use of global `old` at `new`; `old` stays alive.
+pub(crate) fn replace_uses<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>) {
+    // SAFETY: `old` and `new` are live globals of the same module, both pointers in address
+    // space 0, so every use of `old` accepts `new`.
+    unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
+}
+
+/// Points every use of global `old` at `new`, then deletes `old`.
+pub(crate) fn replace_global<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>) {
+    replace_uses(old, new);
+    // SAFETY: after `replace_uses` nothing refers to `old`; it is deleted once, and the
+    // caller (`finalize`, with no function open) holds no other handle to it.
+    unsafe { old.delete() }
 }
 
 /// Replaces every use of function `old` with `new` (same type), deletes `old` with its body,

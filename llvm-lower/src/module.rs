@@ -49,7 +49,8 @@ impl OptLevel {
 
 /// Completes emission: checks the module (see [`Cg::finish`]) and returns it ready to emit.
 pub fn finish(cg: Cg<LlvmBackend<'_>>) -> Result<LlvmModule<'_>> {
-    let finished = cg.finish()?;
+    let mut finished = cg.finish()?;
+    finished.backend.finalize();
     Ok(LlvmModule { backend: finished.backend, exports: finished.exports, level: OptLevel::O0 })
 }
 

@@ -299,3 +299,24 @@ fn incomplete_modules_and_data() {
     fx.cg.func_end().unwrap();
     assert_eq!(run(fx, "f", 6), 42);
 }
+
+/// Regression (found by `random_calls`): defining a data object while the open
+/// function's stack holds its address must not leave a dangling LLVM value.
+#[test]
+fn data_defined_while_its_address_is_on_the_stack() {
+    let llvm = LlvmContext::new();
+    let mut fx = fixture(&llvm);
+    let d = fx.cg.declare_data("late", DataDecl::new(fx.i64t)).unwrap();
+    let (_, x) = fx.begin("f");
+    fx.cg.push_global(d).unwrap();
+    fx.cg.push_sym_addr(d).unwrap();
+    fx.cg.define_data(d, &DataInit::new().bytes(&40i64.to_le_bytes())).unwrap();
+    fx.cg.discard().unwrap();
+    fx.cg.load(MemAccess::new(fx.i64t)).unwrap();
+    fx.cg.push_local(x).unwrap();
+    fx.cg.load(MemAccess::new(fx.i64t)).unwrap();
+    fx.cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    fx.cg.ret().unwrap();
+    fx.cg.func_end().unwrap();
+    assert_eq!(run(fx, "f", 2), 42);
+}
