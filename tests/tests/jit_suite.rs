@@ -29,3 +29,10 @@ fn every_entry_has_cases() {
         assert!(cases.iter().any(|c| c.func == e), "{e} has no case");
     }
 }
+
+#[test]
+fn suite_jit_o1_o3_os() {
+    for level in [OptLevel::O1, OptLevel::O3, OptLevel::Os] {
+        check(level);
+    }
+}
