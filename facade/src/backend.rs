@@ -9,8 +9,9 @@
 use std::fmt::Debug;
 
 use crate::{
-    CastOp, DataDecl, DataInit, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, ResolvedAccess, Sym, TargetInfo,
-    TypeId, TypeKind, TypeTable,
+    AtomicOrdering, AtomicRmwOp, CastOp, CheckedOp, DataDecl, DataInit, ErrorKind, FastMath, FloatBinOp, FloatCmp,
+    FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Sym, SyncScope, TargetInfo, TypeId,
+    TypeKind, TypeTable,
 };
 
 /// A code generator driven call by call by [`crate::Cg`].
@@ -92,8 +93,83 @@ pub trait Backend {
     fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
     /// Integer or pointer comparison producing `i1`.
     fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    /// One-operand integer operation.
+    fn int_unop(&mut self, op: IntUnOp, value: Self::Value) -> Self::Value;
+    /// Checked arithmetic on two values of integer type `ty`: (result, overflow `i1`).
+    fn checked(&mut self, op: CheckedOp, ty: TypeId, lhs: Self::Value, rhs: Self::Value) -> (Self::Value, Self::Value);
+    /// `freeze`: poison becomes an arbitrary fixed value.
+    fn freeze(&mut self, value: Self::Value) -> Self::Value;
     /// Scalar conversion to `to`.
     fn cast(&mut self, op: CastOp, value: Self::Value, to: TypeId) -> Self::Value;
+    /// Float to integer `to`, saturating, with an `i1` that is 1 when the value did not fit.
+    fn cast_checked(&mut self, signed: bool, value: Self::Value, to: TypeId) -> (Self::Value, Self::Value);
+
+    /// Float arithmetic on two values of one float type.
+    fn float_binop(&mut self, op: FloatBinOp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    /// One-operand float operation.
+    fn float_unop(&mut self, op: FloatUnOp, fm: FastMath, value: Self::Value) -> Self::Value;
+    /// Fused multiply-add `a * b + c`.
+    fn fma(&mut self, fm: FastMath, a: Self::Value, b: Self::Value, c: Self::Value) -> Self::Value;
+    /// Float comparison producing `i1`.
+    fn float_cmp(&mut self, pred: FloatCmp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+
+    /// Defines alias scope `id` (ids are issued in order from 1).
+    fn define_alias_scope(&mut self, id: u32, name: &str);
+    /// Copies `size` bytes; `overlapping` selects memmove semantics.
+    fn mem_copy(
+        &mut self,
+        overlapping: bool,
+        dst: Self::Value,
+        src: Self::Value,
+        size: u64,
+        dst_access: &ResolvedAccess,
+        src_access: &ResolvedAccess,
+    );
+    /// Fills `size` bytes with `value`.
+    fn mem_set(&mut self, dst: Self::Value, value: u8, size: u64, access: &ResolvedAccess);
+
+    /// Atomic load.
+    fn atomic_load(
+        &mut self,
+        addr: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    ) -> Self::Value;
+    /// Atomic store.
+    fn atomic_store(
+        &mut self,
+        addr: Self::Value,
+        value: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    );
+    /// Atomic read-modify-write; returns the old value.
+    fn atomic_rmw(
+        &mut self,
+        op: AtomicRmwOp,
+        addr: Self::Value,
+        value: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    ) -> Self::Value;
+    /// Compare-exchange; returns (old value, success `i1`).
+    #[allow(clippy::too_many_arguments)]
+    fn cmpxchg(
+        &mut self,
+        addr: Self::Value,
+        expected: Self::Value,
+        new: Self::Value,
+        access: &ResolvedAccess,
+        success: AtomicOrdering,
+        failure: AtomicOrdering,
+        weak: bool,
+        scope: SyncScope,
+    ) -> (Self::Value, Self::Value);
+    /// Memory fence.
+    fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope);
 
     /// Direct call; returns the result if the signature has one.
     fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value>;

@@ -23,6 +23,8 @@ pub struct Cg<B: Backend> {
     pub(crate) syms: Vec<SymbolInfo>,
     by_name: HashMap<String, Sym>,
     pub(crate) func: FuncState<B>,
+    /// Alias scopes issued so far (ids 1..=alias_scopes).
+    pub(crate) alias_scopes: u32,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -85,6 +87,7 @@ impl<B: Backend> Cg<B> {
             syms: Vec::new(),
             by_name: HashMap::new(),
             func: FuncState::new(),
+            alias_scopes: 0,
         }
     }
 

@@ -3,8 +3,9 @@
 //! calls, and to fuzz the facade, without linking a code generator.
 
 use crate::{
-    Backend, CastOp, DataDecl, DataInit, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, ResolvedAccess, Sym,
-    TargetInfo, TypeId, TypeKind, TypeTable,
+    AtomicOrdering, AtomicRmwOp, Backend, CastOp, CheckedOp, DataDecl, DataInit, ErrorKind, FastMath, FloatBinOp,
+    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Sym, SyncScope, TargetInfo,
+    TypeId, TypeKind, TypeTable,
 };
 
 /// A [`Backend`] with unit values and blocks, for validation only.
@@ -62,7 +63,39 @@ impl Backend for CheckOnly {
     fn addr_offset(&mut self, _: (), _: i64) {}
     fn int_binop(&mut self, _: IntBinOp, _: IntFlags, _: (), _: ()) {}
     fn int_cmp(&mut self, _: IntCmp, _: (), _: ()) {}
+    fn int_unop(&mut self, _: IntUnOp, _: ()) {}
+    fn checked(&mut self, _: CheckedOp, _: TypeId, _: (), _: ()) -> ((), ()) {
+        ((), ())
+    }
+    fn freeze(&mut self, _: ()) {}
     fn cast(&mut self, _: CastOp, _: (), _: TypeId) {}
+    fn cast_checked(&mut self, _: bool, _: (), _: TypeId) -> ((), ()) {
+        ((), ())
+    }
+    fn float_binop(&mut self, _: FloatBinOp, _: FastMath, _: (), _: ()) {}
+    fn float_unop(&mut self, _: FloatUnOp, _: FastMath, _: ()) {}
+    fn fma(&mut self, _: FastMath, _: (), _: (), _: ()) {}
+    fn float_cmp(&mut self, _: FloatCmp, _: FastMath, _: (), _: ()) {}
+    fn define_alias_scope(&mut self, _: u32, _: &str) {}
+    fn mem_copy(&mut self, _: bool, _: (), _: (), _: u64, _: &ResolvedAccess, _: &ResolvedAccess) {}
+    fn mem_set(&mut self, _: (), _: u8, _: u64, _: &ResolvedAccess) {}
+    fn atomic_load(&mut self, _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
+    fn atomic_store(&mut self, _: (), _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
+    fn atomic_rmw(&mut self, _: AtomicRmwOp, _: (), _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
+    fn cmpxchg(
+        &mut self,
+        _: (),
+        _: (),
+        _: (),
+        _: &ResolvedAccess,
+        _: AtomicOrdering,
+        _: AtomicOrdering,
+        _: bool,
+        _: SyncScope,
+    ) -> ((), ()) {
+        ((), ())
+    }
+    fn fence(&mut self, _: AtomicOrdering, _: SyncScope) {}
     fn call_direct(&mut self, _: Sym, _: &[()]) -> Option<()> {
         Some(())
     }

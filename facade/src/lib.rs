@@ -13,7 +13,7 @@
 //! #     let s = |size, align| ScalarLayout { size, align };
 //! #     TargetInfo { triple: "x86_64-unknown-linux-gnu".into(), cpu: "generic".into(), features: String::new(),
 //! #         arch: Arch::X86_64, object_format: ObjectFormat::Elf, big_endian: false, pointer: s(8, 8),
-//! #         ints: [s(1, 1), s(1, 1), s(2, 2), s(4, 4), s(8, 8), s(16, 16)], f32: s(4, 4), f64: s(8, 8) }
+//! #         ints: [s(1, 1), s(1, 1), s(2, 2), s(4, 4), s(8, 8), s(16, 16)], f32: s(4, 4), f64: s(8, 8), max_atomic_bits: 64 }
 //! # }
 //! // `CheckOnly` validates without generating code; use cfree-llvm-lower for real output.
 //! let mut cg = Cg::new(CheckOnly::new(lp64()));
@@ -40,20 +40,25 @@
 
 #![warn(missing_docs)]
 
+mod atomics;
 mod backend;
 mod cg;
 mod check_only;
 mod data;
 mod error;
+mod float_ops;
 mod func;
 mod ids;
+mod int_ops;
 mod memory;
+mod memory_ops;
 mod ops;
 mod symbols;
 mod target;
 mod types;
 mod values;
 
+pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
 pub use backend::Backend;
 pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
@@ -61,7 +66,9 @@ pub use data::{DataInit, DataPiece};
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{Label, Local, Sym, TypeId};
 pub use memory::{MemAccess, MemFlags, ResolvedAccess};
-pub use ops::{Callee, CastOp, IntBinOp, IntCmp, IntFlags};
+pub use ops::{
+    Callee, CastOp, CheckedOp, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp,
+};
 pub use symbols::{DataDecl, FuncDecl, Linkage, SymbolInfo, SymbolKind, Visibility};
 pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
 pub use types::{AbiExt, CallConv, FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

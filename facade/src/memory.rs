@@ -52,9 +52,10 @@ pub struct MemAccess {
     pub addr_space: Option<u32>,
     /// Volatile, non-temporal, invariant.
     pub flags: MemFlags,
-    /// Alias scope id (0 = none).
+    /// The alias scope this access belongs to (from [`crate::Cg::alias_scope`]; 0 = none).
     pub alias_scope: u32,
-    /// Noalias scope id (0 = none).
+    /// A scope this access does not alias with: it touches no memory that accesses
+    /// in that scope touch (0 = none).
     pub noalias_scope: u32,
 }
 
@@ -80,6 +81,18 @@ impl MemAccess {
     pub fn volatile(self) -> Self {
         self.flags(MemFlags::VOLATILE)
     }
+
+    /// Places the access in alias scope `scope`.
+    pub fn in_scope(mut self, scope: u32) -> Self {
+        self.alias_scope = scope;
+        self
+    }
+
+    /// Declares that the access does not alias accesses in `scope`.
+    pub fn noalias(mut self, scope: u32) -> Self {
+        self.noalias_scope = scope;
+        self
+    }
 }
 
 /// A validated access as the backend receives it: alignment resolved, flags checked.
@@ -91,4 +104,8 @@ pub struct ResolvedAccess {
     pub align: u64,
     /// Flags, valid for the operation.
     pub flags: MemFlags,
+    /// Alias scope id (0 = none), defined earlier through the backend.
+    pub alias_scope: u32,
+    /// Noalias scope id (0 = none).
+    pub noalias_scope: u32,
 }

@@ -39,7 +39,6 @@ impl TargetSpec {
 
 /// Instruction set family of a resolved target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum Arch {
     /// x86-64 / AMD64.
     X86_64,
@@ -109,6 +108,8 @@ pub struct TargetInfo {
     pub f32: ScalarLayout,
     /// Layout of f64.
     pub f64: ScalarLayout,
+    /// Widest atomic access (bits) the target performs lock-free; 0 if none.
+    pub max_atomic_bits: u32,
 }
 
 impl TargetInfo {
@@ -127,6 +128,12 @@ impl TargetInfo {
             128 => self.pointer.size == 8 || matches!(self.arch, Arch::Wasm32 | Arch::Wasm64),
             _ => false,
         }
+    }
+
+    /// Whether an atomic access of `bits` is lock-free on this target (the only
+    /// atomics the API offers: no hidden locks or libatomic calls).
+    pub fn supports_atomic_bits(&self, bits: u64) -> bool {
+        (8..=u64::from(self.max_atomic_bits)).contains(&bits)
     }
 
     /// Whether the object format can express `visibility`.

@@ -1,22 +1,22 @@
-//! Value-stack operations: constants, places, memory access, integer
-//! arithmetic, conversions and calls. Each validates every operand it will
+//! Value-stack operations: constants, places, loads and stores,
+//! conversions and calls. Each validates every operand it will
 //! consume before changing anything.
 
 use crate::func::Entry;
 use crate::{
-    Backend, Callee, CastOp, Error, ErrorKind, IntBinOp, IntCmp, IntFlags, IntWidth, Local, MemAccess, MemFlags,
-    ResolvedAccess, Result, Sym, SymbolKind, TypeId, TypeKind,
+    Backend, Callee, CastOp, Error, ErrorKind, IntWidth, Local, MemAccess, MemFlags, ResolvedAccess, Result, Sym,
+    SymbolKind, TypeId, TypeKind,
 };
 
 /// An address operand: a place or a pointer value.
-struct Addr<V> {
-    addr: V,
-    addr_space: u32,
-    is_place: bool,
+pub(crate) struct Addr<V> {
+    pub(crate) addr: V,
+    pub(crate) addr_space: u32,
+    pub(crate) is_place: bool,
 }
 
 impl<B: Backend> crate::Cg<B> {
-    fn check_depth(&self, call: &'static str, needed: usize) -> Result<()> {
+    pub(crate) fn check_depth(&self, call: &'static str, needed: usize) -> Result<()> {
         let available = self.func.stack.len();
         if available < needed {
             return Err(self.ferr(call, ErrorKind::StackUnderflow { needed, available }));
@@ -24,11 +24,11 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    fn entry(&self, from_top: usize) -> Entry<B::Value> {
+    pub(crate) fn entry(&self, from_top: usize) -> Entry<B::Value> {
         self.func.stack[self.func.stack.len() - 1 - from_top]
     }
 
-    fn mismatch(&self, call: &'static str, operand: &str, expected: String, found: TypeId) -> Error {
+    pub(crate) fn mismatch(&self, call: &'static str, operand: &str, expected: String, found: TypeId) -> Error {
         self.ferr(call, ErrorKind::TypeMismatch { expected, found: self.types.display(found) }).operand(operand)
     }
 
@@ -45,7 +45,7 @@ impl<B: Backend> crate::Cg<B> {
         Ok(self.peek_typed(call, needed, from_top, operand, expected)?.1)
     }
 
-    fn peek_typed(
+    pub(crate) fn peek_typed(
         &self,
         call: &'static str,
         needed: usize,
@@ -69,7 +69,7 @@ impl<B: Backend> crate::Cg<B> {
         }
     }
 
-    fn peek_addr(&self, call: &'static str, needed: usize, from_top: usize) -> Result<Addr<B::Value>> {
+    pub(crate) fn peek_addr(&self, call: &'static str, needed: usize, from_top: usize) -> Result<Addr<B::Value>> {
         self.check_depth(call, needed)?;
         match self.entry(from_top) {
             Entry::Place { addr_space, addr, .. } => Ok(Addr { addr, addr_space, is_place: true }),
@@ -80,12 +80,12 @@ impl<B: Backend> crate::Cg<B> {
         }
     }
 
-    fn pop_n(&mut self, n: usize) {
+    pub(crate) fn pop_n(&mut self, n: usize) {
         let len = self.func.stack.len();
         self.func.stack.truncate(len - n);
     }
 
-    fn push_value(&mut self, ty: TypeId, v: B::Value) {
+    pub(crate) fn push_value(&mut self, ty: TypeId, v: B::Value) {
         self.func.stack.push(Entry::Value { ty, v });
     }
 
@@ -94,7 +94,7 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    fn check_type(&self, call: &'static str, ty: TypeId, operand: &str) -> Result<()> {
+    pub(crate) fn check_type(&self, call: &'static str, ty: TypeId, operand: &str) -> Result<()> {
         self.types.check(ty).map_err(|k| self.ferr(call, k).operand(operand.to_string()))
     }
 
@@ -277,25 +277,54 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    fn resolve_access(&self, call: &'static str, access: &MemAccess, addr_space: u32) -> Result<ResolvedAccess> {
+    /// Validates a descriptor for a load or store of a scalar.
+    pub(crate) fn resolve_access(
+        &self,
+        call: &'static str,
+        access: &MemAccess,
+        addr_space: u32,
+    ) -> Result<ResolvedAccess> {
         self.check_type(call, access.ty, "access type")?;
         if !self.types.is_scalar(access.ty) {
             let feature = format!("{call} of aggregate type {} (use memcpy)", self.types.display(access.ty));
             return Err(self.ferr(call, ErrorKind::Unsupported { feature }).operand("access type"));
         }
+        self.resolve_any_access(call, access, addr_space, "access")
+    }
+
+    /// Validates a descriptor whose type only supplies the natural alignment (memcpy & co).
+    pub(crate) fn resolve_any_access(
+        &self,
+        call: &'static str,
+        access: &MemAccess,
+        addr_space: u32,
+        operand: &str,
+    ) -> Result<ResolvedAccess> {
+        self.check_type(call, access.ty, "access type")?;
+        let Some(layout) = self.types.layout(access.ty) else {
+            let ty = self.types.display(access.ty);
+            return Err(self.ferr(call, ErrorKind::Unsized { ty }).operand("access type"));
+        };
         crate::cg::check_align(call, u64::from(access.align)).map_err(|e| e.in_function(self.func.name.clone()))?;
         if let Some(space) = access.addr_space {
             if space != addr_space {
-                return Err(self.ferr(call, ErrorKind::InvalidAddressSpace { addr_space: space }).operand("access"));
+                return Err(self.ferr(call, ErrorKind::InvalidAddressSpace { addr_space: space }).operand(operand));
             }
         }
-        if access.alias_scope != 0 || access.noalias_scope != 0 {
-            let feature = "alias scopes on memory accesses".to_string();
-            return Err(self.ferr(call, ErrorKind::Unsupported { feature }).operand("access"));
+        for (what, id) in [("alias scope", access.alias_scope), ("noalias scope", access.noalias_scope)] {
+            if id > self.alias_scopes {
+                let e = ErrorKind::ForeignHandle { what: "alias scope", handle: u64::from(id) };
+                return Err(self.ferr(call, e).operand(format!("{operand} {what}")));
+            }
         }
-        let natural = self.types.layout(access.ty).map_or(1, |l| l.align);
-        let align = if access.align == 0 { natural } else { u64::from(access.align) };
-        Ok(ResolvedAccess { ty: access.ty, align, flags: access.flags })
+        let align = if access.align == 0 { layout.align } else { u64::from(access.align) };
+        Ok(ResolvedAccess {
+            ty: access.ty,
+            align,
+            flags: access.flags,
+            alias_scope: access.alias_scope,
+            noalias_scope: access.noalias_scope,
+        })
     }
 
     /// Pops an address (place or pointer) and pushes the value loaded from it.
@@ -329,72 +358,79 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    /// Pops two integers (or pointers, for comparisons) of one type: the left operand first pushed.
-    fn peek_pair(&self, call: &'static str, allow_ptr: bool) -> Result<(TypeId, B::Value, B::Value)> {
-        let (lt, lhs) = self.peek_typed(call, 2, 1, "left operand", None)?;
-        let ok = self.types.int_width(lt).is_some() || (allow_ptr && self.types.ptr_addr_space(lt).is_some());
-        if !ok {
-            let expected = if allow_ptr { "integer or pointer" } else { "integer" };
-            return Err(self.mismatch(call, "left operand", expected.into(), lt));
-        }
-        let rhs = self.peek_value(call, 2, 0, "right operand", Some(lt))?;
-        Ok((lt, lhs, rhs))
-    }
-
-    /// Pops two integers of one type and pushes `lhs op rhs`. `flags` must be allowed for `op`.
-    pub fn int_op(&mut self, op: IntBinOp, flags: IntFlags) -> Result<()> {
-        const CALL: &str = "int_op";
-        self.begin_op(CALL)?;
-        let allowed = op.allowed_flags();
-        if !allowed.contains(flags) {
-            let flags = format!("{flags:?}");
-            return Err(self.ferr(CALL, ErrorKind::InvalidFlags { op: format!("{op:?}"), flags }));
-        }
-        let (ty, lhs, rhs) = self.peek_pair(CALL, false)?;
-        self.ensure_block();
-        let v = self.backend.int_binop(op, flags, lhs, rhs);
-        self.pop_n(2);
-        self.push_value(ty, v);
-        Ok(())
-    }
-
-    /// Pops two integers or two pointers of one type and pushes the `i1` comparison.
-    pub fn int_cmp(&mut self, pred: IntCmp) -> Result<()> {
-        const CALL: &str = "int_cmp";
-        self.begin_op(CALL)?;
-        let (_, lhs, rhs) = self.peek_pair(CALL, true)?;
-        let i1 = self.ty_int(IntWidth::I1)?;
-        self.ensure_block();
-        let v = self.backend.int_cmp(pred, lhs, rhs);
-        self.pop_n(2);
-        self.push_value(i1, v);
-        Ok(())
-    }
-
     /// Pops a scalar and pushes it converted by `op` to type `to`.
     pub fn cast(&mut self, op: CastOp, to: TypeId) -> Result<()> {
         const CALL: &str = "cast";
         self.begin_op(CALL)?;
         self.check_type(CALL, to, "target type")?;
         let (from, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
-        let (fw, tw) = (self.types.int_width(from), self.types.int_width(to));
-        let (fp, tp) = (self.types.ptr_addr_space(from).is_some(), self.types.ptr_addr_space(to).is_some());
-        let valid = match op {
-            CastOp::SExt | CastOp::ZExt => matches!((fw, tw), (Some(f), Some(t)) if f < t),
-            CastOp::Trunc => matches!((fw, tw), (Some(f), Some(t)) if f > t),
-            CastOp::PtrToInt => fp && tw.is_some(),
-            CastOp::IntToPtr => fw.is_some() && tp,
-        };
-        if !valid {
-            let expected = format!("{op:?} from {} to {}", self.types.display(from), self.types.display(to));
-            return Err(
-                self.ferr(CALL, ErrorKind::TypeMismatch { expected: "a valid conversion".into(), found: expected })
-            );
+        if !self.valid_cast(op, from, to) {
+            let found = format!("{op:?} from {} to {}", self.types.display(from), self.types.display(to));
+            return Err(self.ferr(CALL, ErrorKind::TypeMismatch { expected: "a valid conversion".into(), found }));
         }
         self.ensure_block();
         let out = self.backend.cast(op, v, to);
         self.pop_n(1);
         self.push_value(to, out);
+        Ok(())
+    }
+
+    fn valid_cast(&self, op: CastOp, from: TypeId, to: TypeId) -> bool {
+        let t = &self.types;
+        let (fw, tw) = (t.int_width(from), t.int_width(to));
+        let float_bits = |ty| match t.kind(ty) {
+            TypeKind::Float(w) => Some(w.bits()),
+            _ => None,
+        };
+        let (ff, tf) = (float_bits(from), float_bits(to));
+        let (fp, tp) = (t.ptr_addr_space(from).is_some(), t.ptr_addr_space(to).is_some());
+        let bits = |ty| t.int_width(ty).map(|w| w.bits()).or(float_bits(ty));
+        match op {
+            CastOp::SExt | CastOp::ZExt => matches!((fw, tw), (Some(f), Some(t)) if f < t),
+            CastOp::Trunc => matches!((fw, tw), (Some(f), Some(t)) if f > t),
+            CastOp::PtrToInt => fp && tw.is_some(),
+            CastOp::IntToPtr => fw.is_some() && tp,
+            CastOp::FpExt => matches!((ff, tf), (Some(f), Some(t)) if f < t),
+            CastOp::FpTrunc => matches!((ff, tf), (Some(f), Some(t)) if f > t),
+            CastOp::SIToFP | CastOp::UIToFP => fw.is_some_and(|w| w.bits() > 1) && tf.is_some(),
+            CastOp::FPToSI | CastOp::FPToUI | CastOp::FPToSISat | CastOp::FPToUISat => {
+                ff.is_some() && tw.is_some_and(|w| w.bits() > 1)
+            }
+            CastOp::Bitcast => (ff.is_some() || tf.is_some()) && bits(from).is_some() && bits(from) == bits(to),
+        }
+    }
+
+    /// Pops a float and pushes its conversion toward zero to integer type `to`
+    /// (saturated, NaN to 0), then an `i1` that is 1 when the value did not fit
+    /// (or was NaN). `op` is `FPToSI` or `FPToUI`.
+    pub fn cast_checked(&mut self, op: CastOp, to: TypeId) -> Result<()> {
+        const CALL: &str = "cast_checked";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, to, "target type")?;
+        let (from, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
+        if !matches!(op, CastOp::FPToSI | CastOp::FPToUI) || !self.valid_cast(op, from, to) {
+            let found = format!("{op:?} from {} to {}", self.types.display(from), self.types.display(to));
+            let expected = "FPToSI or FPToUI from a float to an integer".to_string();
+            return Err(self.ferr(CALL, ErrorKind::TypeMismatch { expected, found }));
+        }
+        let i1 = self.ty_int(IntWidth::I1)?;
+        self.ensure_block();
+        let (out, overflow) = self.backend.cast_checked(op == CastOp::FPToSI, v, to);
+        self.pop_n(1);
+        self.push_value(to, out);
+        self.push_value(i1, overflow);
+        Ok(())
+    }
+
+    /// Pops a scalar and pushes it frozen: poison or undef become an arbitrary but fixed value.
+    pub fn freeze(&mut self) -> Result<()> {
+        const CALL: &str = "freeze";
+        self.begin_op(CALL)?;
+        let (ty, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
+        self.ensure_block();
+        let out = self.backend.freeze(v);
+        self.pop_n(1);
+        self.push_value(ty, out);
         Ok(())
     }
 
@@ -404,6 +440,17 @@ impl<B: Backend> crate::Cg<B> {
         self.begin_op(CALL)?;
         self.check_depth(CALL, 1)?;
         self.pop_n(1);
+        Ok(())
+    }
+
+    /// Exchanges the top two entries (e.g. to store a value that lies under
+    /// another: push the address, `swap`, `store`).
+    pub fn swap(&mut self) -> Result<()> {
+        const CALL: &str = "swap";
+        self.begin_op(CALL)?;
+        self.check_depth(CALL, 2)?;
+        let len = self.func.stack.len();
+        self.func.stack.swap(len - 1, len - 2);
         Ok(())
     }
 

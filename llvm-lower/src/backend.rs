@@ -6,8 +6,9 @@
 //! entry block are what `mem2reg`/SROA promote at O1 and above.
 
 use cfree_facade::{
-    AbiExt, Backend, CastOp, DataDecl, DataInit, DataPiece, ErrorKind, FuncDecl, IntBinOp, IntCmp, IntFlags, Linkage,
-    MemFlags, ResolvedAccess, Sym, TargetInfo, TargetSpec, TypeId, TypeKind, TypeTable, Visibility,
+    AbiExt, AtomicOrdering, AtomicRmwOp, Backend, CastOp, CheckedOp, DataDecl, DataInit, DataPiece, ErrorKind,
+    FastMath, FloatBinOp, FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, Linkage, ResolvedAccess,
+    Sym, SyncScope, TargetInfo, TargetSpec, TypeId, TypeKind, TypeTable, Visibility,
 };
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::basic_block::BasicBlock;
@@ -15,14 +16,16 @@ use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{FlagBehavior, Linkage as LlvmLinkage, Module};
 use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType, IntType};
-use inkwell::values::{BasicMetadataValueEnum, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue, GlobalValue};
+use inkwell::values::{
+    BasicMetadataValueEnum, BasicValue, BasicValueEnum, CallSiteValue, FunctionValue, GlobalValue, MetadataValue,
+};
 use inkwell::{AddressSpace, GlobalVisibility, IntPredicate};
 
 use crate::target::ResolvedTarget;
 use crate::{abi, ffi, Result};
 
 /// Facade-validated operands never make the builder fail; it fails only when unpositioned.
-const POSITIONED: &str = "builder is positioned (facade contract)";
+pub(crate) const POSITIONED: &str = "builder is positioned (facade contract)";
 
 #[derive(Debug, Clone, Copy)]
 enum LoweredType<'ctx> {
@@ -54,9 +57,9 @@ struct OpenFunction<'ctx> {
 /// The LLVM implementation of [`cfree_facade::Backend`].
 #[derive(Debug)]
 pub struct LlvmBackend<'ctx> {
-    ctx: &'ctx Context,
+    pub(crate) ctx: &'ctx Context,
     pub(crate) module: Module<'ctx>,
-    builder: Builder<'ctx>,
+    pub(crate) builder: Builder<'ctx>,
     entry_builder: Builder<'ctx>,
     pub(crate) resolved: ResolvedTarget,
     i8: IntType<'ctx>,
@@ -68,8 +71,13 @@ pub struct LlvmBackend<'ctx> {
     /// Data declarations replaced by their definitions, deleted by [`Self::finalize`]:
     /// the open function's value stack may still hold the old address.
     replaced: Vec<(GlobalValue<'ctx>, GlobalValue<'ctx>)>,
-    kind_nontemporal: u32,
-    kind_invariant: u32,
+    pub(crate) kind_nontemporal: u32,
+    pub(crate) kind_invariant: u32,
+    pub(crate) kind_alias_scope: u32,
+    pub(crate) kind_noalias: u32,
+    /// Scope nodes by id - 1, in `alias_domain`.
+    pub(crate) alias_scopes: Vec<MetadataValue<'ctx>>,
+    pub(crate) alias_domain: Option<MetadataValue<'ctx>>,
 }
 
 /// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
@@ -161,6 +169,10 @@ impl<'ctx> LlvmBackend<'ctx> {
             replaced: Vec::new(),
             kind_nontemporal: ctx.get_kind_id("nontemporal"),
             kind_invariant: ctx.get_kind_id("invariant.load"),
+            kind_alias_scope: ctx.get_kind_id("alias.scope"),
+            kind_noalias: ctx.get_kind_id("noalias"),
+            alias_scopes: Vec::new(),
+            alias_domain: None,
         })
     }
 
@@ -179,7 +191,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         &self.module
     }
 
-    fn basic(&self, ty: TypeId) -> BasicTypeEnum<'ctx> {
+    pub(crate) fn basic(&self, ty: TypeId) -> BasicTypeEnum<'ctx> {
         match self.types[ty.index()] {
             LoweredType::Basic(b) => b,
             LoweredType::Func(_) => unreachable!("facade passes only sized types here"),
@@ -216,22 +228,6 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     fn open(&self) -> &OpenFunction<'ctx> {
         self.func.as_ref().expect("a function is open (facade contract)")
-    }
-
-    fn set_access_facts(&self, inst: inkwell::values::InstructionValue<'ctx>, access: &ResolvedAccess) {
-        inst.set_alignment(access.align as u32).expect("load/store accept an alignment");
-        if access.flags.contains(MemFlags::VOLATILE) {
-            inst.set_volatile(true).expect("load/store accept volatile");
-        }
-        if access.flags.contains(MemFlags::NONTEMPORAL) {
-            let one = self.ctx.i32_type().const_int(1, false);
-            let node = self.ctx.metadata_node(&[one.into()]);
-            inst.set_metadata(node, self.kind_nontemporal).expect("metadata on a load/store");
-        }
-        if access.flags.contains(MemFlags::INVARIANT) {
-            let node = self.ctx.metadata_node(&[]);
-            inst.set_metadata(node, self.kind_invariant).expect("metadata on a load");
-        }
     }
 
     fn finish_call(&self, call: CallSiteValue<'ctx>, sig: TypeId) -> Option<BasicValueEnum<'ctx>> {
@@ -503,7 +499,7 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
 
     fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
         let (l, r, b) = (lhs.into_int_value(), rhs.into_int_value(), &self.builder);
-        let v = match op {
+        let v: BasicValueEnum<'ctx> = match op {
             IntBinOp::Add => b.build_int_add(l, r, ""),
             IntBinOp::Sub => b.build_int_sub(l, r, ""),
             IntBinOp::Mul => b.build_int_mul(l, r, ""),
@@ -517,6 +513,19 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             IntBinOp::UDiv => b.build_int_unsigned_div(l, r, ""),
             IntBinOp::SRem => b.build_int_signed_rem(l, r, ""),
             IntBinOp::URem => b.build_int_unsigned_rem(l, r, ""),
+            IntBinOp::ShlMasked
+            | IntBinOp::LShrMasked
+            | IntBinOp::AShrMasked
+            | IntBinOp::SMin
+            | IntBinOp::SMax
+            | IntBinOp::UMin
+            | IntBinOp::UMax
+            | IntBinOp::RotL
+            | IntBinOp::RotR
+            | IntBinOp::SAddSat
+            | IntBinOp::UAddSat
+            | IntBinOp::SSubSat
+            | IntBinOp::USubSat => return self.lower_int_special(op, l, r),
         }
         .expect(POSITIONED)
         .into();
@@ -529,6 +538,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             );
         }
         v
+    }
+
+    fn int_unop(&mut self, op: IntUnOp, value: Self::Value) -> Self::Value {
+        self.lower_int_unop(op, value.into_int_value())
+    }
+
+    fn checked(&mut self, op: CheckedOp, ty: TypeId, lhs: Self::Value, rhs: Self::Value) -> (Self::Value, Self::Value) {
+        self.lower_checked(op, ty, lhs.into_int_value(), rhs.into_int_value())
+    }
+
+    fn freeze(&mut self, value: Self::Value) -> Self::Value {
+        ffi::build_freeze(&self.builder, value)
     }
 
     fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
@@ -556,8 +577,122 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             CastOp::IntToPtr => {
                 b.build_int_to_ptr(value.into_int_value(), to_ty.into_pointer_type(), "").map(Into::into)
             }
+            CastOp::FpExt => b.build_float_ext(value.into_float_value(), to_ty.into_float_type(), "").map(Into::into),
+            CastOp::FpTrunc => {
+                b.build_float_trunc(value.into_float_value(), to_ty.into_float_type(), "").map(Into::into)
+            }
+            CastOp::SIToFP => {
+                b.build_signed_int_to_float(value.into_int_value(), to_ty.into_float_type(), "").map(Into::into)
+            }
+            CastOp::UIToFP => {
+                b.build_unsigned_int_to_float(value.into_int_value(), to_ty.into_float_type(), "").map(Into::into)
+            }
+            CastOp::FPToSI => {
+                b.build_float_to_signed_int(value.into_float_value(), to_ty.into_int_type(), "").map(Into::into)
+            }
+            CastOp::FPToUI => {
+                b.build_float_to_unsigned_int(value.into_float_value(), to_ty.into_int_type(), "").map(Into::into)
+            }
+            CastOp::FPToSISat => {
+                return self.lower_fp_to_int_sat(true, value.into_float_value(), to_ty.into_int_type())
+            }
+            CastOp::FPToUISat => {
+                return self.lower_fp_to_int_sat(false, value.into_float_value(), to_ty.into_int_type())
+            }
+            CastOp::Bitcast => b.build_bit_cast(value, to_ty, ""),
         }
         .expect(POSITIONED)
+    }
+
+    fn cast_checked(&mut self, signed: bool, value: Self::Value, to: TypeId) -> (Self::Value, Self::Value) {
+        self.lower_fp_to_int_checked(signed, value.into_float_value(), self.basic(to).into_int_type())
+    }
+
+    fn float_binop(&mut self, op: FloatBinOp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
+        self.lower_float_binop(op, fm, lhs.into_float_value(), rhs.into_float_value())
+    }
+
+    fn float_unop(&mut self, op: FloatUnOp, fm: FastMath, value: Self::Value) -> Self::Value {
+        self.lower_float_unop(op, fm, value.into_float_value())
+    }
+
+    fn fma(&mut self, fm: FastMath, a: Self::Value, b: Self::Value, c: Self::Value) -> Self::Value {
+        self.lower_fma(fm, a.into_float_value(), b.into_float_value(), c.into_float_value())
+    }
+
+    fn float_cmp(&mut self, pred: FloatCmp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
+        self.lower_float_cmp(pred, fm, lhs.into_float_value(), rhs.into_float_value())
+    }
+
+    fn define_alias_scope(&mut self, id: u32, name: &str) {
+        self.lower_alias_scope(id, name);
+    }
+
+    fn mem_copy(
+        &mut self,
+        overlapping: bool,
+        dst: Self::Value,
+        src: Self::Value,
+        size: u64,
+        dst_access: &ResolvedAccess,
+        src_access: &ResolvedAccess,
+    ) {
+        self.lower_mem_copy(overlapping, dst, src, size, dst_access, src_access);
+    }
+
+    fn mem_set(&mut self, dst: Self::Value, value: u8, size: u64, access: &ResolvedAccess) {
+        self.lower_mem_set(dst, value, size, access);
+    }
+
+    fn atomic_load(
+        &mut self,
+        addr: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    ) -> Self::Value {
+        self.lower_atomic_load(addr, access, ordering, scope)
+    }
+
+    fn atomic_store(
+        &mut self,
+        addr: Self::Value,
+        value: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    ) {
+        self.lower_atomic_store(addr, value, access, ordering, scope);
+    }
+
+    fn atomic_rmw(
+        &mut self,
+        op: AtomicRmwOp,
+        addr: Self::Value,
+        value: Self::Value,
+        access: &ResolvedAccess,
+        ordering: AtomicOrdering,
+        scope: SyncScope,
+    ) -> Self::Value {
+        self.lower_atomic_rmw(op, addr, value, access, ordering, scope)
+    }
+
+    fn cmpxchg(
+        &mut self,
+        addr: Self::Value,
+        expected: Self::Value,
+        new: Self::Value,
+        access: &ResolvedAccess,
+        success: AtomicOrdering,
+        failure: AtomicOrdering,
+        weak: bool,
+        scope: SyncScope,
+    ) -> (Self::Value, Self::Value) {
+        self.lower_cmpxchg(addr, expected, new, access, success, failure, weak, scope)
+    }
+
+    fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) {
+        self.lower_fence(ordering, scope);
     }
 
     fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value> {

@@ -107,3 +107,126 @@ pub(crate) fn replace_function<'ctx>(
     }
     new.as_global_value().set_name(name);
 }
+
+/// Sets fast-math flags on `value` if it is an instruction that takes them
+/// (a folded constant, or an operation without FP semantics, takes none).
+pub(crate) fn set_fast_math(value: BasicValueEnum<'_>, fm: cfree_facade::FastMath) {
+    use crate::llvm_sys::*;
+    use cfree_facade::FastMath;
+    if fm == FastMath::NONE {
+        return;
+    }
+    let map = [
+        (FastMath::REASSOC, LLVMFastMathAllowReassoc),
+        (FastMath::NNAN, LLVMFastMathNoNaNs),
+        (FastMath::NINF, LLVMFastMathNoInfs),
+        (FastMath::NSZ, LLVMFastMathNoSignedZeros),
+        (FastMath::ARCP, LLVMFastMathAllowReciprocal),
+        (FastMath::CONTRACT, LLVMFastMathAllowContract),
+        (FastMath::AFN, LLVMFastMathApproxFunc),
+    ];
+    let flags = map.iter().filter(|(f, _)| fm.contains(*f)).fold(0, |acc, (_, l)| acc | l);
+    let raw = value.as_value_ref();
+    // SAFETY: `raw` is a live value; LLVMIsAInstruction and LLVMCanValueUseFastMathFlags only
+    // inspect it, and flags are set only where LLVM says the instruction takes them.
+    unsafe {
+        if !core::LLVMIsAInstruction(raw).is_null() && core::LLVMCanValueUseFastMathFlags(raw) != 0 {
+            core::LLVMSetFastMathFlags(raw, flags);
+        }
+    }
+}
+
+/// `freeze value`.
+pub(crate) fn build_freeze<'ctx>(builder: &Builder<'ctx>, value: BasicValueEnum<'ctx>) -> BasicValueEnum<'ctx> {
+    // SAFETY: the builder is positioned (facade contract) and `value` is a first-class value of
+    // its context; the result is an instruction of the same type.
+    unsafe { BasicValueEnum::new(core::LLVMBuildFreeze(builder.as_mut_ptr(), value.as_value_ref(), c"".as_ptr())) }
+}
+
+/// An atomic instruction just built (load, store, atomicrmw or cmpxchg).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AtomicInst<'ctx> {
+    raw: crate::llvm_sys::prelude::LLVMValueRef,
+    _ctx: std::marker::PhantomData<&'ctx Context>,
+}
+
+impl<'ctx> AtomicInst<'ctx> {
+    /// The instruction's value (the old value of an RMW, the pair of a cmpxchg).
+    pub(crate) fn value(self) -> BasicValueEnum<'ctx> {
+        // SAFETY: `raw` is an atomicrmw or cmpxchg of a live module; both produce a first-class value.
+        unsafe { BasicValueEnum::new(self.raw) }
+    }
+}
+
+/// Makes a load or store atomic with `ordering`.
+pub(crate) fn make_atomic<'ctx>(
+    inst: inkwell::values::InstructionValue<'ctx>,
+    ordering: crate::llvm_sys::LLVMAtomicOrdering,
+) -> AtomicInst<'ctx> {
+    let raw = inst.as_value_ref();
+    // SAFETY: `inst` is a load or store (callers build one just before); LLVMSetOrdering is
+    // defined on both, and the facade checked the ordering is valid for the kind of access.
+    unsafe { core::LLVMSetOrdering(raw, ordering) };
+    AtomicInst { raw, _ctx: std::marker::PhantomData }
+}
+
+/// Alignment, volatile and single-thread scope of an atomic instruction.
+pub(crate) fn set_atomic_facts(inst: AtomicInst<'_>, align: u32, volatile: bool, single_thread: bool) {
+    // SAFETY: `inst.raw` is an atomic load, store, atomicrmw or cmpxchg: each accepts an
+    // alignment, a volatile flag and a synchronisation scope.
+    unsafe {
+        core::LLVMSetAlignment(inst.raw, align);
+        core::LLVMSetVolatile(inst.raw, i32::from(volatile));
+        core::LLVMSetAtomicSingleThread(inst.raw, i32::from(single_thread));
+    }
+}
+
+/// `atomicrmw op ptr, value ordering`.
+pub(crate) fn build_atomic_rmw<'ctx>(
+    builder: &Builder<'ctx>,
+    op: crate::llvm_sys::LLVMAtomicRMWBinOp,
+    ptr: PointerValue<'ctx>,
+    value: BasicValueEnum<'ctx>,
+    ordering: crate::llvm_sys::LLVMAtomicOrdering,
+) -> AtomicInst<'ctx> {
+    // SAFETY: positioned builder; `value`'s type suits `op` (integer ops on integers, float
+    // ops on floats, xchg on any), as the facade checked; the ordering is not unordered.
+    let raw = unsafe {
+        core::LLVMBuildAtomicRMW(builder.as_mut_ptr(), op, ptr.as_value_ref(), value.as_value_ref(), ordering, 0)
+    };
+    AtomicInst { raw, _ctx: std::marker::PhantomData }
+}
+
+/// `cmpxchg [weak] ptr, expected, new success failure`.
+pub(crate) fn build_cmpxchg<'ctx>(
+    builder: &Builder<'ctx>,
+    ptr: PointerValue<'ctx>,
+    expected: BasicValueEnum<'ctx>,
+    new: BasicValueEnum<'ctx>,
+    success: crate::llvm_sys::LLVMAtomicOrdering,
+    failure: crate::llvm_sys::LLVMAtomicOrdering,
+    weak: bool,
+) -> AtomicInst<'ctx> {
+    // SAFETY: positioned builder; `expected` and `new` have the same integer or pointer type;
+    // the orderings are valid for cmpxchg (the facade refuses release/acq_rel on failure).
+    let raw = unsafe {
+        let raw = core::LLVMBuildAtomicCmpXchg(
+            builder.as_mut_ptr(),
+            ptr.as_value_ref(),
+            expected.as_value_ref(),
+            new.as_value_ref(),
+            success,
+            failure,
+            0,
+        );
+        core::LLVMSetWeak(raw, i32::from(weak));
+        raw
+    };
+    AtomicInst { raw, _ctx: std::marker::PhantomData }
+}
+
+/// `fence [syncscope("singlethread")] ordering`.
+pub(crate) fn build_fence(builder: &Builder<'_>, ordering: crate::llvm_sys::LLVMAtomicOrdering, single_thread: bool) {
+    // SAFETY: positioned builder; the facade refuses relaxed fences.
+    unsafe { core::LLVMBuildFence(builder.as_mut_ptr(), ordering, i32::from(single_thread), c"".as_ptr()) };
+}

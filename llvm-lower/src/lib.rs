@@ -42,10 +42,14 @@ pub extern crate llvm_sys_191 as llvm_sys;
 pub extern crate llvm_sys_221 as llvm_sys;
 
 mod abi;
+mod atomics;
 mod backend;
 mod context;
 mod error;
 mod ffi;
+mod float_ops;
+mod int_ops;
+mod memory_ops;
 mod module;
 mod target;
 

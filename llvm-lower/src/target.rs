@@ -93,7 +93,8 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     let abi_name = (riscv_hosted && features.contains("+d")).then_some("lp64d");
     let tm = machine(&target, &triple, &cpu, &features, OptimizationLevel::Default)?;
     let data = tm.get_target_data();
-    let info = layout_info(&data, triple.clone(), cpu, features, arch);
+    let mut info = layout_info(&data, triple.clone(), cpu, features, arch);
+    info.max_atomic_bits = max_atomic_bits(arch, &info.features);
     Ok(ResolvedTarget { info, target, abi_name })
 }
 
@@ -139,5 +140,23 @@ fn layout_info(data: &TargetData, triple: String, cpu: String, features: String,
         ints,
         f32: of(&ctx.f32_type()),
         f64: of(&ctx.f64_type()),
+        max_atomic_bits: 0,
+    }
+}
+
+/// The widest lock-free atomic access: what LLVM lowers to native instructions
+/// rather than `__atomic_*` library calls. wasm without the `atomics` feature is
+/// single-threaded and LLVM lowers atomics to plain accesses, which is exact there.
+fn max_atomic_bits(arch: Arch, features: &str) -> u32 {
+    let has = |f: &str| features.split(',').any(|x| x == f);
+    match arch {
+        Arch::X86_64 if has("+cx16") => 128,
+        Arch::X86_64 | Arch::X86 => 64,
+        Arch::Aarch64 => 128,
+        Arch::Riscv64 if has("+a") => 64,
+        Arch::Riscv32 if has("+a") => 32,
+        Arch::Wasm32 | Arch::Wasm64 => 64,
+        Arch::Arm => 32,
+        Arch::Riscv64 | Arch::Riscv32 | Arch::Other => 0,
     }
 }

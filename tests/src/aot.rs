@@ -46,6 +46,18 @@ impl LinuxTarget {
         }
     }
 
+    /// A command that runs `exe` on this target (through qemu-user if foreign).
+    pub fn command(self, exe: &Path) -> Command {
+        match self.runner() {
+            Some(qemu) => {
+                let mut c = Command::new(qemu);
+                c.arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        }
+    }
+
     fn runner(self) -> Option<&'static str> {
         match self {
             LinuxTarget::X86_64 => None,
@@ -85,15 +97,20 @@ fn run_tool(cmd: &mut Command, what: &str) -> Result<Vec<u8>, AotError> {
     Ok(out.stdout)
 }
 
-/// Links `object` with the C driver into an executable in `dir`.
+/// Links `object` with the suite's C driver into an executable in `dir`.
 pub fn link(target: LinuxTarget, object: &[u8], dir: &Path) -> Result<PathBuf, AotError> {
-    let obj = dir.join("suite.o");
-    let driver = dir.join("driver.c");
-    let exe = dir.join("suite");
+    link_with(target, object, DRIVER_C, dir)
+}
+
+/// Links `object` with the C source `driver` (and libm) into an executable in `dir`.
+pub fn link_with(target: LinuxTarget, object: &[u8], driver: &str, dir: &Path) -> Result<PathBuf, AotError> {
+    let obj = dir.join("module.o");
+    let driver_path = dir.join("driver.c");
+    let exe = dir.join("program");
     std::fs::write(&obj, object).map_err(|e| e.to_string())?;
-    std::fs::write(&driver, DRIVER_C).map_err(|e| e.to_string())?;
+    std::fs::write(&driver_path, driver).map_err(|e| e.to_string())?;
     let mut cmd = Command::new(target.compiler());
-    cmd.arg("-O1").arg(&driver).arg(&obj).arg("-o").arg(&exe);
+    cmd.arg("-O1").arg(&driver_path).arg(&obj).arg("-o").arg(&exe).arg("-lm");
     if target != LinuxTarget::X86_64 {
         cmd.arg("-static");
     }
@@ -103,14 +120,7 @@ pub fn link(target: LinuxTarget, object: &[u8], dir: &Path) -> Result<PathBuf, A
 
 /// Runs a linked suite on `cases` and returns each case with the result the binary printed.
 pub fn run(target: LinuxTarget, exe: &Path, cases: &[Case]) -> Result<Vec<(Case, i64)>, AotError> {
-    let mut cmd = match target.runner() {
-        Some(qemu) => {
-            let mut c = Command::new(qemu);
-            c.arg(exe);
-            c
-        }
-        None => Command::new(exe),
-    };
+    let mut cmd = target.command(exe);
     for c in cases {
         cmd.arg(c.func).arg(c.a.to_string()).arg(c.b.to_string());
     }

@@ -5,6 +5,7 @@
 //! (`cfree-demo`) and the benchmarks build on these.
 
 pub mod aot;
+pub mod diff;
 pub mod jit;
 pub mod programs;
 

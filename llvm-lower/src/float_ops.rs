@@ -1,0 +1,128 @@
+//! Lowering of floating-point operations, comparisons and float/int
+//! conversions, with per-operation fast-math flags.
+
+use cfree_facade::{FastMath, FloatBinOp, FloatCmp, FloatUnOp};
+use inkwell::types::{FloatType, IntType};
+use inkwell::values::{BasicValueEnum, FloatValue};
+use inkwell::FloatPredicate;
+
+use crate::backend::{LlvmBackend, POSITIONED};
+use crate::ffi;
+
+fn float_predicate(p: FloatCmp) -> FloatPredicate {
+    match p {
+        FloatCmp::Oeq => FloatPredicate::OEQ,
+        FloatCmp::Ogt => FloatPredicate::OGT,
+        FloatCmp::Oge => FloatPredicate::OGE,
+        FloatCmp::Olt => FloatPredicate::OLT,
+        FloatCmp::Ole => FloatPredicate::OLE,
+        FloatCmp::One => FloatPredicate::ONE,
+        FloatCmp::Ord => FloatPredicate::ORD,
+        FloatCmp::Ueq => FloatPredicate::UEQ,
+        FloatCmp::Ugt => FloatPredicate::UGT,
+        FloatCmp::Uge => FloatPredicate::UGE,
+        FloatCmp::Ult => FloatPredicate::ULT,
+        FloatCmp::Ule => FloatPredicate::ULE,
+        FloatCmp::Une => FloatPredicate::UNE,
+        FloatCmp::Uno => FloatPredicate::UNO,
+    }
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    pub(crate) fn lower_float_binop(
+        &self,
+        op: FloatBinOp,
+        fm: FastMath,
+        l: FloatValue<'ctx>,
+        r: FloatValue<'ctx>,
+    ) -> BasicValueEnum<'ctx> {
+        let b = &self.builder;
+        let intrinsic = |name: &str| self.call_intrinsic(name, &[l.get_type().into()], &[l.into(), r.into()]);
+        let v: BasicValueEnum<'ctx> = match op {
+            FloatBinOp::Add => b.build_float_add(l, r, "").expect(POSITIONED).into(),
+            FloatBinOp::Sub => b.build_float_sub(l, r, "").expect(POSITIONED).into(),
+            FloatBinOp::Mul => b.build_float_mul(l, r, "").expect(POSITIONED).into(),
+            FloatBinOp::Div => b.build_float_div(l, r, "").expect(POSITIONED).into(),
+            FloatBinOp::Rem => b.build_float_rem(l, r, "").expect(POSITIONED).into(),
+            FloatBinOp::CopySign => intrinsic("llvm.copysign"),
+            FloatBinOp::MinNum => intrinsic("llvm.minnum"),
+            FloatBinOp::MaxNum => intrinsic("llvm.maxnum"),
+            FloatBinOp::Minimum => intrinsic("llvm.minimum"),
+            FloatBinOp::Maximum => intrinsic("llvm.maximum"),
+        };
+        ffi::set_fast_math(v, fm);
+        v
+    }
+
+    pub(crate) fn lower_float_unop(&self, op: FloatUnOp, fm: FastMath, v: FloatValue<'ctx>) -> BasicValueEnum<'ctx> {
+        let intrinsic = |name: &str| self.call_intrinsic(name, &[v.get_type().into()], &[v.into()]);
+        let out: BasicValueEnum<'ctx> = match op {
+            FloatUnOp::Neg => self.builder.build_float_neg(v, "").expect(POSITIONED).into(),
+            FloatUnOp::Abs => intrinsic("llvm.fabs"),
+            FloatUnOp::Sqrt => intrinsic("llvm.sqrt"),
+            FloatUnOp::Floor => intrinsic("llvm.floor"),
+            FloatUnOp::Ceil => intrinsic("llvm.ceil"),
+            FloatUnOp::Trunc => intrinsic("llvm.trunc"),
+            FloatUnOp::Round => intrinsic("llvm.round"),
+            FloatUnOp::RoundEven => intrinsic("llvm.roundeven"),
+        };
+        ffi::set_fast_math(out, fm);
+        out
+    }
+
+    pub(crate) fn lower_fma(
+        &self,
+        fm: FastMath,
+        a: FloatValue<'ctx>,
+        b: FloatValue<'ctx>,
+        c: FloatValue<'ctx>,
+    ) -> BasicValueEnum<'ctx> {
+        let v = self.call_intrinsic("llvm.fma", &[a.get_type().into()], &[a.into(), b.into(), c.into()]);
+        ffi::set_fast_math(v, fm);
+        v
+    }
+
+    pub(crate) fn lower_float_cmp(
+        &self,
+        pred: FloatCmp,
+        fm: FastMath,
+        l: FloatValue<'ctx>,
+        r: FloatValue<'ctx>,
+    ) -> BasicValueEnum<'ctx> {
+        let v = self.builder.build_float_compare(float_predicate(pred), l, r, "").expect(POSITIONED).into();
+        ffi::set_fast_math(v, fm);
+        v
+    }
+
+    /// `fptosi.sat`/`fptoui.sat` of `v` to `to`.
+    pub(crate) fn lower_fp_to_int_sat(
+        &self,
+        signed: bool,
+        v: FloatValue<'ctx>,
+        to: IntType<'ctx>,
+    ) -> BasicValueEnum<'ctx> {
+        let name = if signed { "llvm.fptosi.sat" } else { "llvm.fptoui.sat" };
+        self.call_intrinsic(name, &[to.into(), v.get_type().into()], &[v.into()])
+    }
+
+    /// Saturating conversion plus an overflow flag: the truncated value must lie in
+    /// [lo, hi), with lo and hi powers of two (exact in f32 and f64, or +inf).
+    pub(crate) fn lower_fp_to_int_checked(
+        &self,
+        signed: bool,
+        v: FloatValue<'ctx>,
+        to: IntType<'ctx>,
+    ) -> (BasicValueEnum<'ctx>, BasicValueEnum<'ctx>) {
+        let value = self.lower_fp_to_int_sat(signed, v, to);
+        let fty: FloatType<'ctx> = v.get_type();
+        let bits = to.get_bit_width() as i32;
+        let (lo, hi) = if signed { (-(2f64.powi(bits - 1)), 2f64.powi(bits - 1)) } else { (0.0, 2f64.powi(bits)) };
+        let t = self.call_intrinsic("llvm.trunc", &[fty.into()], &[v.into()]).into_float_value();
+        let b = &self.builder;
+        let above = b.build_float_compare(FloatPredicate::OGE, t, fty.const_float(lo), "").expect(POSITIONED);
+        let below = b.build_float_compare(FloatPredicate::OLT, t, fty.const_float(hi), "").expect(POSITIONED);
+        let fits = b.build_and(above, below, "").expect(POSITIONED);
+        let overflow = b.build_not(fits, "").expect(POSITIONED);
+        (value, overflow.into())
+    }
+}

@@ -1,0 +1,112 @@
+//! Lowering of memory facts shared by every access (alignment, volatile,
+//! nontemporal, invariant, alias scopes) and of memcpy/memmove/memset.
+
+use cfree_facade::{MemFlags, ResolvedAccess};
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::values::{BasicValueEnum, InstructionValue, MetadataValue, ValueKind};
+
+use crate::backend::{LlvmBackend, POSITIONED};
+
+impl<'ctx> LlvmBackend<'ctx> {
+    /// Creates alias scope `id` in this module's single domain.
+    pub(crate) fn lower_alias_scope(&mut self, id: u32, name: &str) {
+        debug_assert_eq!(id as usize, self.alias_scopes.len() + 1);
+        let ctx = self.ctx;
+        let module_name = self.module.get_name().to_string_lossy().into_owned();
+        let domain = *self.alias_domain.get_or_insert_with(|| {
+            ctx.metadata_node(&[ctx.metadata_string(&format!("cfree.domain.{module_name}")).into()])
+        });
+        // A string first operand names the scope uniquely within the module.
+        let scope_name = ctx.metadata_string(&format!("cfree.scope.{id}.{name}"));
+        let scope = ctx.metadata_node(&[scope_name.into(), domain.into()]);
+        self.alias_scopes.push(scope);
+    }
+
+    /// The scope list `!{...}` of the non-zero ids, or `None` if all are 0.
+    fn scope_list(&self, ids: &[u32]) -> Option<MetadataValue<'ctx>> {
+        let scopes: Vec<_> =
+            ids.iter().filter(|id| **id != 0).map(|id| self.alias_scopes[*id as usize - 1].into()).collect();
+        (!scopes.is_empty()).then(|| self.ctx.metadata_node(&scopes))
+    }
+
+    /// Attaches `!alias.scope` and `!noalias` for the scopes of every access the
+    /// instruction makes (one for loads and stores, two for memcpy).
+    pub(crate) fn set_alias_facts(&self, inst: InstructionValue<'ctx>, accesses: &[&ResolvedAccess]) {
+        let ids = |f: fn(&ResolvedAccess) -> u32| accesses.iter().map(|a| f(a)).collect::<Vec<_>>();
+        if let Some(list) = self.scope_list(&ids(|a| a.alias_scope)) {
+            inst.set_metadata(list, self.kind_alias_scope).expect("metadata on a memory instruction");
+        }
+        if let Some(list) = self.scope_list(&ids(|a| a.noalias_scope)) {
+            inst.set_metadata(list, self.kind_noalias).expect("metadata on a memory instruction");
+        }
+    }
+
+    /// Alignment, volatile, hints and alias scopes of a load or store.
+    pub(crate) fn set_access_facts(&self, inst: InstructionValue<'ctx>, access: &ResolvedAccess) {
+        inst.set_alignment(access.align as u32).expect("load/store accept an alignment");
+        if access.flags.contains(MemFlags::VOLATILE) {
+            inst.set_volatile(true).expect("load/store accept volatile");
+        }
+        if access.flags.contains(MemFlags::NONTEMPORAL) {
+            let one = self.ctx.i32_type().const_int(1, false);
+            let node = self.ctx.metadata_node(&[one.into()]);
+            inst.set_metadata(node, self.kind_nontemporal).expect("metadata on a load/store");
+        }
+        if access.flags.contains(MemFlags::INVARIANT) {
+            let node = self.ctx.metadata_node(&[]);
+            inst.set_metadata(node, self.kind_invariant).expect("metadata on a load");
+        }
+        self.set_alias_facts(inst, &[access]);
+    }
+
+    fn mem_intrinsic_call(
+        &self,
+        name: &str,
+        args: &[BasicValueEnum<'ctx>],
+        aligns: &[(u32, &ResolvedAccess)],
+        volatile: bool,
+    ) {
+        let size_ty = self.ctx.i64_type();
+        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+        let overloads: Vec<_> = if name == "llvm.memset" {
+            vec![ptr.into(), size_ty.into()]
+        } else {
+            vec![ptr.into(), ptr.into(), size_ty.into()]
+        };
+        let intrinsic = inkwell::intrinsics::Intrinsic::find(name).expect("memory intrinsic");
+        let f = intrinsic.get_declaration(&self.module, &overloads).expect("memory intrinsic overload");
+        let mut all: Vec<_> = args.iter().map(|a| (*a).into()).collect();
+        all.push(self.ctx.bool_type().const_int(u64::from(volatile), false).into());
+        let call = self.builder.build_call(f, &all, "").expect(POSITIONED);
+        let align_kind = Attribute::get_named_enum_kind_id("align");
+        for (param, access) in aligns {
+            call.add_attribute(AttributeLoc::Param(*param), self.ctx.create_enum_attribute(align_kind, access.align));
+        }
+        if let ValueKind::Instruction(inst) = call.try_as_basic_value() {
+            let accesses: Vec<&ResolvedAccess> = aligns.iter().map(|(_, a)| *a).collect();
+            self.set_alias_facts(inst, &accesses);
+        }
+    }
+
+    pub(crate) fn lower_mem_copy(
+        &self,
+        overlapping: bool,
+        dst: BasicValueEnum<'ctx>,
+        src: BasicValueEnum<'ctx>,
+        size: u64,
+        dst_access: &ResolvedAccess,
+        src_access: &ResolvedAccess,
+    ) {
+        let name = if overlapping { "llvm.memmove" } else { "llvm.memcpy" };
+        let len = self.ctx.i64_type().const_int(size, false).into();
+        let volatile = dst_access.flags.contains(MemFlags::VOLATILE) || src_access.flags.contains(MemFlags::VOLATILE);
+        self.mem_intrinsic_call(name, &[dst, src, len], &[(0, dst_access), (1, src_access)], volatile);
+    }
+
+    pub(crate) fn lower_mem_set(&self, dst: BasicValueEnum<'ctx>, value: u8, size: u64, access: &ResolvedAccess) {
+        let byte = self.ctx.i8_type().const_int(u64::from(value), false).into();
+        let len = self.ctx.i64_type().const_int(size, false).into();
+        let volatile = access.flags.contains(MemFlags::VOLATILE);
+        self.mem_intrinsic_call("llvm.memset", &[dst, byte, len], &[(0, access)], volatile);
+    }
+}
