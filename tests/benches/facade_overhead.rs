@@ -20,11 +20,12 @@
 //!   triple and data layout taken from a host target machine, then `verify`.
 //!
 //! Emit+verify times are medians over `CFREE_BENCH_REPS` repetitions
-//! (default 7, facade and inkwell interleaved). Before timing, one untimed
+//! (default 15, facade and inkwell interleaved). Before timing, one untimed
 //! run checks that both modules have the same instruction count and print to
 //! the same IR text, so the comparison is like for like. Then the facade's
 //! module is optimised and emitted as an object at O0 and at O2 (median of
 //! `CFREE_BENCH_OBJ_REPS`, default 3, 0 skips it; fresh module each).
+//! `CFREE_BENCH_VERBOSE=1` prints every emit+verify repetition to stderr.
 //!
 //! Run: `cargo bench -p cfree-tests --bench facade_overhead`
 //! (quick: `CFREE_BENCH_FUNCS=500 cargo bench -p cfree-tests --bench facade_overhead`).
@@ -53,33 +54,17 @@ enum Src {
     Const(i64),
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Bin {
-    Add,
-    AddNsw,
-    Sub,
-    Mul,
-    And,
-    Or,
-    Xor,
-    Shl,
-    LShr,
-    AShr,
-}
-
 /// One statement; every result goes to local `dst`.
 #[derive(Clone, Copy, Debug)]
 enum Op {
-    /// `dst = x op y`; shift amounts are `y & 63`.
-    Bin { op: Bin, dst: u8, x: Src, y: Src },
-    /// `dst = x udiv k` or `x urem k`, `k != 0`.
-    DivConst { rem: bool, dst: u8, x: Src, k: i64 },
+    /// `dst = x op y` (`nsw` only on Add); shift amounts are `y & 63`, divisors nonzero constants.
+    Bin { op: IntBinOp, nsw: bool, dst: u8, x: Src, y: Src },
     /// `dst = ext(trunc x)` through i8 or i32, sign- or zero-extended.
     Narrow { dst: u8, x: Src, via_i8: bool, signed: bool },
     /// `dst = sext(*(i32 *)((char *)&local + 4))`: a byte-offset load.
     HighHalf { dst: u8, local: u8 },
-    /// `if (x pred y) dst = t; else dst = e;` as a diamond of blocks.
-    Diamond { pred: IntCmp, x: Src, y: Src, dst: u8, t: Src, e: Src },
+    /// `if (x CMPS[pred] y) dst = t; else dst = e;` as a diamond of blocks.
+    Diamond { pred: u8, x: Src, y: Src, dst: u8, t: Src, e: Src },
     /// `dst = f<callee>(x, y)` for an earlier function.
     Call { callee: u32, dst: u8, x: Src, y: Src },
 }
@@ -96,31 +81,27 @@ struct FuncDesc {
 struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
     }
 }
 
-const PREDS: [IntCmp; 10] = [
-    IntCmp::Eq,
-    IntCmp::Ne,
-    IntCmp::Slt,
-    IntCmp::Sle,
-    IntCmp::Sgt,
-    IntCmp::Sge,
-    IntCmp::Ult,
-    IntCmp::Ule,
-    IntCmp::Ugt,
-    IntCmp::Uge,
-];
-const BINS: [Bin; 10] = [Bin::Add, Bin::AddNsw, Bin::Sub, Bin::Mul, Bin::And, Bin::Or, Bin::Xor, Bin::Shl, Bin::LShr, Bin::AShr];
+/// Comparisons, as the facade and (same order) as inkwell spells them.
+const CMPS: [IntCmp; 10] = {
+    use IntCmp::*;
+    [Eq, Ne, Slt, Sle, Sgt, Sge, Ult, Ule, Ugt, Uge]
+};
+const PREDICATES: [IntPredicate; 10] = {
+    use IntPredicate::*;
+    [EQ, NE, SLT, SLE, SGT, SGE, ULT, ULE, UGT, UGE]
+};
+const BINS: [IntBinOp; 9] = {
+    use IntBinOp::*;
+    [Add, Sub, Mul, And, Or, Xor, Shl, LShr, AShr]
+};
 const LOCAL_NAMES: [&str; 3] = ["l0", "l1", "l2"];
 
 fn generate(n: usize) -> Vec<FuncDesc> {
@@ -138,24 +119,31 @@ fn gen_func(rng: &mut Rng, index: usize) -> FuncDesc {
     let src = |rng: &mut Rng| if rng.below(5) == 0 { Src::Const(rng.below(2000) as i64 - 1000) } else { var(rng) };
     // Every local starts defined: l_i = (a or b) ^ (i + 1).
     let mut ops: Vec<Op> = (0..locals)
-        .map(|l| Op::Bin { op: Bin::Xor, dst: l, x: [Src::A, Src::B][l as usize % 2], y: Src::Const(i64::from(l) + 1) })
+        .map(|l| Op::Bin {
+            op: IntBinOp::Xor,
+            nsw: false,
+            dst: l,
+            x: [Src::A, Src::B][l as usize % 2],
+            y: Src::Const(i64::from(l) + 1),
+        })
         .collect();
     let count = 20 + rng.below(21) as usize;
     while ops.len() < count {
         let dst = rng.below(u64::from(locals)) as u8;
         let op = match rng.below(100) {
-            0..=49 => Op::Bin { op: BINS[rng.below(10) as usize], dst, x: var(rng), y: src(rng) },
-            50..=59 => Op::DivConst { rem: rng.below(2) == 1, dst, x: var(rng), k: 1 + rng.below(1000) as i64 },
+            0..=49 => {
+                let op = BINS[rng.below(9) as usize];
+                Op::Bin { op, nsw: op == IntBinOp::Add && rng.below(2) == 0, dst, x: var(rng), y: src(rng) }
+            }
+            50..=59 => {
+                let op = if rng.below(2) == 0 { IntBinOp::UDiv } else { IntBinOp::URem };
+                Op::Bin { op, nsw: false, dst, x: var(rng), y: Src::Const(1 + rng.below(1000) as i64) }
+            }
             60..=69 => Op::Narrow { dst, x: var(rng), via_i8: rng.below(2) == 1, signed: rng.below(2) == 1 },
             70..=74 => Op::HighHalf { dst, local: rng.below(u64::from(locals)) as u8 },
-            75..=91 => Op::Diamond {
-                pred: PREDS[rng.below(10) as usize],
-                x: var(rng),
-                y: src(rng),
-                dst,
-                t: src(rng),
-                e: src(rng),
-            },
+            75..=91 => {
+                Op::Diamond { pred: rng.below(10) as u8, x: var(rng), y: src(rng), dst, t: src(rng), e: src(rng) }
+            }
             _ if index == 0 => continue,
             _ => {
                 let callee = if rng.below(2) == 0 { 0 } else { rng.below(index as u64) as u32 };
@@ -177,7 +165,8 @@ struct FacadeTypes {
 
 fn emit_facade<'ctx>(llvm: &'ctx LlvmContext, desc: &[FuncDesc]) -> cfree_llvm_lower::Result<LlvmModule<'ctx>> {
     let mut cg = llvm.module("bench", &TargetSpec::host())?;
-    let t = FacadeTypes { i8: cg.ty_int(IntWidth::I8)?, i32: cg.ty_int(IntWidth::I32)?, i64: cg.ty_int(IntWidth::I64)? };
+    let t =
+        FacadeTypes { i8: cg.ty_int(IntWidth::I8)?, i32: cg.ty_int(IntWidth::I32)?, i64: cg.ty_int(IntWidth::I64)? };
     let sig = cg.ty_func(FuncSig::new(&[t.i64, t.i64], Some(t.i64)))?;
     let mut syms = Vec::with_capacity(desc.len());
     for f in desc {
@@ -214,34 +203,15 @@ fn facade_body<B: Backend>(
     };
     for op in &f.ops {
         match *op {
-            Op::Bin { op, dst, x, y } => {
+            Op::Bin { op, nsw, dst, x, y } => {
                 cg.push_local(locals[usize::from(dst)])?;
                 push(cg, x)?;
                 push(cg, y)?;
-                let (int_op, flags) = match op {
-                    Bin::Add => (IntBinOp::Add, IntFlags::NONE),
-                    Bin::AddNsw => (IntBinOp::Add, IntFlags::NSW),
-                    Bin::Sub => (IntBinOp::Sub, IntFlags::NONE),
-                    Bin::Mul => (IntBinOp::Mul, IntFlags::NONE),
-                    Bin::And => (IntBinOp::And, IntFlags::NONE),
-                    Bin::Or => (IntBinOp::Or, IntFlags::NONE),
-                    Bin::Xor => (IntBinOp::Xor, IntFlags::NONE),
-                    Bin::Shl => (IntBinOp::Shl, IntFlags::NONE),
-                    Bin::LShr => (IntBinOp::LShr, IntFlags::NONE),
-                    Bin::AShr => (IntBinOp::AShr, IntFlags::NONE),
-                };
-                if matches!(op, Bin::Shl | Bin::LShr | Bin::AShr) {
+                if matches!(op, IntBinOp::Shl | IntBinOp::LShr | IntBinOp::AShr) {
                     cg.push_int(i64t, 63)?;
                     cg.int_op(IntBinOp::And, IntFlags::NONE)?;
                 }
-                cg.int_op(int_op, flags)?;
-                cg.store(MemAccess::new(i64t))?;
-            }
-            Op::DivConst { rem, dst, x, k } => {
-                cg.push_local(locals[usize::from(dst)])?;
-                push(cg, x)?;
-                cg.push_int(i64t, k.into())?;
-                cg.int_op(if rem { IntBinOp::URem } else { IntBinOp::UDiv }, IntFlags::NONE)?;
+                cg.int_op(op, if nsw { IntFlags::NSW } else { IntFlags::NONE })?;
                 cg.store(MemAccess::new(i64t))?;
             }
             Op::Narrow { dst, x, via_i8, signed } => {
@@ -263,7 +233,7 @@ fn facade_body<B: Backend>(
                 let (then, otherwise, join) = (cg.new_label()?, cg.new_label()?, cg.new_label()?);
                 push(cg, x)?;
                 push(cg, y)?;
-                cg.int_cmp(pred)?;
+                cg.int_cmp(CMPS[usize::from(pred)])?;
                 cg.cond_br(then, otherwise)?;
                 cg.place_label(then)?;
                 cg.push_local(locals[usize::from(dst)])?;
@@ -325,13 +295,12 @@ impl<'ctx> Ink<'ctx> {
         let start = ctx.append_basic_block(f, "start");
         let eb = &self.entry_builder;
         eb.position_at_end(entry);
-        let mut params = [None; 2];
-        for (i, (p, name)) in params.iter_mut().zip(["a", "b"]).enumerate() {
+        let param_slot = |i: u32, name: &str| {
             let slot = eb.build_alloca(self.i64, name).expect(POSITIONED);
-            eb.build_store(slot, f.get_nth_param(i as u32).expect("two params")).expect(POSITIONED);
-            *p = Some(slot);
-        }
-        let [Some(a), Some(bp)] = params else { unreachable!("two parameter slots") };
+            eb.build_store(slot, f.get_nth_param(i).expect("two params")).expect(POSITIONED);
+            slot
+        };
+        let (a, bp) = (param_slot(0, "a"), param_slot(1, "b"));
         let mut locals = [a; 3];
         for (l, name) in locals.iter_mut().zip(LOCAL_NAMES).take(usize::from(d.locals)) {
             *l = eb.build_alloca(self.i64, name).expect(POSITIONED);
@@ -346,30 +315,28 @@ impl<'ctx> Ink<'ctx> {
         };
         for op in &d.ops {
             match *op {
-                Op::Bin { op, dst, x, y } => {
+                Op::Bin { op, nsw, dst, x, y } => {
                     let (x, mut y) = (val(x), val(y));
-                    if matches!(op, Bin::Shl | Bin::LShr | Bin::AShr) {
+                    if matches!(op, IntBinOp::Shl | IntBinOp::LShr | IntBinOp::AShr) {
                         y = b.build_and(y, self.i64.const_int(63, false), "").expect(POSITIONED);
                     }
                     let r = match op {
-                        Bin::Add => b.build_int_add(x, y, ""),
-                        Bin::AddNsw => b.build_int_nsw_add(x, y, ""),
-                        Bin::Sub => b.build_int_sub(x, y, ""),
-                        Bin::Mul => b.build_int_mul(x, y, ""),
-                        Bin::And => b.build_and(x, y, ""),
-                        Bin::Or => b.build_or(x, y, ""),
-                        Bin::Xor => b.build_xor(x, y, ""),
-                        Bin::Shl => b.build_left_shift(x, y, ""),
-                        Bin::LShr => b.build_right_shift(x, y, false, ""),
-                        Bin::AShr => b.build_right_shift(x, y, true, ""),
+                        IntBinOp::Add if nsw => b.build_int_nsw_add(x, y, ""),
+                        IntBinOp::Add => b.build_int_add(x, y, ""),
+                        IntBinOp::Sub => b.build_int_sub(x, y, ""),
+                        IntBinOp::Mul => b.build_int_mul(x, y, ""),
+                        IntBinOp::And => b.build_and(x, y, ""),
+                        IntBinOp::Or => b.build_or(x, y, ""),
+                        IntBinOp::Xor => b.build_xor(x, y, ""),
+                        IntBinOp::Shl => b.build_left_shift(x, y, ""),
+                        IntBinOp::LShr => b.build_right_shift(x, y, false, ""),
+                        IntBinOp::AShr => b.build_right_shift(x, y, true, ""),
+                        IntBinOp::UDiv => b.build_int_unsigned_div(x, y, ""),
+                        IntBinOp::URem => b.build_int_unsigned_rem(x, y, ""),
+                        _ => unreachable!("not generated"),
                     }
                     .expect(POSITIONED);
                     self.store(locals[usize::from(dst)], r);
-                }
-                Op::DivConst { rem, dst, x, k } => {
-                    let (x, k) = (val(x), self.i64.const_int(k as u64, false));
-                    let r = if rem { b.build_int_unsigned_rem(x, k, "") } else { b.build_int_unsigned_div(x, k, "") };
-                    self.store(locals[usize::from(dst)], r.expect(POSITIONED));
                 }
                 Op::Narrow { dst, x, via_i8, signed } => {
                     let narrow = if via_i8 { self.i8 } else { self.i32 };
@@ -393,7 +360,7 @@ impl<'ctx> Ink<'ctx> {
                     let then = ctx.append_basic_block(f, "");
                     let otherwise = ctx.append_basic_block(f, "");
                     let join = ctx.append_basic_block(f, "");
-                    let c = b.build_int_compare(predicate(pred), val(x), val(y), "").expect(POSITIONED);
+                    let c = b.build_int_compare(PREDICATES[usize::from(pred)], val(x), val(y), "").expect(POSITIONED);
                     b.build_conditional_branch(c, then, otherwise).expect(POSITIONED);
                     b.position_at_end(then);
                     self.store(locals[usize::from(dst)], val(t));
@@ -417,21 +384,6 @@ impl<'ctx> Ink<'ctx> {
         }
         b.build_return(Some(&r)).expect(POSITIONED);
         eb.build_unconditional_branch(start).expect(POSITIONED);
-    }
-}
-
-fn predicate(p: IntCmp) -> IntPredicate {
-    match p {
-        IntCmp::Eq => IntPredicate::EQ,
-        IntCmp::Ne => IntPredicate::NE,
-        IntCmp::Slt => IntPredicate::SLT,
-        IntCmp::Sle => IntPredicate::SLE,
-        IntCmp::Sgt => IntPredicate::SGT,
-        IntCmp::Sge => IntPredicate::SGE,
-        IntCmp::Ult => IntPredicate::ULT,
-        IntCmp::Ule => IntPredicate::ULE,
-        IntCmp::Ugt => IntPredicate::UGT,
-        IntCmp::Uge => IntPredicate::UGE,
     }
 }
 
@@ -530,7 +482,7 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let n = env_usize("CFREE_BENCH_FUNCS", 10_000).max(1);
-    let reps = env_usize("CFREE_BENCH_REPS", 7).max(1);
+    let reps = env_usize("CFREE_BENCH_REPS", 15).max(1);
     let obj_reps = env_usize("CFREE_BENCH_OBJ_REPS", 3);
     let spec = cfree_llvm_lower::host_spec();
     let raw_triple = spec.triple.clone().expect("host triple");
@@ -554,10 +506,24 @@ fn main() {
     drop((facade_ir, ink_ir));
 
     let (mut facade, mut ink) = (Vec::with_capacity(reps), Vec::with_capacity(reps));
-    for _ in 0..reps {
+    for rep in 0..reps {
+        // Alternate which goes first, so neither always inherits the other's freed heap.
+        if rep % 2 == 1 {
+            ink.push(run_inkwell(&host, &desc, |_| ()).0);
+        }
         facade.push(run_facade(&desc, |_| ()).0);
-        ink.push(run_inkwell(&host, &desc, |_| ()).0);
+        if rep % 2 == 0 {
+            ink.push(run_inkwell(&host, &desc, |_| ()).0);
+        }
     }
+    if std::env::var_os("CFREE_BENCH_VERBOSE").is_some() {
+        for (f, i) in facade.iter().zip(&ink) {
+            eprintln!("facade {:7.1} ms  inkwell {:7.1} ms  ratio {:.3}", ms(*f), ms(*i), ms(*f) / ms(*i));
+        }
+    }
+    let mut paired: Vec<f64> = facade.iter().zip(&ink).map(|(f, i)| f.as_secs_f64() / i.as_secs_f64()).collect();
+    paired.sort_by(f64::total_cmp);
+    let paired = paired[paired.len() / 2];
     let (facade_min, ink_min) = (*facade.iter().min().expect("reps"), *ink.iter().min().expect("reps"));
     let (facade, ink) = (median(facade), median(ink));
     let ratio = facade.as_secs_f64() / ink.as_secs_f64();
@@ -583,12 +549,17 @@ fn main() {
         println!("| {what} | {:.1} ms | {:.1} ms | {:.2} µs |", ms(med), ms(min), per_fn(med));
     }
     println!("| ratio facade / inkwell | {ratio:.3} | {:.3} | goal <= 1.10 |", ms(facade_min) / ms(ink_min));
+    println!("| ratio, median of paired runs | {paired:.3} | | |");
     println!();
     println!("| object emission (facade module) | median | functions/s | object size |");
     println!("|---|---:|---:|---:|");
     for (level, t, size) in &objects {
         let rate = n as f64 / t.as_secs_f64();
-        println!("| optimize({level:?}) + object() | {:.1} ms | {rate:.0} | {size} bytes ({:.1} KiB) |", ms(*t), *size as f64 / 1024.0);
+        println!(
+            "| optimize({level:?}) + object() | {:.1} ms | {rate:.0} | {size} bytes ({:.1} KiB) |",
+            ms(*t),
+            *size as f64 / 1024.0
+        );
     }
     if ratio > 1.10 {
         println!("\nnote: facade/inkwell ratio {ratio:.3} is above the 1.10 goal");

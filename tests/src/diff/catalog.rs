@@ -18,14 +18,14 @@ impl Rng {
         Rng(seed | 1)
     }
     /// Next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     fn wide(&mut self) -> u128 {
-        (u128::from(self.next()) << 64) | u128::from(self.next())
+        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
     }
 }
 
@@ -128,18 +128,18 @@ fn random(ty: S, rng: &mut Rng) -> u128 {
         S::I(_) => rng.wide() & ty.mask(),
         // Mostly ordinary numbers, sometimes raw bit patterns.
         S::F32 => {
-            if rng.next() % 4 == 0 {
-                u128::from(rng.next() as u32)
+            if rng.next_u64() % 4 == 0 {
+                u128::from(rng.next_u64() as u32)
             } else {
-                let x = (rng.next() as i64 as f64) / 2f64.powi((rng.next() % 70) as i32);
+                let x = (rng.next_u64() as i64 as f64) / 2f64.powi((rng.next_u64() % 70) as i32);
                 (x as f32).to_bits() as u128
             }
         }
         S::F64 => {
-            if rng.next() % 4 == 0 {
-                u128::from(rng.next())
+            if rng.next_u64() % 4 == 0 {
+                u128::from(rng.next_u64())
             } else {
-                ((rng.next() as i64 as f64) / 2f64.powi((rng.next() % 70) as i32)).to_bits() as u128
+                ((rng.next_u64() as i64 as f64) / 2f64.powi((rng.next_u64() % 70) as i32)).to_bits() as u128
             }
         }
     }
