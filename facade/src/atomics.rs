@@ -75,6 +75,9 @@ impl<B: Backend> crate::Cg<B> {
     fn atomic_access(&self, call: &'static str, access: &MemAccess, addr_space: u32) -> Result<ResolvedAccess> {
         let resolved = self.resolve_access(call, access, addr_space)?;
         let size = self.types.layout(access.ty).map_or(0, |l| l.size);
+        if self.types.int_width(access.ty) == Some(crate::IntWidth::I1) {
+            return Err(self.mismatch(call, "access type", "byte-sized scalar (not i1)".into(), access.ty));
+        }
         if access.flags.contains(MemFlags::NONTEMPORAL) || access.flags.contains(MemFlags::INVARIANT) {
             let flags = format!("{:?}", access.flags);
             return Err(self
