@@ -1,0 +1,35 @@
+//! `cfree-statepoint`: LLVM's stack map format, version 3 (the
+//! `.llvm_stackmaps` section that `gc.statepoint`, `llvm.experimental.stackmap`
+//! and patchpoints produce), parsed zero-copy and without panics, for a GC
+//! runtime that needs no compiler.
+//!
+//! ```
+//! use cfree_statepoint::StackMapSection;
+//! // Header only: version 3, no functions, constants or records.
+//! let bytes = [3u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+//! let maps = StackMapSection::parse(&bytes)?;
+//! assert_eq!(maps.functions().count(), 0);
+//! assert_eq!(maps.records().count(), 0);
+//! # Ok::<(), cfree_statepoint::Error>(())
+//! ```
+//!
+//! Layout (LLVM `StackMaps.rst`, "Stack Map Format"):
+//!
+//! ```text
+//! Header        u8 version=3, u8 0, u16 0, u32 NumFunctions, u32 NumConstants, u32 NumRecords
+//! StkSizeRecord[NumFunctions]  u64 FunctionAddress, u64 StackSize, u64 RecordCount
+//! Constants[NumConstants]      u64
+//! StkMapRecord[NumRecords]     u64 ID, u32 InstructionOffset, u16 0, u16 NumLocations,
+//!                              Location[NumLocations] (12 bytes), pad to 8,
+//!                              u16 0, u16 NumLiveOuts, LiveOut[NumLiveOuts] (4 bytes), pad to 8
+//! ```
+//! Function addresses are relocations in an object file: unrelocated bytes
+//! hold 0, and the caller matches functions by position (see [`StkSizeRecord`]).
+
+#![warn(missing_docs)]
+
+mod parse;
+
+pub use parse::{
+    Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
+};
