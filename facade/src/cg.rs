@@ -38,6 +38,10 @@ pub struct FuncExport {
     pub result: Option<ScalarType>,
     /// Whether the function is variadic.
     pub variadic: bool,
+    /// ABI extension of each parameter, as declared.
+    pub param_ext: Vec<crate::AbiExt>,
+    /// ABI extension of the result, as declared.
+    pub result_ext: crate::AbiExt,
 }
 
 /// The register class of a scalar value, independent of any module's type table.
@@ -315,6 +319,8 @@ impl<B: Backend> Cg<B> {
                         params: sig.params.iter().map(|p| self.scalar_type(p.ty)).collect(),
                         result: sig.result.map(|r| self.scalar_type(r.ty)),
                         variadic: sig.variadic,
+                        param_ext: sig.params.iter().map(|p| p.ext).collect(),
+                        result_ext: sig.result.map_or(crate::AbiExt::None, |r| r.ext),
                     })
                 }
                 SymbolKind::Data(_) => None,

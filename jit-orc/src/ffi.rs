@@ -8,15 +8,17 @@ use std::sync::Mutex;
 
 use cfree_llvm_lower::llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy;
 use cfree_llvm_lower::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+use cfree_llvm_lower::llvm_sys::orc2::lljit::LLVMOrcLLJITMangleAndIntern;
 use cfree_llvm_lower::llvm_sys::orc2::lljit::{
     LLVMOrcCreateLLJIT, LLVMOrcDisposeLLJIT, LLVMOrcLLJITAddObjectFileWithRT, LLVMOrcLLJITGetExecutionSession,
     LLVMOrcLLJITGetGlobalPrefix, LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITGetTripleString, LLVMOrcLLJITLookup,
     LLVMOrcLLJITRef,
 };
 use cfree_llvm_lower::llvm_sys::orc2::{
-    LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcExecutionSessionSetErrorReporter,
-    LLVMOrcJITDylibAddGenerator, LLVMOrcJITDylibCreateResourceTracker, LLVMOrcReleaseResourceTracker,
-    LLVMOrcResourceTrackerRef, LLVMOrcResourceTrackerRemove,
+    LLVMJITEvaluatedSymbol, LLVMJITSymbolFlags, LLVMJITSymbolGenericFlags, LLVMOrcAbsoluteSymbols,
+    LLVMOrcCSymbolMapPair, LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess, LLVMOrcDisposeMaterializationUnit,
+    LLVMOrcExecutionSessionSetErrorReporter, LLVMOrcJITDylibAddGenerator, LLVMOrcJITDylibCreateResourceTracker,
+    LLVMOrcJITDylibDefine, LLVMOrcReleaseResourceTracker, LLVMOrcResourceTrackerRef, LLVMOrcResourceTrackerRemove,
 };
 
 /// Takes ownership of an LLVM error and returns its message (`None` for success).
@@ -60,6 +62,9 @@ pub(crate) struct OrcJit {
 // SAFETY: LLJIT is internally synchronised (its ExecutionSession locks); we never hand out
 // the raw pointer, and `&mut self` methods serialise our own state changes.
 unsafe impl Send for OrcJit {}
+// SAFETY: the only `&self` methods (`triple`, `take_session_errors`, `lookup`) are thread-safe
+// in ORC (lookups lock the session) or guarded by the error sink's mutex.
+unsafe impl Sync for OrcJit {}
 
 impl OrcJit {
     pub(crate) fn new() -> Result<Self, String> {
@@ -122,6 +127,31 @@ impl OrcJit {
         }
     }
 
+    /// Defines `name` in the main JITDylib as the absolute address `addr` (a host function or object).
+    pub(crate) fn define_absolute(&mut self, name: &str, addr: u64) -> Result<(), String> {
+        let cname = CString::new(name).map_err(|_| "symbol name contains NUL".to_string())?;
+        // SAFETY: `raw` is live. MangleAndIntern returns a retained pool entry whose ownership
+        // LLVMOrcAbsoluteSymbols takes; on a failed define we still own the unit and dispose it.
+        unsafe {
+            let entry = LLVMOrcLLJITMangleAndIntern(self.raw, cname.as_ptr());
+            let flags = LLVMJITSymbolFlags {
+                GenericFlags: LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported as u8
+                    | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8,
+                TargetFlags: 0,
+            };
+            let mut pair =
+                LLVMOrcCSymbolMapPair { Name: entry, Sym: LLVMJITEvaluatedSymbol { Address: addr, Flags: flags } };
+            let mu = LLVMOrcAbsoluteSymbols(&mut pair, 1);
+            match take_error(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(self.raw), mu)) {
+                None => Ok(()),
+                Some(e) => {
+                    LLVMOrcDisposeMaterializationUnit(mu);
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// Looks up (and so materialises) `name` in the main JITDylib.
     pub(crate) fn lookup(&self, name: &str) -> Result<u64, String> {
         let cname = CString::new(name).map_err(|_| "symbol name contains NUL".to_string())?;
@@ -150,6 +180,11 @@ impl Drop for OrcJit {
 pub(crate) struct Tracker {
     raw: LLVMOrcResourceTrackerRef,
 }
+
+// SAFETY: a tracker is a reference-counted handle into the session, whose operations lock it.
+unsafe impl Send for Tracker {}
+// SAFETY: as for `Send`; `&self` exposes no operation.
+unsafe impl Sync for Tracker {}
 
 impl Tracker {
     /// Unloads everything added under this tracker and frees its symbol names.

@@ -230,3 +230,13 @@ pub(crate) fn build_fence(builder: &Builder<'_>, ordering: crate::llvm_sys::LLVM
     // SAFETY: positioned builder; the facade refuses relaxed fences.
     unsafe { core::LLVMBuildFence(builder.as_mut_ptr(), ordering, i32::from(single_thread), c"".as_ptr()) };
 }
+
+/// Points every use of function `old` at `new` (same type); `old` stays defined.
+pub(crate) fn replace_function_uses<'ctx>(
+    old: inkwell::values::FunctionValue<'ctx>,
+    new: inkwell::values::FunctionValue<'ctx>,
+) {
+    // SAFETY: both are functions of the same module with the same function type, so every
+    // use of `old` accepts `new`; nothing is deleted.
+    unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
+}

@@ -78,6 +78,45 @@ impl<'ctx> LlvmModule<'ctx> {
         &self.backend.module
     }
 
+    /// Keeps a frame pointer in every defined function (`"frame-pointer"="all"`),
+    /// so stack walkers (GC, code reclamation, profilers) can follow the chain.
+    pub fn force_frame_pointers(&mut self) {
+        let ctx = self.backend.module.get_context();
+        let attr = ctx.create_string_attribute("frame-pointer", "all");
+        for f in self.backend.module.get_functions().filter(|f| f.count_basic_blocks() > 0) {
+            f.add_attribute(inkwell::attributes::AttributeLoc::Function, attr);
+        }
+    }
+
+    /// Renames the definition of `name` to `body_name` and redirects every use
+    /// in the module (including recursion) to a fresh declaration of `name`,
+    /// so that calls go through whatever `name` resolves to at link time (a
+    /// stable entry). Returns an error if `name` is not defined here.
+    pub fn make_replaceable(&mut self, name: &str, body_name: &str) -> Result<()> {
+        let module = &self.backend.module;
+        let body = module
+            .get_function(name)
+            .filter(|f| f.count_basic_blocks() > 0)
+            .ok_or_else(|| Error::Emit(format!("`{name}` is not defined in this module")))?;
+        if module.get_function(body_name).is_some() {
+            return Err(Error::Emit(format!("`{body_name}` already exists in this module")));
+        }
+        body.as_global_value().set_name(body_name);
+        let decl = module.add_function(name, body.get_type(), Some(inkwell::module::Linkage::External));
+        for (i, attrs) in
+            (0..body.count_params()).map(|i| (i, body.attributes(inkwell::attributes::AttributeLoc::Param(i))))
+        {
+            for a in attrs {
+                decl.add_attribute(inkwell::attributes::AttributeLoc::Param(i), a);
+            }
+        }
+        for a in body.attributes(inkwell::attributes::AttributeLoc::Return) {
+            decl.add_attribute(inkwell::attributes::AttributeLoc::Return, a);
+        }
+        crate::ffi::replace_function_uses(body, decl);
+        Ok(())
+    }
+
     /// The module as LLVM IR text.
     pub fn ir(&self) -> String {
         self.backend.module.print_to_string().to_string()

@@ -13,8 +13,8 @@ pub fn run_suite(level: OptLevel, cases: &[Case]) -> Result<Vec<(Case, i64)>, Bo
     emit_suite(&mut cg)?;
     let mut module = cfree_llvm_lower::finish(cg)?;
     module.verify()?;
-    let mut jit = Jit::new()?;
-    jit.add_module(&mut module, level)?;
+    let jit = Jit::new()?;
+    jit.publish(&mut module, level)?;
     cases
         .iter()
         .map(|c| {

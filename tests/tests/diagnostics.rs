@@ -45,8 +45,8 @@ impl Fixture<'_> {
 fn run(fx: Fixture<'_>, name: &str, x: i64) -> i64 {
     let mut module = cfree_llvm_lower::finish(fx.cg).expect("module completes after recovery");
     module.verify().expect("verifier accepts the recovered module");
-    let mut jit = Jit::new().unwrap();
-    jit.add_module(&mut module, OptLevel::O1).unwrap();
+    let jit = Jit::new().unwrap();
+    jit.publish(&mut module, OptLevel::O1).unwrap();
     let f = jit.get::<unsafe extern "C" fn(i64) -> i64>(name).unwrap();
     // SAFETY: the function only reads its argument.
     unsafe { f.call(x) }

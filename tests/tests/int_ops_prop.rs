@@ -200,8 +200,8 @@ fn check_level(level: OptLevel, cases: u32) {
     emit_all(&mut cg);
     let mut module = cfree_llvm_lower::finish(cg).unwrap();
     module.verify().unwrap();
-    let mut jit = Jit::new().unwrap();
-    jit.add_module(&mut module, level).unwrap();
+    let jit = Jit::new().unwrap();
+    jit.publish(&mut module, level).unwrap();
     check_width!(&jit, i8, u8, cases);
     check_width!(&jit, i16, u16, cases);
     check_width!(&jit, i32, u32, cases);

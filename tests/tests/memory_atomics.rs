@@ -41,8 +41,8 @@ fn get(cg: &mut Cg<LlvmBackend<'_>>, l: Local, ty: TypeId) {
 
 fn jit_of(mut module: LlvmModule<'_>, level: OptLevel) -> Jit {
     module.verify().unwrap();
-    let mut jit = Jit::new().unwrap();
-    jit.add_module(&mut module, level).unwrap();
+    let jit = Jit::new().unwrap();
+    jit.publish(&mut module, level).unwrap();
     jit
 }
 

@@ -51,8 +51,8 @@ pub fn jit(specs: &[Spec], level: OptLevel) -> Result<Outcome, Box<dyn std::erro
     let mut cg = llvm.module("semantics", &TargetSpec::host())?;
     emit_all(&mut cg, specs)?;
     let mut module = cfree_llvm_lower::finish(cg)?;
-    let mut jit = Jit::new()?;
-    jit.add_module(&mut module, level)?;
+    let jit = Jit::new()?;
+    jit.publish(&mut module, level)?;
     let mut outcome = Outcome::default();
     for spec in specs {
         let k = jit.get::<unsafe extern "C" fn(*const u8, *mut u8, i64)>(&format!("k_{}", spec.name))?;

@@ -1,0 +1,212 @@
+//! The runtime metadata registry: immutable snapshots, swapped atomically on
+//! every publish and reclaim, so readers never wait for a writer. Lookups by
+//! PC are binary searches over sorted tables.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cfree_facade::FuncExport;
+use cfree_statepoint::Location;
+
+/// Identifies a published unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnitId(pub u64);
+
+/// Where a unit's code is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitState {
+    /// At least one of its exported bodies is the active one.
+    Active,
+    /// All its exported bodies were replaced; frames may still run it.
+    Replaced,
+    /// The embedder retired it: it may be reclaimed once no frame runs it.
+    Retired,
+    /// Its memory was released; its code and metadata are gone.
+    Reclaimed,
+}
+
+/// A published unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitInfo {
+    /// Its id.
+    pub id: UnitId,
+    /// The generation its publish created.
+    pub generation: u64,
+    /// The module name.
+    pub name: String,
+    /// Code ranges `[start, end)` of its functions.
+    pub ranges: Vec<(u64, u64)>,
+    /// Lifetime state.
+    pub state: UnitState,
+    /// Exported functions whose active body is in this unit.
+    pub active_exports: Vec<String>,
+}
+
+impl UnitInfo {
+    /// Whether `pc` lies in this unit's code.
+    pub fn contains(&self, pc: u64) -> bool {
+        self.ranges.iter().any(|(s, e)| (*s..*e).contains(&pc))
+    }
+}
+
+/// A function's code range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionInfo {
+    /// Symbol name in the object (bodies of replaceable functions are `name.cfree.g<N>`).
+    pub name: Arc<str>,
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+    /// Generation of the publish that created it.
+    pub generation: u64,
+    /// Its unit.
+    pub unit: UnitId,
+}
+
+/// A stack map record at a return address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StackMapInfo {
+    /// The PC the record describes (a call's return address).
+    pub pc: u64,
+    /// The function it is in.
+    pub function: Arc<str>,
+    /// The record ID (statepoint ID).
+    pub id: u64,
+    /// The function's fixed frame size (`u64::MAX` if dynamic).
+    pub stack_size: u64,
+    /// The record's locations.
+    pub locations: Arc<[Location]>,
+    /// Its unit.
+    pub unit: UnitId,
+}
+
+/// A trap or implicit-check site (filled by a later issue; the slot exists now).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrapInfo {
+    /// The faulting or checking PC.
+    pub pc: u64,
+    /// Language-defined trap kind.
+    pub kind: u32,
+    /// Its unit.
+    pub unit: UnitId,
+}
+
+/// A replaceable function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SymbolInfo {
+    /// Its stable entry: call this; it always reaches the active body.
+    pub entry: u64,
+    /// The cell holding the active body's address.
+    pub cell: u64,
+    /// The active body.
+    pub body: u64,
+    /// Generation of the active body.
+    pub generation: u64,
+    /// Unit of the active body.
+    pub unit: UnitId,
+    /// Declared signature.
+    pub signature: FuncExport,
+}
+
+/// One consistent view of everything the JIT has published.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registry {
+    pub(crate) generation: u64,
+    pub(crate) functions: Vec<FunctionInfo>,
+    pub(crate) stackmaps: Vec<StackMapInfo>,
+    pub(crate) traps: Vec<TrapInfo>,
+    pub(crate) symbols: BTreeMap<String, SymbolInfo>,
+    pub(crate) units: BTreeMap<UnitId, UnitInfo>,
+}
+
+impl Registry {
+    /// The generation: incremented by every successful publish.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The function whose code contains `pc`.
+    pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
+        let i = self.functions.partition_point(|f| f.start <= pc);
+        let f = self.functions.get(i.checked_sub(1)?)?;
+        (pc < f.end).then_some(f)
+    }
+
+    /// The stack map record whose PC is exactly `pc`.
+    pub fn stackmap_at(&self, pc: u64) -> Option<&StackMapInfo> {
+        let i = self.stackmaps.partition_point(|s| s.pc < pc);
+        self.stackmaps.get(i).filter(|s| s.pc == pc)
+    }
+
+    /// The trap record at `pc`.
+    pub fn trap_at(&self, pc: u64) -> Option<&TrapInfo> {
+        let i = self.traps.partition_point(|t| t.pc < pc);
+        self.traps.get(i).filter(|t| t.pc == pc)
+    }
+
+    /// A replaceable function by name.
+    pub fn symbol(&self, name: &str) -> Option<&SymbolInfo> {
+        self.symbols.get(name)
+    }
+
+    /// A unit by id.
+    pub fn unit(&self, id: UnitId) -> Option<&UnitInfo> {
+        self.units.get(&id)
+    }
+
+    /// All units, oldest first.
+    pub fn units(&self) -> impl Iterator<Item = &UnitInfo> {
+        self.units.values()
+    }
+
+    /// All functions, by address.
+    pub fn functions(&self) -> &[FunctionInfo] {
+        &self.functions
+    }
+
+    /// All stack map records, by PC.
+    pub fn stackmaps(&self) -> &[StackMapInfo] {
+        &self.stackmaps
+    }
+
+    /// A registry of synthetic functions (for lookup benchmarks): `n` functions
+    /// of `size` bytes from `base`, each with one stack map record at `start + 8`.
+    #[doc(hidden)]
+    pub fn synthetic(n: usize, base: u64, size: u64) -> Registry {
+        let name: Arc<str> = Arc::from("f");
+        let locations: Arc<[Location]> = Arc::from(Vec::new());
+        let functions = (0..n as u64)
+            .map(|i| FunctionInfo {
+                name: name.clone(),
+                start: base + i * size,
+                end: base + (i + 1) * size - 4,
+                generation: 1,
+                unit: UnitId(1),
+            })
+            .collect();
+        let stackmaps = (0..n as u64)
+            .map(|i| StackMapInfo {
+                pc: base + i * size + 8,
+                function: name.clone(),
+                id: i,
+                stack_size: 16,
+                locations: locations.clone(),
+                unit: UnitId(1),
+            })
+            .collect();
+        Registry { generation: 1, functions, stackmaps, ..Registry::default() }
+    }
+
+    pub(crate) fn sort(&mut self) {
+        self.functions.sort_by_key(|f| f.start);
+        self.stackmaps.sort_by_key(|s| s.pc);
+        self.traps.sort_by_key(|t| t.pc);
+    }
+
+    pub(crate) fn remove_unit_code(&mut self, unit: UnitId) {
+        self.functions.retain(|f| f.unit != unit);
+        self.stackmaps.retain(|s| s.unit != unit);
+        self.traps.retain(|t| t.unit != unit);
+    }
+}

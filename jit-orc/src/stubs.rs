@@ -1,0 +1,77 @@
+//! Stable entries of replaceable functions, emitted through the CG facade:
+//! for each function `f` a cell `f.cfree.cell` holding the active body's
+//! address (initialised by relocation to the first body) and a stub `f` that
+//! loads the cell (acquire) and calls through it. At O2 the call becomes a
+//! tail jump, so a call through the entry costs one load and one indirect jump.
+//!
+//! Replacement stores the new body's address into the cell with release
+//! ordering after the body is fully linked; a caller's acquire load then sees
+//! either the old or the new body, both complete. Frames already in the old
+//! body return into it, so it stays mapped until reclaimed.
+
+use cfree_facade::{
+    AtomicOrdering, Callee, DataDecl, DataInit, FloatWidth, FuncDecl, FuncExport, FuncSig, IntWidth, MemAccess, Param,
+    ScalarType, SyncScope, TargetSpec, TypeId,
+};
+use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
+
+/// Suffix of a cell's symbol.
+pub(crate) const CELL_SUFFIX: &str = ".cfree.cell";
+
+fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_facade::Result<TypeId> {
+    match s {
+        ScalarType::Int(1) => cg.ty_int(IntWidth::I1),
+        ScalarType::Int(8) => cg.ty_int(IntWidth::I8),
+        ScalarType::Int(16) => cg.ty_int(IntWidth::I16),
+        ScalarType::Int(32) => cg.ty_int(IntWidth::I32),
+        ScalarType::Int(64) => cg.ty_int(IntWidth::I64),
+        ScalarType::Int(_) => cg.ty_int(IntWidth::I128),
+        ScalarType::Float(32) => cg.ty_float(FloatWidth::F32),
+        ScalarType::Float(_) => cg.ty_float(FloatWidth::F64),
+        ScalarType::Ptr(space) => {
+            let i8 = cg.ty_int(IntWidth::I8)?;
+            cg.ty_ptr(i8, space)
+        }
+    }
+}
+
+/// Object code with a stub and a cell for each `(export, first body name)`.
+pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, crate::Error> {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("cfree.stubs", &TargetSpec::host())?;
+    let lower = |e: cfree_facade::Error| crate::Error::Lower(e.into());
+    for (export, body_name) in entries {
+        let mut params = Vec::new();
+        for (p, ext) in export.params.iter().zip(&export.param_ext) {
+            params.push(Param { ty: scalar(&mut cg, *p).map_err(lower)?, ext: *ext });
+        }
+        let result = match export.result {
+            Some(r) => Some(Param { ty: scalar(&mut cg, r).map_err(lower)?, ext: export.result_ext }),
+            None => None,
+        };
+        let sig = FuncSig { params, result, variadic: false, conv: cfree_facade::CallConv::C };
+        let n = sig.params.len();
+        let sig = cg.ty_func(sig).map_err(lower)?;
+        let body = cg.declare_func(body_name, FuncDecl::new(sig)).map_err(lower)?;
+        let i8 = cg.ty_int(IntWidth::I8).map_err(lower)?;
+        let ptr = cg.ty_ptr(i8, 0).map_err(lower)?;
+        let cell = cg.declare_data(&format!("{}{CELL_SUFFIX}", export.name), DataDecl::new(ptr)).map_err(lower)?;
+        cg.define_data(cell, &DataInit::new().reloc(body, 0)).map_err(lower)?;
+        let stub = cg.declare_func(&export.name, FuncDecl::new(sig)).map_err(lower)?;
+        cg.func_begin(stub).map_err(lower)?;
+        let slots: Vec<_> = (0..n as u32).map(|i| cg.param_slot(i, "")).collect::<Result<_, _>>().map_err(lower)?;
+        cg.push_global(cell).map_err(lower)?;
+        cg.atomic_load(MemAccess::new(ptr), AtomicOrdering::Acquire, SyncScope::System).map_err(lower)?;
+        for (slot, p) in slots.iter().zip(&export.params) {
+            let ty = scalar(&mut cg, *p).map_err(lower)?;
+            cg.push_local(*slot).map_err(lower)?;
+            cg.load(MemAccess::new(ty)).map_err(lower)?;
+        }
+        cg.call(Callee::Indirect(sig), n as u32).map_err(lower)?;
+        cg.ret().map_err(lower)?;
+        cg.func_end().map_err(lower)?;
+    }
+    let mut module = cfree_llvm_lower::finish(cg)?;
+    module.force_frame_pointers();
+    Ok(module.emit_object(OptLevel::O2)?)
+}
