@@ -1,0 +1,313 @@
+//! The JIT's publish transaction, generations, metadata registry, code
+//! lifetime and hot replacement, exercised for real: one fault-injection case
+//! per failure class, replacement under load from several threads, an old
+//! frame blocked in a host callback keeping its code alive, and registry
+//! lookups checked address by address.
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use cfree_facade::*;
+use cfree_jit_orc::{stack, Error, Jit, Registry, UnitState};
+use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
+use inkwell::values::BasicMetadataValueEnum;
+
+type Unary = unsafe extern "C" fn(i64) -> i64;
+
+/// `name(x) = x * mul + add`, optionally calling `callee(x)` first (then `callee(x) * mul + add`).
+fn unary<'c>(llvm: &'c LlvmContext, name: &str, mul: i64, add: i64, callee: Option<&str>) -> LlvmModule<'c> {
+    let mut cg = llvm.module(name, &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
+    let ext = callee.map(|c| cg.declare_func(c, FuncDecl::new(sig)).unwrap());
+    cg.func_begin(f).unwrap();
+    let x = cg.param_slot(0, "x").unwrap();
+    cg.push_local(x).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    if let Some(e) = ext {
+        cg.call(Callee::Direct(e), 1).unwrap();
+    }
+    cg.push_int(i64t, i128::from(mul)).unwrap();
+    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+    cg.push_int(i64t, i128::from(add)).unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+/// A module exporting `name` and defining the data object `data_name` (8 bytes).
+fn with_data<'c>(llvm: &'c LlvmContext, name: &str, data_name: &str) -> LlvmModule<'c> {
+    let mut cg = llvm.module(name, &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let d = cg.declare_data(data_name, DataDecl::new(i64t)).unwrap();
+    cg.define_data(d, &DataInit::new().bytes(&5i64.to_le_bytes())).unwrap();
+    let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
+    cg.func_begin(f).unwrap();
+    let x = cg.param_slot(0, "x").unwrap();
+    cg.push_local(x).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    cg.push_global(d).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+fn call(jit: &Jit, name: &str, x: i64) -> i64 {
+    let f = jit.get::<Unary>(name).unwrap();
+    // SAFETY: the test functions compute on their argument (and call each other).
+    unsafe { f.call(x) }
+}
+
+/// Earlier code still runs with the same results and the registry is unchanged.
+fn assert_untouched(jit: &Jit, before: &Registry) {
+    assert_eq!(&*jit.registry(), before, "registry changed after a failed publish");
+    assert_eq!(call(jit, "base", 4), 4 * 3 + 1);
+    assert_eq!(call(jit, "user", 4), (4 * 3 + 1) * 2);
+}
+
+fn session(llvm: &LlvmContext) -> Jit {
+    let jit = Jit::new().unwrap();
+    jit.publish(&mut unary(llvm, "base", 3, 1, None), OptLevel::O1).unwrap();
+    jit.publish(&mut unary(llvm, "user", 2, 0, Some("base")), OptLevel::O1).unwrap();
+    jit
+}
+
+#[test]
+fn fault_injection_leaves_the_image_unchanged() {
+    let llvm = LlvmContext::new();
+    let jit = session(&llvm);
+    let before = (*jit.registry()).clone();
+    assert_eq!(before.generation(), 2);
+
+    // Verifier: a body with a block that has no terminator (injected below the facade).
+    let mut m = unary(&llvm, "fresh", 1, 0, None);
+    {
+        let ctx = m.inkwell().get_context();
+        let bad = m.inkwell().add_function("broken", ctx.void_type().fn_type(&[], false), None);
+        ctx.append_basic_block(bad, "no_terminator");
+    }
+    assert!(matches!(jit.publish(&mut m, OptLevel::O0).unwrap_err(), Error::Lower(_)));
+    assert_untouched(&jit, &before);
+
+    // Unresolved external.
+    let e = jit.publish(&mut unary(&llvm, "fresh", 1, 0, Some("cfree_nowhere")), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Link(_)) && e.to_string().contains("cfree_nowhere"), "{e}");
+    assert_untouched(&jit, &before);
+
+    // Duplicate definition: data objects are not replaceable.
+    jit.publish(&mut with_data(&llvm, "d1", "shared_counter"), OptLevel::O0).unwrap();
+    let before = (*jit.registry()).clone();
+    let e = jit.publish(&mut with_data(&llvm, "fresh", "shared_counter"), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Link(_)), "{e}");
+    assert_untouched(&jit, &before);
+
+    // Malformed metadata: a `.llvm_stackmaps` section that is not a stack map.
+    let mut m = unary(&llvm, "fresh", 1, 0, None);
+    {
+        let ctx = m.inkwell().get_context();
+        let bytes = ctx.const_string(b"\x07garbage!garbage!", false);
+        let g = m.inkwell().add_global(bytes.get_type(), None, "bogus_stackmaps");
+        g.set_initializer(&bytes);
+        g.set_section(Some(".llvm_stackmaps"));
+    }
+    assert!(matches!(jit.publish(&mut m, OptLevel::O0).unwrap_err(), Error::Metadata(_)));
+    assert_untouched(&jit, &before);
+
+    // Replacement with another signature.
+    let mut cg = llvm.module("base", &TargetSpec::host()).unwrap();
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i32t], Some(i32t))).unwrap();
+    let f = cg.declare_func("base", FuncDecl::new(sig)).unwrap();
+    cg.func_begin(f).unwrap();
+    cg.push_int(i32t, 0).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    let e = jit.publish(&mut cfree_llvm_lower::finish(cg).unwrap(), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::SignatureMismatch { .. }), "{e}");
+    assert_untouched(&jit, &before);
+
+    // The corrected unit, with the names the failures tried to take, publishes.
+    jit.publish(&mut unary(&llvm, "fresh", 10, 0, None), OptLevel::O0).unwrap();
+    assert_eq!(call(&jit, "fresh", 4), 40);
+    assert_eq!(jit.registry().generation(), before.generation() + 1);
+}
+
+#[test]
+fn generations_follow_a_chain_of_replacements() {
+    let llvm = LlvmContext::new();
+    let jit = session(&llvm);
+    let reader = jit.registry();
+    for k in 1..=5 {
+        let p = jit.publish(&mut unary(&llvm, "base", 3, 100 * k, None), OptLevel::O0).unwrap();
+        assert_eq!(p.replaced, vec!["base".to_string()]);
+        let now = jit.registry();
+        assert_eq!(now.generation(), 2 + k as u64);
+        assert_eq!(now.symbol("base").unwrap().generation, now.generation());
+        assert_eq!(now.symbol("user").unwrap().generation, 2, "untouched symbols keep theirs");
+        assert_eq!(call(&jit, "base", 1), 3 + 100 * k);
+        assert_eq!(call(&jit, "user", 1), (3 + 100 * k) * 2, "JIT callers reach the new body");
+    }
+    assert_eq!(reader.generation(), 2, "an old snapshot stays as it was");
+    let states: Vec<UnitState> = jit.registry().units().map(|u| u.state).collect();
+    assert_eq!(states.iter().filter(|s| **s == UnitState::Replaced).count(), 5);
+}
+
+#[test]
+fn replacement_under_load() {
+    const VERSIONS: i64 = 1000;
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    // f(x) = x * 0 + version; g(x) = f(x) * 1 + 0 calls f through its stable entry.
+    jit.publish(&mut unary(&llvm, "f", 0, 1, None), OptLevel::O0).unwrap();
+    jit.publish(&mut unary(&llvm, "g", 1, 0, Some("f")), OptLevel::O0).unwrap();
+    let f = jit.get::<Unary>("f").unwrap().as_fn();
+    let g = jit.get::<Unary>("g").unwrap().as_fn();
+    let done = AtomicBool::new(false);
+    let calls = AtomicI64::new(0);
+    std::thread::scope(|s| {
+        for t in 0..3 {
+            let (done, calls) = (&done, &calls);
+            s.spawn(move || {
+                let entry = if t % 2 == 0 { f } else { g };
+                let mut last = 0;
+                while !done.load(Ordering::Acquire) {
+                    // SAFETY: f and g compute on their argument; the JIT outlives the scope.
+                    let v = unsafe { entry(7) };
+                    assert!((1..=VERSIONS).contains(&v), "result {v} is no published version");
+                    assert!(v >= last, "went back from version {last} to {v}");
+                    last = v;
+                    calls.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        for version in 2..=VERSIONS {
+            jit.publish(&mut unary(&llvm, "f", 0, version, None), OptLevel::O0).unwrap();
+        }
+        done.store(true, Ordering::Release);
+    });
+    assert_eq!(call(&jit, "f", 0), VERSIONS);
+    assert_eq!(call(&jit, "g", 0), VERSIONS);
+    assert!(calls.load(Ordering::Relaxed) > 1000, "the callers ran during the replacements");
+}
+
+static GATE: Mutex<bool> = Mutex::new(false);
+static OPEN: Condvar = Condvar::new();
+static BLOCKED_FP: AtomicUsize = AtomicUsize::new(0);
+
+/// Host callback: records its frame pointer, then waits until the test opens the gate.
+extern "C" fn wait_here(x: i64) -> i64 {
+    BLOCKED_FP.store(stack::current_frame_pointer(), Ordering::Release);
+    let mut open = GATE.lock().unwrap();
+    while !*open {
+        open = OPEN.wait(open).unwrap();
+    }
+    BLOCKED_FP.store(0, Ordering::Release);
+    x
+}
+
+#[test]
+fn old_frame_keeps_its_code_alive_until_it_returns() {
+    let llvm = LlvmContext::new();
+    let jit = Arc::new(Jit::new().unwrap());
+    jit.define_host_symbol("wait_here", wait_here as usize as u64).unwrap();
+    // The veto: the blocked thread's stack, walked from its recorded frame pointer.
+    jit.add_reclaim_veto(Box::new(|unit| {
+        let fp = BLOCKED_FP.load(Ordering::Acquire);
+        // SAFETY: a non-zero fp belongs to a thread blocked in `wait_here` until the gate opens,
+        // and every frame on its chain keeps frame pointers.
+        fp != 0 && unsafe { stack::return_addresses(fp, 64) }.iter().any(|ra| unit.contains(*ra))
+    }));
+    let v1 = jit.publish(&mut unary(&llvm, "f", 1, 1, Some("wait_here")), OptLevel::O1).unwrap();
+    let f = jit.get::<Unary>("f").unwrap().as_fn();
+    // SAFETY: f calls the host callback and computes on its argument.
+    let old = std::thread::spawn(move || unsafe { f(10) });
+    while BLOCKED_FP.load(Ordering::Acquire) == 0 {
+        std::thread::yield_now();
+    }
+    jit.publish(&mut unary(&llvm, "f", 1, 2, None), OptLevel::O1).unwrap();
+    assert_eq!(call(&jit, "f", 10), 12, "new calls reach the new body");
+    assert_eq!(jit.registry().unit(v1.unit).unwrap().state, UnitState::Replaced);
+    jit.retire(v1.unit).unwrap();
+    assert!(jit.reclaim().unwrap().is_empty(), "the blocked frame vetoes reclamation");
+    assert_eq!(jit.registry().unit(v1.unit).unwrap().state, UnitState::Retired);
+    *GATE.lock().unwrap() = true;
+    OPEN.notify_all();
+    assert_eq!(old.join().unwrap(), 11, "the old frame returned into the old body");
+    assert_eq!(jit.reclaim().unwrap(), vec![v1.unit]);
+    let r = jit.registry();
+    assert_eq!(r.unit(v1.unit).unwrap().state, UnitState::Reclaimed);
+    assert!(r.functions().iter().all(|f| f.unit != v1.unit), "reclaimed code left the registry");
+    assert_eq!(call(&jit, "f", 1), 3);
+    assert!(jit.retire(r.symbol("f").unwrap().unit).is_err(), "an active unit cannot retire");
+}
+
+#[test]
+fn registry_maps_every_code_address_and_stack_map() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    // A function with stack map records, added below the facade (statepoints come with the GC issue).
+    let mut m = unary(&llvm, "mapped", 2, 0, None);
+    {
+        let module = m.inkwell();
+        let ctx = module.get_context();
+        let i64t = ctx.i64_type();
+        let intrinsic = inkwell::intrinsics::Intrinsic::find("llvm.experimental.stackmap").unwrap();
+        let sm = intrinsic.get_declaration(module, &[]).unwrap();
+        let host = module.add_function("labs", i64t.fn_type(&[i64t.into()], false), None);
+        let f = module.add_function("with_maps", i64t.fn_type(&[i64t.into()], false), None);
+        let b = ctx.create_builder();
+        b.position_at_end(ctx.append_basic_block(f, "entry"));
+        let x = f.get_nth_param(0).unwrap();
+        let r = b.build_call(host, &[x.into()], "").unwrap().try_as_basic_value().basic().unwrap();
+        let args: Vec<BasicMetadataValueEnum<'_>> =
+            vec![i64t.const_int(77, false).into(), ctx.i32_type().const_zero().into(), r.into()];
+        b.build_call(sm, &args, "").unwrap();
+        b.build_return(Some(&r)).unwrap();
+    }
+    jit.publish(&mut m, OptLevel::O1).unwrap();
+    jit.publish(&mut unary(&llvm, "other", 3, 0, None), OptLevel::O1).unwrap();
+    let r = jit.registry();
+    assert!(r.functions().len() >= 3);
+    for f in r.functions() {
+        for pc in [f.start, (f.start + f.end) / 2, f.end - 1] {
+            assert_eq!(r.function_at(pc).map(|g| &g.name), Some(&f.name), "{pc:#x}");
+        }
+        assert_ne!(r.function_at(f.end).map(|g| &g.name), Some(&f.name));
+        assert!(r.function_at(f.start - 1).is_none_or(|g| g.name != f.name));
+    }
+    assert!(r.function_at(0).is_none() && r.function_at(u64::MAX).is_none());
+    assert_eq!(r.stackmaps().len(), 1);
+    let sm = &r.stackmaps()[0];
+    assert_eq!(sm.id, 77);
+    assert_eq!(&*sm.function, "with_maps");
+    assert_eq!(r.stackmap_at(sm.pc), Some(sm));
+    assert!(r.stackmap_at(sm.pc + 1).is_none());
+    let owner = r.function_at(sm.pc).unwrap();
+    assert_eq!(&*owner.name, "with_maps", "the record's PC lies in its function");
+    assert!(r.trap_at(sm.pc).is_none());
+    // The registry's address is the real entry: call it (it is not exported, so not in `get`).
+    // SAFETY: `owner.start` is the linked entry of `with_maps: fn(i64) -> i64` (labs of its argument).
+    let with_maps = unsafe { std::mem::transmute::<usize, Unary>(owner.start as usize) };
+    // SAFETY: as above.
+    assert_eq!(unsafe { with_maps(-5) }, 5);
+}
+
+#[test]
+fn perf_map_names_published_functions() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::with_options(cfree_jit_orc::JitOptions { perf_map: true }).unwrap();
+    jit.publish(&mut unary(&llvm, "profiled_fn", 1, 0, None), OptLevel::O0).unwrap();
+    let path = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let body = jit.registry().symbol("profiled_fn").unwrap().body;
+    assert!(
+        text.lines().any(|l| l.starts_with(&format!("{body:x} ")) && l.ends_with("profiled_fn.cfree.g1")),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(&path);
+}
