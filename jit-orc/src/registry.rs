@@ -118,6 +118,10 @@ pub struct Registry {
     pub(crate) traps: Vec<TrapInfo>,
     pub(crate) symbols: BTreeMap<String, SymbolInfo>,
     pub(crate) units: BTreeMap<UnitId, UnitInfo>,
+    /// `functions[i].start`, searched instead of the wide entries (cache-friendly).
+    pub(crate) function_starts: Vec<u64>,
+    /// `stackmaps[i].pc`, likewise.
+    pub(crate) stackmap_pcs: Vec<u64>,
 }
 
 impl Registry {
@@ -128,14 +132,14 @@ impl Registry {
 
     /// The function whose code contains `pc`.
     pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
-        let i = self.functions.partition_point(|f| f.start <= pc);
+        let i = self.function_starts.partition_point(|s| *s <= pc);
         let f = self.functions.get(i.checked_sub(1)?)?;
         (pc < f.end).then_some(f)
     }
 
     /// The stack map record whose PC is exactly `pc`.
     pub fn stackmap_at(&self, pc: u64) -> Option<&StackMapInfo> {
-        let i = self.stackmaps.partition_point(|s| s.pc < pc);
+        let i = self.stackmap_pcs.partition_point(|p| *p < pc);
         self.stackmaps.get(i).filter(|s| s.pc == pc)
     }
 
@@ -195,18 +199,24 @@ impl Registry {
                 unit: UnitId(1),
             })
             .collect();
-        Registry { generation: 1, functions, stackmaps, ..Registry::default() }
+        let mut r = Registry { generation: 1, functions, stackmaps, ..Registry::default() };
+        r.sort();
+        r
     }
 
+    /// Restores the sorted order and the search keys after a change.
     pub(crate) fn sort(&mut self) {
         self.functions.sort_by_key(|f| f.start);
         self.stackmaps.sort_by_key(|s| s.pc);
         self.traps.sort_by_key(|t| t.pc);
+        self.function_starts = self.functions.iter().map(|f| f.start).collect();
+        self.stackmap_pcs = self.stackmaps.iter().map(|s| s.pc).collect();
     }
 
     pub(crate) fn remove_unit_code(&mut self, unit: UnitId) {
         self.functions.retain(|f| f.unit != unit);
         self.stackmaps.retain(|s| s.unit != unit);
         self.traps.retain(|t| t.unit != unit);
+        self.sort();
     }
 }

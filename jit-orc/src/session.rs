@@ -374,15 +374,32 @@ impl Jit {
         // SAFETY: the stable entry forwards to a body compiled from a definition with this
         // exact signature (checked above); entries live as long as the session.
         let f = unsafe { F::from_addr(symbol.entry) };
-        Ok(TypedFunc { f, _jit: PhantomData })
+        Ok(TypedFunc { f, cell: symbol.cell, _jit: PhantomData })
     }
 }
 
 /// A function in the JIT with a checked signature; borrows the JIT so the code stays loaded.
 #[derive(Clone, Copy)]
 pub struct TypedFunc<'jit, F> {
+    /// The stable entry.
     pub(crate) f: F,
+    /// The cell holding the active body (read by `call`).
+    pub(crate) cell: u64,
     pub(crate) _jit: PhantomData<&'jit Jit>,
+}
+
+/// Reinterprets a body address read from a cell as the handle's function type.
+pub(crate) trait BodyOf<F> {
+    /// # Safety
+    /// `addr` must be a body with the handle's signature.
+    unsafe fn body(addr: u64) -> F;
+}
+
+impl<F: JitFn> BodyOf<F> for TypedFunc<'_, F> {
+    unsafe fn body(addr: u64) -> F {
+        // SAFETY: forwarded contract.
+        unsafe { F::from_addr(addr) }
+    }
 }
 
 impl<F> fmt::Debug for TypedFunc<'_, F> {
@@ -392,7 +409,8 @@ impl<F> fmt::Debug for TypedFunc<'_, F> {
 }
 
 impl<F: JitFn> TypedFunc<'_, F> {
-    /// The raw function pointer: calling it is `unsafe`, and it must not be used after the JIT drops.
+    /// The stable entry as a raw function pointer (hand it to code that calls it later):
+    /// calling it is `unsafe`, and it must not be used after the JIT drops.
     pub fn as_fn(&self) -> F {
         self.f
     }

@@ -103,9 +103,14 @@ macro_rules! jit_fn {
             /// it is correct for these arguments (e.g. pointers it dereferences are valid).
             #[allow(non_snake_case, clippy::too_many_arguments)]
             pub unsafe fn call(&self, $($a: $a),*) -> R {
-                // SAFETY: the signature was checked at lookup and the JIT outlives `self`;
-                // the caller vouches for the code's behaviour.
-                unsafe { (self.as_fn())($($a),*) }
+                // SAFETY: `cell` is the function's live cell (the JIT outlives `self`); it always
+                // holds a linked body with the signature checked at lookup. Reading it here and
+                // calling the body skips the stub's second indirect jump.
+                unsafe {
+                    let body = std::sync::atomic::AtomicU64::from_ptr(self.cell as *mut u64)
+                        .load(std::sync::atomic::Ordering::Acquire);
+                    (<Self as crate::session::BodyOf<_>>::body(body))($($a),*)
+                }
             }
         }
     };

@@ -2,7 +2,8 @@
 //! for each function `f` a cell `f.cfree.cell` holding the active body's
 //! address (initialised by relocation to the first body) and a stub `f` that
 //! loads the cell (acquire) and calls through it. At O2 the call becomes a
-//! tail jump, so a call through the entry costs one load and one indirect jump.
+//! tail jump, so a call through the entry costs one PC-relative load and one
+//! indirect jump (x86-64: `mov cell(%rip), %rax; jmp *%rax`).
 //!
 //! Replacement stores the new body's address into the cell with release
 //! ordering after the body is fully linked; a caller's acquire load then sees
@@ -55,7 +56,10 @@ pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, c
         let body = cg.declare_func(body_name, FuncDecl::new(sig)).map_err(lower)?;
         let i8 = cg.ty_int(IntWidth::I8).map_err(lower)?;
         let ptr = cg.ty_ptr(i8, 0).map_err(lower)?;
-        let cell = cg.declare_data(&format!("{}{CELL_SUFFIX}", export.name), DataDecl::new(ptr)).map_err(lower)?;
+        // Protected: still exported (ORC can look it up) but not preemptible, so the stub
+        // reads it PC-relative instead of through the GOT.
+        let cell_decl = DataDecl::new(ptr).visibility(cfree_facade::Visibility::Protected);
+        let cell = cg.declare_data(&format!("{}{CELL_SUFFIX}", export.name), cell_decl).map_err(lower)?;
         cg.define_data(cell, &DataInit::new().reloc(body, 0)).map_err(lower)?;
         let stub = cg.declare_func(&export.name, FuncDecl::new(sig)).map_err(lower)?;
         cg.func_begin(stub).map_err(lower)?;
@@ -71,7 +75,7 @@ pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, c
         cg.ret().map_err(lower)?;
         cg.func_end().map_err(lower)?;
     }
+    // No forced frame pointers: a stub tail-jumps, leaving no frame a stack walk could meet.
     let mut module = cfree_llvm_lower::finish(cg)?;
-    module.force_frame_pointers();
     Ok(module.emit_object(OptLevel::O2)?)
 }

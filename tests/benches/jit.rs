@@ -1,0 +1,164 @@
+//! JIT benchmarks (issue: JIT publish/registry/replacement), one run, medians:
+//! - publish latency of a 1-function unit at O0 and O2, and of a 100-function unit at O2;
+//! - registry lookups (PC to function, PC to stack map) with 10,000 and 100,000 entries;
+//! - a call through a function's stable entry against a direct call of its body.
+//!
+//! Run: `cargo bench -p cfree-tests --bench jit`
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use cfree_facade::*;
+use cfree_jit_orc::{Jit, Registry};
+use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// A unit of `n` functions `name_k(x) = x * k + 1`, each repeated `work` times
+/// (a dependent chain, so the work cannot be folded).
+fn unit<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize) -> LlvmModule<'c> {
+    unit_with_work(llvm, prefix, n, 1)
+}
+
+fn unit_with_work<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize, work: usize) -> LlvmModule<'c> {
+    let mut cg = llvm.module(prefix, &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    for k in 0..n {
+        let f = cg.declare_func(&format!("{prefix}_{k}"), FuncDecl::new(sig)).unwrap();
+        cg.func_begin(f).unwrap();
+        let x = cg.param_slot(0, "x").unwrap();
+        cg.push_local(x).unwrap();
+        cg.load(MemAccess::new(i64t)).unwrap();
+        for _ in 0..work {
+            cg.push_int(i64t, k as i128 | 1).unwrap();
+            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+            cg.push_int(i64t, 1).unwrap();
+            cg.int_op(IntBinOp::RotL, IntFlags::NONE).unwrap();
+        }
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+    }
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+fn publish_latency(jit: &Jit, n: usize, level: OptLevel, reps: usize, tag: &str) -> Duration {
+    let llvm = LlvmContext::new();
+    let times = (0..reps)
+        .map(|r| {
+            // Emission is outside the timed region: publish = compile + link + resolve + registry.
+            let mut m = unit(&llvm, &format!("{tag}{r}"), n);
+            let t = Instant::now();
+            jit.publish(&mut m, level).unwrap();
+            t.elapsed()
+        })
+        .collect();
+    median(times)
+}
+
+fn lookups(n: usize) -> (f64, f64) {
+    let size = 256;
+    let base = 0x7f00_0000_0000;
+    let r = Registry::synthetic(n, base, size);
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let pcs: Vec<u64> = (0..4096)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            base + (x % (n as u64 * size))
+        })
+        .collect();
+    let maps: Vec<u64> = pcs.iter().map(|p| p - p % size + 8).collect();
+    let rounds = 500;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for pc in &pcs {
+            black_box(r.function_at(black_box(*pc)));
+        }
+    }
+    let f = t.elapsed().as_nanos() as f64 / (rounds * pcs.len()) as f64;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        for pc in &maps {
+            black_box(r.stackmap_at(black_box(*pc)));
+        }
+    }
+    let s = t.elapsed().as_nanos() as f64 / (rounds * maps.len()) as f64;
+    (f, s)
+}
+
+fn call_cost(jit: &Jit, work: usize) -> (f64, f64, f64) {
+    let llvm = LlvmContext::new();
+    let prefix = format!("hot{work}");
+    jit.publish(&mut unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
+    // Function 2 multiplies by 3: a real dependent chain of `work` steps.
+    let sym = jit.registry().symbol(&format!("{prefix}_2")).unwrap().clone();
+    // SAFETY: both addresses are the linked `hot_1: fn(i64) -> i64` (entry and body).
+    let (entry, body) = unsafe {
+        (
+            std::mem::transmute::<usize, extern "C" fn(i64) -> i64>(sym.entry as usize),
+            std::mem::transmute::<usize, extern "C" fn(i64) -> i64>(sym.body as usize),
+        )
+    };
+    let n = 20_000_000 / work.max(1) as i64 * 2;
+    let measure = |f: extern "C" fn(i64) -> i64| {
+        let runs = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                let mut acc = 0i64;
+                for i in 0..n {
+                    acc = acc.wrapping_add(black_box(f)(black_box(i)));
+                }
+                black_box(acc);
+                t.elapsed()
+            })
+            .collect();
+        median(runs).as_nanos() as f64 / n as f64
+    };
+    // Interleave to share any drift.
+    let (d1, e1, d2, e2) = (measure(body), measure(entry), measure(body), measure(entry));
+    // The handle's own `call`: reads the cell, then calls the body directly.
+    let typed = jit.get::<unsafe extern "C" fn(i64) -> i64>(&format!("{prefix}_2")).unwrap();
+    let runs = (0..5)
+        .map(|_| {
+            let t = Instant::now();
+            let mut acc = 0i64;
+            for i in 0..n {
+                // SAFETY: the function computes on its argument.
+                acc = acc.wrapping_add(unsafe { black_box(&typed).call(black_box(i)) });
+            }
+            black_box(acc);
+            t.elapsed()
+        })
+        .collect();
+    let handle = median(runs).as_nanos() as f64 / n as f64;
+    ((d1 + d2) / 2.0, (e1 + e2) / 2.0, handle)
+}
+
+fn main() {
+    let host = cfree_llvm_lower::host_spec();
+    println!("cfree-jit-orc benchmarks  (LLVM {}, {})", cfree_llvm_lower::LLVM_MAJOR, host.cpu.unwrap_or_default());
+    let jit = Jit::new().unwrap();
+    let p0 = publish_latency(&jit, 1, OptLevel::O0, 21, "a");
+    let p2 = publish_latency(&jit, 1, OptLevel::O2, 21, "b");
+    let p100 = publish_latency(&jit, 100, OptLevel::O2, 5, "c");
+    println!("publish, 1 function, O0      {:>10.3} ms", p0.as_secs_f64() * 1e3);
+    println!("publish, 1 function, O2      {:>10.3} ms", p2.as_secs_f64() * 1e3);
+    println!("publish, 100 functions, O2   {:>10.3} ms", p100.as_secs_f64() * 1e3);
+    for n in [10_000, 100_000] {
+        let (f, s) = lookups(n);
+        println!("lookup, {n:>6} entries: PC->function {f:>6.1} ns, PC->stack map {s:>6.1} ns");
+    }
+    for work in [1, 8, 32] {
+        let (direct, entry, handle) = call_cost(&jit, work);
+        println!(
+            "call ({work:>2} mul+rotate): direct {direct:.2} ns | via entry stub {entry:.2} ns (x{:.3}) | via TypedFunc::call {handle:.2} ns (x{:.3})",
+            entry / direct,
+            handle / direct
+        );
+    }
+}
