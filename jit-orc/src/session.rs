@@ -90,6 +90,7 @@ impl Jit {
         } else {
             None
         };
+        cfree_llvm_lower::init_targets();
         let orc = ffi::OrcJit::new().map_err(Error::Create)?;
         let writer = Writer {
             trackers: HashMap::new(),

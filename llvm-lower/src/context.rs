@@ -8,8 +8,9 @@ use inkwell::targets::{InitializationConfig, Target};
 
 use crate::{LlvmBackend, Result};
 
-/// Registers the targets this crate supports with LLVM, once per process.
-pub(crate) fn init_targets() {
+/// Registers the targets this crate supports with LLVM (x86, AArch64, RISC-V,
+/// WebAssembly), once per process. Called by everything that needs them.
+pub fn init_targets() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         let config = InitializationConfig::default();

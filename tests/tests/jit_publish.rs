@@ -311,3 +311,42 @@ fn perf_map_names_published_functions() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn publish_lookup_and_call_from_several_threads() {
+    let jit = Jit::new().unwrap();
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let jit = &jit;
+            s.spawn(move || {
+                let llvm = LlvmContext::new();
+                for k in 0..40 {
+                    let name = format!("t{t}_{k}");
+                    jit.publish(&mut unary(&llvm, &name, 2, k, None), OptLevel::O0).unwrap();
+                    // Replace it once too.
+                    jit.publish(&mut unary(&llvm, &name, 3, k, None), OptLevel::O0).unwrap();
+                    assert_eq!(call(jit, &name, 5), 15 + k);
+                }
+            });
+        }
+        let (jit, stop) = (&jit, &stop);
+        s.spawn(move || {
+            let mut last = 0;
+            while !stop.load(Ordering::Acquire) {
+                let r = jit.registry();
+                assert!(r.generation() >= last, "generations only grow");
+                last = r.generation();
+                for f in r.functions() {
+                    assert_eq!(r.function_at(f.start).map(|g| g.start), Some(f.start));
+                }
+            }
+        });
+        // Let the publishers finish, then stop the reader.
+        while jit.registry().generation() < 160 {
+            std::thread::yield_now();
+        }
+        stop.store(true, Ordering::Release);
+    });
+    assert_eq!(jit.registry().generation(), 160);
+}
