@@ -214,7 +214,7 @@ extern "C" fn wait_here(x: i64) -> i64 {
 fn old_frame_keeps_its_code_alive_until_it_returns() {
     let llvm = LlvmContext::new();
     let jit = Arc::new(Jit::new().unwrap());
-    jit.define_host_symbol("wait_here", wait_here as usize as u64).unwrap();
+    jit.define_host_symbol("wait_here", wait_here as *const () as usize as u64).unwrap();
     // The veto: the blocked thread's stack, walked from its recorded frame pointer.
     jit.add_reclaim_veto(Box::new(|unit| {
         let fp = BLOCKED_FP.load(Ordering::Acquire);
