@@ -89,6 +89,12 @@ impl<B: Backend> crate::Cg<B> {
             let triple = self.target.triple.clone();
             return Err(self.ferr(call, ErrorKind::UnsupportedOnTarget { feature, triple }).operand("access"));
         }
+        // For atomics, alignment 0 means the access size (natural alignment of the
+        // atomic, which can exceed the type's ABI alignment: i64 on i686 is 4-aligned).
+        let mut resolved = resolved;
+        if access.align == 0 {
+            resolved.align = resolved.align.max(size);
+        }
         if resolved.align < size {
             return Err(self
                 .ferr(call, ErrorKind::InvalidAlignment { align: resolved.align })
@@ -189,7 +195,7 @@ impl<B: Backend> crate::Cg<B> {
         }
         let expected = self.peek_value(CALL, 3, 1, "expected value", Some(access.ty))?;
         let new = self.peek_value(CALL, 3, 0, "new value", Some(access.ty))?;
-        let i1 = self.ty_int(crate::IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         self.ensure_block();
         let (old, ok) = self.backend.cmpxchg(a.addr, expected, new, &resolved, success, failure, weak, scope);
         self.pop_n(3);

@@ -2,8 +2,6 @@
 //! point of every public call. Function bodies are in `func.rs` and value
 //! operations in `values.rs`.
 
-use std::collections::HashMap;
-
 use crate::func::FuncState;
 use crate::{
     Backend, DataDecl, DataInit, DataPiece, Error, ErrorKind, FloatWidth, FuncDecl, FuncSig, IntWidth, Layout, Linkage,
@@ -21,7 +19,9 @@ pub struct Cg<B: Backend> {
     pub(crate) target: TargetInfo,
     pub(crate) types: TypeTable,
     pub(crate) syms: Vec<SymbolInfo>,
-    by_name: HashMap<String, Sym>,
+    by_name: crate::hash::FxHashMap<String, Sym>,
+    /// `i1`, once interned (comparisons and branches need it constantly).
+    i1: Option<TypeId>,
     pub(crate) func: FuncState<B>,
     /// Alias scopes issued so far (ids 1..=alias_scopes).
     pub(crate) alias_scopes: u32,
@@ -89,7 +89,8 @@ impl<B: Backend> Cg<B> {
             target,
             types: TypeTable::new(owner),
             syms: Vec::new(),
-            by_name: HashMap::new(),
+            by_name: Default::default(),
+            i1: None,
             func: FuncState::new(),
             alias_scopes: 0,
         }
@@ -122,6 +123,18 @@ impl<B: Backend> Cg<B> {
     /// An integer type. Fails if the target cannot use the width as storage.
     pub fn ty_int(&mut self, width: IntWidth) -> Result<TypeId> {
         self.intern(TypeKind::Int(width), "ty_int")
+    }
+
+    /// The `i1` type (cached).
+    pub(crate) fn ty_i1(&mut self) -> Result<TypeId> {
+        match self.i1 {
+            Some(t) => Ok(t),
+            None => {
+                let t = self.ty_int(IntWidth::I1)?;
+                self.i1 = Some(t);
+                Ok(t)
+            }
+        }
     }
 
     /// A floating-point type.

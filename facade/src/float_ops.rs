@@ -1,7 +1,7 @@
 //! Floating-point operations (cg-ext §6.2): arithmetic, IEEE functions and
 //! comparisons, each with per-operation fast-math facts (strict by default).
 
-use crate::{Backend, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntWidth, Result, TypeId, TypeKind};
+use crate::{Backend, FastMath, FloatBinOp, FloatCmp, FloatUnOp, Result, TypeId, TypeKind};
 
 impl<B: Backend> crate::Cg<B> {
     fn peek_float(
@@ -68,7 +68,7 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "float_cmp";
         self.require_open(CALL)?;
         let (_, lhs, rhs) = self.peek_float_pair(CALL)?;
-        let i1 = self.ty_int(IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         self.ensure_block();
         let v = self.backend.float_cmp(pred, fm, lhs, rhs);
         self.pop_n(2);

@@ -286,7 +286,7 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         self.check_label(CALL, then)?;
         self.check_label(CALL, otherwise)?;
-        let i1 = self.ty_int(crate::IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         let cond = self.peek_value(CALL, 1, 0, "condition", Some(i1))?;
         self.require_empty_stack(CALL, 1)?;
         self.func.stack.pop();

@@ -1,7 +1,7 @@
 //! Integer operations (cg-ext §6.1): arithmetic with its flags, bit
 //! counting, checked arithmetic, comparisons.
 
-use crate::{Backend, CheckedOp, ErrorKind, IntBinOp, IntCmp, IntFlags, IntUnOp, IntWidth, Result, TypeId};
+use crate::{Backend, CheckedOp, ErrorKind, IntBinOp, IntCmp, IntFlags, IntUnOp, Result, TypeId};
 
 impl<B: Backend> crate::Cg<B> {
     /// Pops two integers (or pointers, for comparisons) of one type: the left operand first pushed.
@@ -38,7 +38,7 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "int_cmp";
         self.require_open(CALL)?;
         let (_, lhs, rhs) = self.peek_pair(CALL, true)?;
-        let i1 = self.ty_int(IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         self.ensure_block();
         let v = self.backend.int_cmp(pred, lhs, rhs);
         self.pop_n(2);
@@ -70,7 +70,7 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "checked";
         self.require_open(CALL)?;
         let (ty, lhs, rhs) = self.peek_pair(CALL, false)?;
-        let i1 = self.ty_int(IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         self.ensure_block();
         let (out, overflow) = self.backend.checked(op, ty, lhs, rhs);
         self.pop_n(2);

@@ -48,6 +48,7 @@ mod data;
 mod error;
 mod float_ops;
 mod func;
+mod hash;
 mod ids;
 mod int_ops;
 mod memory;

@@ -128,9 +128,11 @@ pub enum FloatBinOp {
     Rem,
     /// The magnitude of the left operand with the sign of the right.
     CopySign,
-    /// IEEE 754-2008 minNum: a NaN operand is ignored; min(-0, +0) may be either zero.
+    /// IEEE 754-2008 minNum: a quiet NaN operand is ignored; min(-0, +0) may be either
+    /// zero; with a signaling NaN operand the result may be a quiet NaN (AArch64 `fminnm`).
     MinNum,
-    /// IEEE 754-2008 maxNum: a NaN operand is ignored; max(-0, +0) may be either zero.
+    /// IEEE 754-2008 maxNum: a quiet NaN operand is ignored; max(-0, +0) may be either
+    /// zero; with a signaling NaN operand the result may be a quiet NaN (AArch64 `fmaxnm`).
     MaxNum,
     /// IEEE 754-2019 minimum: NaN if either operand is NaN; -0 is less than +0.
     Minimum,

@@ -2,8 +2,6 @@
 //! pointers with an address space, arrays, natural-layout records and function
 //! types. Types are interned per module; equal shapes get equal [`TypeId`]s.
 
-use std::collections::HashMap;
-
 use crate::{Error, ErrorKind, TargetInfo, TypeId};
 
 /// Integer storage widths. Signedness lives on operations, not on types.
@@ -181,12 +179,12 @@ struct TypeEntry {
 pub struct TypeTable {
     owner: u32,
     entries: Vec<TypeEntry>,
-    by_kind: HashMap<TypeKind, TypeId>,
+    by_kind: crate::hash::FxHashMap<TypeKind, TypeId>,
 }
 
 impl TypeTable {
     pub(crate) fn new(owner: u32) -> Self {
-        Self { owner, entries: Vec::new(), by_kind: HashMap::new() }
+        Self { owner, entries: Vec::new(), by_kind: Default::default() }
     }
 
     /// Checks that `id` belongs to this table.

@@ -4,8 +4,8 @@
 
 use crate::func::Entry;
 use crate::{
-    Backend, Callee, CastOp, Error, ErrorKind, IntWidth, Local, MemAccess, MemFlags, ResolvedAccess, Result, Sym,
-    SymbolKind, TypeId, TypeKind,
+    Backend, Callee, CastOp, Error, ErrorKind, Local, MemAccess, MemFlags, ResolvedAccess, Result, Sym, SymbolKind,
+    TypeId, TypeKind,
 };
 
 /// An address operand: a place or a pointer value.
@@ -413,7 +413,7 @@ impl<B: Backend> crate::Cg<B> {
             let expected = "FPToSI or FPToUI from a float to an integer".to_string();
             return Err(self.ferr(CALL, ErrorKind::TypeMismatch { expected, found }));
         }
-        let i1 = self.ty_int(IntWidth::I1)?;
+        let i1 = self.ty_i1()?;
         self.ensure_block();
         let (out, overflow) = self.backend.cast_checked(op == CastOp::FPToSI, v, to);
         self.pop_n(1);
@@ -498,7 +498,18 @@ impl<B: Backend> crate::Cg<B> {
         let needed = n + usize::from(indirect);
         self.check_depth(CALL, needed)?;
         let mut args = Vec::with_capacity(n);
+        let base = self.func.stack.len() - n;
         for i in 0..n {
+            // Fast path without building operand names; errors take the checked path below.
+            let fast = match (self.func.stack[base + i], sig.params.get(i)) {
+                (Entry::Value { ty, v }, Some(p)) if self.types.compatible(ty, p.ty) => Some(v),
+                (Entry::Value { ty, v }, None) if self.types.is_scalar(ty) => Some(v),
+                _ => None,
+            };
+            if let Some(v) = fast {
+                args.push(v);
+                continue;
+            }
             let from_top = n - 1 - i;
             let operand = format!("argument {i}");
             let v = match sig.params.get(i) {

@@ -112,6 +112,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             llvm_ordering(failure),
             weak,
         );
+        self.set_alias_facts(inst.instruction(), &[access]);
         self.finish_atomic(inst, access, scope);
         let pair = inst.value().into_struct_value();
         let old = self.builder.build_extract_value(pair, 0, "").expect(POSITIONED);

@@ -151,6 +151,12 @@ pub(crate) struct AtomicInst<'ctx> {
 }
 
 impl<'ctx> AtomicInst<'ctx> {
+    /// The instruction, for metadata.
+    pub(crate) fn instruction(self) -> inkwell::values::InstructionValue<'ctx> {
+        // SAFETY: `raw` is an instruction (load, store, atomicrmw or cmpxchg) of a live module.
+        unsafe { inkwell::values::InstructionValue::new(self.raw) }
+    }
+
     /// The instruction's value (the old value of an RMW, the pair of a cmpxchg).
     pub(crate) fn value(self) -> BasicValueEnum<'ctx> {
         // SAFETY: `raw` is an atomicrmw or cmpxchg of a live module; both produce a first-class value.

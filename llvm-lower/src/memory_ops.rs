@@ -32,6 +32,9 @@ impl<'ctx> LlvmBackend<'ctx> {
     /// Attaches `!alias.scope` and `!noalias` for the scopes of every access the
     /// instruction makes (one for loads and stores, two for memcpy).
     pub(crate) fn set_alias_facts(&self, inst: InstructionValue<'ctx>, accesses: &[&ResolvedAccess]) {
+        if accesses.iter().all(|a| a.alias_scope == 0 && a.noalias_scope == 0) {
+            return;
+        }
         let ids = |f: fn(&ResolvedAccess) -> u32| accesses.iter().map(|a| f(a)).collect::<Vec<_>>();
         if let Some(list) = self.scope_list(&ids(|a| a.alias_scope)) {
             inst.set_metadata(list, self.kind_alias_scope).expect("metadata on a memory instruction");
@@ -67,11 +70,12 @@ impl<'ctx> LlvmBackend<'ctx> {
         volatile: bool,
     ) {
         let size_ty = self.ctx.i64_type();
-        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+        // Overloaded on the actual pointer types, so any address space works.
+        let dst_ty = args[0].get_type();
         let overloads: Vec<_> = if name == "llvm.memset" {
-            vec![ptr.into(), size_ty.into()]
+            vec![dst_ty, size_ty.into()]
         } else {
-            vec![ptr.into(), ptr.into(), size_ty.into()]
+            vec![dst_ty, args[1].get_type(), size_ty.into()]
         };
         let intrinsic = inkwell::intrinsics::Intrinsic::find(name).expect("memory intrinsic");
         let f = intrinsic.get_declaration(&self.module, &overloads).expect("memory intrinsic overload");

@@ -94,7 +94,7 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     let tm = machine(&target, &triple, &cpu, &features, OptimizationLevel::Default)?;
     let data = tm.get_target_data();
     let mut info = layout_info(&data, triple.clone(), cpu, features, arch);
-    info.max_atomic_bits = max_atomic_bits(arch, &info.features);
+    info.max_atomic_bits = max_atomic_bits(arch, &info.triple, &info.features);
     Ok(ResolvedTarget { info, target, abi_name })
 }
 
@@ -147,7 +147,7 @@ fn layout_info(data: &TargetData, triple: String, cpu: String, features: String,
 /// The widest lock-free atomic access: what LLVM lowers to native instructions
 /// rather than `__atomic_*` library calls. wasm without the `atomics` feature is
 /// single-threaded and LLVM lowers atomics to plain accesses, which is exact there.
-fn max_atomic_bits(arch: Arch, features: &str) -> u32 {
+fn max_atomic_bits(arch: Arch, triple: &str, features: &str) -> u32 {
     let has = |f: &str| features.split(',').any(|x| x == f);
     match arch {
         Arch::X86_64 if has("+cx16") => 128,
@@ -156,7 +156,9 @@ fn max_atomic_bits(arch: Arch, features: &str) -> u32 {
         Arch::Riscv64 if has("+a") => 64,
         Arch::Riscv32 if has("+a") => 32,
         Arch::Wasm32 | Arch::Wasm64 => 64,
-        Arch::Arm => 32,
+        // ARMv6 and later have ldrex/strex; older cores would need __sync library calls.
+        Arch::Arm if ["armv6", "armv7", "armv8", "thumbv7", "thumbv8"].iter().any(|v| triple.starts_with(v)) => 32,
+        Arch::Arm => 0,
         Arch::Riscv64 | Arch::Riscv32 | Arch::Other => 0,
     }
 }

@@ -431,3 +431,31 @@ fn fast_math_is_per_operation_and_strict_by_default() {
     // SAFETY: pure arithmetic.
     assert_eq!(unsafe { f.call(3.0, 4.0) }, (3.0 * 4.0 + 4.0) / 3.0);
 }
+
+#[test]
+fn block_ops_in_other_address_spaces_verify_and_compile() {
+    for triple in ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("as", &TargetSpec::triple(triple)).unwrap();
+        let t = types(&mut cg);
+        let far = cg.ty_ptr(t.i8, 7).unwrap();
+        let p = begin(&mut cg, "f", &[far, t.ptr], None);
+        get(&mut cg, p[0], far);
+        get(&mut cg, p[1], t.ptr);
+        cg.memcpy(16, MemAccess::new(t.i64), MemAccess::new(t.i64)).unwrap();
+        get(&mut cg, p[0], far);
+        cg.memset(0, 8, MemAccess::new(t.i64).volatile()).unwrap();
+        get(&mut cg, p[0], far);
+        cg.push_int(t.i64, 1).unwrap();
+        let e = cg.store(MemAccess { addr_space: Some(0), ..MemAccess::new(t.i64) }).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidAddressSpace { addr_space: 0 }), "{e}");
+        cg.store(MemAccess { addr_space: Some(7), ..MemAccess::new(t.i64) }).unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+        let mut m = cfree_llvm_lower::finish(cg).unwrap();
+        m.verify().unwrap();
+        let ir = m.ir();
+        assert!(ir.contains("@llvm.memcpy.p7.p0.i64") && ir.contains("@llvm.memset.p7.i64"), "{ir}");
+        m.emit_object(OptLevel::O2).unwrap();
+    }
+}
