@@ -71,8 +71,11 @@ fn check_name(call: &'static str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The largest alignment accepted anywhere (1 GiB).
+pub(crate) const MAX_ALIGN: u64 = 1 << 30;
+
 pub(crate) fn check_align(call: &'static str, align: u64) -> Result<()> {
-    if align != 0 && (!align.is_power_of_two() || align > 1 << 32) {
+    if align != 0 && (!align.is_power_of_two() || align > MAX_ALIGN) {
         return Err(Error::new(call, ErrorKind::InvalidAlignment { align }));
     }
     Ok(())

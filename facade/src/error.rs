@@ -255,7 +255,7 @@ impl fmt::Display for ErrorKind {
             UndefinedInternal { name } => write!(f, "internal symbol `{name}` is declared but never defined"),
             InvalidName { name } => write!(f, "invalid symbol name {name:?} (empty or contains NUL)"),
             ConstantOutOfRange { value, ty } => write!(f, "constant {value} does not fit in {ty}"),
-            InvalidAlignment { align } => write!(f, "invalid alignment {align} (must be a power of two up to 2^32)"),
+            InvalidAlignment { align } => write!(f, "invalid alignment {align} (must be a power of two up to 2^30)"),
             InvalidAddressSpace { addr_space } => write!(f, "invalid address space {addr_space}"),
             ArgumentCount { expected, found, variadic } => {
                 let atleast = if *variadic { "at least " } else { "" };

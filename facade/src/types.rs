@@ -240,6 +240,18 @@ impl TypeTable {
         }
     }
 
+    /// Layout of `id` if it is a scalar of this table (one check for the hot paths).
+    pub(crate) fn scalar_layout(&self, id: TypeId) -> Option<Layout> {
+        if id.owner != self.owner {
+            return None;
+        }
+        let e = self.entries.get(id.index())?;
+        match e.kind {
+            TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. } => e.layout,
+            TypeKind::Array { .. } | TypeKind::Record { .. } | TypeKind::Func(_) => None,
+        }
+    }
+
     /// Whether values of this type live in registers: integers, floats, pointers.
     pub fn is_scalar(&self, id: TypeId) -> bool {
         matches!(self.kind(id), TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. })

@@ -284,6 +284,23 @@ impl<B: Backend> crate::Cg<B> {
         access: &MemAccess,
         addr_space: u32,
     ) -> Result<ResolvedAccess> {
+        // Fast path for the common, valid case; anything unusual takes the checked path below.
+        if let Some(layout) = self.types.scalar_layout(access.ty) {
+            let align = u64::from(access.align);
+            let plain = (align == 0 || (align.is_power_of_two() && align <= crate::cg::MAX_ALIGN))
+                && access.addr_space.is_none_or(|s| s == addr_space)
+                && access.alias_scope <= self.alias_scopes
+                && access.noalias_scope <= self.alias_scopes;
+            if plain {
+                return Ok(ResolvedAccess {
+                    ty: access.ty,
+                    align: if align == 0 { layout.align } else { align },
+                    flags: access.flags,
+                    alias_scope: access.alias_scope,
+                    noalias_scope: access.noalias_scope,
+                });
+            }
+        }
         self.check_type(call, access.ty, "access type")?;
         if !self.types.is_scalar(access.ty) {
             let feature = format!("{call} of aggregate type {} (use memcpy)", self.types.display(access.ty));
