@@ -382,7 +382,7 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn local_slot(&mut self, ty: TypeId, align: u64, name: &str) -> Self::Value {
         let slot = self.entry_builder.build_alloca(self.basic(ty), name).expect(POSITIONED);
         if let Some(inst) = slot.as_instruction() {
-            inst.set_alignment(align as u32).expect("alloca accepts an alignment");
+            ffi::set_memory_alignment(inst, align as u32);
         }
         slot.into()
     }

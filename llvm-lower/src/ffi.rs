@@ -246,3 +246,11 @@ pub(crate) fn replace_function_uses<'ctx>(
     // use of `old` accepts `new`; nothing is deleted.
     unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
 }
+
+/// Sets the alignment of a load, store or alloca (inkwell's setter re-checks the opcode
+/// on every call; this is the hot path of emission).
+pub(crate) fn set_memory_alignment(inst: inkwell::values::InstructionValue<'_>, align: u32) {
+    // SAFETY: callers pass a load, store or alloca they just built; LLVMSetAlignment is
+    // defined for all three.
+    unsafe { core::LLVMSetAlignment(inst.as_value_ref(), align) }
+}

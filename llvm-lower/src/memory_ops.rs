@@ -46,7 +46,10 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     /// Alignment, volatile, hints and alias scopes of a load or store.
     pub(crate) fn set_access_facts(&self, inst: InstructionValue<'ctx>, access: &ResolvedAccess) {
-        inst.set_alignment(access.align as u32).expect("load/store accept an alignment");
+        crate::ffi::set_memory_alignment(inst, access.align as u32);
+        if access.flags == MemFlags::NONE && access.alias_scope == 0 && access.noalias_scope == 0 {
+            return;
+        }
         if access.flags.contains(MemFlags::VOLATILE) {
             inst.set_volatile(true).expect("load/store accept volatile");
         }
