@@ -118,10 +118,40 @@ pub struct Registry {
     pub(crate) traps: Vec<TrapInfo>,
     pub(crate) symbols: BTreeMap<String, SymbolInfo>,
     pub(crate) units: BTreeMap<UnitId, UnitInfo>,
-    /// `functions[i].start`, searched instead of the wide entries (cache-friendly).
-    pub(crate) function_starts: Vec<u64>,
+    /// `functions[i].start`, searched instead of the wide entries.
+    pub(crate) function_starts: SortedKeys,
+    /// `functions[i].end`, so a miss never touches the wide entries.
+    pub(crate) function_ends: Vec<u64>,
     /// `stackmaps[i].pc`, likewise.
-    pub(crate) stackmap_pcs: Vec<u64>,
+    pub(crate) stackmap_pcs: SortedKeys,
+}
+
+/// Sorted `u64` keys with a sparse first-level index (every 64th key), so a
+/// search touches a small, cache-resident index and then one 512-byte block.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SortedKeys {
+    keys: Vec<u64>,
+    index: Vec<u64>,
+}
+
+const BLOCK: usize = 64;
+
+impl SortedKeys {
+    fn new(keys: Vec<u64>) -> Self {
+        let index = keys.iter().step_by(BLOCK).copied().collect();
+        SortedKeys { keys, index }
+    }
+
+    /// Number of keys `k` with `pred(k)`, for a predicate true on a prefix.
+    fn partition_point(&self, pred: impl Fn(u64) -> bool) -> usize {
+        let block = self.index.partition_point(|k| pred(*k));
+        if block == 0 {
+            return 0;
+        }
+        let start = (block - 1) * BLOCK;
+        let end = (start + BLOCK).min(self.keys.len());
+        start + self.keys[start..end].partition_point(|k| pred(*k))
+    }
 }
 
 impl Registry {
@@ -132,15 +162,14 @@ impl Registry {
 
     /// The function whose code contains `pc`.
     pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
-        let i = self.function_starts.partition_point(|s| *s <= pc);
-        let f = self.functions.get(i.checked_sub(1)?)?;
-        (pc < f.end).then_some(f)
+        let i = self.function_starts.partition_point(|s| s <= pc).checked_sub(1)?;
+        (pc < self.function_ends[i]).then(|| &self.functions[i])
     }
 
     /// The stack map record whose PC is exactly `pc`.
     pub fn stackmap_at(&self, pc: u64) -> Option<&StackMapInfo> {
-        let i = self.stackmap_pcs.partition_point(|p| *p < pc);
-        self.stackmaps.get(i).filter(|s| s.pc == pc)
+        let i = self.stackmap_pcs.partition_point(|p| p < pc);
+        (self.stackmap_pcs.keys.get(i) == Some(&pc)).then(|| &self.stackmaps[i])
     }
 
     /// The trap record at `pc`.
@@ -209,8 +238,9 @@ impl Registry {
         self.functions.sort_by_key(|f| f.start);
         self.stackmaps.sort_by_key(|s| s.pc);
         self.traps.sort_by_key(|t| t.pc);
-        self.function_starts = self.functions.iter().map(|f| f.start).collect();
-        self.stackmap_pcs = self.stackmaps.iter().map(|s| s.pc).collect();
+        self.function_starts = SortedKeys::new(self.functions.iter().map(|f| f.start).collect());
+        self.function_ends = self.functions.iter().map(|f| f.end).collect();
+        self.stackmap_pcs = SortedKeys::new(self.stackmaps.iter().map(|s| s.pc).collect());
     }
 
     pub(crate) fn remove_unit_code(&mut self, unit: UnitId) {
@@ -218,5 +248,26 @@ impl Registry {
         self.stackmaps.retain(|s| s.unit != unit);
         self.traps.retain(|t| t.unit != unit);
         self.sort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_level_search_agrees_with_plain_binary_search() {
+        for n in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 1000] {
+            let keys: Vec<u64> = (0..n as u64).map(|i| 10 + i * 7 - (i % 3)).collect();
+            let sk = SortedKeys::new(keys.clone());
+            for probe in 0..(n as u64 * 7 + 20) {
+                assert_eq!(
+                    sk.partition_point(|k| k <= probe),
+                    keys.partition_point(|k| *k <= probe),
+                    "n={n} p={probe}"
+                );
+                assert_eq!(sk.partition_point(|k| k < probe), keys.partition_point(|k| *k < probe), "n={n} p={probe}");
+            }
+        }
     }
 }
