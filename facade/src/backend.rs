@@ -24,6 +24,9 @@ pub trait Backend {
     /// The resolved target.
     fn target(&self) -> &TargetInfo;
 
+    /// Address space `space` has `policy` (called before any symbol is declared).
+    fn set_address_space_policy(&mut self, space: u32, policy: &crate::AddrSpacePolicy);
+
     /// A new type was interned as `id`; all types it refers to were announced before.
     fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable);
 

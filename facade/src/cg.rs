@@ -25,6 +25,8 @@ pub struct Cg<B: Backend> {
     pub(crate) func: FuncState<B>,
     /// Alias scopes issued so far (ids 1..=alias_scopes).
     pub(crate) alias_scopes: u32,
+    /// The managed address space, if the frontend declared one.
+    pub(crate) managed_space: Option<u32>,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -96,6 +98,7 @@ impl<B: Backend> Cg<B> {
             i1: None,
             func: FuncState::new(),
             alias_scopes: 0,
+            managed_space: None,
         }
     }
 
@@ -112,6 +115,31 @@ impl<B: Backend> Cg<B> {
     /// The backend (for inspection; emission goes through `Cg`).
     pub fn backend(&self) -> &B {
         &self.backend
+    }
+
+    /// Declares the policy of address space `space`. Must come before any symbol
+    /// is declared. One managed space is supported, and it must be space 1 (the
+    /// space LLVM's statepoint lowering tracks).
+    pub fn set_address_space_policy(&mut self, space: u32, policy: crate::AddrSpacePolicy) -> Result<()> {
+        const CALL: &str = "set_address_space_policy";
+        if !self.syms.is_empty() {
+            let e = ErrorKind::InvalidFlags { op: CALL.into(), flags: "called after symbols were declared".into() };
+            return Err(Error::new(CALL, e));
+        }
+        if policy.managed && space != 1 {
+            let feature = format!("managed address space {space} (the managed space must be 1)");
+            return Err(Error::new(CALL, ErrorKind::Unsupported { feature }));
+        }
+        if policy.managed {
+            self.managed_space = Some(space);
+        }
+        self.backend.set_address_space_policy(space, &policy);
+        Ok(())
+    }
+
+    /// Whether `ty` is a pointer into the managed address space.
+    pub(crate) fn is_managed_ptr(&self, ty: TypeId) -> bool {
+        self.managed_space.is_some() && self.types.ptr_addr_space(ty) == self.managed_space
     }
 
     fn intern(&mut self, kind: TypeKind, call: &'static str) -> Result<TypeId> {
@@ -233,6 +261,13 @@ impl<B: Backend> Cg<B> {
             .operand("signature"));
         }
         self.check_linkage(CALL, decl.linkage, decl.visibility)?;
+        if decl.gc == crate::GcRole::Safepoints && !self.target.supports_gc_safepoints() {
+            let e = ErrorKind::UnsupportedOnTarget {
+                feature: "GC safepoints (statepoints)".into(),
+                triple: self.target.triple.clone(),
+            };
+            return Err(Error::new(CALL, e));
+        }
         self.add_symbol(CALL, name, SymbolKind::Func(decl))
     }
 

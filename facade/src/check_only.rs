@@ -28,6 +28,7 @@ impl Backend for CheckOnly {
     fn target(&self) -> &TargetInfo {
         &self.target
     }
+    fn set_address_space_policy(&mut self, _: u32, _: &crate::AddrSpacePolicy) {}
     fn define_type(&mut self, _: TypeId, _: &TypeKind, _: &TypeTable) {}
     fn declare_function(&mut self, _: Sym, _: &str, _: &FuncDecl, _: &TypeTable) -> Result<(), ErrorKind> {
         Ok(())

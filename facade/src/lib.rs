@@ -66,10 +66,10 @@ pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
 pub use error::{Error, ErrorKind, Result};
 pub use ids::{Label, Local, Sym, TypeId};
-pub use memory::{MemAccess, MemFlags, ResolvedAccess};
+pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};
 pub use ops::{
     Callee, CastOp, CheckedOp, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp,
 };
-pub use symbols::{DataDecl, FuncDecl, Linkage, SymbolInfo, SymbolKind, Visibility};
+pub use symbols::{DataDecl, FuncDecl, GcRole, Linkage, SymbolInfo, SymbolKind, Visibility};
 pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
 pub use types::{AbiExt, CallConv, FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

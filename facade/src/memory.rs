@@ -109,3 +109,23 @@ pub struct ResolvedAccess {
     /// Noalias scope id (0 = none).
     pub noalias_scope: u32,
 }
+
+/// What a frontend declares about pointers into one address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct AddrSpacePolicy {
+    /// Pointers into the space refer to garbage-collected objects and are
+    /// tracked at safepoints.
+    pub managed: bool,
+    /// The collector may move objects (every safepoint may relocate pointers).
+    pub movable: bool,
+    /// Pointers may point into the middle of an object (derived pointers),
+    /// which are relocated together with their base.
+    pub interior: bool,
+}
+
+impl AddrSpacePolicy {
+    /// A managed, moving space with interior pointers (what a copying collector needs).
+    pub fn managed_moving() -> Self {
+        Self { managed: true, movable: true, interior: true }
+    }
+}

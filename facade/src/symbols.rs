@@ -56,12 +56,34 @@ pub struct FuncDecl {
     pub visibility: Visibility,
     /// Source-level name for debug info, if it differs from the linkage name.
     pub display_name: Option<String>,
+    /// Garbage-collection role (see `doc/gc.md`).
+    pub gc: GcRole,
+}
+
+/// A function's part in precise garbage collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum GcRole {
+    /// Ordinary code: no safepoints, no managed values kept across calls.
+    #[default]
+    None,
+    /// Managed code: every call that may collect is a safepoint with a stack map
+    /// of the managed pointers live across it; managed values are relocated there.
+    Safepoints,
+    /// A runtime function that never collects (e.g. a write barrier): calling it
+    /// is not a safepoint.
+    Leaf,
 }
 
 impl FuncDecl {
     /// An external, default-visibility function of type `sig`.
     pub fn new(sig: TypeId) -> Self {
-        Self { sig, linkage: Linkage::External, visibility: Visibility::Default, display_name: None }
+        Self { sig, linkage: Linkage::External, visibility: Visibility::Default, display_name: None, gc: GcRole::None }
+    }
+
+    /// Sets the function's garbage-collection role.
+    pub fn gc(mut self, role: GcRole) -> Self {
+        self.gc = role;
+        self
     }
 
     /// Sets the linkage.

@@ -136,6 +136,12 @@ impl TargetInfo {
         (8..=u64::from(self.max_atomic_bits)).contains(&bits)
     }
 
+    /// Whether functions with GC safepoints can be compiled (LLVM's statepoint
+    /// lowering exists for x86-64 and AArch64 only).
+    pub fn supports_gc_safepoints(&self) -> bool {
+        matches!(self.arch, Arch::X86_64 | Arch::Aarch64)
+    }
+
     /// Whether the object format can express `visibility`.
     pub fn supports_visibility(&self, visibility: crate::Visibility) -> bool {
         match visibility {

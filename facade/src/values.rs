@@ -381,7 +381,9 @@ impl<B: Backend> crate::Cg<B> {
         self.begin_op(CALL)?;
         self.check_type(CALL, to, "target type")?;
         let (from, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
-        if !self.valid_cast(op, from, to) {
+        let managed_int_cast = matches!(op, CastOp::PtrToInt | CastOp::IntToPtr | CastOp::Bitcast)
+            && (self.is_managed_ptr(from) || self.is_managed_ptr(to));
+        if managed_int_cast || !self.valid_cast(op, from, to) {
             let found = format!("{op:?} from {} to {}", self.types.display(from), self.types.display(to));
             return Err(self.ferr(CALL, ErrorKind::TypeMismatch { expected: "a valid conversion".into(), found }));
         }

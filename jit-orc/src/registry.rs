@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cfree_facade::FuncExport;
-use cfree_statepoint::Location;
+use cfree_statepoint::{Location, Safepoint};
 
 /// Identifies a published unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -77,6 +77,8 @@ pub struct StackMapInfo {
     pub stack_size: u64,
     /// The record's locations.
     pub locations: Arc<[Location]>,
+    /// The live managed pointers, if the record is a GC statepoint.
+    pub safepoint: Option<Arc<Safepoint>>,
     /// Its unit.
     pub unit: UnitId,
 }
@@ -172,6 +174,11 @@ impl Registry {
         (self.stackmap_pcs.keys.get(i) == Some(&pc)).then(|| &self.stackmaps[i])
     }
 
+    /// The GC safepoint whose return address is exactly `pc`.
+    pub fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
+        self.stackmap_at(pc)?.safepoint.as_deref()
+    }
+
     /// The trap record at `pc`.
     pub fn trap_at(&self, pc: u64) -> Option<&TrapInfo> {
         let i = self.traps.partition_point(|t| t.pc < pc);
@@ -225,6 +232,7 @@ impl Registry {
                 id: i,
                 stack_size: 16,
                 locations: locations.clone(),
+                safepoint: None,
                 unit: UnitId(1),
             })
             .collect();

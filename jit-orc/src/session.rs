@@ -223,6 +223,18 @@ impl Jit {
             }
         }
         for s in &stackmaps {
+            // A record that looks like a statepoint but cannot be walked would hide roots: refuse it.
+            let safepoint = match cfree_statepoint::Safepoint::decode(&s.locations) {
+                Ok(sp) => Some(Arc::new(sp)),
+                Err(cfree_statepoint::DecodeError::NotAStatepoint) => None,
+                Err(e) => {
+                    let _ = tracker.remove();
+                    if let Some(t) = stub_tracker {
+                        let _ = t.remove();
+                    }
+                    return Err(Error::Metadata(format!("stack map record {} in `{}`: {e:?}", s.id, s.function)));
+                }
+            };
             if let Some(base) = bases.get(&s.section) {
                 next.stackmaps.push(StackMapInfo {
                     pc: base + s.pc_offset,
@@ -230,6 +242,7 @@ impl Jit {
                     id: s.id,
                     stack_size: s.stack_size,
                     locations: Arc::from(s.locations.clone()),
+                    safepoint,
                     unit,
                 });
             }

@@ -78,6 +78,8 @@ pub struct LlvmBackend<'ctx> {
     /// Scope nodes by id - 1, in `alias_domain`.
     pub(crate) alias_scopes: Vec<MetadataValue<'ctx>>,
     pub(crate) alias_domain: Option<MetadataValue<'ctx>>,
+    /// Whether any function has GC safepoints (the pipeline then ends with RS4GC).
+    pub(crate) has_gc: bool,
 }
 
 /// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
@@ -173,6 +175,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             kind_noalias: ctx.get_kind_id("noalias"),
             alias_scopes: Vec::new(),
             alias_domain: None,
+            has_gc: false,
         })
     }
 
@@ -253,6 +256,15 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
         &self.resolved.info
     }
 
+    fn set_address_space_policy(&mut self, space: u32, policy: &cfree_facade::AddrSpacePolicy) {
+        if policy.managed {
+            // Non-integral: optimisations may not invent ptrtoint/inttoptr on managed pointers,
+            // which would hide them from the statepoint rewriting.
+            let layout = self.module.get_data_layout().as_str().to_string_lossy().into_owned();
+            ffi::set_data_layout(&self.module, &format!("{layout}-ni:{space}"));
+        }
+    }
+
     fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable) {
         debug_assert_eq!(id.index(), self.types.len());
         let ctx = self.ctx;
@@ -298,6 +310,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
         check_llvm_name(name)?;
         let value = self.module.add_function(name, self.fn_type(decl.sig), Some(declaration_linkage(decl.linkage)));
         value.as_global_value().set_visibility(llvm_visibility(decl.visibility));
+        match decl.gc {
+            cfree_facade::GcRole::None => {}
+            cfree_facade::GcRole::Safepoints => {
+                value.set_gc("statepoint-example");
+                // Stack walkers follow frame pointers through managed frames.
+                value.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("frame-pointer", "all"));
+                self.has_gc = true;
+            }
+            cfree_facade::GcRole::Leaf => {
+                value.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("gc-leaf-function", ""));
+            }
+        }
         self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });

@@ -254,3 +254,10 @@ pub(crate) fn set_memory_alignment(inst: inkwell::values::InstructionValue<'_>, 
     // defined for all three.
     unsafe { core::LLVMSetAlignment(inst.as_value_ref(), align) }
 }
+
+/// Replaces the module's data layout string.
+pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str) {
+    let c = std::ffi::CString::new(layout).expect("data layout strings contain no NUL");
+    // SAFETY: `module` is live and `c` a valid C string for the call; LLVM copies it.
+    unsafe { core::LLVMSetDataLayout(module.as_mut_ptr(), c.as_ptr()) }
+}

@@ -136,9 +136,16 @@ impl<'ctx> LlvmModule<'ctx> {
     pub fn optimize(&mut self, level: OptLevel) -> Result<()> {
         self.verify()?;
         let tm = self.machine(level)?;
+        // Managed code: promote slots to SSA even at O0 (the rewrite tracks SSA values only),
+        // then rewrite calls into statepoints after all other optimisation.
+        let pipeline = if self.backend.has_gc {
+            format!("{},function(mem2reg),rewrite-statepoints-for-gc", level.pipeline())
+        } else {
+            level.pipeline().to_string()
+        };
         self.backend
             .module
-            .run_passes(level.pipeline(), &tm, PassBuilderOptions::create())
+            .run_passes(&pipeline, &tm, PassBuilderOptions::create())
             .map_err(|m| Error::Passes(m.to_string()))?;
         self.level = level;
         Ok(())

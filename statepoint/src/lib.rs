@@ -29,7 +29,9 @@
 #![warn(missing_docs)]
 
 mod parse;
+mod safepoint;
 
 pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };
+pub use safepoint::{relocate, walk_frames, x86_64, DecodeError, Frame, LivePointer, Safepoint, Slot};

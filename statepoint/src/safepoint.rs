@@ -1,0 +1,184 @@
+//! Statepoint records decoded into safepoints, and the x86-64 frame walk and
+//! root relocation a moving collector needs.
+//!
+//! A `gc.statepoint` record's locations are: three constants (calling
+//! convention, flags, number of deopt operands N), N deopt locations, then
+//! (base, derived) pairs for every managed pointer live across the call. A
+//! pair may repeat; a null pointer is a constant. With LLVM's default lowering
+//! every live managed pointer is spilled, so its location is `Indirect`
+//! (`[reg + offset]`, relative to the stack pointer at the call, i.e. the
+//! caller's SP once the call has returned, or to the frame pointer).
+
+use crate::{Location, LocationKind};
+
+/// DWARF register numbers of x86-64 used by stack map locations.
+pub mod x86_64 {
+    /// RBP, the frame pointer.
+    pub const RBP: u16 = 6;
+    /// RSP, the stack pointer.
+    pub const RSP: u16 = 7;
+}
+
+/// Where a managed pointer is stored in a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Slot {
+    /// At `[SP + offset]`, SP being the caller's stack pointer after the call returns.
+    Sp(i32),
+    /// At `[FP + offset]`, FP being the frame pointer of the function holding the safepoint.
+    Fp(i32),
+}
+
+/// One managed pointer live across a safepoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LivePointer {
+    /// Slot of the object's base pointer.
+    pub base: Slot,
+    /// Slot of the (possibly interior) pointer in use; equal to `base` for plain pointers.
+    pub derived: Slot,
+}
+
+/// A decoded safepoint: the live managed pointers at one return address.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Safepoint {
+    /// Live pointers, duplicates merged, sorted.
+    pub live: Vec<LivePointer>,
+}
+
+/// Why a record could not be decoded as a statepoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Fewer than the three header constants, or a header that is not constants.
+    NotAStatepoint,
+    /// A live pointer in a place the walker cannot address (e.g. a register).
+    UnsupportedLocation(Location),
+    /// An odd number of locations after the deopt operands.
+    UnpairedPointer,
+}
+
+fn slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
+    match l.kind {
+        // A null (or other constant) pointer needs no update.
+        LocationKind::Constant | LocationKind::ConstantIndex => Ok(None),
+        LocationKind::Indirect if l.dwarf_reg == x86_64::RSP => Ok(Some(Slot::Sp(l.offset))),
+        LocationKind::Indirect if l.dwarf_reg == x86_64::RBP => Ok(Some(Slot::Fp(l.offset))),
+        _ => Err(DecodeError::UnsupportedLocation(*l)),
+    }
+}
+
+impl Safepoint {
+    /// Decodes the locations of a statepoint record (x86-64 register numbering).
+    pub fn decode(locations: &[Location]) -> Result<Safepoint, DecodeError> {
+        let header = locations.get(..3).ok_or(DecodeError::NotAStatepoint)?;
+        if header.iter().any(|l| l.kind != LocationKind::Constant) {
+            return Err(DecodeError::NotAStatepoint);
+        }
+        let deopt = usize::try_from(header[2].offset).map_err(|_| DecodeError::NotAStatepoint)?;
+        let pairs = locations.get(3 + deopt..).ok_or(DecodeError::NotAStatepoint)?;
+        if pairs.len() % 2 != 0 {
+            return Err(DecodeError::UnpairedPointer);
+        }
+        let mut live = Vec::new();
+        for pair in pairs.chunks_exact(2) {
+            match (slot(&pair[0])?, slot(&pair[1])?) {
+                (Some(base), Some(derived)) => live.push(LivePointer { base, derived }),
+                (None, None) => {}
+                // A constant base with a spilled derived pointer (or the reverse) has no
+                // meaning for a collector: the derived value cannot be rebased.
+                _ => return Err(DecodeError::UnpairedPointer),
+            }
+        }
+        live.sort();
+        live.dedup();
+        Ok(Safepoint { live })
+    }
+}
+
+/// One managed frame found by the walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The return address into the frame's function (the safepoint's PC).
+    pub pc: u64,
+    /// The caller's stack pointer after the call returns (base of `Slot::Sp`).
+    pub sp: u64,
+    /// The frame's own frame pointer (base of `Slot::Fp`).
+    pub fp: u64,
+}
+
+impl Frame {
+    /// The address of `slot` in this frame.
+    pub fn address(&self, slot: Slot) -> u64 {
+        match slot {
+            Slot::Sp(off) => self.sp.wrapping_add_signed(i64::from(off)),
+            Slot::Fp(off) => self.fp.wrapping_add_signed(i64::from(off)),
+        }
+    }
+}
+
+/// Walks the managed frames above a runtime function on x86-64.
+///
+/// `entry_fp` is the frame pointer of the runtime function that managed code
+/// called (it must keep a frame pointer). Frames are followed while
+/// `is_safepoint(return_address)` holds, so the walk stops at the first frame
+/// that is not managed code.
+///
+/// # Safety
+/// `entry_fp` must be the live frame pointer of a function on the current
+/// thread's stack (or of a suspended thread), called from managed code that
+/// keeps frame pointers, and the stack must not change during the walk.
+pub unsafe fn walk_frames(entry_fp: u64, mut is_safepoint: impl FnMut(u64) -> bool) -> Vec<Frame> {
+    let mut frames = Vec::new();
+    let mut callee_fp = entry_fp;
+    while callee_fp != 0 && callee_fp % 8 == 0 {
+        // SAFETY: by the contract, `callee_fp` points at a frame record: the saved frame
+        // pointer of the caller, then the return address into it.
+        let (caller_fp, ret) = unsafe { (*(callee_fp as *const u64), *((callee_fp + 8) as *const u64)) };
+        if !is_safepoint(ret) {
+            break;
+        }
+        frames.push(Frame { pc: ret, sp: callee_fp + 16, fp: caller_fp });
+        if caller_fp <= callee_fp {
+            break;
+        }
+        callee_fp = caller_fp;
+    }
+    frames
+}
+
+/// Relocates every live pointer of `frames` (with their safepoints) after a
+/// moving collection: `forward(old_base)` returns the object's new address.
+/// Derived pointers keep their offset from the base. Every value is read
+/// before any slot is written, and each slot is written once.
+///
+/// # Safety
+/// The frames must come from [`walk_frames`] on a stack that has not changed
+/// since, and each safepoint must be the one decoded for its frame's `pc`.
+pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u64) -> u64) {
+    let mut writes: Vec<(u64, u64)> = Vec::new();
+    let mut moved: Vec<(u64, u64)> = Vec::new();
+    for (frame, sp) in frames {
+        for p in &sp.live {
+            let (base_at, derived_at) = (frame.address(p.base), frame.address(p.derived));
+            // SAFETY: by the contract both addresses are spill slots of a live frame.
+            let (base, derived) = unsafe { (*(base_at as *const u64), *(derived_at as *const u64)) };
+            if base == 0 {
+                continue;
+            }
+            let new_base = match moved.iter().find(|(old, _)| *old == base) {
+                Some((_, new)) => *new,
+                None => {
+                    let new = forward(base);
+                    moved.push((base, new));
+                    new
+                }
+            };
+            writes.push((derived_at, new_base.wrapping_add(derived.wrapping_sub(base))));
+            writes.push((base_at, new_base));
+        }
+    }
+    writes.sort();
+    writes.dedup();
+    for (at, value) in writes {
+        // SAFETY: as above; each slot receives one value computed from pre-collection reads.
+        unsafe { *(at as *mut u64) = value };
+    }
+}
