@@ -144,14 +144,13 @@ impl<B: Backend> crate::Cg<B> {
         if info.defined {
             return Err(Error::new(CALL, ErrorKind::DuplicateDefinition { name: info.name.clone() }));
         }
-        if !decl.linkage.allows_definition() {
-            return Err(Error::new(
-                CALL,
-                ErrorKind::InvalidFlags {
-                    op: "function definition".into(),
-                    flags: format!("{:?} linkage", decl.linkage),
-                },
-            ));
+        if !decl.linkage.allows_definition() || decl.gc == crate::GcRole::Runtime {
+            let flags = if decl.gc == crate::GcRole::Runtime {
+                "GcRole::Runtime (implemented by the host)".to_string()
+            } else {
+                format!("{:?} linkage", decl.linkage)
+            };
+            return Err(Error::new(CALL, ErrorKind::InvalidFlags { op: "function definition".into(), flags }));
         }
         let sig = self.types.func_sig(decl.sig).expect("declared functions have function types");
         if sig.variadic {

@@ -72,6 +72,12 @@ pub enum GcRole {
     /// A runtime function that never collects (e.g. a write barrier): calling it
     /// is not a safepoint.
     Leaf,
+    /// A runtime function implemented by the host that may collect (allocation,
+    /// polls). Declared, never defined here: managed code calls it through an
+    /// entry trampoline that passes the caller's frame to the host, whose
+    /// implementation of the same name takes that frame pointer as an extra
+    /// first argument (see `doc/gc.md`).
+    Runtime,
 }
 
 impl FuncDecl {

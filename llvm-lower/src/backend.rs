@@ -189,6 +189,53 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
     }
 
+    /// The entry trampoline of host runtime function `name`: an internal function
+    /// with `name`'s signature that calls the host's `name` with its own frame
+    /// address first. The trampoline keeps a frame pointer, so the host can find
+    /// the managed caller (return address at `[fp + 8]`, caller's frame at `[fp]`,
+    /// caller's stack pointer `fp + 16` on x86-64) without its own frame pointers.
+    fn runtime_trampoline(&mut self, name: &str, sig: TypeId) -> FunctionValue<'ctx> {
+        let fty = self.fn_type(sig);
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let mut host_params: Vec<BasicMetadataTypeEnum<'ctx>> = vec![ptr.into()];
+        host_params.extend(fty.get_param_types());
+        let host_ty = match fty.get_return_type() {
+            Some(r) => r.fn_type(&host_params, false),
+            None => self.ctx.void_type().fn_type(&host_params, false),
+        };
+        let host = self.module.add_function(name, host_ty, Some(LlvmLinkage::External));
+        let tramp = self.module.add_function(&format!("cfree.rt.{name}"), fty, Some(LlvmLinkage::Internal));
+        tramp.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("frame-pointer", "all"));
+        let noinline = self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("noinline"), 0);
+        tramp.add_attribute(AttributeLoc::Function, noinline);
+        self.apply_abi(sig, |loc, a| tramp.add_attribute(loc, a));
+        if let Some(abi) = &self.abis[sig.index()] {
+            for (i, ext) in abi.params.iter().enumerate() {
+                if let Some(a) = self.ext_attr(*ext) {
+                    host.add_attribute(AttributeLoc::Param(i as u32 + 1), a);
+                }
+            }
+            if let Some(a) = self.ext_attr(abi.result) {
+                host.add_attribute(AttributeLoc::Return, a);
+            }
+        }
+        let b = self.ctx.create_builder();
+        b.position_at_end(self.ctx.append_basic_block(tramp, "entry"));
+        let frameaddress = inkwell::intrinsics::Intrinsic::find("llvm.frameaddress").expect("llvm.frameaddress");
+        let fa = frameaddress.get_declaration(&self.module, &[ptr.into()]).expect("frameaddress overload");
+        let zero = self.ctx.i32_type().const_zero();
+        let fp = b.build_call(fa, &[zero.into()], "fp").expect(POSITIONED).try_as_basic_value().basic().expect("ptr");
+        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = vec![fp.into()];
+        args.extend(tramp.get_params().into_iter().map(BasicMetadataValueEnum::from));
+        let call = b.build_call(host, &args, "").expect(POSITIONED);
+        match call.try_as_basic_value().basic() {
+            Some(r) => b.build_return(Some(&r)),
+            None => b.build_return(None),
+        }
+        .expect(POSITIONED);
+        tramp
+    }
+
     /// The LLVM module being built (read-only; emission goes through the facade).
     pub fn module(&self) -> &Module<'ctx> {
         &self.module
@@ -308,6 +355,11 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
 
     fn declare_function(&mut self, sym: Sym, name: &str, decl: &FuncDecl, _: &TypeTable) -> Result<(), ErrorKind> {
         check_llvm_name(name)?;
+        if decl.gc == cfree_facade::GcRole::Runtime {
+            let value = self.runtime_trampoline(name, decl.sig);
+            self.syms.push(LoweredSym::Func { value, linkage: Linkage::Internal, sig: decl.sig });
+            return Ok(());
+        }
         let value = self.module.add_function(name, self.fn_type(decl.sig), Some(declaration_linkage(decl.linkage)));
         value.as_global_value().set_visibility(llvm_visibility(decl.visibility));
         match decl.gc {
@@ -321,6 +373,7 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             cfree_facade::GcRole::Leaf => {
                 value.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("gc-leaf-function", ""));
             }
+            cfree_facade::GcRole::Runtime => unreachable!("handled above"),
         }
         self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
         debug_assert_eq!(sym.index(), self.syms.len());

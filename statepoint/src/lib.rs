@@ -28,9 +28,11 @@
 
 #![warn(missing_docs)]
 
+mod entry;
 mod parse;
 mod safepoint;
 
+pub use entry::{enter_runtime, runtime_entries, EntryGuard};
 pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };

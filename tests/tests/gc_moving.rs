@@ -6,14 +6,17 @@
 //! the stack maps in the JIT registry (frame walk + statepoint records). A
 //! derived pointer into an object stays live across a collection. Results
 //! are checked at O0 and O2, and the objects are shown to have moved.
+//! Runtime functions are entered through trampolines (`GcRole::Runtime`) that
+//! pass the managed frame, recorded as entry records, so the walk needs no
+//! host frame pointers and covers managed -> host -> managed re-entry.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 use cfree_facade::*;
-use cfree_jit_orc::{stack, Jit, Registry};
+use cfree_jit_orc::{Jit, Registry};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
-use cfree_statepoint::{relocate, walk_frames};
+use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_frames};
 
 const SPACE_WORDS: usize = 1 << 16;
 const FORWARDED: u64 = 1 << 63;
@@ -30,6 +33,7 @@ struct Heap {
     collections: u64,
     words_copied: u64,
     roots_seen: u64,
+    max_frames: usize,
 }
 
 thread_local! {
@@ -41,7 +45,9 @@ thread_local! {
         collections: 0,
         words_copied: 0,
         roots_seen: 0,
+        max_frames: 0,
     });
+    static JIT: RefCell<Option<Arc<Jit>>> = const { RefCell::new(None) };
 }
 
 impl Heap {
@@ -79,13 +85,18 @@ impl Heap {
         new
     }
 
-    /// Cheney collection with the roots of the managed frames above `entry_fp`.
-    fn collect(&mut self, entry_fp: u64) {
+    /// Cheney collection with the roots of the managed frames above every runtime entry.
+    fn collect(&mut self) {
         let registry = self.registry.clone().expect("registry installed");
-        // SAFETY: `entry_fp` is the frame pointer of `gc_alloc`, called from managed code
-        // that keeps frame pointers; the stack does not change during the collection.
-        let frames = unsafe { walk_frames(entry_fp, |pc| registry.safepoint_at(pc).is_some()) };
-        assert!(!frames.is_empty(), "gc_alloc must be called from managed code");
+        let mut frames = Vec::new();
+        for entry_fp in runtime_entries() {
+            // SAFETY: every entry record is the frame pointer of a live trampoline called from
+            // managed code (which keeps frame pointers); the stack does not change meanwhile.
+            let run = unsafe { walk_frames(entry_fp, |pc| registry.safepoint_at(pc).is_some()) };
+            assert!(!run.is_empty(), "each runtime entry sits above a managed frame");
+            frames.extend(run);
+        }
+        self.max_frames = self.max_frames.max(frames.len());
         let with_maps: Vec<_> = frames.iter().map(|f| (*f, registry.safepoint_at(f.pc).unwrap())).collect();
         self.roots_seen += with_maps.iter().map(|(_, s)| s.live.len() as u64).sum::<u64>();
         let to = 1 - self.from;
@@ -110,13 +121,13 @@ impl Heap {
     }
 }
 
-/// The runtime allocator JIT code calls: collects at every call (GC stress), then bump-allocates.
-#[inline(never)]
-extern "C" fn gc_alloc(words: i64, nptrs: i64) -> u64 {
-    let fp = stack::current_frame_pointer() as u64;
+/// The runtime allocator JIT code calls (through its trampoline, which passes
+/// `entry`): collects at every call (GC stress), then bump-allocates.
+extern "C" fn gc_alloc(entry: u64, words: i64, nptrs: i64) -> u64 {
+    let _entry = enter_runtime(entry);
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
-        h.collect(fp);
+        h.collect();
         let words = words as usize;
         assert!(h.top + words <= SPACE_WORDS, "heap exhausted");
         let at = h.top;
@@ -126,6 +137,16 @@ extern "C" fn gc_alloc(words: i64, nptrs: i64) -> u64 {
         h.top += words;
         h.base(from) + at as u64 * 8
     })
+}
+
+/// A runtime function that calls back into managed code (`inner(k)`).
+extern "C" fn reenter(entry: u64, k: i64) -> i64 {
+    let _entry = enter_runtime(entry);
+    let jit = JIT.with(|j| j.borrow().clone()).expect("jit installed");
+    let inner = jit.get::<unsafe extern "C" fn(i64) -> i64>("inner").unwrap();
+    // SAFETY: `inner` allocates through `gc_alloc` on this thread's heap. A different
+    // length than the outer list, so a stale outer pointer cannot read a look-alike list.
+    unsafe { inner.call(k + 7) }
 }
 
 struct Program<'c> {
@@ -142,7 +163,9 @@ fn program(llvm: &LlvmContext) -> Program<'_> {
     let i8t = cg.ty_int(IntWidth::I8).unwrap();
     let obj = cg.ty_ptr(i8t, 1).unwrap();
     let alloc_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
-    let alloc = cg.declare_func("gc_alloc", FuncDecl::new(alloc_sig)).unwrap();
+    let alloc = cg.declare_func("gc_alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
+    let reenter_sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let reenter = cg.declare_func("reenter", FuncDecl::new(reenter_sig).gc(GcRole::Runtime)).unwrap();
     let build_sig = cg.ty_func(FuncSig::new(&[i64t], Some(obj))).unwrap();
     let sum_sig = cg.ty_func(FuncSig::new(&[obj], Some(i64t))).unwrap();
     let run_sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
@@ -257,19 +280,53 @@ fn program(llvm: &LlvmContext) -> Program<'_> {
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
+    // inner(k) = sum(build(k)); outer(n): a = build(n); r = reenter(n) (host calls inner,
+    // which collects while `a` is live only in outer's frame); sum(a) * 1000 + r.
+    let inner = cg.declare_func("inner", FuncDecl::new(run_sig).gc(GcRole::Safepoints)).unwrap();
+    cg.func_begin(inner).unwrap();
+    let k = cg.param_slot(0, "k").unwrap();
+    get(&mut cg, k, i64t);
+    cg.call(Callee::Direct(build), 1).unwrap();
+    cg.call(Callee::Direct(sum), 1).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    let outer = cg.declare_func("outer", FuncDecl::new(run_sig).gc(GcRole::Safepoints)).unwrap();
+    cg.func_begin(outer).unwrap();
+    let n = cg.param_slot(0, "n").unwrap();
+    let a = cg.local_slot(obj, "a", 0).unwrap();
+    cg.push_local(a).unwrap();
+    get(&mut cg, n, i64t);
+    cg.call(Callee::Direct(build), 1).unwrap();
+    cg.store(MemAccess::new(obj)).unwrap();
+    get(&mut cg, n, i64t);
+    cg.call(Callee::Direct(reenter), 1).unwrap();
+    get(&mut cg, a, obj);
+    cg.call(Callee::Direct(sum), 1).unwrap();
+    cg.push_int(i64t, 1000).unwrap();
+    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
     Program { module: cfree_llvm_lower::finish(cg).unwrap() }
 }
 
-fn check(level: OptLevel) {
+fn session(level: OptLevel) -> Arc<Jit> {
     let llvm = LlvmContext::new();
     let mut p = program(&llvm);
-    let jit = Jit::new().unwrap();
+    let jit = Arc::new(Jit::new().unwrap());
     jit.define_host_symbol("gc_alloc", gc_alloc as *const () as usize as u64).unwrap();
+    jit.define_host_symbol("reenter", reenter as *const () as usize as u64).unwrap();
     jit.publish(&mut p.module, level).unwrap();
+    HEAP.with(|h| h.borrow_mut().registry = Some(jit.registry()));
+    JIT.with(|j| *j.borrow_mut() = Some(jit.clone()));
+    jit
+}
+
+fn check(level: OptLevel) {
+    let jit = session(level);
     let registry = jit.registry();
     let safepoints = registry.stackmaps().iter().filter(|s| s.safepoint.is_some()).count();
     assert!(safepoints >= 3, "statepoints in build and run ({safepoints})");
-    HEAP.with(|h| h.borrow_mut().registry = Some(registry));
     let run = jit.get::<unsafe extern "C" fn(i64) -> i64>("run").unwrap();
     let n = 200i64;
     // SAFETY: `run` allocates through `gc_alloc` on this thread's heap.
@@ -283,6 +340,33 @@ fn check(level: OptLevel) {
         let old = &h.spaces[1 - h.from];
         assert!(old.iter().all(|w| *w == POISON), "from-space is poisoned");
     });
+}
+
+fn check_reentry(level: OptLevel) {
+    let jit = session(level);
+    let outer = jit.get::<unsafe extern "C" fn(i64) -> i64>("outer").unwrap();
+    let n = 50i64;
+    // SAFETY: `outer` allocates and re-enters through this thread's runtime.
+    let got = unsafe { outer.call(n) };
+    let list = n * (n - 1) / 2;
+    let inner_list = (n + 7) * (n + 6) / 2;
+    assert_eq!(got, list * 1000 + inner_list, "at {level:?}");
+    HEAP.with(|h| {
+        let h = h.borrow();
+        // build + inner above the inner entry, outer above the outer one.
+        assert!(h.max_frames >= 3, "collections saw both runs of managed frames ({})", h.max_frames);
+        assert_eq!(h.collections, 2 * n as u64 + 7);
+    });
+}
+
+#[test]
+fn reentry_collection_updates_outer_frames_o0() {
+    check_reentry(OptLevel::O0);
+}
+
+#[test]
+fn reentry_collection_updates_outer_frames_o2() {
+    check_reentry(OptLevel::O2);
 }
 
 #[test]
