@@ -21,6 +21,15 @@ pub fn init_targets() {
     });
 }
 
+/// Makes RewriteStatepointsForGC keep every derived pointer live across a
+/// safepoint as a (base, derived) pair instead of recomputing it from its base
+/// after the call (LLVM's `-spp-rematerialization-threshold=0`). LLVM options
+/// are process-wide: call this once, before compiling, in a process that wants it.
+pub fn disable_statepoint_rematerialization() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| crate::ffi::parse_llvm_options(&["cfree", "-spp-rematerialization-threshold=0"]));
+}
+
 /// Owns an LLVM context. Modules borrow it, so it outlives every module made from it.
 #[derive(Debug)]
 pub struct LlvmContext {

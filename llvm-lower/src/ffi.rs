@@ -261,3 +261,13 @@ pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str
     // SAFETY: `module` is live and `c` a valid C string for the call; LLVM copies it.
     unsafe { core::LLVMSetDataLayout(module.as_mut_ptr(), c.as_ptr()) }
 }
+
+/// Sets LLVM command-line options (process-wide).
+pub(crate) fn parse_llvm_options(args: &[&str]) {
+    let owned: Vec<std::ffi::CString> =
+        args.iter().map(|a| std::ffi::CString::new(*a).expect("option strings contain no NUL")).collect();
+    let ptrs: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
+    // SAFETY: `ptrs` points at `owned`'s valid C strings for the duration of the call; the
+    // options are known to this LLVM (an unknown one would only print a warning).
+    unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(ptrs.len() as i32, ptrs.as_ptr(), c"".as_ptr()) }
+}

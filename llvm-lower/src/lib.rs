@@ -54,7 +54,7 @@ mod module;
 mod target;
 
 pub use backend::LlvmBackend;
-pub use context::{init_targets, LlvmContext};
+pub use context::{disable_statepoint_rematerialization, init_targets, LlvmContext};
 pub use error::{Error, Result};
 pub use module::{finish, LlvmModule, OptLevel};
 pub use target::host_spec;
