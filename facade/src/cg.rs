@@ -27,6 +27,8 @@ pub struct Cg<B: Backend> {
     pub(crate) alias_scopes: u32,
     /// The managed address space, if the frontend declared one.
     pub(crate) managed_space: Option<u32>,
+    /// Runtime functions behind managed operations.
+    pub(crate) gc_runtime: Option<crate::GcRuntime>,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -99,6 +101,7 @@ impl<B: Backend> Cg<B> {
             func: FuncState::new(),
             alias_scopes: 0,
             managed_space: None,
+            gc_runtime: None,
         }
     }
 

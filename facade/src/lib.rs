@@ -48,6 +48,7 @@ mod data;
 mod error;
 mod float_ops;
 mod func;
+mod gc;
 mod hash;
 mod ids;
 mod int_ops;
@@ -65,6 +66,7 @@ pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
 pub use error::{Error, ErrorKind, Result};
+pub use gc::{GcRuntime, PointerKind};
 pub use ids::{Label, Local, Sym, TypeId};
 pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};
 pub use ops::{

@@ -148,6 +148,26 @@ pub extern "C" fn gc_alloc(entry: u64, words: i64, nptrs: i64) -> u64 {
     })
 }
 
+/// `GcRuntime::alloc` for the facade's `gc_alloc`: `descriptor` is the number
+/// of pointer fields, `size` the bytes after the header.
+pub extern "C" fn gc_new(entry: u64, descriptor: i64, size: i64) -> u64 {
+    gc_alloc(entry, 1 + size / 8, descriptor)
+}
+
+thread_local! {
+    /// Write-barrier calls seen on this thread.
+    pub static BARRIERS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The write barrier (a checked counter): verifies the store happened, counts it.
+pub extern "C" fn gc_barrier(object: u64, offset: i64, value: u64, kind: i32) {
+    // SAFETY: `object + offset` is the field managed code just stored `value` into.
+    let stored = unsafe { *((object as i64 + offset) as *const u64) };
+    assert_eq!(stored, value, "barrier runs after the store");
+    assert_eq!(kind, 0, "strong pointers only in this program");
+    BARRIERS.with(|b| b.set(b.get() + 1));
+}
+
 /// A runtime function that calls back into managed code (`inner(k)`).
 pub extern "C" fn reenter(entry: u64, k: i64) -> i64 {
     let _entry = enter_runtime(entry);
@@ -319,6 +339,57 @@ pub fn program(llvm: &LlvmContext) -> Program<'_> {
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
+    // build2(n): like build, through the facade's managed operations.
+    let new_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
+    let gc_new = cg.declare_func("gc_new", FuncDecl::new(new_sig).gc(GcRole::Runtime)).unwrap();
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let barrier_sig = cg.ty_func(FuncSig::new(&[obj, i64t, obj, i32t], None)).unwrap();
+    let barrier = cg.declare_func("gc_barrier", FuncDecl::new(barrier_sig).gc(GcRole::Leaf)).unwrap();
+    cg.set_gc_runtime(GcRuntime { alloc: gc_new, write_barrier: Some(barrier) }).unwrap();
+    let build2 = cg.declare_func("build2", FuncDecl::new(run_sig).gc(GcRole::Safepoints)).unwrap();
+    cg.func_begin(build2).unwrap();
+    let n = cg.param_slot(0, "n").unwrap();
+    let (list, i, node) = (
+        cg.local_slot(obj, "list", 0).unwrap(),
+        cg.local_slot(i64t, "i", 0).unwrap(),
+        cg.local_slot(obj, "node", 0).unwrap(),
+    );
+    cg.push_local(list).unwrap();
+    cg.push_null(obj).unwrap();
+    cg.store(MemAccess::new(obj)).unwrap();
+    cg.push_local(i).unwrap();
+    cg.push_int(i64t, 0).unwrap();
+    cg.store(MemAccess::new(i64t)).unwrap();
+    let (head, body, done) = (cg.new_label().unwrap(), cg.new_label().unwrap(), cg.new_label().unwrap());
+    cg.place_label(head).unwrap();
+    get(&mut cg, i, i64t);
+    get(&mut cg, n, i64t);
+    cg.int_cmp(IntCmp::Slt).unwrap();
+    cg.cond_br(body, done).unwrap();
+    cg.place_label(body).unwrap();
+    cg.push_local(node).unwrap();
+    cg.gc_alloc(1, 16).unwrap();
+    cg.store(MemAccess::new(obj)).unwrap();
+    get(&mut cg, node, obj);
+    get(&mut cg, list, obj);
+    cg.managed_store(MemAccess::new(obj), 8, PointerKind::Strong).unwrap();
+    get(&mut cg, node, obj);
+    get(&mut cg, i, i64t);
+    cg.managed_store(MemAccess::new(i64t), 16, PointerKind::Strong).unwrap();
+    cg.push_local(list).unwrap();
+    get(&mut cg, node, obj);
+    cg.store(MemAccess::new(obj)).unwrap();
+    cg.push_local(i).unwrap();
+    get(&mut cg, i, i64t);
+    cg.push_int(i64t, 1).unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.store(MemAccess::new(i64t)).unwrap();
+    cg.br(head).unwrap();
+    cg.place_label(done).unwrap();
+    get(&mut cg, list, obj);
+    cg.call(Callee::Direct(sum), 1).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
     Program { module: cfree_llvm_lower::finish(cg).unwrap() }
 }
 
@@ -329,6 +400,8 @@ pub fn session(level: OptLevel) -> Arc<Jit> {
     let jit = Arc::new(Jit::new().unwrap());
     jit.define_host_symbol("gc_alloc", gc_alloc as *const () as usize as u64).unwrap();
     jit.define_host_symbol("reenter", reenter as *const () as usize as u64).unwrap();
+    jit.define_host_symbol("gc_new", gc_new as *const () as usize as u64).unwrap();
+    jit.define_host_symbol("gc_barrier", gc_barrier as *const () as usize as u64).unwrap();
     jit.publish(&mut p.module, level).unwrap();
     HEAP.with(|h| h.borrow_mut().registry = Some(jit.registry()));
     JIT.with(|j| *j.borrow_mut() = Some(jit.clone()));

@@ -12,7 +12,7 @@
 
 use cfree_facade::*;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
-use cfree_tests::gc_runtime::{session, HEAP, POISON};
+use cfree_tests::gc_runtime::{session, BARRIERS, HEAP, POISON};
 
 fn check(level: OptLevel) {
     let jit = session(level);
@@ -111,4 +111,19 @@ fn managed_pointers_are_not_integers() {
     let s = rv.ty_func(FuncSig::new(&[], Some(i64r))).unwrap();
     let e = rv.declare_func("g", FuncDecl::new(s).gc(GcRole::Safepoints)).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::UnsupportedOnTarget { .. }), "{e}");
+}
+
+#[test]
+fn managed_alloc_and_barriered_stores() {
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let jit = session(level);
+        let build2 = jit.get::<unsafe extern "C" fn(i64) -> i64>("build2").unwrap();
+        let (c0, b0) = (HEAP.with(|h| h.borrow().collections), BARRIERS.with(|b| b.get()));
+        // SAFETY: `build2` allocates through this thread's runtime.
+        let got = unsafe { build2.call(120) };
+        assert_eq!(got, 120 * 119 / 2, "at {level:?}");
+        assert_eq!(HEAP.with(|h| h.borrow().collections) - c0, 120);
+        // Only pointer stores are barriered: one per node (the `next` field).
+        assert_eq!(BARRIERS.with(|b| b.get()) - b0, 120, "at {level:?}");
+    }
 }
