@@ -2,7 +2,7 @@
 //! edge values crossed with edge values, plus deterministic random ones,
 //! keeping only inputs the contract defines.
 
-use cfree_facade::{CastOp, CheckedOp, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntUnOp};
+use cfree_facade::{CastOp, CheckedOp, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp};
 
 use super::{oracle, Op, Spec, S};
 
@@ -272,6 +272,21 @@ pub fn all() -> Vec<Spec> {
         for op in INT_BIN {
             v.push(spec(format!("int_{op:?}_{}", t.tag()), Op::Int(op), vec![t, t], vec![t], &mut rng));
         }
+        for (op, flags) in [
+            (IntBinOp::Add, IntFlags::NSW),
+            (IntBinOp::Add, IntFlags::NUW),
+            (IntBinOp::Sub, IntFlags::NSW | IntFlags::NUW),
+            (IntBinOp::Mul, IntFlags::NSW),
+            (IntBinOp::Mul, IntFlags::NUW),
+            (IntBinOp::Shl, IntFlags::NSW | IntFlags::NUW),
+            (IntBinOp::SDiv, IntFlags::EXACT),
+            (IntBinOp::UDiv, IntFlags::EXACT),
+            (IntBinOp::LShr, IntFlags::EXACT),
+            (IntBinOp::AShr, IntFlags::EXACT),
+        ] {
+            let name = format!("flagged_{op:?}_{}_{}", flags.bits(), t.tag());
+            v.push(spec(name, Op::IntFlagged(op, flags), vec![t, t], vec![t], &mut rng));
+        }
         for op in INT_UN {
             if op == IntUnOp::Bswap && w % 16 != 0 {
                 continue;
@@ -312,6 +327,9 @@ pub fn all() -> Vec<Spec> {
     for f in floats {
         for op in FBIN {
             v.push(spec(format!("fbin_{op:?}_{}", f.tag()), Op::FBin(op), vec![f, f], vec![f], &mut rng));
+        }
+        for op in [FloatBinOp::Add, FloatBinOp::Sub, FloatBinOp::Mul, FloatBinOp::Div, FloatBinOp::MinNum] {
+            v.push(spec(format!("ffinite_{op:?}_{}", f.tag()), Op::FBinFinite(op), vec![f, f], vec![f], &mut rng));
         }
         for op in FUN {
             v.push(spec(format!("fun_{op:?}_{}", f.tag()), Op::FUn(op), vec![f], vec![f], &mut rng));

@@ -77,6 +77,8 @@ impl<B: Backend> Types<'_, B> {
             Op::FUn(o) => cg.float_unop(o, FastMath::NONE),
             Op::Fma => cg.fma(FastMath::NONE),
             Op::FCmp(p) => cg.float_cmp(p, FastMath::NONE),
+            Op::IntFlagged(o, f) => cg.int_op(o, f),
+            Op::FBinFinite(o) => cg.float_op(o, FastMath::NNAN | FastMath::NINF),
         }
     }
 

@@ -15,7 +15,7 @@ pub mod emit;
 pub mod oracle;
 pub mod run;
 
-use cfree_facade::{CastOp, CheckedOp, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntUnOp};
+use cfree_facade::{CastOp, CheckedOp, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp};
 
 /// A scalar type of the harness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +85,10 @@ pub enum Op {
     Fma,
     /// `float_cmp`.
     FCmp(FloatCmp),
+    /// `int_op` with facts (`nsw`/`nuw`/`exact`), on inputs where the facts hold.
+    IntFlagged(IntBinOp, IntFlags),
+    /// `float_op` with `nnan | ninf`, on inputs and results that are finite.
+    FBinFinite(FloatBinOp),
 }
 
 /// One operation at given operand and result types, with its inputs.

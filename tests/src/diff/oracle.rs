@@ -319,7 +319,54 @@ pub fn eval(op: Op, args: &[S], results: &[S], a: &[u128]) -> Option<Vec<u128>> 
             S::F32 => fcmp!(f32_of, p, a[0], a[1]),
             _ => fcmp!(f64_of, p, a[0], a[1]),
         }),
+        Op::IntFlagged(o, f) => {
+            if !facts_hold(o, f, w, a[0], a[1]) {
+                return None;
+            }
+            eval(Op::Int(o), args, results, a)
+        }
+        Op::FBinFinite(o) => {
+            let r = eval(Op::FBin(o), args, results, a)?;
+            let finite = |v: u128| as_f64(args[0], v).is_finite();
+            (a.iter().all(|v| finite(*v)) && finite(r[0])).then_some(r)
+        }
     }
+}
+
+/// Whether `nsw`/`nuw`/`exact` hold for `a op b` at width `w` (else the result is poison).
+fn facts_hold(op: IntBinOp, flags: cfree_facade::IntFlags, w: u32, a: u128, b: u128) -> bool {
+    use cfree_facade::IntFlags;
+    let (sa, sb) = (sx(a, w), sx(b, w));
+    let (ua, ub) = (a, b);
+    let (smin, smax, umax) = (i128::MIN >> (128 - w), i128::MAX >> (128 - w), S::I(w).mask());
+    let in_signed = |v: Option<i128>| v.is_some_and(|v| (smin..=smax).contains(&v));
+    let in_unsigned = |v: Option<u128>| v.is_some_and(|v| v <= umax);
+    let nsw = !flags.contains(IntFlags::NSW)
+        || match op {
+            IntBinOp::Add => in_signed(sa.checked_add(sb)),
+            IntBinOp::Sub => in_signed(sa.checked_sub(sb)),
+            IntBinOp::Mul => in_signed(sa.checked_mul(sb)),
+            // shl nsw: no shifted-out bit disagrees with the result's sign, i.e. ashr undoes it.
+            IntBinOp::Shl => ub < u128::from(w) && sx((a << ub) & umax, w) >> ub == sa,
+            _ => true,
+        };
+    let nuw = !flags.contains(IntFlags::NUW)
+        || match op {
+            IntBinOp::Add => in_unsigned(ua.checked_add(ub)),
+            IntBinOp::Sub => ua >= ub,
+            IntBinOp::Mul => in_unsigned(ua.checked_mul(ub)),
+            // shl nuw: no set bit is shifted out, i.e. lshr undoes it.
+            IntBinOp::Shl => ub < u128::from(w) && ((a << ub) & umax) >> ub == ua,
+            _ => true,
+        };
+    let exact = !flags.contains(IntFlags::EXACT)
+        || match op {
+            IntBinOp::SDiv => sb != 0 && sa.checked_rem(sb) == Some(0),
+            IntBinOp::UDiv => ub != 0 && ua % ub == 0,
+            IntBinOp::LShr | IntBinOp::AShr => ub < u128::from(w) && ua & ((1u128 << ub) - 1) == 0,
+            _ => true,
+        };
+    nsw && nuw && exact
 }
 
 fn is_nan(ty: S, v: u128) -> bool {
@@ -351,6 +398,9 @@ fn is_signaling_nan(ty: S, v: u128) -> bool {
 /// and with a signaling NaN operand may return a quiet NaN (IEEE 754-2008
 /// minNum, which AArch64's `fminnm` implements) instead of the other operand.
 pub fn same(op: Op, ty: S, args: &[u128], want: u128, got: u128) -> bool {
+    if let Op::FBinFinite(o) = op {
+        return same(Op::FBin(o), ty, args, want, got);
+    }
     if is_nan(ty, want) {
         return is_nan(ty, got);
     }
