@@ -91,6 +91,9 @@ pub trait Backend {
     fn store(&mut self, addr: Self::Value, value: Self::Value, access: &ResolvedAccess);
     /// `addr + offset` bytes, same address space.
     fn addr_offset(&mut self, addr: Self::Value, offset: i64) -> Self::Value;
+    /// `addr + index * elem_size` bytes (index: any integer, sign-extended or
+    /// truncated to the pointer's index width), same address space.
+    fn addr_index(&mut self, addr: Self::Value, index: Self::Value, elem_size: u64) -> Self::Value;
 
     /// Integer arithmetic on two values of the same integer type.
     fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value;

@@ -62,6 +62,7 @@ impl Backend for CheckOnly {
     fn load(&mut self, _: (), _: &ResolvedAccess) {}
     fn store(&mut self, _: (), _: (), _: &ResolvedAccess) {}
     fn addr_offset(&mut self, _: (), _: i64) {}
+    fn addr_index(&mut self, _: (), _: (), _: u64) {}
     fn int_binop(&mut self, _: IntBinOp, _: IntFlags, _: (), _: ()) {}
     fn int_cmp(&mut self, _: IntCmp, _: (), _: ()) {}
     fn int_unop(&mut self, _: IntUnOp, _: ()) {}

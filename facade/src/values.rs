@@ -277,6 +277,41 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
+    /// Pops an integer index, then a pointer or place; pushes
+    /// `address + index * elem_size` bytes (the index is signed) of the same
+    /// category and result type rules as [`Self::addr_offset`].
+    pub fn addr_index(&mut self, elem_size: u64, result_type: TypeId) -> Result<()> {
+        const CALL: &str = "addr_index";
+        self.begin_op(CALL)?;
+        self.check_type(CALL, result_type, "result type")?;
+        let (ity, index) = self.peek_typed(CALL, 2, 0, "index", None)?;
+        if self.types.int_width(ity).is_none() {
+            return Err(self.mismatch(CALL, "index", "integer".into(), ity));
+        }
+        let a = self.peek_addr(CALL, 2, 1)?;
+        if a.is_place {
+            if self.types.layout(result_type).is_none() {
+                let ty = self.types.display(result_type);
+                return Err(self.ferr(CALL, ErrorKind::Unsized { ty }).operand("result type"));
+            }
+        } else if self.types.ptr_addr_space(result_type) != Some(a.addr_space) {
+            let expected = format!("pointer type in address space {}", a.addr_space);
+            return Err(self.mismatch(CALL, "result type", expected, result_type));
+        }
+        if elem_size > 1 << 40 {
+            return Err(self.ferr(CALL, ErrorKind::TooLarge { what: "element size" }));
+        }
+        self.ensure_block();
+        let v = self.backend.addr_index(a.addr, index, elem_size);
+        self.pop_n(2);
+        if a.is_place {
+            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v });
+        } else {
+            self.push_value(result_type, v);
+        }
+        Ok(())
+    }
+
     /// Validates a descriptor for a load or store of a scalar.
     pub(crate) fn resolve_access(
         &self,

@@ -574,6 +574,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
         ffi::byte_offset(&self.builder, self.i8, addr.into_pointer_value(), off).into()
     }
 
+    fn addr_index(&mut self, addr: Self::Value, index: Self::Value, elem_size: u64) -> Self::Value {
+        let index = index.into_int_value();
+        let b = &self.builder;
+        let wide = match index.get_type().get_bit_width().cmp(&self.intptr.get_bit_width()) {
+            std::cmp::Ordering::Less => b.build_int_s_extend(index, self.intptr, "").expect(POSITIONED),
+            std::cmp::Ordering::Greater => b.build_int_truncate(index, self.intptr, "").expect(POSITIONED),
+            std::cmp::Ordering::Equal => index,
+        };
+        let bytes = b.build_int_mul(wide, self.intptr.const_int(elem_size, false), "").expect(POSITIONED);
+        ffi::byte_offset(&self.builder, self.i8, addr.into_pointer_value(), bytes).into()
+    }
+
     fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value {
         let (l, r, b) = (lhs.into_int_value(), rhs.into_int_value(), &self.builder);
         let v: BasicValueEnum<'ctx> = match op {
