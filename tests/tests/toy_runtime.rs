@@ -69,18 +69,17 @@ fn publish(level: OptLevel) -> Jit {
     cg.int_cmp(IntCmp::Slt).unwrap();
     cg.cond_br(body, done).unwrap();
     cg.place_label(body).unwrap();
-    // node = new {next: list, value: i} (descriptor: 1 pointer field starting at word 1)
+    // node = new {next: list, value: i} (descriptor: 1 reference field)
     cg.push_local(node).unwrap();
-    cg.push_int(i64t, 1 | 1 << 24).unwrap();
+    cg.push_int(i64t, 1).unwrap();
     cg.push_int(i64t, 16).unwrap();
     cg.call(Callee::Direct(alloc), 2).unwrap();
     cg.store(MemAccess::new(obj)).unwrap();
     get(&mut cg, node, obj);
-    cg.addr_offset(8, obj).unwrap();
     get(&mut cg, list, obj);
     cg.store(MemAccess::new(obj)).unwrap();
     get(&mut cg, node, obj);
-    cg.addr_offset(16, obj).unwrap();
+    cg.addr_offset(8, obj).unwrap();
     get(&mut cg, i, i64t);
     cg.store(MemAccess::new(i64t)).unwrap();
     cg.push_local(list).unwrap();
@@ -88,7 +87,7 @@ fn publish(level: OptLevel) -> Jit {
     cg.store(MemAccess::new(obj)).unwrap();
     // arr[i] = node: the element's address is a derived managed pointer.
     get(&mut cg, arr, obj);
-    cg.addr_offset(16, obj).unwrap();
+    cg.addr_offset(8, obj).unwrap();
     get(&mut cg, i, i64t);
     cg.addr_index(8, obj).unwrap();
     get(&mut cg, node, obj);
@@ -112,11 +111,11 @@ fn publish(level: OptLevel) -> Jit {
     cg.push_local(acc).unwrap();
     get(&mut cg, acc, i64t);
     get(&mut cg, arr, obj);
-    cg.addr_offset(16, obj).unwrap();
+    cg.addr_offset(8, obj).unwrap();
     get(&mut cg, i, i64t);
     cg.addr_index(8, obj).unwrap();
     cg.load(MemAccess::new(obj)).unwrap();
-    cg.addr_offset(16, obj).unwrap();
+    cg.addr_offset(8, obj).unwrap();
     cg.load(MemAccess::new(i64t)).unwrap();
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     cg.store(MemAccess::new(i64t)).unwrap();
@@ -129,7 +128,6 @@ fn publish(level: OptLevel) -> Jit {
     cg.place_label(done2).unwrap();
     get(&mut cg, acc, i64t);
     get(&mut cg, arr, obj);
-    cg.addr_offset(8, obj).unwrap();
     cg.load(MemAccess::new(i64t)).unwrap();
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     cg.ret().unwrap();

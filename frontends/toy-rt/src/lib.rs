@@ -6,11 +6,13 @@
 //! safepoints come from (a JIT registry, or an executable's own stack maps)
 //! is the embedder's business, through [`SafepointSource`].
 //!
-//! Object layout: a header word, then fields. The header holds the object's
-//! size in words (header included) in bits 0..32, the index of its first
+//! Object layout: a header word, then fields; a reference points just past
+//! the header (at the first field, or at an array's length word), so the
+//! header is at offset -8. The header holds the object's size in words
+//! (header included) in bits 0..32, the header-relative index of its first
 //! pointer field in bits 32..40 and the number of pointer fields in bits
 //! 40..63. Pointer fields are contiguous. A forwarded object's header is
-//! `FORWARDED | new address`. Arrays are `[header][length][elements]`.
+//! `FORWARDED | new reference`. Arrays are `[header][length][elements]`.
 //!
 //! Runtime entry points (all `extern "C"`, entered from managed code through
 //! the trampolines of `GcRole::Runtime`, hence the leading `entry` frame):
@@ -137,17 +139,18 @@ impl Heap {
         let mut top = 0usize;
         let mut old = std::mem::take(&mut self.space);
         let (old_base, old_end) = (old.as_ptr() as u64, old.as_ptr() as u64 + (old.len() * 8) as u64);
+        // References point one word past the header.
         let forward = |addr: u64, to: &mut Vec<u64>, top: &mut usize, old: &mut Vec<u64>| -> u64 {
-            if !(old_base..old_end).contains(&addr) {
+            if !(old_base + 8..=old_end).contains(&addr) {
                 return addr;
             }
-            let i = ((addr - old_base) / 8) as usize;
+            let i = ((addr - 8 - old_base) / 8) as usize;
             let header = old[i];
             if header & FORWARDED != 0 {
                 return header & !FORWARDED;
             }
             let words = (header & 0xffff_ffff) as usize;
-            let new = to.as_ptr() as u64 + (*top as u64) * 8;
+            let new = to.as_ptr() as u64 + (*top as u64) * 8 + 8;
             to[*top..*top + words].copy_from_slice(&old[i..i + words]);
             *top += words;
             old[i] = FORWARDED | new;
@@ -193,17 +196,17 @@ impl Heap {
         self.space[at + 1..at + words].fill(0);
         self.top += words;
         self.stats.words_allocated += words as u64;
-        self.base() + at as u64 * 8
+        self.base() + at as u64 * 8 + 8
     }
 }
 
-/// Allocates a record of `size` bytes after the header; `descriptor` is
-/// `pointer_count | first_pointer_word << 24` (see the crate docs).
+/// Allocates a record of `size` bytes whose first `descriptor` words are
+/// references (the layout of the toy language: reference fields first).
 pub extern "C" fn toy_alloc(entry: u64, descriptor: i64, size: i64) -> u64 {
     let _entry = enter_runtime(entry);
     let words = 1 + (size as usize).div_ceil(8);
-    let (count, first) = ((descriptor as u64) & 0xff_ffff, (descriptor as u64) >> 24);
-    HEAP.with(|h| h.borrow_mut().alloc(words, words as u64 | first << 32 | count << 40))
+    let count = (descriptor as u64) & 0x7f_ffff;
+    HEAP.with(|h| h.borrow_mut().alloc(words, words as u64 | 1 << 32 | count << 40))
 }
 
 /// Allocates an array of `length` 8-byte elements (pointers if `pointers` is 1).
@@ -215,8 +218,8 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
         let at = h.alloc(words, words as u64 | 2 << 32 | count << 40);
-        // SAFETY: `at` is the new object; word 1 is its length.
-        unsafe { *((at + 8) as *mut i64) = length.max(0) };
+        // SAFETY: `at` references the new array, whose first word is its length.
+        unsafe { *(at as *mut i64) = length.max(0) };
         at
     })
 }
