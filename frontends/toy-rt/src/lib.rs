@@ -235,9 +235,11 @@ pub extern "C" fn toy_print_int(v: i64) {
     write_out(v.to_string().as_bytes());
 }
 
-/// Prints a float with 9 decimals.
+/// Prints a float like C's `%.9f`.
 pub extern "C" fn toy_print_float(v: f64) {
-    write_out(format!("{v:.9}").as_bytes());
+    // C's `%.9f`: `nan`, `inf`, `-inf` for the special values.
+    let text = if v.is_nan() { "nan".to_string() } else { format!("{v:.9}") };
+    write_out(text.as_bytes());
 }
 
 /// Prints `len` bytes of a string literal at `ptr`.
@@ -245,6 +247,33 @@ pub extern "C" fn toy_print_str(ptr: u64, len: i64) {
     // SAFETY: managed code passes the address and length of a string literal in its data.
     let s = unsafe { std::slice::from_raw_parts(ptr as *const u8, len.max(0) as usize) };
     write_out(s);
+}
+
+/// Prints `true` or `false`.
+pub extern "C" fn toy_print_bool(v: i64) {
+    write_out(if v != 0 { b"true" } else { b"false" });
+}
+
+/// Runtime error kinds, as passed to [`toy_panic`].
+pub const PANIC_MESSAGES: [&str; 4] =
+    ["nil dereference", "index out of bounds", "division by zero or overflow", "negative array length"];
+
+thread_local! {
+    static FILE_NAME: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Sets the program file name runtime errors are reported against.
+pub fn set_file_name(name: &str) {
+    FILE_NAME.with(|f| *f.borrow_mut() = name.to_string());
+}
+
+/// Reports a runtime error at `line:col` and exits with status 101.
+pub extern "C" fn toy_panic(kind: i64, line: i64, col: i64) {
+    let _ = finish();
+    let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
+    let file = FILE_NAME.with(|f| f.borrow().clone());
+    eprintln!("{file}:{line}:{col}: runtime error: {what}");
+    std::process::exit(101);
 }
 
 /// The host symbols of the runtime: `(name, address)`.
@@ -255,5 +284,7 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),
         ("toy_print_str", toy_print_str as *const () as usize as u64),
+        ("toy_print_bool", toy_print_bool as *const () as usize as u64),
+        ("toy_panic", toy_panic as *const () as usize as u64),
     ]
 }

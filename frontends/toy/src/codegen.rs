@@ -1,0 +1,502 @@
+//! Code generation: the typed program lowered through the cfree CG facade.
+//!
+//! Every sub-expression is evaluated into a compiler temporary (a local slot,
+//! promoted to SSA by the backend), so run-time checks (nil, bounds,
+//! division) can branch with an empty value stack. Values are `i64` (`int`
+//! and `bool` as 0/1), `f64`, or managed references `ptr addrspace(1)`;
+//! functions are managed (`GcRole::Safepoints`), and allocation goes through
+//! the runtime's trampolined entry points (see `cfree-toy-rt`).
+
+use std::collections::HashMap;
+
+use cfree_facade::{
+    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp, FloatCmp,
+    FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, IntBinOp, IntCmp, IntFlags, IntWidth, Linkage, Local, MemAccess,
+    Result, Sym, TypeId,
+};
+
+use crate::diag::Span;
+use crate::typed::{
+    ArithOp, CmpOp, Expr, ExprKind, FuncId, Function, LocalId, PlaceKind, PrintArg, Stmt, StmtKind, TypeKind,
+    TypedProgram, ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, WORD,
+};
+
+/// Runtime error kinds (indices into `cfree_toy_rt::PANIC_MESSAGES`).
+const NIL: i64 = 0;
+const BOUNDS: i64 = 1;
+const DIVISION: i64 = 2;
+const NEGATIVE_LENGTH: i64 = 3;
+
+/// The linkage name of a toy function.
+pub fn symbol_name(name: &str) -> String {
+    format!("toy_{name}")
+}
+
+struct Runtime {
+    alloc: Sym,
+    alloc_array: Sym,
+    print_int: Sym,
+    print_float: Sym,
+    print_bool: Sym,
+    print_str: Sym,
+    panic: Sym,
+}
+
+struct Gen<'p, 'c, B: Backend> {
+    p: &'p TypedProgram,
+    cg: &'c mut Cg<B>,
+    i64: TypeId,
+    f64: TypeId,
+    reference: TypeId,
+    rt: Runtime,
+    funcs: Vec<Sym>,
+    strings: HashMap<String, Sym>,
+    locals: Vec<Local>,
+}
+
+/// Emits the whole program into `cg` (which must be fresh).
+pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving())?;
+    let i64 = cg.ty_int(IntWidth::I64)?;
+    let f64 = cg.ty_float(FloatWidth::F64)?;
+    let i8 = cg.ty_int(IntWidth::I8)?;
+    let reference = cg.ty_ptr(i8, 1)?;
+    let raw_ptr = cg.ty_ptr(i8, 0)?;
+    let declare = |cg: &mut Cg<B>, name: &str, params: &[TypeId], result: Option<TypeId>, role| {
+        let sig = cg.ty_func(FuncSig::new(params, result))?;
+        cg.declare_func(name, FuncDecl::new(sig).gc(role))
+    };
+    let rt = Runtime {
+        alloc: declare(cg, "toy_alloc", &[i64, i64], Some(reference), GcRole::Runtime)?,
+        alloc_array: declare(cg, "toy_alloc_array", &[i64, i64], Some(reference), GcRole::Runtime)?,
+        print_int: declare(cg, "toy_print_int", &[i64], None, GcRole::Leaf)?,
+        print_float: declare(cg, "toy_print_float", &[f64], None, GcRole::Leaf)?,
+        print_bool: declare(cg, "toy_print_bool", &[i64], None, GcRole::Leaf)?,
+        print_str: declare(cg, "toy_print_str", &[raw_ptr, i64], None, GcRole::Leaf)?,
+        panic: declare(cg, "toy_panic", &[i64, i64, i64], None, GcRole::Leaf)?,
+    };
+    let mut g = Gen { p, cg, i64, f64, reference, rt, funcs: Vec::new(), strings: HashMap::new(), locals: Vec::new() };
+    for f in &p.functions {
+        let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
+        let ret = f.ret.map(|t| g.ty(t));
+        let sig = g.cg.ty_func(FuncSig::new(&params, ret))?;
+        g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), FuncDecl::new(sig).gc(GcRole::Safepoints))?);
+    }
+    for (i, f) in p.functions.iter().enumerate() {
+        g.function(FuncId(i as u32), f)?;
+    }
+    Ok(())
+}
+
+impl<B: Backend> Gen<'_, '_, B> {
+    fn ty(&self, t: crate::typed::TypeId) -> TypeId {
+        match self.p.types.kind(t) {
+            TypeKind::Int | TypeKind::Bool => self.i64,
+            TypeKind::Float => self.f64,
+            TypeKind::Record(_) | TypeKind::Array(_) => self.reference,
+            TypeKind::Error => unreachable!("checked programs have no error types"),
+        }
+    }
+
+    fn tmp(&mut self, ty: TypeId) -> Result<Local> {
+        self.cg.local_slot(ty, "", 0)
+    }
+
+    /// Stores the top of the stack into a new temporary of type `ty`.
+    fn spill(&mut self, ty: TypeId) -> Result<Local> {
+        let l = self.tmp(ty)?;
+        self.cg.push_local(l)?;
+        self.cg.swap()?;
+        self.cg.store(MemAccess::new(ty))?;
+        Ok(l)
+    }
+
+    fn get(&mut self, l: Local, ty: TypeId) -> Result<()> {
+        self.cg.push_local(l)?;
+        self.cg.load(MemAccess::new(ty))
+    }
+
+    fn function(&mut self, id: FuncId, f: &Function) -> Result<()> {
+        self.cg.func_begin(self.funcs[id.index()])?;
+        self.locals.clear();
+        for (i, local) in f.locals.iter().enumerate() {
+            let l = if i < f.params as usize {
+                self.cg.param_slot(i as u32, &local.name)?
+            } else {
+                let ty = self.ty(local.ty);
+                self.cg.local_slot(ty, &local.name, 0)?
+            };
+            self.locals.push(l);
+        }
+        // Reference slots start as nil, so a collection never sees garbage in them.
+        for (i, local) in f.locals.iter().enumerate().skip(f.params as usize) {
+            if local.is_ref {
+                self.cg.push_local(self.locals[i])?;
+                self.cg.push_null(self.reference)?;
+                self.cg.store(MemAccess::new(self.reference))?;
+            }
+        }
+        self.block(&f.body)?;
+        if f.ret.is_none() {
+            self.cg.ret()?;
+        } else {
+            self.cg.unreachable()?;
+        }
+        self.cg.func_end()
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> Result<()> {
+        stmts.iter().try_for_each(|s| self.stmt(s))
+    }
+
+    /// Calls the runtime's panic with `kind` at `span` if the `i1` on the stack is 1.
+    fn check(&mut self, kind: i64, span: Span) -> Result<()> {
+        let (fail, ok) = (self.cg.new_label()?, self.cg.new_label()?);
+        self.cg.cond_br(fail, ok)?;
+        self.cg.place_label(fail)?;
+        let (line, col) = self.p.position(span);
+        self.cg.push_int(self.i64, i128::from(kind))?;
+        self.cg.push_int(self.i64, i128::from(line))?;
+        self.cg.push_int(self.i64, i128::from(col))?;
+        self.cg.call(Callee::Direct(self.rt.panic), 3)?;
+        self.cg.unreachable()?;
+        self.cg.place_label(ok)
+    }
+
+    fn nil_check(&mut self, r: Local, span: Span) -> Result<()> {
+        self.get(r, self.reference)?;
+        self.cg.push_null(self.reference)?;
+        self.cg.int_cmp(IntCmp::Eq)?;
+        self.check(NIL, span)
+    }
+
+    /// Evaluates `e` into a new temporary.
+    fn value(&mut self, e: &Expr) -> Result<Local> {
+        self.expr(e)?;
+        let ty = self.ty(e.ty);
+        self.spill(ty)
+    }
+
+    /// The address of element `index` of `array` (checked), as a derived reference on the stack.
+    fn element_addr(&mut self, array: Local, index: Local, span: Span) -> Result<()> {
+        self.nil_check(array, span)?;
+        self.get(index, self.i64)?;
+        self.get(array, self.reference)?;
+        self.cg.load(MemAccess::new(self.i64))?;
+        self.cg.int_cmp(IntCmp::Uge)?;
+        self.check(BOUNDS, span)?;
+        self.get(array, self.reference)?;
+        self.cg.addr_offset(i64::from(ARRAY_DATA_OFFSET), self.reference)?;
+        self.get(index, self.i64)?;
+        self.cg.addr_index(u64::from(WORD), self.reference)
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> Result<()> {
+        match &s.kind {
+            StmtKind::Let { local, init } => {
+                let v = self.value(init)?;
+                self.store_local(*local, v, init.ty)
+            }
+            StmtKind::Assign { target, value } => {
+                let ty = self.ty(target.ty);
+                match &target.kind {
+                    PlaceKind::Local(l) => {
+                        let v = self.value(value)?;
+                        self.store_local(*l, v, target.ty)
+                    }
+                    PlaceKind::Field { object, field } => {
+                        let o = self.value(object)?;
+                        let v = self.value(value)?;
+                        self.nil_check(o, target.span)?;
+                        self.get(o, self.reference)?;
+                        self.cg.addr_offset(i64::from(field.offset), self.reference)?;
+                        self.get(v, ty)?;
+                        self.cg.store(MemAccess::new(ty))
+                    }
+                    PlaceKind::Index { array, index } => {
+                        let a = self.value(array)?;
+                        let i = self.value(index)?;
+                        let v = self.value(value)?;
+                        self.element_addr(a, i, target.span)?;
+                        self.get(v, ty)?;
+                        self.cg.store(MemAccess::new(ty))
+                    }
+                }
+            }
+            StmtKind::If { cond, then_block, else_block } => {
+                let c = self.value(cond)?;
+                let (yes, no, join) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
+                self.truthy(c)?;
+                self.cg.cond_br(yes, no)?;
+                self.cg.place_label(yes)?;
+                self.block(then_block)?;
+                self.cg.br(join)?;
+                self.cg.place_label(no)?;
+                self.block(else_block)?;
+                self.cg.br(join)?;
+                self.cg.place_label(join)
+            }
+            StmtKind::While { cond, body } => {
+                let (head, yes, done) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
+                self.cg.place_label(head)?;
+                let c = self.value(cond)?;
+                self.truthy(c)?;
+                self.cg.cond_br(yes, done)?;
+                self.cg.place_label(yes)?;
+                self.block(body)?;
+                self.cg.br(head)?;
+                self.cg.place_label(done)
+            }
+            StmtKind::Return(v) => {
+                if let Some(v) = v {
+                    let t = self.value(v)?;
+                    let ty = self.ty(v.ty);
+                    self.get(t, ty)?;
+                }
+                self.cg.ret()
+            }
+            StmtKind::Print(args) => {
+                for a in args {
+                    self.print(a)?;
+                }
+                self.print_text("\n")
+            }
+            StmtKind::Call { func, args } => {
+                self.call(*func, args)?;
+                if self.p.function(*func).ret.is_some() {
+                    self.cg.discard()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn store_local(&mut self, l: LocalId, v: Local, t: crate::typed::TypeId) -> Result<()> {
+        let ty = self.ty(t);
+        self.cg.push_local(self.locals[l.index()])?;
+        self.get(v, ty)?;
+        self.cg.store(MemAccess::new(ty))
+    }
+
+    /// Pushes `i1` for a bool temporary.
+    fn truthy(&mut self, c: Local) -> Result<()> {
+        self.get(c, self.i64)?;
+        self.cg.push_int(self.i64, 0)?;
+        self.cg.int_cmp(IntCmp::Ne)
+    }
+
+    fn print_text(&mut self, text: &str) -> Result<()> {
+        let sym = match self.strings.get(text) {
+            Some(s) => *s,
+            None => {
+                let name = format!("toy.str.{}", self.strings.len());
+                let i8 = self.cg.ty_int(IntWidth::I8)?;
+                let arr = self.cg.ty_array(i8, text.len().max(1) as u64)?;
+                let decl = DataDecl::new(arr).linkage(Linkage::Internal).readonly();
+                let s = self.cg.declare_data(&name, decl)?;
+                let bytes = if text.is_empty() { vec![0] } else { text.as_bytes().to_vec() };
+                self.cg.define_data(s, &DataInit::new().bytes(&bytes))?;
+                self.strings.insert(text.to_string(), s);
+                s
+            }
+        };
+        self.cg.push_sym_addr(sym)?;
+        self.cg.push_int(self.i64, text.len() as i128)?;
+        self.cg.call(Callee::Direct(self.rt.print_str), 2)
+    }
+
+    fn print(&mut self, a: &PrintArg) -> Result<()> {
+        let (e, f) = match a {
+            PrintArg::Str(s) => return self.print_text(s),
+            PrintArg::Int(e) => (e, self.rt.print_int),
+            PrintArg::Float(e) => (e, self.rt.print_float),
+            PrintArg::Bool(e) => (e, self.rt.print_bool),
+        };
+        let t = self.value(e)?;
+        let ty = self.ty(e.ty);
+        self.get(t, ty)?;
+        self.cg.call(Callee::Direct(f), 1)
+    }
+
+    fn call(&mut self, func: FuncId, args: &[Expr]) -> Result<()> {
+        let temps: Vec<(Local, TypeId)> =
+            args.iter().map(|a| Ok((self.value(a)?, self.ty(a.ty)))).collect::<Result<_>>()?;
+        for (t, ty) in &temps {
+            self.get(*t, *ty)?;
+        }
+        self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32)
+    }
+
+    /// Pushes the value of `e`.
+    fn expr(&mut self, e: &Expr) -> Result<()> {
+        let (i64, f64, reference) = (self.i64, self.f64, self.reference);
+        match &e.kind {
+            ExprKind::Int(v) => self.cg.push_int(i64, i128::from(*v)),
+            ExprKind::Float(v) => self.cg.push_f64(*v),
+            ExprKind::Bool(b) => self.cg.push_int(i64, i128::from(*b)),
+            ExprKind::Nil => self.cg.push_null(reference),
+            ExprKind::Local(l) => {
+                let ty = self.ty(e.ty);
+                self.get(self.locals[l.index()], ty)
+            }
+            ExprKind::Call { func, args } => self.call(*func, args),
+            ExprKind::Field { object, field } => {
+                let o = self.value(object)?;
+                self.nil_check(o, e.span)?;
+                self.get(o, reference)?;
+                self.cg.addr_offset(i64::from(field.offset), reference)?;
+                self.cg.load(MemAccess::new(self.ty(e.ty)))
+            }
+            ExprKind::Index { array, index } => {
+                let a = self.value(array)?;
+                let i = self.value(index)?;
+                self.element_addr(a, i, e.span)?;
+                self.cg.load(MemAccess::new(self.ty(e.ty)))
+            }
+            ExprKind::Len(array) => {
+                let a = self.value(array)?;
+                self.nil_check(a, e.span)?;
+                self.get(a, reference)?;
+                self.cg.addr_offset(i64::from(ARRAY_LENGTH_OFFSET), reference)?;
+                self.cg.load(MemAccess::new(i64))
+            }
+            ExprKind::NewRecord { record, fields } => {
+                let layout = self.p.record(*record);
+                self.cg.push_int(i64, i128::from(layout.ref_fields))?;
+                self.cg.push_int(i64, i128::from(layout.size))?;
+                self.cg.call(Callee::Direct(self.rt.alloc), 2)?;
+                let obj = self.spill(reference)?;
+                for (index, init) in fields {
+                    let v = self.value(init)?;
+                    let f = &self.p.record(*record).fields[*index as usize];
+                    let (offset, ty) = (f.offset, self.ty(f.ty));
+                    self.get(obj, reference)?;
+                    self.cg.addr_offset(i64::from(offset), reference)?;
+                    self.get(v, ty)?;
+                    self.cg.store(MemAccess::new(ty))?;
+                }
+                self.get(obj, reference)
+            }
+            ExprKind::NewArray(len) => {
+                let n = self.value(len)?;
+                self.get(n, i64)?;
+                self.cg.push_int(i64, 0)?;
+                self.cg.int_cmp(IntCmp::Slt)?;
+                self.check(NEGATIVE_LENGTH, e.span)?;
+                let elem = self.p.types.array_elem(e.ty).expect("array type");
+                self.get(n, i64)?;
+                self.cg.push_int(i64, i128::from(self.p.types.is_ref(elem)))?;
+                self.cg.call(Callee::Direct(self.rt.alloc_array), 2)
+            }
+            ExprKind::IntArith(op, l, r) => {
+                let (a, b) = (self.value(l)?, self.value(r)?);
+                self.get(a, i64)?;
+                self.get(b, i64)?;
+                match op {
+                    ArithOp::Add => self.cg.int_op(IntBinOp::Add, IntFlags::NONE),
+                    ArithOp::Sub => self.cg.int_op(IntBinOp::Sub, IntFlags::NONE),
+                    ArithOp::Mul => self.cg.int_op(IntBinOp::Mul, IntFlags::NONE),
+                    ArithOp::Div | ArithOp::Rem => {
+                        let op = if *op == ArithOp::Div { CheckedOp::SDiv } else { CheckedOp::SRem };
+                        // [result, overflow]: keep both in temporaries, then branch on the flag.
+                        self.cg.checked(op)?;
+                        let i1 = self.cg.ty_int(IntWidth::I1)?;
+                        let flag = self.spill(i1)?;
+                        let result = self.spill(i64)?;
+                        self.get(flag, i1)?;
+                        self.check(DIVISION, e.span)?;
+                        self.get(result, i64)
+                    }
+                }
+            }
+            ExprKind::FloatArith(op, l, r) => {
+                let (a, b) = (self.value(l)?, self.value(r)?);
+                self.get(a, f64)?;
+                self.get(b, f64)?;
+                let op = match op {
+                    ArithOp::Add => FloatBinOp::Add,
+                    ArithOp::Sub => FloatBinOp::Sub,
+                    ArithOp::Mul => FloatBinOp::Mul,
+                    ArithOp::Div => FloatBinOp::Div,
+                    ArithOp::Rem => FloatBinOp::Rem,
+                };
+                self.cg.float_op(op, FastMath::NONE)
+            }
+            ExprKind::IntNeg(x) => {
+                let v = self.value(x)?;
+                self.cg.push_int(i64, 0)?;
+                self.get(v, i64)?;
+                self.cg.int_op(IntBinOp::Sub, IntFlags::NONE)
+            }
+            ExprKind::FloatNeg(x) => {
+                let v = self.value(x)?;
+                self.get(v, f64)?;
+                self.cg.float_unop(FloatUnOp::Neg, FastMath::NONE)
+            }
+            ExprKind::Compare(op, l, r) => {
+                let ty = self.ty(l.ty);
+                let (a, b) = (self.value(l)?, self.value(r)?);
+                self.get(a, ty)?;
+                self.get(b, ty)?;
+                if ty == f64 {
+                    let pred = match op {
+                        CmpOp::Eq => FloatCmp::Oeq,
+                        CmpOp::Ne => FloatCmp::Une,
+                        CmpOp::Lt => FloatCmp::Olt,
+                        CmpOp::Le => FloatCmp::Ole,
+                        CmpOp::Gt => FloatCmp::Ogt,
+                        CmpOp::Ge => FloatCmp::Oge,
+                    };
+                    self.cg.float_cmp(pred, FastMath::NONE)?;
+                } else {
+                    let pred = match op {
+                        CmpOp::Eq => IntCmp::Eq,
+                        CmpOp::Ne => IntCmp::Ne,
+                        CmpOp::Lt => IntCmp::Slt,
+                        CmpOp::Le => IntCmp::Sle,
+                        CmpOp::Gt => IntCmp::Sgt,
+                        CmpOp::Ge => IntCmp::Sge,
+                    };
+                    self.cg.int_cmp(pred)?;
+                }
+                self.cg.cast(CastOp::ZExt, i64)
+            }
+            ExprKind::And(l, r) | ExprKind::Or(l, r) => {
+                // result = l; if (l is the deciding value) skip r; else result = r.
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let result = self.value(l)?;
+                let (eval_right, done) = (self.cg.new_label()?, self.cg.new_label()?);
+                self.truthy(result)?;
+                if is_and {
+                    self.cg.cond_br(eval_right, done)?;
+                } else {
+                    self.cg.cond_br(done, eval_right)?;
+                }
+                self.cg.place_label(eval_right)?;
+                let rv = self.value(r)?;
+                self.cg.push_local(result)?;
+                self.get(rv, i64)?;
+                self.cg.store(MemAccess::new(i64))?;
+                self.cg.br(done)?;
+                self.cg.place_label(done)?;
+                self.get(result, i64)
+            }
+            ExprKind::Not(x) => {
+                let v = self.value(x)?;
+                self.get(v, i64)?;
+                self.cg.push_int(i64, 1)?;
+                self.cg.int_op(IntBinOp::Xor, IntFlags::NONE)
+            }
+            ExprKind::IntToFloat(x) => {
+                let v = self.value(x)?;
+                self.get(v, i64)?;
+                self.cg.cast(CastOp::SIToFP, f64)
+            }
+            ExprKind::FloatToInt(x) => {
+                let v = self.value(x)?;
+                self.get(v, f64)?;
+                self.cg.cast(CastOp::FPToSISat, i64)
+            }
+        }
+    }
+}

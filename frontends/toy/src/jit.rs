@@ -1,0 +1,66 @@
+//! Running a checked program in the JIT with the toy runtime.
+
+use std::sync::Arc;
+
+use cfree_facade::TargetSpec;
+use cfree_jit_orc::{Jit, Registry};
+use cfree_llvm_lower::{LlvmContext, OptLevel};
+use cfree_statepoint::Safepoint;
+use cfree_toy_rt::{SafepointSource, Settings, Stats};
+
+use crate::codegen;
+use crate::typed::TypedProgram;
+
+struct Snapshot(Arc<Registry>);
+
+impl SafepointSource for Snapshot {
+    fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
+        self.0.safepoint_at(pc)
+    }
+}
+
+/// What a run produced.
+#[derive(Clone, Copy, Debug)]
+pub struct Outcome {
+    /// `main`'s result.
+    pub result: i64,
+    /// The collector's statistics.
+    pub stats: Stats,
+}
+
+/// Stack size of the thread that runs managed code (deep recursion is normal in Toy).
+pub const STACK_SIZE: usize = 1 << 30;
+
+/// Compiles `program` at `level`, publishes it and calls `main(n)` on a fresh
+/// thread with a [`STACK_SIZE`] stack. Output goes to stdout; runtime errors
+/// exit the process with status 101 after printing `file:line:col: runtime error: ...`.
+pub fn run(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings) -> Result<Outcome, String> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(s, || run_here(program, n, level, settings))
+            .map_err(|e| format!("starting the program thread: {e}"))?
+            .join()
+            .map_err(|_| "the program thread panicked".to_string())?
+    })
+}
+
+fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings) -> Result<Outcome, String> {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
+    codegen::emit(program, &mut cg).map_err(|e| format!("code generation: {e}"))?;
+    let mut module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
+    let jit = Jit::new().map_err(|e| e.to_string())?;
+    for (name, addr) in cfree_toy_rt::symbols() {
+        jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
+    }
+    jit.publish(&mut module, level).map_err(|e| e.to_string())?;
+    cfree_toy_rt::set_file_name(&program.file_name);
+    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings);
+    let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(&codegen::symbol_name("main")).map_err(|e| e.to_string())?;
+    #[allow(unsafe_code)]
+    // SAFETY: the program was type-checked and compiled with run-time checks; it allocates
+    // only through the runtime installed above, on this thread.
+    let result = unsafe { main.call(n) };
+    Ok(Outcome { result, stats: cfree_toy_rt::finish() })
+}

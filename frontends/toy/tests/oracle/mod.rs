@@ -1,0 +1,314 @@
+//! A reference interpreter over the typed program: the oracle that confirms
+//! the examples' expected outputs (`examples/*.N.out`) and the semantics the
+//! README specifies, so a code generator can later be compared against it.
+//!
+//! Test-only and deliberately plain: a value per local slot, a heap of
+//! objects that is never collected, records stored by field index (their
+//! byte layout is checked separately), and Rust's own arithmetic with the
+//! wrapping, truncating and saturating choices spelled out.
+
+use cfree_toy::typed::*;
+
+/// What a finished program produced.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Everything `print` wrote.
+    pub stdout: String,
+    /// `main`'s return value.
+    pub exit: i64,
+}
+
+/// Runs `main(n)`; a runtime error is `Err("line:col: message")`, with what
+/// had been printed before it.
+pub fn run(program: &TypedProgram, n: i64) -> Result<Outcome, (String, String)> {
+    let mut machine = Machine { program, heap: Vec::new(), stdout: String::new() };
+    match machine.call(program.main, vec![Value::Int(n)]) {
+        Ok(Some(Value::Int(exit))) => Ok(Outcome { stdout: machine.stdout, exit }),
+        Ok(other) => panic!("main returned {other:?}"),
+        Err(message) => Err((message, machine.stdout)),
+    }
+}
+
+/// Formats a `float` as `print` does: C's `%.9f`, with `inf`, `-inf` and `nan`.
+pub fn format_float(value: f64) -> String {
+    if value.is_nan() {
+        "nan".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "inf" } else { "-inf" }.to_owned()
+    } else {
+        format!("{value:.9}")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// An index into the heap; `None` is nil.
+    Ref(Option<usize>),
+}
+
+enum Object {
+    Record(Vec<Value>),
+    Array(Vec<Value>),
+}
+
+enum Flow {
+    Next,
+    Return(Option<Value>),
+}
+
+type Eval<T> = std::result::Result<T, String>;
+
+struct Machine<'p> {
+    program: &'p TypedProgram,
+    heap: Vec<Object>,
+    stdout: String,
+}
+
+impl Machine<'_> {
+    fn fail<T>(&self, expr: &Expr, message: &str) -> Eval<T> {
+        let (line, column) = self.program.position(expr.span);
+        Err(format!("{line}:{column}: {message}"))
+    }
+
+    fn zero(&self, ty: TypeId) -> Value {
+        match self.program.types.kind(ty) {
+            TypeKind::Int => Value::Int(0),
+            TypeKind::Float => Value::Float(0.0),
+            TypeKind::Bool => Value::Bool(false),
+            TypeKind::Record(_) | TypeKind::Array(_) => Value::Ref(None),
+            TypeKind::Error => panic!("error type in a checked program"),
+        }
+    }
+
+    fn call(&mut self, func: FuncId, args: Vec<Value>) -> Eval<Option<Value>> {
+        let function = self.program.function(func);
+        let mut frame: Vec<Value> = function.locals.iter().map(|local| self.zero(local.ty)).collect();
+        frame[..args.len()].copy_from_slice(&args);
+        match self.block(&mut frame, &function.body)? {
+            Flow::Return(value) => Ok(value),
+            Flow::Next => {
+                assert!(function.ret.is_none(), "`{}` fell off its end", function.name);
+                Ok(None)
+            }
+        }
+    }
+
+    fn block(&mut self, frame: &mut [Value], stmts: &[Stmt]) -> Eval<Flow> {
+        for stmt in stmts {
+            if let Flow::Return(value) = self.stmt(frame, stmt)? {
+                return Ok(Flow::Return(value));
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn stmt(&mut self, frame: &mut [Value], stmt: &Stmt) -> Eval<Flow> {
+        match &stmt.kind {
+            StmtKind::Let { local, init } => frame[local.index()] = self.eval(frame, init)?,
+            StmtKind::Assign { target, value } => self.assign(frame, target, value)?,
+            StmtKind::If { cond, then_block, else_block } => {
+                let taken = if self.eval_bool(frame, cond)? { then_block } else { else_block };
+                return self.block(frame, taken);
+            }
+            StmtKind::While { cond, body } => {
+                while self.eval_bool(frame, cond)? {
+                    if let Flow::Return(value) = self.block(frame, body)? {
+                        return Ok(Flow::Return(value));
+                    }
+                }
+            }
+            StmtKind::Return(value) => {
+                let value = value.as_ref().map(|v| self.eval(frame, v)).transpose()?;
+                return Ok(Flow::Return(value));
+            }
+            StmtKind::Print(args) => {
+                let mut line = String::new();
+                for arg in args {
+                    match arg {
+                        PrintArg::Str(text) => line.push_str(text),
+                        PrintArg::Int(e) | PrintArg::Float(e) | PrintArg::Bool(e) => {
+                            line.push_str(&match self.eval(frame, e)? {
+                                Value::Int(v) => v.to_string(),
+                                Value::Float(v) => format_float(v),
+                                Value::Bool(v) => v.to_string(),
+                                Value::Ref(_) => panic!("printing a reference"),
+                            })
+                        }
+                    }
+                }
+                self.stdout.push_str(&line);
+                self.stdout.push('\n');
+            }
+            StmtKind::Call { func, args } => {
+                let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
+                self.call(*func, args)?;
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    fn assign(&mut self, frame: &mut [Value], target: &Place, value: &Expr) -> Eval<()> {
+        match &target.kind {
+            PlaceKind::Local(local) => frame[local.index()] = self.eval(frame, value)?,
+            PlaceKind::Field { object, field } => {
+                let object_ref = self.eval(frame, object)?;
+                let value = self.eval(frame, value)?;
+                let id = self.deref(object, object_ref)?;
+                let Object::Record(fields) = &mut self.heap[id] else { panic!("field of an array") };
+                fields[field.index as usize] = value;
+            }
+            PlaceKind::Index { array, index } => {
+                let array_ref = self.eval(frame, array)?;
+                let i = self.eval(frame, index)?;
+                let value = self.eval(frame, value)?;
+                let (id, i) = self.element(array, array_ref, index, i)?;
+                let Object::Array(elems) = &mut self.heap[id] else { panic!("index of a record") };
+                elems[i] = value;
+            }
+        }
+        Ok(())
+    }
+
+    fn deref(&self, expr: &Expr, value: Value) -> Eval<usize> {
+        match value {
+            Value::Ref(Some(id)) => Ok(id),
+            _ => self.fail(expr, "nil dereference"),
+        }
+    }
+
+    /// The heap object and element position `array[index]` designates.
+    fn element(&self, array: &Expr, array_ref: Value, index: &Expr, i: Value) -> Eval<(usize, usize)> {
+        let id = self.deref(array, array_ref)?;
+        let (Object::Array(elems), Value::Int(i)) = (&self.heap[id], i) else { panic!("bad index operands") };
+        match usize::try_from(i) {
+            Ok(i) if i < elems.len() => Ok((id, i)),
+            _ => self.fail(index, &format!("index {i} out of bounds for length {}", elems.len())),
+        }
+    }
+
+    fn eval_bool(&mut self, frame: &[Value], e: &Expr) -> Eval<bool> {
+        match self.eval(frame, e)? {
+            Value::Bool(b) => Ok(b),
+            other => panic!("condition evaluated to {other:?}"),
+        }
+    }
+
+    fn eval(&mut self, frame: &[Value], e: &Expr) -> Eval<Value> {
+        Ok(match &e.kind {
+            ExprKind::Int(v) => Value::Int(*v),
+            ExprKind::Float(v) => Value::Float(*v),
+            ExprKind::Bool(v) => Value::Bool(*v),
+            ExprKind::Nil => Value::Ref(None),
+            ExprKind::Local(local) => frame[local.index()],
+            ExprKind::Call { func, args } => {
+                let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
+                self.call(*func, args)?.expect("a call in an expression returns a value")
+            }
+            ExprKind::Field { object, field } => {
+                let value = self.eval(frame, object)?;
+                let Object::Record(fields) = &self.heap[self.deref(object, value)?] else { panic!("not a record") };
+                fields[field.index as usize]
+            }
+            ExprKind::Index { array, index } => {
+                let (array_ref, i) = (self.eval(frame, array)?, self.eval(frame, index)?);
+                let (id, i) = self.element(array, array_ref, index, i)?;
+                let Object::Array(elems) = &self.heap[id] else { panic!("not an array") };
+                elems[i]
+            }
+            ExprKind::Len(array) => {
+                let value = self.eval(frame, array)?;
+                let Object::Array(elems) = &self.heap[self.deref(array, value)?] else { panic!("not an array") };
+                Value::Int(elems.len() as i64)
+            }
+            ExprKind::NewRecord { record, fields } => {
+                let layout = self.program.record(*record);
+                let mut values: Vec<Value> = layout.fields.iter().map(|f| self.zero(f.ty)).collect();
+                for (index, value) in fields {
+                    values[*index as usize] = self.eval(frame, value)?;
+                }
+                self.heap.push(Object::Record(values));
+                Value::Ref(Some(self.heap.len() - 1))
+            }
+            ExprKind::NewArray(len) => {
+                let Value::Int(n) = self.eval(frame, len)? else { panic!("length is not an int") };
+                let elem = self.program.types.array_elem(e.ty).expect("array type");
+                let Ok(n) = usize::try_from(n) else { return self.fail(len, &format!("negative array length {n}")) };
+                self.heap.push(Object::Array(vec![self.zero(elem); n]));
+                Value::Ref(Some(self.heap.len() - 1))
+            }
+            ExprKind::IntArith(op, l, r) => {
+                let (Value::Int(a), Value::Int(b)) = (self.eval(frame, l)?, self.eval(frame, r)?) else {
+                    panic!("int operands")
+                };
+                let checked = match op {
+                    ArithOp::Add => Some(a.wrapping_add(b)),
+                    ArithOp::Sub => Some(a.wrapping_sub(b)),
+                    ArithOp::Mul => Some(a.wrapping_mul(b)),
+                    ArithOp::Div if b == 0 => return self.fail(e, "division by zero"),
+                    ArithOp::Rem if b == 0 => return self.fail(e, "division by zero"),
+                    ArithOp::Div => a.checked_div(b),
+                    ArithOp::Rem => a.checked_rem(b),
+                };
+                match checked {
+                    Some(v) => Value::Int(v),
+                    None => return self.fail(e, "integer overflow in division"),
+                }
+            }
+            ExprKind::FloatArith(op, l, r) => {
+                let (Value::Float(a), Value::Float(b)) = (self.eval(frame, l)?, self.eval(frame, r)?) else {
+                    panic!("float operands")
+                };
+                Value::Float(match op {
+                    ArithOp::Add => a + b,
+                    ArithOp::Sub => a - b,
+                    ArithOp::Mul => a * b,
+                    ArithOp::Div => a / b,
+                    ArithOp::Rem => a % b,
+                })
+            }
+            ExprKind::IntNeg(x) => match self.eval(frame, x)? {
+                Value::Int(v) => Value::Int(v.wrapping_neg()),
+                other => panic!("negating {other:?}"),
+            },
+            ExprKind::FloatNeg(x) => match self.eval(frame, x)? {
+                Value::Float(v) => Value::Float(-v),
+                other => panic!("negating {other:?}"),
+            },
+            ExprKind::Compare(op, l, r) => {
+                let (a, b) = (self.eval(frame, l)?, self.eval(frame, r)?);
+                Value::Bool(compare(*op, a, b))
+            }
+            ExprKind::And(l, r) => Value::Bool(self.eval_bool(frame, l)? && self.eval_bool(frame, r)?),
+            ExprKind::Or(l, r) => Value::Bool(self.eval_bool(frame, l)? || self.eval_bool(frame, r)?),
+            ExprKind::Not(x) => Value::Bool(!self.eval_bool(frame, x)?),
+            ExprKind::IntToFloat(x) => match self.eval(frame, x)? {
+                Value::Int(v) => Value::Float(v as f64),
+                other => panic!("converting {other:?}"),
+            },
+            ExprKind::FloatToInt(x) => match self.eval(frame, x)? {
+                Value::Float(v) => Value::Int(v as i64),
+                other => panic!("converting {other:?}"),
+            },
+        })
+    }
+}
+
+fn compare(op: CmpOp, a: Value, b: Value) -> bool {
+    // PartialOrd on f64 is IEEE: every ordered comparison with NaN is false.
+    let ordering = match (a, b) {
+        (Value::Int(a), Value::Int(b)) => a.partial_cmp(&b),
+        (Value::Float(a), Value::Float(b)) => a.partial_cmp(&b),
+        _ => None,
+    };
+    match op {
+        CmpOp::Eq => a == b,
+        CmpOp::Ne => a != b,
+        CmpOp::Lt => ordering.is_some_and(|o| o.is_lt()),
+        CmpOp::Le => ordering.is_some_and(|o| o.is_le()),
+        CmpOp::Gt => ordering.is_some_and(|o| o.is_gt()),
+        CmpOp::Ge => ordering.is_some_and(|o| o.is_ge()),
+    }
+}
