@@ -6,51 +6,10 @@
 use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
+use cfree_tests::diff::catalog::{ICMP as PREDS, INT_BIN as OPS};
 use cfree_tests::diff::{oracle, Op, S};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-
-const OPS: [IntBinOp; 26] = [
-    IntBinOp::Add,
-    IntBinOp::Sub,
-    IntBinOp::Mul,
-    IntBinOp::And,
-    IntBinOp::Or,
-    IntBinOp::Xor,
-    IntBinOp::Shl,
-    IntBinOp::LShr,
-    IntBinOp::AShr,
-    IntBinOp::SDiv,
-    IntBinOp::UDiv,
-    IntBinOp::SRem,
-    IntBinOp::URem,
-    IntBinOp::ShlMasked,
-    IntBinOp::LShrMasked,
-    IntBinOp::AShrMasked,
-    IntBinOp::SMin,
-    IntBinOp::SMax,
-    IntBinOp::UMin,
-    IntBinOp::UMax,
-    IntBinOp::RotL,
-    IntBinOp::RotR,
-    IntBinOp::SAddSat,
-    IntBinOp::UAddSat,
-    IntBinOp::SSubSat,
-    IntBinOp::USubSat,
-];
-
-const PREDS: [IntCmp; 10] = [
-    IntCmp::Eq,
-    IntCmp::Ne,
-    IntCmp::Slt,
-    IntCmp::Sle,
-    IntCmp::Sgt,
-    IntCmp::Sge,
-    IntCmp::Ult,
-    IntCmp::Ule,
-    IntCmp::Ugt,
-    IntCmp::Uge,
-];
 
 const WIDTHS: [IntWidth; 5] = [IntWidth::I8, IntWidth::I16, IntWidth::I32, IntWidth::I64, IntWidth::I128];
 

@@ -5,6 +5,7 @@
 
 use cfree_facade::*;
 use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
+use cfree_tests::diff::catalog::INT_BIN as OPS;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -91,21 +92,6 @@ fn call_strategy() -> impl Strategy<Value = Step> {
     ]
 }
 
-const OPS: [IntBinOp; 13] = [
-    IntBinOp::Add,
-    IntBinOp::Sub,
-    IntBinOp::Mul,
-    IntBinOp::And,
-    IntBinOp::Or,
-    IntBinOp::Xor,
-    IntBinOp::Shl,
-    IntBinOp::LShr,
-    IntBinOp::AShr,
-    IntBinOp::SDiv,
-    IntBinOp::UDiv,
-    IntBinOp::SRem,
-    IntBinOp::URem,
-];
 const CASTS: [CastOp; 14] = [
     CastOp::SExt,
     CastOp::ZExt,

@@ -170,7 +170,8 @@ fn spec(name: String, op: Op, args: Vec<S>, results: Vec<S>, rng: &mut Rng) -> S
     Spec { name, op, args, results, inputs }
 }
 
-const INT_BIN: [IntBinOp; 26] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const INT_BIN: [IntBinOp; 26] = [
     IntBinOp::Add,
     IntBinOp::Sub,
     IntBinOp::Mul,
@@ -198,8 +199,10 @@ const INT_BIN: [IntBinOp; 26] = [
     IntBinOp::SSubSat,
     IntBinOp::USubSat,
 ];
-const INT_UN: [IntUnOp; 5] = [IntUnOp::Clz, IntUnOp::Ctz, IntUnOp::Popcount, IntUnOp::Bswap, IntUnOp::BitReverse];
-const CHECKED: [CheckedOp; 10] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const INT_UN: [IntUnOp; 5] = [IntUnOp::Clz, IntUnOp::Ctz, IntUnOp::Popcount, IntUnOp::Bswap, IntUnOp::BitReverse];
+/// Every variant, for tests that iterate over the vocabulary.
+pub const CHECKED: [CheckedOp; 10] = [
     CheckedOp::SAdd,
     CheckedOp::UAdd,
     CheckedOp::SSub,
@@ -211,7 +214,8 @@ const CHECKED: [CheckedOp; 10] = [
     CheckedOp::SRem,
     CheckedOp::URem,
 ];
-const ICMP: [IntCmp; 10] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const ICMP: [IntCmp; 10] = [
     IntCmp::Eq,
     IntCmp::Ne,
     IntCmp::Slt,
@@ -223,7 +227,8 @@ const ICMP: [IntCmp; 10] = [
     IntCmp::Ugt,
     IntCmp::Uge,
 ];
-const FBIN: [FloatBinOp; 10] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const FBIN: [FloatBinOp; 10] = [
     FloatBinOp::Add,
     FloatBinOp::Sub,
     FloatBinOp::Mul,
@@ -235,7 +240,8 @@ const FBIN: [FloatBinOp; 10] = [
     FloatBinOp::Minimum,
     FloatBinOp::Maximum,
 ];
-const FUN: [FloatUnOp; 8] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const FUN: [FloatUnOp; 8] = [
     FloatUnOp::Neg,
     FloatUnOp::Abs,
     FloatUnOp::Sqrt,
@@ -245,7 +251,8 @@ const FUN: [FloatUnOp; 8] = [
     FloatUnOp::Round,
     FloatUnOp::RoundEven,
 ];
-const FCMP: [FloatCmp; 14] = [
+/// Every variant, for tests that iterate over the vocabulary.
+pub const FCMP: [FloatCmp; 14] = [
     FloatCmp::Oeq,
     FloatCmp::Ogt,
     FloatCmp::Oge,
