@@ -51,6 +51,10 @@ pub struct Stats {
     pub words_allocated: u64,
     /// Whether every collection poisoned its from-space.
     pub poisoned: bool,
+    /// Time spent collecting (walking frames, copying, scanning, poisoning), in nanoseconds.
+    pub collect_nanos: u64,
+    /// Managed frames walked in all collections.
+    pub frames_walked: u64,
 }
 
 /// Collector settings.
@@ -123,6 +127,12 @@ impl Heap {
     /// Copies every object reachable from the managed frames into a new space,
     /// leaving at least `need` words free.
     fn collect(&mut self, need: usize) {
+        let started = std::time::Instant::now();
+        self.collect_once(need);
+        self.stats.collect_nanos += started.elapsed().as_nanos() as u64;
+    }
+
+    fn collect_once(&mut self, need: usize) {
         let source = self.source.clone().expect("runtime installed");
         let mut frames = Vec::new();
         for fp in runtime_entries() {
@@ -133,6 +143,7 @@ impl Heap {
         let with_maps: Vec<_> =
             frames.iter().map(|f| (*f, source.safepoint_at(f.pc).expect("walked frames have safepoints"))).collect();
         self.stats.roots += with_maps.iter().map(|(_, s)| s.live.len() as u64).sum::<u64>();
+        self.stats.frames_walked += with_maps.len() as u64;
         // Live data never exceeds from-space's used part, so a to-space of `cap >= top` fits it.
         let cap = self.next_cap.max(self.space.len()).max(self.top);
         let mut to: Vec<u64> = vec![0; cap];
@@ -180,7 +191,7 @@ impl Heap {
         if top + need > cap {
             // The request does not fit even after collecting: grow now (one more copy).
             self.next_cap = (2 * (top + need)).next_power_of_two();
-            self.collect(need);
+            self.collect_once(need);
         } else if 2 * (top + need) > cap {
             // More than half full of live data: the next to-space is twice as large.
             self.next_cap = cap * 2;

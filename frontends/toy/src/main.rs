@@ -81,8 +81,13 @@ fn run(file: &str, source: &str, rest: &[String]) -> ExitCode {
             if std::env::var("CFREE_TOY_STATS").is_ok_and(|v| v == "1") {
                 let s = outcome.stats;
                 eprintln!(
-                    "gc: {} collections, {} words copied, {} roots, {} words allocated",
-                    s.collections, s.words_copied, s.roots, s.words_allocated
+                    "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting",
+                    s.collections,
+                    s.words_copied,
+                    s.roots,
+                    s.words_allocated,
+                    s.frames_walked,
+                    s.collect_nanos as f64 / 1e9
                 );
             }
             ExitCode::from((outcome.result & 0xff) as u8)
