@@ -177,6 +177,14 @@ pub trait Backend {
     /// Memory fence.
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope);
 
+    /// The next `call_direct`/`call_indirect` is a safepoint of a managed function
+    /// whose stack map record carries `id` (if set) and reports `roots`, the
+    /// addresses of explicit root slots (see `doc/gc.md`). Called only when one is set.
+    fn safepoint_info(&mut self, id: Option<u64>, roots: &[Self::Value]);
+    /// `slot` (a new local slot of managed pointer type `ty`) is an explicit GC
+    /// root: it must hold null from the function's entry on.
+    fn init_root_slot(&mut self, slot: Self::Value, ty: TypeId);
+
     /// Direct call; returns the result if the signature has one.
     fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value>;
     /// Indirect call through `callee` with function type `sig`.

@@ -98,6 +98,8 @@ impl Backend for CheckOnly {
         ((), ())
     }
     fn fence(&mut self, _: AtomicOrdering, _: SyncScope) {}
+    fn safepoint_info(&mut self, _: Option<u64>, _: &[()]) {}
+    fn init_root_slot(&mut self, _: (), _: TypeId) {}
     fn call_direct(&mut self, _: Sym, _: &[()]) -> Option<()> {
         Some(())
     }

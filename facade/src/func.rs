@@ -59,6 +59,12 @@ pub(crate) struct FuncState<B: Backend> {
     pub(crate) labels: Vec<LabelInfo<B::Block>>,
     pub(crate) stack: Vec<Entry<B::Value>>,
     pub(crate) block: BlockState,
+    /// Whether the function is managed (`GcRole::Safepoints`).
+    pub(crate) managed: bool,
+    /// Addresses of the explicit root slots, reported at every later safepoint.
+    pub(crate) gc_roots: Vec<B::Value>,
+    /// The ID the next safepoint's stack map record carries.
+    pub(crate) safepoint_id: Option<u64>,
     scratch: Vec<B::Value>,
     unused_blocks: Vec<B::Block>,
 }
@@ -75,6 +81,9 @@ impl<B: Backend> FuncState<B> {
             labels: Vec::new(),
             stack: Vec::new(),
             block: BlockState::Terminated,
+            managed: false,
+            gc_roots: Vec::new(),
+            safepoint_id: None,
             scratch: Vec::new(),
             unused_blocks: Vec::new(),
         }
@@ -91,6 +100,9 @@ impl<B: Backend> FuncState<B> {
         self.labels.clear();
         self.stack.clear();
         self.block = BlockState::Terminated;
+        self.managed = false;
+        self.gc_roots.clear();
+        self.safepoint_id = None;
     }
 }
 
@@ -159,12 +171,14 @@ impl<B: Backend> crate::Cg<B> {
         }
         let param_types: Vec<TypeId> = sig.params.iter().map(|p| p.ty).collect();
         let result = sig.result;
+        let managed = decl.gc == crate::GcRole::Safepoints;
 
         self.func.reset();
         self.func.owner = crate::ids::next_owner();
         self.func.sym = Some(sym);
         self.func.name.push_str(&self.syms[sym.index()].name);
         self.func.result = result;
+        self.func.managed = managed;
         self.func.param_count = param_types.len();
         let mut slots = std::mem::take(&mut self.func.scratch);
         slots.clear();

@@ -66,7 +66,7 @@ pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
 pub use error::{Error, ErrorKind, Result};
-pub use gc::{GcRuntime, PointerKind};
+pub use gc::{GcRuntime, InlineAlloc, PointerKind};
 pub use ids::{Label, Local, Sym, TypeId};
 pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};
 pub use ops::{

@@ -591,6 +591,12 @@ impl<B: Backend> crate::Cg<B> {
         };
         let result = sig.result.map(|r| r.ty);
         self.ensure_block();
+        if self.func.managed && !self.is_leaf_callee(callee) {
+            let id = self.func.safepoint_id.take();
+            if id.is_some() || !self.func.gc_roots.is_empty() {
+                self.backend.safepoint_info(id, &self.func.gc_roots);
+            }
+        }
         let out = match (callee, callee_ptr) {
             (Callee::Direct(sym), _) => self.backend.call_direct(sym, &args),
             (Callee::Indirect(ty), Some(p)) => self.backend.call_indirect(ty, p, &args),
@@ -601,6 +607,16 @@ impl<B: Backend> crate::Cg<B> {
             self.push_value(ty, v);
         }
         Ok(())
+    }
+
+    /// Whether a call of `callee` is not a safepoint (a `GcRole::Leaf` function).
+    fn is_leaf_callee(&self, callee: Callee) -> bool {
+        match callee {
+            Callee::Direct(sym) => {
+                matches!(&self.syms[sym.index()].kind, SymbolKind::Func(d) if d.gc == crate::GcRole::Leaf)
+            }
+            Callee::Indirect(_) => false,
+        }
     }
 
     /// Whether `ty` is an integer type (a convenience for frontends).

@@ -225,7 +225,7 @@ impl Jit {
         for s in &stackmaps {
             // A record that looks like a statepoint but cannot be walked would hide roots: refuse it.
             let safepoint = match cfree_statepoint::Safepoint::decode(&s.locations) {
-                Ok(sp) => Some(Arc::new(sp)),
+                Ok(sp) => Some(Arc::new(cfree_statepoint::Safepoint { id: s.id, ..sp })),
                 Err(cfree_statepoint::DecodeError::NotAStatepoint) => None,
                 Err(e) => {
                     let _ = tracker.remove();

@@ -80,6 +80,8 @@ pub struct LlvmBackend<'ctx> {
     pub(crate) alias_domain: Option<MetadataValue<'ctx>>,
     /// Whether any function has GC safepoints (the pipeline then ends with RS4GC).
     pub(crate) has_gc: bool,
+    /// Safepoint ID and explicit roots for the next call (`safepoint_info`).
+    pending_safepoint: Option<(Option<u64>, Vec<BasicValueEnum<'ctx>>)>,
 }
 
 /// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
@@ -176,6 +178,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             alias_scopes: Vec::new(),
             alias_domain: None,
             has_gc: false,
+            pending_safepoint: None,
         })
     }
 
@@ -278,6 +281,35 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     fn open(&self) -> &OpenFunction<'ctx> {
         self.func.as_ref().expect("a function is open (facade contract)")
+    }
+
+    /// The operand bundles of the next call: the explicit roots of a pending
+    /// safepoint travel as `deopt` operands, which RS4GC turns into the
+    /// statepoint's deopt locations (`Direct` slot addresses in the stack map).
+    fn call_bundles(&self) -> Vec<inkwell::values::OperandBundle<'ctx>> {
+        match &self.pending_safepoint {
+            Some((_, roots)) if !roots.is_empty() => {
+                let args: Vec<inkwell::values::AnyValueEnum<'ctx>> = roots.iter().map(|r| (*r).into()).collect();
+                vec![inkwell::values::OperandBundle::create("deopt", &args)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Applies the pending safepoint's ID and, with explicit roots, keeps the
+    /// call from being inlined: an inlined body's calls would not carry the roots.
+    fn annotate_safepoint(&mut self, call: CallSiteValue<'ctx>) {
+        let Some((id, roots)) = self.pending_safepoint.take() else { return };
+        if let Some(id) = id {
+            call.add_attribute(
+                AttributeLoc::Function,
+                self.ctx.create_string_attribute("statepoint-id", &id.to_string()),
+            );
+        }
+        if !roots.is_empty() {
+            let noinline = self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("noinline"), 0);
+            call.add_attribute(AttributeLoc::Function, noinline);
+        }
     }
 
     fn finish_call(&self, call: CallSiteValue<'ctx>, sig: TypeId) -> Option<BasicValueEnum<'ctx>> {
@@ -789,16 +821,41 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
             unreachable!("facade checked the symbol kind")
         };
         let args: Vec<BasicMetadataValueEnum<'ctx>> = args.iter().map(|a| (*a).into()).collect();
-        let call = self.builder.build_call(value, &args, "").expect(POSITIONED);
+        let bundles = self.call_bundles();
+        let call = if bundles.is_empty() {
+            self.builder.build_call(value, &args, "")
+        } else {
+            self.builder.build_direct_call_with_operand_bundles(value, &args, &bundles, "")
+        }
+        .expect(POSITIONED);
+        self.annotate_safepoint(call);
         self.finish_call(call, sig)
     }
 
     fn call_indirect(&mut self, sig: TypeId, callee: Self::Value, args: &[Self::Value]) -> Option<Self::Value> {
         let args: Vec<BasicMetadataValueEnum<'ctx>> = args.iter().map(|a| (*a).into()).collect();
-        let call = self
-            .builder
-            .build_indirect_call(self.fn_type(sig), callee.into_pointer_value(), &args, "")
-            .expect(POSITIONED);
+        let (fty, ptr) = (self.fn_type(sig), callee.into_pointer_value());
+        let bundles = self.call_bundles();
+        let call = if bundles.is_empty() {
+            self.builder.build_indirect_call(fty, ptr, &args, "")
+        } else {
+            self.builder.build_indirect_call_with_operand_bundles(fty, ptr, &args, &bundles, "")
+        }
+        .expect(POSITIONED);
+        self.annotate_safepoint(call);
         self.finish_call(call, sig)
+    }
+
+    fn safepoint_info(&mut self, id: Option<u64>, roots: &[Self::Value]) {
+        self.pending_safepoint = Some((id, roots.to_vec()));
+    }
+
+    fn init_root_slot(&mut self, slot: Self::Value, ty: TypeId) {
+        let null = self.basic(ty).into_pointer_type().const_null();
+        self.entry_builder.build_store(slot.into_pointer_value(), null).expect(POSITIONED);
+        // An inlined copy of this body would run its roots' safepoints under the caller's
+        // frame layout, but its callers' safepoints would not report them: never inline it.
+        let noinline = self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("noinline"), 0);
+        self.open().value.add_attribute(AttributeLoc::Function, noinline);
     }
 }

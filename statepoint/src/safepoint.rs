@@ -4,7 +4,9 @@
 //! A `gc.statepoint` record's locations are: three constants (calling
 //! convention, flags, number of deopt operands N), N deopt locations, then
 //! (base, derived) pairs for every managed pointer live across the call. A
-//! pair may repeat; a null pointer is a constant. With LLVM's default lowering
+//! pair may repeat; a null pointer is a constant. cfree-llvm passes the
+//! addresses of explicit root slots (address-taken frame slots holding managed
+//! pointers) as deopt operands, so they appear as `Direct` locations there. With LLVM's default lowering
 //! every live managed pointer is spilled, so its location is `Indirect`
 //! (`[reg + offset]`, relative to the stack pointer at the call, i.e. the
 //! caller's SP once the call has returned, or to the frame pointer).
@@ -40,8 +42,14 @@ pub struct LivePointer {
 /// A decoded safepoint: the live managed pointers at one return address.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Safepoint {
+    /// The record's ID: the frontend's safepoint identity (`Cg::set_safepoint_id`),
+    /// or LLVM's default `0xABCDEF00`. [`Safepoint::decode`] leaves it 0.
+    pub id: u64,
     /// Live pointers, duplicates merged, sorted.
     pub live: Vec<LivePointer>,
+    /// Explicit root slots: frame slots whose content is a managed base pointer
+    /// (or null) that the collector updates in place. Sorted, no duplicates.
+    pub roots: Vec<Slot>,
 }
 
 /// Why a record could not be decoded as a statepoint.
@@ -55,6 +63,16 @@ pub enum DecodeError {
     UnpairedPointer,
 }
 
+/// A deopt operand: the address of an explicit root slot (`Direct`), or a constant.
+fn root_slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
+    match l.kind {
+        LocationKind::Constant | LocationKind::ConstantIndex => Ok(None),
+        LocationKind::Direct if l.dwarf_reg == x86_64::RSP => Ok(Some(Slot::Sp(l.offset))),
+        LocationKind::Direct if l.dwarf_reg == x86_64::RBP => Ok(Some(Slot::Fp(l.offset))),
+        _ => Err(DecodeError::UnsupportedLocation(*l)),
+    }
+}
+
 fn slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
     match l.kind {
         // A null (or other constant) pointer needs no update.
@@ -66,6 +84,12 @@ fn slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
 }
 
 impl Safepoint {
+    /// Decodes a statepoint record (x86-64 register numbering), keeping its ID.
+    pub fn from_record(record: &crate::Record<'_>) -> Result<Safepoint, DecodeError> {
+        let locations: Vec<Location> = record.locations().collect();
+        Ok(Safepoint { id: record.id, ..Safepoint::decode(&locations)? })
+    }
+
     /// Decodes the locations of a statepoint record (x86-64 register numbering).
     pub fn decode(locations: &[Location]) -> Result<Safepoint, DecodeError> {
         let header = locations.get(..3).ok_or(DecodeError::NotAStatepoint)?;
@@ -73,6 +97,13 @@ impl Safepoint {
             return Err(DecodeError::NotAStatepoint);
         }
         let deopt = usize::try_from(header[2].offset).map_err(|_| DecodeError::NotAStatepoint)?;
+        let deopt_locations = locations.get(3..3 + deopt).ok_or(DecodeError::NotAStatepoint)?;
+        let mut roots = Vec::new();
+        for l in deopt_locations {
+            roots.extend(root_slot(l)?);
+        }
+        roots.sort();
+        roots.dedup();
         let pairs = locations.get(3 + deopt..).ok_or(DecodeError::NotAStatepoint)?;
         if pairs.len() % 2 != 0 {
             return Err(DecodeError::UnpairedPointer);
@@ -89,7 +120,7 @@ impl Safepoint {
         }
         live.sort();
         live.dedup();
-        Ok(Safepoint { live })
+        Ok(Safepoint { id: 0, live, roots })
     }
 }
 
@@ -146,8 +177,9 @@ pub unsafe fn walk_frames(entry_fp: u64, mut is_safepoint: impl FnMut(u64) -> bo
 
 /// Relocates every live pointer of `frames` (with their safepoints) after a
 /// moving collection: `forward(old_base)` returns the object's new address.
-/// Derived pointers keep their offset from the base. Every value is read
-/// before any slot is written, and each slot is written once.
+/// Derived pointers keep their offset from the base; explicit root slots hold
+/// base pointers and get the forwarded value. Every value is read before any
+/// slot is written, and each slot is written once.
 ///
 /// # Safety
 /// The frames must come from [`walk_frames`] on a stack that has not changed
@@ -155,7 +187,23 @@ pub unsafe fn walk_frames(entry_fp: u64, mut is_safepoint: impl FnMut(u64) -> bo
 pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u64) -> u64) {
     let mut writes: Vec<(u64, u64)> = Vec::new();
     let mut moved: Vec<(u64, u64)> = Vec::new();
+    let mut forward_once = |base: u64| match moved.iter().find(|(old, _)| *old == base) {
+        Some((_, new)) => *new,
+        None => {
+            let new = forward(base);
+            moved.push((base, new));
+            new
+        }
+    };
     for (frame, sp) in frames {
+        for root in &sp.roots {
+            let at = frame.address(*root);
+            // SAFETY: by the contract `at` is an explicit root slot of a live frame.
+            let value = unsafe { *(at as *const u64) };
+            if value != 0 {
+                writes.push((at, forward_once(value)));
+            }
+        }
         for p in &sp.live {
             let (base_at, derived_at) = (frame.address(p.base), frame.address(p.derived));
             // SAFETY: by the contract both addresses are spill slots of a live frame.
@@ -163,14 +211,7 @@ pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u
             if base == 0 {
                 continue;
             }
-            let new_base = match moved.iter().find(|(old, _)| *old == base) {
-                Some((_, new)) => *new,
-                None => {
-                    let new = forward(base);
-                    moved.push((base, new));
-                    new
-                }
-            };
+            let new_base = forward_once(base);
             writes.push((derived_at, new_base.wrapping_add(derived.wrapping_sub(base))));
             writes.push((base_at, new_base));
         }

@@ -345,7 +345,7 @@ pub fn program(llvm: &LlvmContext) -> Program<'_> {
     let i32t = cg.ty_int(IntWidth::I32).unwrap();
     let barrier_sig = cg.ty_func(FuncSig::new(&[obj, i64t, obj, i32t], None)).unwrap();
     let barrier = cg.declare_func("gc_barrier", FuncDecl::new(barrier_sig).gc(GcRole::Leaf)).unwrap();
-    cg.set_gc_runtime(GcRuntime { alloc: gc_new, write_barrier: Some(barrier) }).unwrap();
+    cg.set_gc_runtime(GcRuntime::new(gc_new).write_barrier(barrier)).unwrap();
     let build2 = cg.declare_func("build2", FuncDecl::new(run_sig).gc(GcRole::Safepoints)).unwrap();
     cg.func_begin(build2).unwrap();
     let n = cg.param_slot(0, "n").unwrap();

@@ -69,9 +69,9 @@ fn publish(level: OptLevel) -> Jit {
     cg.int_cmp(IntCmp::Slt).unwrap();
     cg.cond_br(body, done).unwrap();
     cg.place_label(body).unwrap();
-    // node = new {next: list, value: i} (descriptor: 1 reference field)
+    // node = new {next: list, value: i} (header: 16 bytes, 1 reference field)
     cg.push_local(node).unwrap();
-    cg.push_int(i64t, 1).unwrap();
+    cg.push_int(i64t, i128::from(cfree_toy_rt::record_header(16, 1))).unwrap();
     cg.push_int(i64t, 16).unwrap();
     cg.call(Callee::Direct(alloc), 2).unwrap();
     cg.store(MemAccess::new(obj)).unwrap();
@@ -143,7 +143,7 @@ fn publish(level: OptLevel) -> Jit {
 
 fn run(level: OptLevel, settings: Settings, n: i64) -> cfree_toy_rt::Stats {
     let jit = publish(level);
-    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings);
+    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, cfree_toy_rt::AllocBuffer::leak_new());
     let f = jit.get::<unsafe extern "C" fn(i64) -> i64>("f").unwrap();
     // SAFETY: `f` allocates through this thread's toy runtime.
     let got = unsafe { f.call(n) };

@@ -22,11 +22,14 @@
 
 #![warn(missing_docs)]
 
+pub mod aot;
+
 use std::cell::RefCell;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_frames, Safepoint};
+use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_frames, Frame, Safepoint};
 
 /// Where the collector finds the safepoint of a return address.
 pub trait SafepointSource {
@@ -37,6 +40,38 @@ pub trait SafepointSource {
 const FORWARDED: u64 = 1 << 63;
 const POISON: u64 = 0xdead_beef_dead_beef;
 const MIN_SPACE_WORDS: usize = 1 << 16;
+/// Collections leave at least this many times the live data as space (so
+/// `GROWTH - 1` times the live data is allocated between two collections).
+const GROWTH: usize = 3;
+/// Card size of the write barrier's card table, in words (512 bytes).
+const CARD_WORDS: usize = 64;
+
+/// The inline allocation buffer of `cfree_facade::InlineAlloc`: managed code
+/// bumps `next` (the reference of the next object, one word past its header)
+/// while `next + size <= limit`, and calls `toy_alloc` otherwise.
+#[repr(C)]
+#[derive(Debug, Default)]
+pub struct AllocBuffer {
+    next: AtomicU64,
+    limit: AtomicU64,
+}
+
+impl AllocBuffer {
+    /// A new buffer for one program run (JIT code refers to it by address).
+    pub fn leak_new() -> &'static AllocBuffer {
+        Box::leak(Box::default())
+    }
+
+    /// The address generated code refers to as `toy_alloc_buffer`.
+    pub fn address(&'static self) -> u64 {
+        self as *const AllocBuffer as u64
+    }
+}
+
+/// The allocation buffer of an AOT executable (one mutator thread).
+#[allow(non_upper_case_globals)]
+#[no_mangle]
+pub static toy_alloc_buffer: AllocBuffer = AllocBuffer { next: AtomicU64::new(0), limit: AtomicU64::new(0) };
 
 /// Collector statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,7 +82,7 @@ pub struct Stats {
     pub words_copied: u64,
     /// Root slots found through stack maps.
     pub roots: u64,
-    /// Words allocated.
+    /// Words allocated (inline and by the runtime).
     pub words_allocated: u64,
     /// Whether every collection poisoned its from-space.
     pub poisoned: bool,
@@ -55,6 +90,27 @@ pub struct Stats {
     pub collect_nanos: u64,
     /// Managed frames walked in all collections.
     pub frames_walked: u64,
+    /// Write-barrier calls (each checked: the stored value was already in place).
+    pub barriers: u64,
+    /// Cards found dirty at collections.
+    pub dirty_cards: u64,
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards",
+            self.collections,
+            self.words_copied,
+            self.roots,
+            self.words_allocated,
+            self.frames_walked,
+            self.collect_nanos as f64 / 1e9,
+            self.barriers,
+            self.dirty_cards
+        )
+    }
 }
 
 /// Collector settings.
@@ -76,9 +132,14 @@ impl Settings {
 }
 
 struct Heap {
+    /// The space objects are allocated in; `top` words of it are used.
     space: Vec<u64>,
+    /// The other semispace, reused as the next to-space when large enough.
+    spare: Vec<u64>,
     top: usize,
     next_cap: usize,
+    cards: Vec<u8>,
+    buffer: &'static AllocBuffer,
     settings: Settings,
     stats: Stats,
     source: Option<Arc<dyn SafepointSource>>,
@@ -88,8 +149,11 @@ struct Heap {
 thread_local! {
     static HEAP: RefCell<Heap> = RefCell::new(Heap {
         space: Vec::new(),
+        spare: Vec::new(),
         top: 0,
         next_cap: 0,
+        cards: Vec::new(),
+        buffer: &toy_alloc_buffer,
         settings: Settings::default(),
         stats: Stats::default(),
         source: None,
@@ -97,16 +161,20 @@ thread_local! {
     });
 }
 
-/// Prepares this thread's heap for a program run.
-pub fn install(source: Arc<dyn SafepointSource>, settings: Settings) {
+/// Prepares this thread's heap for a program run whose code allocates inline from `buffer`.
+pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
-        h.space = vec![0; MIN_SPACE_WORDS];
+        h.space = new_space(MIN_SPACE_WORDS);
+        h.spare = Vec::new();
         h.top = 0;
         h.next_cap = MIN_SPACE_WORDS;
+        h.cards = vec![0; MIN_SPACE_WORDS.div_ceil(CARD_WORDS)];
+        h.buffer = buffer;
         h.settings = settings;
         h.stats = Stats { poisoned: settings.poison, ..Stats::default() };
         h.source = Some(source);
+        h.publish();
     });
 }
 
@@ -115,6 +183,7 @@ pub fn finish() -> Stats {
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
         let _ = h.out.flush();
+        h.sync();
         h.stats
     })
 }
@@ -122,6 +191,26 @@ pub fn finish() -> Stats {
 impl Heap {
     fn base(&self) -> u64 {
         self.space.as_ptr() as u64
+    }
+
+    /// Takes over what managed code allocated inline since the last `publish`.
+    fn sync(&mut self) {
+        if self.space.is_empty() {
+            return;
+        }
+        let next = self.buffer.next.load(Relaxed);
+        let top = ((next - 8 - self.base()) / 8) as usize;
+        debug_assert!(top >= self.top && top <= self.space.len(), "inline allocation stays in the space");
+        self.stats.words_allocated += (top - self.top) as u64;
+        self.top = top;
+    }
+
+    /// Hands the free part of the space to inline allocation (none under stress).
+    fn publish(&self) {
+        let base = self.base();
+        self.buffer.next.store(base + self.top as u64 * 8 + 8, Relaxed);
+        let limit = if self.settings.stress { 0 } else { base + self.space.len() as u64 * 8 };
+        self.buffer.limit.store(limit, Relaxed);
     }
 
     /// Copies every object reachable from the managed frames into a new space,
@@ -134,19 +223,16 @@ impl Heap {
 
     fn collect_once(&mut self, need: usize) {
         let source = self.source.clone().expect("runtime installed");
-        let mut frames = Vec::new();
-        for fp in runtime_entries() {
-            // SAFETY: entry records are frame pointers of live trampolines called from managed
-            // code, which keeps frame pointers; this thread's stack is stopped in the runtime.
-            frames.extend(unsafe { walk_frames(fp, |pc| source.safepoint_at(pc).is_some()) });
-        }
-        let with_maps: Vec<_> =
-            frames.iter().map(|f| (*f, source.safepoint_at(f.pc).expect("walked frames have safepoints"))).collect();
-        self.stats.roots += with_maps.iter().map(|(_, s)| s.live.len() as u64).sum::<u64>();
+        let with_maps = managed_frames(&*source);
+        self.stats.roots += with_maps.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
         self.stats.frames_walked += with_maps.len() as u64;
+        self.stats.dirty_cards += self.cards.iter().filter(|c| **c != 0).count() as u64;
         // Live data never exceeds from-space's used part, so a to-space of `cap >= top` fits it.
         let cap = self.next_cap.max(self.space.len()).max(self.top);
-        let mut to: Vec<u64> = vec![0; cap];
+        let mut to = std::mem::take(&mut self.spare);
+        if to.len() < cap {
+            to = new_space(cap);
+        }
         let mut top = 0usize;
         let mut old = std::mem::take(&mut self.space);
         let (old_base, old_end) = (old.as_ptr() as u64, old.as_ptr() as u64 + (old.len() * 8) as u64);
@@ -186,41 +272,106 @@ impl Heap {
         if self.settings.poison {
             old.fill(POISON);
         }
+        self.spare = old;
         self.space = to;
         self.top = top;
-        if top + need > cap {
+        self.cards.clear();
+        self.cards.resize(self.space.len().div_ceil(CARD_WORDS), 0);
+        if top + need > self.space.len() {
             // The request does not fit even after collecting: grow now (one more copy).
-            self.next_cap = (2 * (top + need)).next_power_of_two();
+            self.next_cap = (GROWTH * (top + need)).next_power_of_two();
             self.collect_once(need);
-        } else if 2 * (top + need) > cap {
-            // More than half full of live data: the next to-space is twice as large.
-            self.next_cap = cap * 2;
+        } else if GROWTH * (top + need) > self.space.len() {
+            self.next_cap = (GROWTH * (top + need)).next_power_of_two();
         }
     }
 
+    /// The slow path of allocation (the buffer is full, or stress): may collect.
     fn alloc(&mut self, words: usize, header: u64) -> u64 {
+        self.sync();
         if self.settings.stress || self.top + words > self.space.len() {
             self.collect(words);
         }
         let at = self.top;
         self.space[at] = header;
+        // Reused spaces hold old objects (or poison): fields start as zero (nil).
         self.space[at + 1..at + words].fill(0);
         self.top += words;
         self.stats.words_allocated += words as u64;
+        self.publish();
         self.base() + at as u64 * 8 + 8
+    }
+
+    /// The card-marking barrier: checks the store it follows, marks its card.
+    fn barrier(&mut self, slot: u64, value: u64) {
+        // SAFETY: managed code calls the barrier right after storing `value` at `slot`,
+        // a field of a live object.
+        let stored = unsafe { *(slot as *const u64) };
+        assert_eq!(stored, value, "write barrier called before its store");
+        let base = self.base();
+        if (base..base + self.space.len() as u64 * 8).contains(&slot) {
+            self.cards[((slot - base) / 8) as usize / CARD_WORDS] = 1;
+        }
+        self.stats.barriers += 1;
     }
 }
 
-/// Allocates a record of `size` bytes whose first `descriptor` words are
-/// references (the layout of the toy language: reference fields first).
-pub extern "C" fn toy_alloc(entry: u64, descriptor: i64, size: i64) -> u64 {
+/// A zeroed semispace of `words` words. Large spaces ask for transparent huge
+/// pages: first-touch page faults are otherwise most of a big heap's cost.
+fn new_space(words: usize) -> Vec<u64> {
+    let space = vec![0u64; words];
+    const PAGE: usize = 4096;
+    let start = (space.as_ptr() as usize).next_multiple_of(PAGE);
+    let end = (space.as_ptr() as usize + words * 8) & !(PAGE - 1);
+    if end > start + (2 << 20) {
+        // SAFETY: [start, end) is page-aligned and inside `space`'s allocation; the advice
+        // changes how the kernel backs the pages, never their contents (failure is harmless).
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    space
+}
+
+/// The managed frames above every runtime entry of this thread, innermost
+/// first, with their safepoints.
+fn managed_frames(source: &dyn SafepointSource) -> Vec<(Frame, &Safepoint)> {
+    let mut frames = Vec::new();
+    for fp in runtime_entries() {
+        // SAFETY: entry records are frame pointers of live trampolines called from managed
+        // code, which keeps frame pointers; this thread's stack is stopped in the runtime.
+        frames.extend(unsafe { walk_frames(fp, |pc| source.safepoint_at(pc).is_some()) });
+    }
+    frames.iter().map(|f| (*f, source.safepoint_at(f.pc).expect("walked frames have safepoints"))).collect()
+}
+
+const POSITION_TAG: u64 = 1 << 63;
+
+/// The stack map ID the toy compiler gives a safepoint at `line:col`.
+pub fn safepoint_id(line: u32, col: u32) -> u64 {
+    POSITION_TAG | u64::from(line) << 32 | u64::from(col)
+}
+
+/// The `line:col` of a safepoint ID made by [`safepoint_id`].
+pub fn safepoint_position(id: u64) -> Option<(u32, u32)> {
+    (id & POSITION_TAG != 0).then_some((((id >> 32) & 0x7fff_ffff) as u32, id as u32))
+}
+
+/// Record header word: `words` (header included), pointer fields from word 1, `count` of them.
+pub fn record_header(size_bytes: u64, pointer_fields: u64) -> u64 {
+    let words = 1 + size_bytes.div_ceil(8);
+    words | 1 << 32 | (pointer_fields & 0x7f_ffff) << 40
+}
+
+/// The slow path of record allocation: `header` is the object's header word
+/// ([`record_header`]), `size` its payload in bytes.
+#[no_mangle]
+pub extern "C" fn toy_alloc(entry: u64, header: i64, size: i64) -> u64 {
     let _entry = enter_runtime(entry);
-    let words = 1 + (size as usize).div_ceil(8);
-    let count = (descriptor as u64) & 0x7f_ffff;
-    HEAP.with(|h| h.borrow_mut().alloc(words, words as u64 | 1 << 32 | count << 40))
+    let words = 1 + (size.max(0) as usize).div_ceil(8);
+    HEAP.with(|h| h.borrow_mut().alloc(words, header as u64))
 }
 
 /// Allocates an array of `length` 8-byte elements (pointers if `pointers` is 1).
+#[no_mangle]
 pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64 {
     let _entry = enter_runtime(entry);
     let len = length.max(0) as usize;
@@ -235,6 +386,27 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
     })
 }
 
+/// An explicit safepoint poll (`GcRole::Runtime`, `Cg::safepoint`): collects
+/// under stress, and otherwise only when the space is full.
+#[no_mangle]
+pub extern "C" fn toy_poll(entry: u64) {
+    let _entry = enter_runtime(entry);
+    HEAP.with(|h| {
+        let mut h = h.borrow_mut();
+        h.sync();
+        if h.settings.stress || h.top >= h.space.len() {
+            h.collect(0);
+            h.publish();
+        }
+    });
+}
+
+/// The write barrier (`GcRole::Leaf`): `value` was just stored at `object + offset`.
+#[no_mangle]
+pub extern "C" fn toy_write_barrier(object: u64, offset: i64, value: u64, _kind: i32) {
+    HEAP.with(|h| h.borrow_mut().barrier(object.wrapping_add_signed(offset), value));
+}
+
 fn write_out(s: &[u8]) {
     HEAP.with(|h| {
         let _ = h.borrow_mut().out.write_all(s);
@@ -242,11 +414,13 @@ fn write_out(s: &[u8]) {
 }
 
 /// Prints an integer.
+#[no_mangle]
 pub extern "C" fn toy_print_int(v: i64) {
     write_out(v.to_string().as_bytes());
 }
 
 /// Prints a float like C's `%.9f`.
+#[no_mangle]
 pub extern "C" fn toy_print_float(v: f64) {
     // C's `%.9f`: `nan`, `inf`, `-inf` for the special values.
     let text = if v.is_nan() { "nan".to_string() } else { format!("{v:.9}") };
@@ -254,6 +428,7 @@ pub extern "C" fn toy_print_float(v: f64) {
 }
 
 /// Prints `len` bytes of a string literal at `ptr`.
+#[no_mangle]
 pub extern "C" fn toy_print_str(ptr: u64, len: i64) {
     // SAFETY: managed code passes the address and length of a string literal in its data.
     let s = unsafe { std::slice::from_raw_parts(ptr as *const u8, len.max(0) as usize) };
@@ -261,6 +436,7 @@ pub extern "C" fn toy_print_str(ptr: u64, len: i64) {
 }
 
 /// Prints `true` or `false`.
+#[no_mangle]
 pub extern "C" fn toy_print_bool(v: i64) {
     write_out(if v != 0 { b"true" } else { b"false" });
 }
@@ -278,12 +454,25 @@ pub fn set_file_name(name: &str) {
     FILE_NAME.with(|f| *f.borrow_mut() = name.to_string());
 }
 
-/// Reports a runtime error at `line:col` and exits with status 101.
-pub extern "C" fn toy_panic(kind: i64, line: i64, col: i64) {
+/// Reports a runtime error at `line:col`, then the managed call stack (from
+/// the safepoint IDs of the frames' return addresses), and exits with status 101.
+#[no_mangle]
+pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
+    let _entry = enter_runtime(entry);
     let _ = finish();
     let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
     let file = FILE_NAME.with(|f| f.borrow().clone());
     eprintln!("{file}:{line}:{col}: runtime error: {what}");
+    let source = HEAP.with(|h| h.borrow().source.clone());
+    if let Some(source) = source {
+        // The innermost frame is the failed check itself, reported above.
+        for (_, safepoint) in managed_frames(&*source).iter().skip(1) {
+            match safepoint_position(safepoint.id) {
+                Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
+                None => eprintln!("    called from {file} (no position)"),
+            }
+        }
+    }
     std::process::exit(101);
 }
 
@@ -292,6 +481,8 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
     vec![
         ("toy_alloc", toy_alloc as *const () as usize as u64),
         ("toy_alloc_array", toy_alloc_array as *const () as usize as u64),
+        ("toy_write_barrier", toy_write_barrier as *const () as usize as u64),
+        ("toy_poll", toy_poll as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),
         ("toy_print_str", toy_print_str as *const () as usize as u64),

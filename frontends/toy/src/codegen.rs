@@ -4,15 +4,21 @@
 //! promoted to SSA by the backend), so run-time checks (nil, bounds,
 //! division) can branch with an empty value stack. Values are `i64` (`int`
 //! and `bool` as 0/1), `f64`, or managed references `ptr addrspace(1)`;
-//! functions are managed (`GcRole::Safepoints`), and allocation goes through
-//! the runtime's trampolined entry points (see `cfree-toy-rt`).
+//! functions are managed (`GcRole::Safepoints`). Records are bump-allocated
+//! inline (`InlineAlloc`, slow path `toy_alloc`), arrays through
+//! `toy_alloc_array`; stores of references into existing objects go through
+//! `managed_store` and the runtime's card-marking barrier, while the stores
+//! that initialise a new record follow its allocation with no safepoint in
+//! between and need none. Every safepoint carries its source position as its
+//! stack map ID ([`cfree_toy_rt::safepoint_id`]), which runtime errors use
+//! for a backtrace (see `cfree-toy-rt`).
 
 use std::collections::HashMap;
 
 use cfree_facade::{
     AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp, FloatCmp,
-    FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, IntBinOp, IntCmp, IntFlags, IntWidth, Linkage, Local, MemAccess,
-    Result, Sym, TypeId,
+    FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth,
+    Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
 };
 
 use crate::diag::Span;
@@ -33,7 +39,6 @@ pub fn symbol_name(name: &str) -> String {
 }
 
 struct Runtime {
-    alloc: Sym,
     alloc_array: Sym,
     print_int: Sym,
     print_float: Sym,
@@ -66,14 +71,20 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         let sig = cg.ty_func(FuncSig::new(params, result))?;
         cg.declare_func(name, FuncDecl::new(sig).gc(role))
     };
+    let alloc = declare(cg, "toy_alloc", &[i64, i64], Some(reference), GcRole::Runtime)?;
+    let i32t = cg.ty_int(IntWidth::I32)?;
+    let barrier = declare(cg, "toy_write_barrier", &[reference, i64, reference, i32t], None, GcRole::Leaf)?;
+    let buffer_ty = cg.ty_array(i64, 2)?;
+    let buffer = cg.declare_data("toy_alloc_buffer", DataDecl::new(buffer_ty))?;
+    let inline = InlineAlloc { buffer, header_bytes: 8 };
+    cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier).inline_alloc(inline))?;
     let rt = Runtime {
-        alloc: declare(cg, "toy_alloc", &[i64, i64], Some(reference), GcRole::Runtime)?,
         alloc_array: declare(cg, "toy_alloc_array", &[i64, i64], Some(reference), GcRole::Runtime)?,
         print_int: declare(cg, "toy_print_int", &[i64], None, GcRole::Leaf)?,
         print_float: declare(cg, "toy_print_float", &[f64], None, GcRole::Leaf)?,
         print_bool: declare(cg, "toy_print_bool", &[i64], None, GcRole::Leaf)?,
         print_str: declare(cg, "toy_print_str", &[raw_ptr, i64], None, GcRole::Leaf)?,
-        panic: declare(cg, "toy_panic", &[i64, i64, i64], None, GcRole::Leaf)?,
+        panic: declare(cg, "toy_panic", &[i64, i64, i64], None, GcRole::Runtime)?,
     };
     let mut g = Gen { p, cg, i64, f64, reference, rt, funcs: Vec::new(), strings: HashMap::new(), locals: Vec::new() };
     for f in &p.functions {
@@ -155,12 +166,19 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.cond_br(fail, ok)?;
         self.cg.place_label(fail)?;
         let (line, col) = self.p.position(span);
+        self.at(span)?;
         self.cg.push_int(self.i64, i128::from(kind))?;
         self.cg.push_int(self.i64, i128::from(line))?;
         self.cg.push_int(self.i64, i128::from(col))?;
         self.cg.call(Callee::Direct(self.rt.panic), 3)?;
         self.cg.unreachable()?;
         self.cg.place_label(ok)
+    }
+
+    /// The next safepoint's stack map ID is the source position of `span`.
+    fn at(&mut self, span: Span) -> Result<()> {
+        let (line, col) = self.p.position(span);
+        self.cg.set_safepoint_id(cfree_toy_rt::safepoint_id(line, col))
     }
 
     fn nil_check(&mut self, r: Local, span: Span) -> Result<()> {
@@ -209,17 +227,18 @@ impl<B: Backend> Gen<'_, '_, B> {
                         let v = self.value(value)?;
                         self.nil_check(o, target.span)?;
                         self.get(o, self.reference)?;
-                        self.cg.addr_offset(i64::from(field.offset), self.reference)?;
                         self.get(v, ty)?;
-                        self.cg.store(MemAccess::new(ty))
+                        self.cg.managed_store(MemAccess::new(ty), i64::from(field.offset), PointerKind::Strong)
                     }
                     PlaceKind::Index { array, index } => {
                         let a = self.value(array)?;
                         let i = self.value(index)?;
                         let v = self.value(value)?;
+                        // The element's address stands for the object (offset 0): the barrier
+                        // marks the card of the stored-to word.
                         self.element_addr(a, i, target.span)?;
                         self.get(v, ty)?;
-                        self.cg.store(MemAccess::new(ty))
+                        self.cg.managed_store(MemAccess::new(ty), 0, PointerKind::Strong)
                     }
                 }
             }
@@ -262,7 +281,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.print_text("\n")
             }
             StmtKind::Call { func, args } => {
-                self.call(*func, args)?;
+                self.call(*func, args, s.span)?;
                 if self.p.function(*func).ret.is_some() {
                     self.cg.discard()?;
                 }
@@ -318,12 +337,13 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.call(Callee::Direct(f), 1)
     }
 
-    fn call(&mut self, func: FuncId, args: &[Expr]) -> Result<()> {
+    fn call(&mut self, func: FuncId, args: &[Expr], span: Span) -> Result<()> {
         let temps: Vec<(Local, TypeId)> =
             args.iter().map(|a| Ok((self.value(a)?, self.ty(a.ty)))).collect::<Result<_>>()?;
         for (t, ty) in &temps {
             self.get(*t, *ty)?;
         }
+        self.at(span)?;
         self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32)
     }
 
@@ -339,7 +359,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let ty = self.ty(e.ty);
                 self.get(self.locals[l.index()], ty)
             }
-            ExprKind::Call { func, args } => self.call(*func, args),
+            ExprKind::Call { func, args } => self.call(*func, args, e.span),
             ExprKind::Field { object, field } => {
                 let o = self.value(object)?;
                 self.nil_check(o, e.span)?;
@@ -361,14 +381,17 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.load(MemAccess::new(i64))
             }
             ExprKind::NewRecord { record, fields } => {
+                // Field values first, so nothing can collect between the allocation and
+                // the initialising stores (which therefore need no barrier).
+                let values: Vec<(u32, Local)> =
+                    fields.iter().map(|(index, init)| Ok((*index, self.value(init)?))).collect::<Result<_>>()?;
                 let layout = self.p.record(*record);
-                self.cg.push_int(i64, i128::from(layout.ref_fields))?;
-                self.cg.push_int(i64, i128::from(layout.size))?;
-                self.cg.call(Callee::Direct(self.rt.alloc), 2)?;
+                let header = cfree_toy_rt::record_header(u64::from(layout.size), u64::from(layout.ref_fields));
+                self.at(e.span)?;
+                self.cg.gc_alloc(header as i64, u64::from(layout.size))?;
                 let obj = self.spill(reference)?;
-                for (index, init) in fields {
-                    let v = self.value(init)?;
-                    let f = &self.p.record(*record).fields[*index as usize];
+                for (index, v) in values {
+                    let f = &self.p.record(*record).fields[index as usize];
                     let (offset, ty) = (f.offset, self.ty(f.ty));
                     self.get(obj, reference)?;
                     self.cg.addr_offset(i64::from(offset), reference)?;
@@ -386,6 +409,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let elem = self.p.types.array_elem(e.ty).expect("array type");
                 self.get(n, i64)?;
                 self.cg.push_int(i64, i128::from(self.p.types.is_ref(elem)))?;
+                self.at(e.span)?;
                 self.cg.call(Callee::Direct(self.rt.alloc_array), 2)
             }
             ExprKind::IntArith(op, l, r) => {

@@ -1,36 +1,47 @@
-//! The `cfree-toy` command: `check`, `run` (JIT), and the `build` placeholder.
+//! The `cfree-toy` command: `check`, `run` (JIT) and `build` (an AOT
+//! executable for x86-64 Linux, linked by `cc` with the runtime library
+//! `libcfree_toy_rt.a`, found beside this executable or at
+//! `$CFREE_TOY_RT_LIB`).
 //!
-//! Exit status: 0 success, 1 diagnostics or an unreadable file, 2 usage
-//! errors and not-yet-implemented subcommands.
+//! Exit status: for `run`, `main`'s result modulo 256; otherwise 0 success,
+//! 1 diagnostics, an unreadable file or a failed build (code generation,
+//! runtime library, linking), 2 usage errors.
 
 #![deny(unsafe_code)]
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cfree-toy check FILE
-       cfree-toy run FILE [N]
-       cfree-toy build FILE [-o OUTPUT]";
+use cfree_llvm_lower::OptLevel;
 
-const NOT_IMPLEMENTED: &str =
-    "not implemented yet: AOT executables (`build`) need the runtime as a static library; use `run`";
+const USAGE: &str = "usage: cfree-toy check FILE
+       cfree-toy run FILE [N] [-O0|-O1|-O2|-O3]
+       cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3]   (OUTPUT defaults to FILE's stem)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (command, file) = match args.as_slice() {
-        [command, file, ..] if matches!(command.as_str(), "check" | "run" | "build") => (command.as_str(), file),
+    let (command, file, rest) = match args.as_slice() {
+        [command, file, rest @ ..] if matches!(command.as_str(), "check" | "run" | "build") => {
+            (command.as_str(), file, rest)
+        }
         [flag] if flag == "-h" || flag == "--help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+        _ => return usage(None),
     };
-    if command == "check" && args.len() != 2 {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    }
+    let action = match command {
+        "check" if rest.is_empty() => Action::Check,
+        "check" => return usage(None),
+        "run" => match run_options(rest) {
+            Ok((n, level)) => Action::Run { n, level },
+            Err(e) => return usage(Some(&e)),
+        },
+        _ => match build_options(file, rest) {
+            Ok((out, level)) => Action::Build { out, level },
+            Err(e) => return usage(Some(&e)),
+        },
+    };
     let source = match std::fs::read_to_string(file) {
         Ok(source) => source,
         Err(err) => {
@@ -38,57 +49,108 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(diagnostics) = cfree_toy::check(file, &source) {
-        eprint!("{}", cfree_toy::diag::render_all(&diagnostics, &source));
-        return ExitCode::from(1);
+    let program = match cfree_toy::check(file, &source) {
+        Ok(program) => program,
+        Err(diagnostics) => {
+            eprint!("{}", cfree_toy::diag::render_all(&diagnostics, &source));
+            return ExitCode::from(1);
+        }
+    };
+    match action {
+        Action::Check => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Action::Run { n, level } => run(&program, n, level),
+        Action::Build { out, level } => match cfree_toy::aot::build(&program, level, &out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("cfree-toy: {e}");
+                ExitCode::from(1)
+            }
+        },
     }
-    if command == "check" {
-        println!("ok");
-        return ExitCode::SUCCESS;
-    }
-    if command == "build" {
-        eprintln!("{NOT_IMPLEMENTED}");
-        return ExitCode::from(2);
-    }
-    run(file, &source, &args[2..])
 }
 
-/// `run FILE [N] [-O0|-O1|-O2|-O3]`: JIT-compiles and runs `main(N)` (N defaults to 0).
-fn run(file: &str, source: &str, rest: &[String]) -> ExitCode {
-    let program = match cfree_toy::check(file, source) {
-        Ok(p) => p,
-        Err(_) => unreachable!("checked above"),
-    };
+enum Action {
+    Check,
+    Run { n: i64, level: OptLevel },
+    Build { out: PathBuf, level: OptLevel },
+}
+
+fn usage(problem: Option<&str>) -> ExitCode {
+    match problem {
+        Some(p) => eprintln!("cfree-toy: {p}\n{USAGE}"),
+        None => eprintln!("{USAGE}"),
+    }
+    ExitCode::from(2)
+}
+
+fn opt_level(arg: &str) -> Option<OptLevel> {
+    match arg {
+        "-O0" => Some(OptLevel::O0),
+        "-O1" => Some(OptLevel::O1),
+        "-O2" => Some(OptLevel::O2),
+        "-O3" => Some(OptLevel::O3),
+        _ => None,
+    }
+}
+
+/// `run FILE [N] [-O0|-O1|-O2|-O3]`: N defaults to 0, the level to -O2.
+fn run_options(rest: &[String]) -> Result<(i64, OptLevel), String> {
     let mut n = 0i64;
-    let mut level = cfree_llvm_lower::OptLevel::O2;
+    let mut level = OptLevel::O2;
     for arg in rest {
-        match arg.as_str() {
-            "-O0" => level = cfree_llvm_lower::OptLevel::O0,
-            "-O1" => level = cfree_llvm_lower::OptLevel::O1,
-            "-O2" => level = cfree_llvm_lower::OptLevel::O2,
-            "-O3" => level = cfree_llvm_lower::OptLevel::O3,
-            other => match other.parse() {
-                Ok(v) => n = v,
-                Err(_) => {
-                    eprintln!("cfree-toy: `{other}` is neither an integer argument nor -O0..-O3\n{USAGE}");
-                    return ExitCode::from(2);
-                }
-            },
+        match opt_level(arg) {
+            Some(l) => level = l,
+            None => n = arg.parse().map_err(|_| format!("`{arg}` is neither an integer argument nor -O0..-O3"))?,
         }
     }
-    match cfree_toy::jit::run(&program, n, level, cfree_toy_rt::Settings::from_env()) {
+    Ok((n, level))
+}
+
+/// `build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3]`: OUTPUT defaults to FILE's stem
+/// (in the current directory), the level to -O2.
+fn build_options(file: &str, rest: &[String]) -> Result<(PathBuf, OptLevel), String> {
+    let mut out = None;
+    let mut level = OptLevel::O2;
+    let mut args = rest.iter();
+    while let Some(arg) = args.next() {
+        if let Some(l) = opt_level(arg) {
+            level = l;
+        } else if arg == "-o" {
+            let path = args.next().ok_or("-o needs an output file name")?;
+            out = Some(PathBuf::from(path));
+        } else {
+            return Err(format!("`{arg}` is neither -o OUTPUT nor -O0..-O3"));
+        }
+    }
+    let out = match out {
+        Some(out) => out,
+        None => Path::new(file)
+            .file_stem()
+            .map(PathBuf::from)
+            .ok_or_else(|| format!("cannot name the executable after `{file}`: use -o OUTPUT"))?,
+    };
+    if same_file(&out, Path::new(file)) {
+        return Err(format!("the executable would overwrite the source file `{file}`: use -o OUTPUT"));
+    }
+    Ok((out, level))
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// JIT-compiles and runs `main(n)`.
+fn run(program: &cfree_toy::TypedProgram, n: i64, level: OptLevel) -> ExitCode {
+    match cfree_toy::jit::run(program, n, level, cfree_toy_rt::Settings::from_env()) {
         Ok(outcome) => {
             if std::env::var("CFREE_TOY_STATS").is_ok_and(|v| v == "1") {
-                let s = outcome.stats;
-                eprintln!(
-                    "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting",
-                    s.collections,
-                    s.words_copied,
-                    s.roots,
-                    s.words_allocated,
-                    s.frames_walked,
-                    s.collect_nanos as f64 / 1e9
-                );
+                eprintln!("{}", outcome.stats);
             }
             ExitCode::from((outcome.result & 0xff) as u8)
         }
