@@ -90,6 +90,8 @@ pub struct Stats {
     pub collect_nanos: u64,
     /// Managed frames walked in all collections.
     pub frames_walked: u64,
+    /// Of `collect_nanos`, the time spent walking frames and looking up their safepoints.
+    pub walk_nanos: u64,
     /// Write-barrier calls (each checked: the stored value was already in place).
     pub barriers: u64,
     /// Cards found dirty at collections.
@@ -100,7 +102,7 @@ impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking",
             self.collections,
             self.words_copied,
             self.roots,
@@ -108,7 +110,8 @@ impl std::fmt::Display for Stats {
             self.frames_walked,
             self.collect_nanos as f64 / 1e9,
             self.barriers,
-            self.dirty_cards
+            self.dirty_cards,
+            self.walk_nanos
         )
     }
 }
@@ -223,7 +226,9 @@ impl Heap {
 
     fn collect_once(&mut self, need: usize) {
         let source = self.source.clone().expect("runtime installed");
+        let walk_started = std::time::Instant::now();
         let with_maps = managed_frames(&*source);
+        self.stats.walk_nanos += walk_started.elapsed().as_nanos() as u64;
         self.stats.roots += with_maps.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
         self.stats.frames_walked += with_maps.len() as u64;
         self.stats.dirty_cards += self.cards.iter().filter(|c| **c != 0).count() as u64;

@@ -93,3 +93,40 @@ fn runtime_errors_name_file_line_and_column() {
     assert!(stderr.contains("nil.toy:4:13: runtime error: nil dereference"), "{stderr}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn runtime_errors_show_the_managed_call_stack_from_safepoint_ids() {
+    let dir = std::env::temp_dir().join(format!("cfree-toy-rt-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("deep.toy");
+    // main calls f at 8:12, f calls g at 5:12, g divides by zero at 2:12 (the division).
+    let source = "fn g(d: int) -> int {\n    return 1 / d;\n}\nfn f(d: int) -> int {\n    return g(d) + 1;\n}\nfn main(n: int) -> int {\n    return f(n - n);\n}\n";
+    std::fs::write(&file, source).unwrap();
+    for level in ["-O0", "-O2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cfree-toy")).arg("run").arg(&file).arg(level).output().unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(101), "{stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(lines[0].ends_with("deep.toy:2:12: runtime error: division by zero or overflow"), "{stderr}");
+        assert!(lines[1].ends_with("deep.toy:5:12"), "g's caller, at {level}: {stderr}");
+        assert!(lines[2].ends_with("deep.toy:8:12"), "f's caller, at {level}: {stderr}");
+        assert_eq!(lines.len(), 3, "{stderr}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn reference_stores_go_through_the_checked_card_marking_barrier() {
+    let expected = std::fs::read_to_string(example("basics.5.out")).unwrap();
+    let (stdout, stderr, code) =
+        run("basics.toy", &["5", "-O2"], &[("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, expected);
+    let line = stderr.lines().find(|l| l.starts_with("gc: ")).expect("statistics");
+    let field = |name: &str| -> u64 {
+        let before = line.split(&format!(" {name}")).next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(field("barriers") > 0, "stores of references into objects call the barrier: {line}");
+    assert!(field("dirty") > 0, "collections find the cards the barrier marked: {line}");
+}
