@@ -63,22 +63,14 @@ pub enum DecodeError {
     UnpairedPointer,
 }
 
-/// A deopt operand: the address of an explicit root slot (`Direct`), or a constant.
-fn root_slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
-    match l.kind {
-        LocationKind::Constant | LocationKind::ConstantIndex => Ok(None),
-        LocationKind::Direct if l.dwarf_reg == x86_64::RSP => Ok(Some(Slot::Sp(l.offset))),
-        LocationKind::Direct if l.dwarf_reg == x86_64::RBP => Ok(Some(Slot::Fp(l.offset))),
-        _ => Err(DecodeError::UnsupportedLocation(*l)),
-    }
-}
-
-fn slot(l: &Location) -> Result<Option<Slot>, DecodeError> {
+/// The frame slot a location of `kind` names (`Indirect` for spilled pointers,
+/// `Direct` for the addresses of explicit root slots), or `None` for a constant.
+fn frame_slot(l: &Location, kind: LocationKind) -> Result<Option<Slot>, DecodeError> {
     match l.kind {
         // A null (or other constant) pointer needs no update.
         LocationKind::Constant | LocationKind::ConstantIndex => Ok(None),
-        LocationKind::Indirect if l.dwarf_reg == x86_64::RSP => Ok(Some(Slot::Sp(l.offset))),
-        LocationKind::Indirect if l.dwarf_reg == x86_64::RBP => Ok(Some(Slot::Fp(l.offset))),
+        k if k == kind && l.dwarf_reg == x86_64::RSP => Ok(Some(Slot::Sp(l.offset))),
+        k if k == kind && l.dwarf_reg == x86_64::RBP => Ok(Some(Slot::Fp(l.offset))),
         _ => Err(DecodeError::UnsupportedLocation(*l)),
     }
 }
@@ -100,7 +92,7 @@ impl Safepoint {
         let deopt_locations = locations.get(3..3 + deopt).ok_or(DecodeError::NotAStatepoint)?;
         let mut roots = Vec::new();
         for l in deopt_locations {
-            roots.extend(root_slot(l)?);
+            roots.extend(frame_slot(l, LocationKind::Direct)?);
         }
         roots.sort();
         roots.dedup();
@@ -110,7 +102,7 @@ impl Safepoint {
         }
         let mut live = Vec::new();
         for pair in pairs.chunks_exact(2) {
-            match (slot(&pair[0])?, slot(&pair[1])?) {
+            match (frame_slot(&pair[0], LocationKind::Indirect)?, frame_slot(&pair[1], LocationKind::Indirect)?) {
                 (Some(base), Some(derived)) => live.push(LivePointer { base, derived }),
                 (None, None) => {}
                 // A constant base with a spilled derived pointer (or the reverse) has no
