@@ -36,4 +36,6 @@ pub use entry::{enter_runtime, runtime_entries, EntryGuard};
 pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };
-pub use safepoint::{relocate, walk_frames, x86_64, DecodeError, Frame, LivePointer, Safepoint, Slot};
+pub use safepoint::{
+    relocate, walk_frames, walk_managed_frames, x86_64, DecodeError, Frame, LivePointer, Safepoint, Slot,
+};

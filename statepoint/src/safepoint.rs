@@ -150,21 +150,41 @@ impl Frame {
 /// keeps frame pointers, and the stack must not change during the walk.
 pub unsafe fn walk_frames(entry_fp: u64, mut is_safepoint: impl FnMut(u64) -> bool) -> Vec<Frame> {
     let mut frames = Vec::new();
+    // SAFETY: the caller's contract is this function's.
+    unsafe { walk(entry_fp, |frame| is_safepoint(frame.pc).then(|| frames.push(frame)).is_some()) };
+    frames
+}
+
+/// [`walk_frames`] with each frame's safepoint, looked up once per frame:
+/// the walk continues while `safepoint_at(return_address)` finds one.
+///
+/// # Safety
+/// As for [`walk_frames`].
+pub unsafe fn walk_managed_frames<'s>(
+    entry_fp: u64,
+    mut safepoint_at: impl FnMut(u64) -> Option<&'s Safepoint>,
+) -> Vec<(Frame, &'s Safepoint)> {
+    let mut frames = Vec::new();
+    // SAFETY: the caller's contract is this function's.
+    unsafe { walk(entry_fp, |frame| safepoint_at(frame.pc).map(|sp| frames.push((frame, sp))).is_some()) };
+    frames
+}
+
+/// Follows the frame-pointer chain from `entry_fp` while `keep(frame)` accepts the frame.
+///
+/// # Safety
+/// As for [`walk_frames`].
+unsafe fn walk(entry_fp: u64, mut keep: impl FnMut(Frame) -> bool) {
     let mut callee_fp = entry_fp;
     while callee_fp != 0 && callee_fp % 8 == 0 {
         // SAFETY: by the contract, `callee_fp` points at a frame record: the saved frame
         // pointer of the caller, then the return address into it.
         let (caller_fp, ret) = unsafe { (*(callee_fp as *const u64), *((callee_fp + 8) as *const u64)) };
-        if !is_safepoint(ret) {
-            break;
-        }
-        frames.push(Frame { pc: ret, sp: callee_fp + 16, fp: caller_fp });
-        if caller_fp <= callee_fp {
+        if !keep(Frame { pc: ret, sp: callee_fp + 16, fp: caller_fp }) || caller_fp <= callee_fp {
             break;
         }
         callee_fp = caller_fp;
     }
-    frames
 }
 
 /// Relocates every live pointer of `frames` (with their safepoints) after a

@@ -4,6 +4,7 @@
 //! pointer from its relocated base. Same program and checks as `gc_moving`.
 
 use cfree_llvm_lower::OptLevel;
+use cfree_tests::element_pointers;
 use cfree_tests::gc_runtime::{session, HEAP};
 
 #[test]
@@ -30,5 +31,17 @@ fn derived_pointers_relocate_as_pairs() {
         let got = unsafe { run.call(100) };
         assert_eq!(got, 100 * 99 / 2 * 1000 + 99, "at {level:?}");
         assert_eq!(HEAP.with(|h| h.borrow().collections) - before, 101);
+    }
+}
+
+#[test]
+fn array_element_pointers_relocate_as_pairs() {
+    cfree_llvm_lower::disable_statepoint_rematerialization();
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let jit = element_pointers::publish(level);
+        assert!(element_pointers::derived_pairs(&jit) > 0, "&arr[i] crosses the allocation as a pair at {level:?}");
+        let stats = element_pointers::run_under_stress(&jit, 200);
+        assert_eq!(stats.collections, 201, "the array and each record collect at {level:?}");
+        assert!(stats.poisoned);
     }
 }

@@ -212,3 +212,12 @@ fn inline_allocation_fills_the_buffer_without_the_runtime() {
     assert!(stats.collections >= 1 && stats.collections < 20, "{stats:?}");
     assert_eq!(stats.words_allocated, 3 * n as u64, "inline allocations are accounted: {stats:?}");
 }
+
+#[test]
+fn array_element_pointers_survive_collections_with_rematerialisation() {
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let jit = cfree_tests::element_pointers::publish(level);
+        let stats = cfree_tests::element_pointers::run_under_stress(&jit, 200);
+        assert_eq!(stats.collections, 201, "at {level:?}");
+    }
+}

@@ -29,7 +29,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_frames, Frame, Safepoint};
+use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_managed_frames, Frame, Safepoint};
 
 /// Where the collector finds the safepoint of a return address.
 pub trait SafepointSource {
@@ -343,9 +343,9 @@ fn managed_frames(source: &dyn SafepointSource) -> Vec<(Frame, &Safepoint)> {
     for fp in runtime_entries() {
         // SAFETY: entry records are frame pointers of live trampolines called from managed
         // code, which keeps frame pointers; this thread's stack is stopped in the runtime.
-        frames.extend(unsafe { walk_frames(fp, |pc| source.safepoint_at(pc).is_some()) });
+        frames.extend(unsafe { walk_managed_frames(fp, |pc| source.safepoint_at(pc)) });
     }
-    frames.iter().map(|f| (*f, source.safepoint_at(f.pc).expect("walked frames have safepoints"))).collect()
+    frames
 }
 
 const POSITION_TAG: u64 = 1 << 63;

@@ -91,7 +91,12 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
         let ret = f.ret.map(|t| g.ty(t));
         let sig = g.cg.ty_func(FuncSig::new(&params, ret))?;
-        g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), FuncDecl::new(sig).gc(GcRole::Safepoints))?);
+        // Only `main` is an entry point: the others are internal, so calls to them are direct
+        // (and inlinable) in the JIT too, where exported functions are called through their
+        // replaceable stable entries.
+        let linkage = if f.name == "main" { Linkage::External } else { Linkage::Internal };
+        let decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(linkage);
+        g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), decl)?);
     }
     for (i, f) in p.functions.iter().enumerate() {
         g.function(FuncId(i as u32), f)?;
