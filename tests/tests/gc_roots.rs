@@ -32,7 +32,19 @@ const ALLOC_ID: u64 = 0x414c_4c43; // the allocation's slow path in `push`
 
 fn publish(level: OptLevel, buffer: &'static AllocBuffer) -> Jit {
     let llvm = LlvmContext::new();
-    let mut cg = llvm.module("roots", &TargetSpec::host()).unwrap();
+    let mut m = module(&llvm);
+    let jit = Jit::new().unwrap();
+    for (name, addr) in cfree_toy_rt::symbols() {
+        jit.define_host_symbol(name, addr).unwrap();
+    }
+    jit.define_host_symbol("toy_alloc_buffer", buffer.address()).unwrap();
+    jit.publish(&mut m, level).unwrap();
+    jit
+}
+
+/// `push` and `build`, lowered (not yet optimised) for x86-64 Linux.
+fn module(llvm: &LlvmContext) -> cfree_llvm_lower::LlvmModule<'_> {
+    let mut cg = llvm.module("roots", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
     cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
     let (i64t, i8t, i32t) =
         (cg.ty_int(IntWidth::I64).unwrap(), cg.ty_int(IntWidth::I8).unwrap(), cg.ty_int(IntWidth::I32).unwrap());
@@ -156,14 +168,7 @@ fn publish(level: OptLevel, buffer: &'static AllocBuffer) -> Jit {
     cg.ret().unwrap();
     cg.func_end().unwrap();
 
-    let mut m = cfree_llvm_lower::finish(cg).unwrap();
-    let jit = Jit::new().unwrap();
-    for (name, addr) in cfree_toy_rt::symbols() {
-        jit.define_host_symbol(name, addr).unwrap();
-    }
-    jit.define_host_symbol("toy_alloc_buffer", buffer.address()).unwrap();
-    jit.publish(&mut m, level).unwrap();
-    jit
+    cfree_llvm_lower::finish(cg).unwrap()
 }
 
 fn run(level: OptLevel, settings: Settings, n: i64) -> (Jit, Stats) {
@@ -220,4 +225,83 @@ fn array_element_pointers_survive_collections_with_rematerialisation() {
         let stats = cfree_tests::element_pointers::run_under_stress(&jit, 200);
         assert_eq!(stats.collections, 201, "at {level:?}");
     }
+}
+
+/// The facade's lowering of inline allocation (fast path, slow-path call with
+/// its ID), a root slot (null in the entry, `deopt` operand and `noinline` on
+/// each safepoint call, `noinline` function), barriered stores and the poll.
+/// Executed by the tests above.
+#[test]
+fn lowered_ir_of_inline_allocation_roots_and_ids() {
+    let llvm = LlvmContext::new();
+    let m = module(&llvm);
+    m.verify().expect("verifier");
+    // The whole module: the attribute groups carry the IDs and `noinline`s.
+    let ir = m.ir();
+    insta::with_settings!({ snapshot_suffix => format!("llvm{}", cfree_llvm_lower::LLVM_MAJOR), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("gc_inline_alloc_roots_ids", ir);
+    });
+}
+
+/// Misuse of the GC calls is a precise error that changes nothing.
+#[test]
+fn gc_misuse_is_a_precise_error() {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("misuse", &TargetSpec::host()).unwrap();
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
+    let (i64t, i8t) = (cg.ty_int(IntWidth::I64).unwrap(), cg.ty_int(IntWidth::I8).unwrap());
+    let obj = cg.ty_ptr(i8t, 1).unwrap();
+    let alloc_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
+    let alloc = cg.declare_func("toy_alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
+    let void = cg.ty_func(FuncSig::new(&[], None)).unwrap();
+    let leaf_poll = cg.declare_func("not_runtime", FuncDecl::new(void).gc(GcRole::Leaf)).unwrap();
+    let pair = cg.ty_array(i64t, 2).unwrap();
+    let one = cg.ty_array(i64t, 1).unwrap();
+    let small = cg.declare_data("small", DataDecl::new(one)).unwrap();
+    let constant = cg.declare_data("constant", DataDecl::new(pair).readonly()).unwrap();
+    let buffer = cg.declare_data("buffer", DataDecl::new(pair)).unwrap();
+    let flags = |e: Error| matches!(e.kind(), ErrorKind::InvalidFlags { .. });
+    let with = |inline| GcRuntime::new(alloc).inline_alloc(inline);
+    assert!(flags(cg.set_gc_runtime(with(InlineAlloc { buffer: small, header_bytes: 8 })).unwrap_err()));
+    assert!(flags(cg.set_gc_runtime(with(InlineAlloc { buffer: constant, header_bytes: 8 })).unwrap_err()));
+    assert!(flags(cg.set_gc_runtime(with(InlineAlloc { buffer, header_bytes: 4 })).unwrap_err()));
+    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: alloc, header_bytes: 8 })).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::WrongSymbolKind { .. }), "{e}");
+    let e = cg.set_gc_runtime(GcRuntime::new(alloc).poll(leaf_poll)).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }), "a poll must be GcRole::Runtime: {e}");
+    cg.set_gc_runtime(with(InlineAlloc { buffer, header_bytes: 8 })).unwrap();
+
+    // Outside a managed function.
+    let sig = cg.ty_func(FuncSig::new(&[], Some(i64t))).unwrap();
+    let plain = cg.declare_func("plain", FuncDecl::new(sig)).unwrap();
+    cg.func_begin(plain).unwrap();
+    for e in [
+        cg.gc_root_slot(obj, "r").map(|_| ()).unwrap_err(),
+        cg.set_safepoint_id(1).unwrap_err(),
+        cg.safepoint().unwrap_err(),
+    ] {
+        assert!(flags(e.clone()) && e.function() == Some("plain"), "{e}");
+    }
+    cg.push_int(i64t, 0).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+
+    let managed = cg.declare_func("managed", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
+    cg.func_begin(managed).unwrap();
+    let e = cg.gc_root_slot(i64t, "r").unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }) && e.operand_name() == Some("type"), "{e}");
+    assert!(flags(cg.safepoint().unwrap_err()), "no poll function set");
+    let e = cg.gc_alloc(0, 1 << 33).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::TooLarge { .. }), "{e}");
+    assert_eq!(cg.stack_depth(), 0, "failed calls push nothing");
+    cg.push_int(i64t, 7).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    let mut m = cfree_llvm_lower::finish(cg).unwrap();
+    m.verify().expect("the module is whole after the failed calls");
+    let jit = Jit::new().unwrap();
+    jit.publish(&mut m, OptLevel::O1).unwrap();
+    let f = jit.get::<unsafe extern "C" fn() -> i64>("managed").unwrap();
+    // SAFETY: `managed` returns a constant.
+    assert_eq!(unsafe { f.call() }, 7);
 }
