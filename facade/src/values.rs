@@ -543,6 +543,13 @@ impl<B: Backend> crate::Cg<B> {
         let Some(sig) = self.types.func_sig(sig_ty) else {
             return Err(self.mismatch(CALL, "signature", "function type".into(), sig_ty));
         };
+        if sig.variadic && sig.result.is_some() && self.func.managed && !self.is_leaf_callee(callee) {
+            // LLVM's statepoints cannot wrap such calls (its verifier rejects them).
+            let feature = "a safepoint call of a variadic function with a result (declare the callee \
+                           GcRole::Leaf if it cannot collect)"
+                .to_string();
+            return Err(self.ferr(CALL, ErrorKind::Unsupported { feature }).operand("callee"));
+        }
         let n = nargs as usize;
         let fixed = sig.params.len();
         if n < fixed || (n > fixed && !sig.variadic) {

@@ -287,6 +287,9 @@ fn gc_misuse_is_a_precise_error() {
     cg.func_end().unwrap();
 
     let managed = cg.declare_func("managed", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
+    let vsig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t)).variadic()).unwrap();
+    let variadic = cg.declare_func("variadic", FuncDecl::new(vsig)).unwrap();
+    let variadic_leaf = cg.declare_func("variadic_leaf", FuncDecl::new(vsig).gc(GcRole::Leaf)).unwrap();
     cg.func_begin(managed).unwrap();
     let e = cg.gc_root_slot(i64t, "r").unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }) && e.operand_name() == Some("type"), "{e}");
@@ -294,12 +297,23 @@ fn gc_misuse_is_a_precise_error() {
     let e = cg.gc_alloc(0, 1 << 33).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::TooLarge { .. }), "{e}");
     assert_eq!(cg.stack_depth(), 0, "failed calls push nothing");
+    // LLVM cannot make a statepoint of a variadic call with a result (found by the call fuzzer).
+    cg.push_int(i64t, 1).unwrap();
+    let e = cg.call(Callee::Direct(variadic), 1).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Unsupported { .. }) && e.operand_name() == Some("callee"), "{e}");
+    assert_eq!(cg.stack_depth(), 1, "the argument is still there");
+    cg.call(Callee::Direct(variadic_leaf), 1).unwrap();
+    cg.discard().unwrap();
     cg.push_int(i64t, 7).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
     let mut m = cfree_llvm_lower::finish(cg).unwrap();
     m.verify().expect("the module is whole after the failed calls");
     let jit = Jit::new().unwrap();
+    extern "C" fn identity(x: i64) -> i64 {
+        x
+    }
+    jit.define_host_symbol("variadic_leaf", identity as *const () as usize as u64).unwrap();
     jit.publish(&mut m, OptLevel::O1).unwrap();
     let f = jit.get::<unsafe extern "C" fn() -> i64>("managed").unwrap();
     // SAFETY: `managed` returns a constant.

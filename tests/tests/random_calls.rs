@@ -2,6 +2,9 @@
 //! from the right module, the wrong module or nowhere, never panics, and
 //! whatever the facade accepts forms a module that LLVM's verifier accepts and
 //! compiles. This is the check that validation, not LLVM, stops bad input.
+//! The module has a managed address space, managed functions and a GC runtime
+//! with inline allocation, so the GC calls and the statepoint rewrite are
+//! exercised too.
 
 use cfree_facade::*;
 use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
@@ -48,6 +51,11 @@ enum Step {
     Cmpxchg(u8, bool),
     Fence(u8),
     Freeze,
+    GcAlloc(i8, u8),
+    GcRootSlot(u8),
+    SafepointId(u64),
+    Safepoint,
+    ManagedStore(u8, i8),
 }
 
 fn call_strategy() -> impl Strategy<Value = Step> {
@@ -89,6 +97,11 @@ fn call_strategy() -> impl Strategy<Value = Step> {
         2 => (any::<u8>(), any::<bool>()).prop_map(|(t, w)| Step::Cmpxchg(t, w)),
         1 => any::<u8>().prop_map(Step::Fence),
         1 => Just(Step::Freeze),
+        3 => (any::<i8>(), any::<u8>()).prop_map(|(d, n)| Step::GcAlloc(d, n)),
+        2 => any::<u8>().prop_map(Step::GcRootSlot),
+        1 => any::<u64>().prop_map(Step::SafepointId),
+        1 => Just(Step::Safepoint),
+        2 => (any::<u8>(), any::<i8>()).prop_map(|(t, o)| Step::ManagedStore(t, o)),
     ]
 }
 
@@ -128,6 +141,7 @@ fn pick<T: Copy>(v: &[T], i: u8) -> Option<T> {
 }
 
 fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
     let i1 = cg.ty_int(IntWidth::I1).unwrap();
     let i8 = cg.ty_int(IntWidth::I8).unwrap();
     let i32 = cg.ty_int(IntWidth::I32).unwrap();
@@ -140,7 +154,12 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
     let f1 = cg.ty_func(FuncSig::new(&[i64, ptr], Some(i32))).unwrap();
     let fv = cg.ty_func(FuncSig::new(&[i32], Some(i32)).variadic()).unwrap();
     let f32 = cg.ty_float(FloatWidth::F32).unwrap();
-    let types = vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32];
+    let obj = cg.ty_ptr(i8, 1).unwrap();
+    let fm = cg.ty_func(FuncSig::new(&[obj, i64], Some(obj))).unwrap();
+    let falloc = cg.ty_func(FuncSig::new(&[i64, i64], Some(obj))).unwrap();
+    let fbarrier = cg.ty_func(FuncSig::new(&[obj, i64, obj, i32], None)).unwrap();
+    let pair = cg.ty_array(i64, 2).unwrap();
+    let types = vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair];
     let syms = vec![
         cg.declare_func("f0", FuncDecl::new(f0)).unwrap(),
         cg.declare_func("f1", FuncDecl::new(f1).linkage(Linkage::Weak)).unwrap(),
@@ -149,7 +168,16 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
         cg.declare_data("d0", DataDecl::new(i64)).unwrap(),
         cg.declare_data("d1", DataDecl::new(rec).readonly()).unwrap(),
         cg.declare_data("d2", DataDecl::new(ptr)).unwrap(),
+        cg.declare_func("m0", FuncDecl::new(fm).gc(GcRole::Safepoints)).unwrap(),
+        cg.declare_func("m1", FuncDecl::new(f1).gc(GcRole::Safepoints)).unwrap(),
+        cg.declare_func("rt_alloc", FuncDecl::new(falloc).gc(GcRole::Runtime)).unwrap(),
+        cg.declare_func("rt_poll", FuncDecl::new(f0).gc(GcRole::Runtime)).unwrap(),
+        cg.declare_func("rt_barrier", FuncDecl::new(fbarrier).gc(GcRole::Leaf)).unwrap(),
+        cg.declare_data("rt_buffer", DataDecl::new(pair)).unwrap(),
     ];
+    let (alloc, poll, barrier, buffer) = (syms[9], syms[10], syms[11], syms[12]);
+    let inline = InlineAlloc { buffer, header_bytes: 8 };
+    cg.set_gc_runtime(GcRuntime::new(alloc).poll(poll).write_barrier(barrier).inline_alloc(inline)).unwrap();
     World { types, syms, locals: Vec::new(), labels: Vec::new() }
 }
 
@@ -259,6 +287,11 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         ),
         Step::Fence(o) => cg.fence(ORDERINGS[*o as usize % 5], SyncScope::System),
         Step::Freeze => cg.freeze(),
+        Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
+        Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
+        Step::SafepointId(id) => cg.set_safepoint_id(*id),
+        Step::Safepoint => cg.safepoint(),
+        Step::ManagedStore(t, o) => cg.managed_store(MemAccess::new(ty(*t)), i64::from(*o), PointerKind::Strong),
     };
 }
 
@@ -268,7 +301,8 @@ fn check(calls: &[Step]) -> Result<(), TestCaseError> {
     let foreign = setup(&mut other);
     let mut cg = llvm.module("random", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
     let mut w = setup(&mut cg);
-    apply(&mut cg, &mut w, &foreign, &Step::BeginFunc(1));
+    // Half the cases start in the weak `f1`, half in the managed `m1`.
+    apply(&mut cg, &mut w, &foreign, &Step::BeginFunc(if calls.len() % 2 == 0 { 1 } else { 8 }));
     for c in calls {
         apply(&mut cg, &mut w, &foreign, c);
     }
