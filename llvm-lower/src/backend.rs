@@ -209,6 +209,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         let host = self.module.add_function(name, host_ty, Some(LlvmLinkage::External));
         let tramp = self.module.add_function(&format!("cfree.rt.{name}"), fty, Some(LlvmLinkage::Internal));
         tramp.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("frame-pointer", "all"));
+        // The host must run inside the trampoline's frame: as a tail call it would run after
+        // the frame is popped, and the frame pointer it receives would name dead stack.
+        tramp.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("disable-tail-calls", "true"));
         let noinline = self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id("noinline"), 0);
         tramp.add_attribute(AttributeLoc::Function, noinline);
         self.apply_abi(sig, |loc, a| tramp.add_attribute(loc, a));

@@ -37,5 +37,6 @@ pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };
 pub use safepoint::{
-    relocate, walk_frames, walk_managed_frames, x86_64, DecodeError, Frame, LivePointer, Safepoint, Slot,
+    aarch64, relocate, walk_frames, walk_managed_frames, walk_managed_frames_aarch64, x86_64, Arch, DecodeError, Frame,
+    LivePointer, Safepoint, Slot,
 };

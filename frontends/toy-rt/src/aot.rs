@@ -19,13 +19,23 @@ use std::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::Arc;
 
-use cfree_statepoint::{Safepoint, StackMapSection};
-use object::elf::{FileHeader64, EM_X86_64, ET_DYN, ET_EXEC};
+use cfree_statepoint::{Arch, Safepoint, StackMapSection};
+use object::elf::{FileHeader64, ET_DYN, ET_EXEC};
 use object::read::elf::{FileHeader, SectionHeader};
 use object::read::ReadCache;
 use object::Endianness;
 
 use crate::{SafepointSource, Settings};
+
+/// The architecture of this runtime (and of the executables it is linked into).
+#[cfg(target_arch = "x86_64")]
+const ARCH: Arch = Arch::X86_64;
+#[cfg(target_arch = "aarch64")]
+const ARCH: Arch = Arch::AArch64;
+#[cfg(target_arch = "x86_64")]
+const MACHINE: u16 = object::elf::EM_X86_64;
+#[cfg(target_arch = "aarch64")]
+const MACHINE: u16 = object::elf::EM_AARCH64;
 
 /// Stack size of the thread that runs the program (deep recursion is normal in Toy).
 pub const STACK_SIZE: usize = 1 << 30;
@@ -83,14 +93,23 @@ impl StackMaps {
                 let pc = f.function_address.checked_add(u64::from(r.instruction_offset)).ok_or_else(|| {
                     format!(".llvm_stackmaps: record {k} of function entry {} overflows the address space", f.index)
                 })?;
-                let safepoint = Safepoint::from_record(&r).map_err(|e| {
+                let safepoint = Safepoint::from_record_for(ARCH, &r).map_err(|e| {
                     format!(
                         ".llvm_stackmaps: record {k} (id {:#x}) of the function at {:#x} (return address {pc:#x}) \
                          cannot be used by the collector: {e:?}",
                         r.id, f.function_address
                     )
                 })?;
-                entries.push((pc, safepoint));
+                let frame_size = (f.stack_size != u64::MAX).then_some(f.stack_size);
+                if frame_size.is_none() && ARCH == Arch::AArch64 {
+                    // The AArch64 walk finds callers' stack pointers from frame sizes.
+                    return Err(format!(
+                        ".llvm_stackmaps: the function at {:#x} has a dynamic frame, which the AArch64 walk cannot \
+                         step over",
+                        f.function_address
+                    ));
+                }
+                entries.push((pc, Safepoint { frame_size, ..safepoint }));
             }
         }
         if records.next().is_some() {
@@ -104,7 +123,7 @@ impl StackMaps {
         Ok(StackMaps { pcs, safepoints })
     }
 
-    /// Reads the stack maps of the x86-64 non-PIE ELF executable at `path`.
+    /// Reads the stack maps of the non-PIE ELF executable at `path` (of this runtime's architecture).
     /// An executable without `.llvm_stackmaps` has no safepoints.
     pub fn read_executable(path: &Path) -> Result<StackMaps, String> {
         let shown = path.display();
@@ -112,8 +131,8 @@ impl StackMaps {
         let cache = ReadCache::new(file);
         let header = FileHeader64::<Endianness>::parse(&cache).map_err(|e| format!("{shown}: {e}"))?;
         let endian = header.endian().map_err(|e| format!("{shown}: {e}"))?;
-        if header.e_machine(endian) != EM_X86_64 {
-            return Err(format!("{shown}: not an x86-64 executable"));
+        if header.e_machine(endian) != MACHINE {
+            return Err(format!("{shown}: not an {ARCH:?} executable"));
         }
         match header.e_type(endian) {
             ET_EXEC => {}

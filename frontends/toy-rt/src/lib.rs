@@ -29,7 +29,9 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 
-use cfree_statepoint::{enter_runtime, relocate, runtime_entries, walk_managed_frames, Frame, Safepoint};
+#[cfg(not(target_arch = "aarch64"))]
+use cfree_statepoint::walk_managed_frames;
+use cfree_statepoint::{enter_runtime, relocate, runtime_entries, Frame, Safepoint};
 
 /// Where the collector finds the safepoint of a return address.
 pub trait SafepointSource {
@@ -343,7 +345,11 @@ fn managed_frames(source: &dyn SafepointSource) -> Vec<(Frame, &Safepoint)> {
     for fp in runtime_entries() {
         // SAFETY: entry records are frame pointers of live trampolines called from managed
         // code, which keeps frame pointers; this thread's stack is stopped in the runtime.
+        #[cfg(not(target_arch = "aarch64"))]
         frames.extend(unsafe { walk_managed_frames(fp, |pc| source.safepoint_at(pc)) });
+        // SAFETY: as above.
+        #[cfg(target_arch = "aarch64")]
+        frames.extend(unsafe { cfree_statepoint::aarch64::walk_managed_frames(fp, |pc| source.safepoint_at(pc)) });
     }
     frames
 }

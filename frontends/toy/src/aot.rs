@@ -1,7 +1,9 @@
-//! Ahead-of-time executables (`cfree-toy build`): the program lowered for the
-//! host (x86-64 Linux) with a C `main` added through the facade, emitted as
-//! an object and linked by the system `cc` with the runtime's static library
-//! (`libcfree_toy_rt.a`, the `staticlib` of `cfree-toy-rt`).
+//! Ahead-of-time executables (`cfree-toy build`): the program lowered for
+//! x86-64 or AArch64 Linux (the host by default) with a C `main` added through
+//! the facade, emitted as an object and linked by the system `cc` (or
+//! `aarch64-linux-gnu-gcc` when cross-building) with the runtime's static
+//! library (`libcfree_toy_rt.a`, the `staticlib` of `cfree-toy-rt`, built for
+//! the same target).
 //!
 //! The C `main(argc, argv)` is ordinary code (`GcRole::None`): it calls
 //! `cfree_toy_rt_main(argc, argv, entry, file, file_len)` with the address of
@@ -71,14 +73,59 @@ pub fn emit_c_main<B: Backend>(cg: &mut Cg<B>, file_name: &str) -> cfree_facade:
     cg.func_end()
 }
 
-/// The object file of `program` with its C `main`, optimised at `level`, for
-/// the host, which must be x86-64 Linux.
-pub fn object(program: &TypedProgram, level: OptLevel) -> Result<Vec<u8>, String> {
+/// The targets executables can be built for (the runtime walks their frames).
+pub const TARGETS: [&str; 2] = ["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+
+/// Where an executable is built for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The target triple, one of [`TARGETS`].
+    pub triple: String,
+    /// Whether it is the host's (no cross tools needed).
+    pub native: bool,
+}
+
+impl Target {
+    /// `triple` (one of [`TARGETS`]), or the host if `None`.
+    pub fn new(triple: Option<&str>) -> Result<Target, String> {
+        let host = match (cfg!(target_os = "linux"), std::env::consts::ARCH) {
+            (true, "x86_64") => Some(TARGETS[0]),
+            (true, "aarch64") => Some(TARGETS[1]),
+            _ => None,
+        };
+        match triple {
+            None => match host {
+                Some(t) => Ok(Target { triple: t.to_string(), native: true }),
+                None => Err(format!(
+                    "executables can be built for {}, and this host is {} {}",
+                    TARGETS.join(" and "),
+                    std::env::consts::ARCH,
+                    std::env::consts::OS
+                )),
+            },
+            Some(t) if TARGETS.contains(&t) => Ok(Target { triple: t.to_string(), native: host == Some(t) }),
+            Some(t) => Err(format!("`{t}`: executables can be built for {}", TARGETS.join(" and "))),
+        }
+    }
+
+    /// The C compiler that links for this target.
+    fn linker(&self) -> &'static str {
+        match (self.native, self.triple.starts_with("aarch64")) {
+            (true, _) => "cc",
+            (false, true) => "aarch64-linux-gnu-gcc",
+            (false, false) => "x86_64-linux-gnu-gcc",
+        }
+    }
+}
+
+/// The object file of `program` with its C `main`, optimised at `level`, for `target`.
+pub fn object(program: &TypedProgram, level: OptLevel, target: &Target) -> Result<Vec<u8>, String> {
     let llvm = LlvmContext::new();
-    let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
-    let target = cg.target().clone();
-    if target.arch != Arch::X86_64 || !target.triple.contains("linux") {
-        return Err(format!("executables can be built for x86_64 Linux only, and this host is {}", target.triple));
+    let spec = if target.native { TargetSpec::host() } else { TargetSpec::triple(&target.triple) };
+    let mut cg = llvm.module(&program.file_name, &spec).map_err(|e| e.to_string())?;
+    let info = cg.target().clone();
+    if !matches!(info.arch, Arch::X86_64 | Arch::Aarch64) || !info.triple.contains("linux") {
+        return Err(format!("executables can be built for {TARGETS:?}, not {}", info.triple));
     }
     codegen::emit(program, &mut cg).map_err(|e| format!("code generation: {e}"))?;
     emit_c_main(&mut cg, &program.file_name).map_err(|e| format!("code generation: {e}"))?;
@@ -90,7 +137,10 @@ pub fn object(program: &TypedProgram, level: OptLevel) -> Result<Vec<u8>, String
 /// `libcfree_toy_rt.a` beside this executable, or the one Cargo left in
 /// `deps/` beside it when it built `cfree-toy-rt` as a dependency
 /// (`libcfree_toy_rt-<hash>.a`); the most recently built of those wins.
-pub fn runtime_library() -> Result<PathBuf, String> {
+/// For a cross target, Cargo's layout for `--target`: beside this
+/// executable's directory, in `<triple>/<profile>/` (`cargo build -p
+/// cfree-toy-rt --target <triple>`).
+pub fn runtime_library(target: &Target) -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os(RUNTIME_LIBRARY_ENV) {
         let path = PathBuf::from(path);
         return if path.is_file() {
@@ -101,6 +151,21 @@ pub fn runtime_library() -> Result<PathBuf, String> {
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the cfree-toy executable: {e}"))?;
     let dir = exe.parent().ok_or_else(|| format!("{} has no directory", exe.display()))?;
+    if !target.native {
+        let profile = dir.file_name().unwrap_or_default();
+        let lib = dir.parent().unwrap_or(dir).join(&target.triple).join(profile).join(RUNTIME_LIBRARY);
+        return if lib.is_file() {
+            Ok(lib)
+        } else {
+            Err(format!(
+                "the {} runtime library was not found at {}; build it with `cargo build -p cfree-toy-rt --target \
+                 {}` (same profile as cfree-toy) or set {RUNTIME_LIBRARY_ENV}",
+                target.triple,
+                lib.display(),
+                target.triple
+            ))
+        };
+    }
     let mut candidates = vec![dir.join(RUNTIME_LIBRARY)];
     let deps = dir.join("deps");
     if let Ok(entries) = std::fs::read_dir(&deps) {
@@ -137,18 +202,19 @@ fn scratch_dir() -> Result<PathBuf, String> {
     Ok(dir)
 }
 
-/// Links `object` with the runtime library `runtime` into the executable `out`, with `cc`.
-pub fn link(object: &[u8], runtime: &Path, out: &Path) -> Result<(), String> {
+/// Links `object` with the runtime library `runtime` into the executable `out`,
+/// with `cc` (or the cross compiler of `target`).
+pub fn link(object: &[u8], runtime: &Path, out: &Path, target: &Target) -> Result<(), String> {
     let dir = scratch_dir()?;
-    let result = link_in(&dir, object, runtime, out);
+    let result = link_in(&dir, object, runtime, out, target.linker());
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn link_in(dir: &Path, object: &[u8], runtime: &Path, out: &Path) -> Result<(), String> {
+fn link_in(dir: &Path, object: &[u8], runtime: &Path, out: &Path, cc: &str) -> Result<(), String> {
     let obj = dir.join("program.o");
     std::fs::write(&obj, object).map_err(|e| format!("writing {}: {e}", obj.display()))?;
-    let mut cmd = Command::new("cc");
+    let mut cmd = Command::new(cc);
     // `-no-pie`: the function addresses in `.llvm_stackmaps` are absolute relocations
     // (R_X86_64_64). In a position-independent executable they would become dynamic
     // relocations, applied in memory at load time only, and the section in the file (which
@@ -157,13 +223,13 @@ fn link_in(dir: &Path, object: &[u8], runtime: &Path, out: &Path) -> Result<(), 
     cmd.arg("-no-pie").arg(&obj).arg(runtime).args(["-lpthread", "-ldl", "-lm", "-o"]).arg(out);
     let output = cmd.output().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
-            "cannot link: `cc` was not found (install a C compiler such as gcc)".to_string()
+            format!("cannot link: `{cc}` was not found (install a C compiler such as gcc)")
         }
-        _ => format!("cannot run `cc`: {e}"),
+        _ => format!("cannot run `{cc}`: {e}"),
     })?;
     if !output.status.success() {
         return Err(format!(
-            "linking {} failed (cc: {}):\n{}",
+            "linking {} failed ({cc}: {}):\n{}",
             out.display(),
             output.status,
             String::from_utf8_lossy(&output.stderr).trim_end()
@@ -172,10 +238,10 @@ fn link_in(dir: &Path, object: &[u8], runtime: &Path, out: &Path) -> Result<(), 
     Ok(())
 }
 
-/// Builds the executable `out` from `program` at `level`: finds the runtime
-/// library, emits the object, links.
-pub fn build(program: &TypedProgram, level: OptLevel, out: &Path) -> Result<(), String> {
-    let runtime = runtime_library()?;
-    let object = object(program, level)?;
-    link(&object, &runtime, out)
+/// Builds the executable `out` from `program` at `level` for `target`: finds
+/// the runtime library, emits the object, links.
+pub fn build(program: &TypedProgram, level: OptLevel, out: &Path, target: &Target) -> Result<(), String> {
+    let runtime = runtime_library(target)?;
+    let object = object(program, level, target)?;
+    link(&object, &runtime, out, target)
 }

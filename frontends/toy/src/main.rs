@@ -1,7 +1,7 @@
 //! The `cfree-toy` command: `check`, `run` (JIT) and `build` (an AOT
-//! executable for x86-64 Linux, linked by `cc` with the runtime library
-//! `libcfree_toy_rt.a`, found beside this executable or at
-//! `$CFREE_TOY_RT_LIB`).
+//! executable for x86-64 or AArch64 Linux, linked by `cc` or
+//! `aarch64-linux-gnu-gcc` with the runtime library `libcfree_toy_rt.a` of
+//! the same target, found beside this executable or at `$CFREE_TOY_RT_LIB`).
 //!
 //! Exit status: for `run`, `main`'s result modulo 256; otherwise 0 success,
 //! 1 diagnostics, an unreadable file or a failed build (code generation,
@@ -16,7 +16,8 @@ use cfree_llvm_lower::OptLevel;
 
 const USAGE: &str = "usage: cfree-toy check FILE
        cfree-toy run FILE [N] [-O0|-O1|-O2|-O3]
-       cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3]   (OUTPUT defaults to FILE's stem)";
+       cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3] [--target x86_64-unknown-linux-gnu|aarch64-unknown-linux-gnu]
+                       (OUTPUT defaults to FILE's stem, the target to the host)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,7 +39,7 @@ fn main() -> ExitCode {
             Err(e) => return usage(Some(&e)),
         },
         _ => match build_options(file, rest) {
-            Ok((out, level)) => Action::Build { out, level },
+            Ok((out, level, target)) => Action::Build { out, level, target },
             Err(e) => return usage(Some(&e)),
         },
     };
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Action::Run { n, level } => run(&program, n, level),
-        Action::Build { out, level } => match cfree_toy::aot::build(&program, level, &out) {
+        Action::Build { out, level, target } => match cfree_toy::aot::build(&program, level, &out, &target) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("cfree-toy: {e}");
@@ -75,7 +76,7 @@ fn main() -> ExitCode {
 enum Action {
     Check,
     Run { n: i64, level: OptLevel },
-    Build { out: PathBuf, level: OptLevel },
+    Build { out: PathBuf, level: OptLevel, target: cfree_toy::aot::Target },
 }
 
 fn usage(problem: Option<&str>) -> ExitCode {
@@ -109,11 +110,13 @@ fn run_options(rest: &[String]) -> Result<(i64, OptLevel), String> {
     Ok((n, level))
 }
 
-/// `build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3]`: OUTPUT defaults to FILE's stem
-/// (in the current directory), the level to -O2.
-fn build_options(file: &str, rest: &[String]) -> Result<(PathBuf, OptLevel), String> {
+/// `build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3] [--target TRIPLE]`: OUTPUT
+/// defaults to FILE's stem (in the current directory), the level to -O2, the
+/// target to the host.
+fn build_options(file: &str, rest: &[String]) -> Result<(PathBuf, OptLevel, cfree_toy::aot::Target), String> {
     let mut out = None;
     let mut level = OptLevel::O2;
+    let mut triple = None;
     let mut args = rest.iter();
     while let Some(arg) = args.next() {
         if let Some(l) = opt_level(arg) {
@@ -121,10 +124,13 @@ fn build_options(file: &str, rest: &[String]) -> Result<(PathBuf, OptLevel), Str
         } else if arg == "-o" {
             let path = args.next().ok_or("-o needs an output file name")?;
             out = Some(PathBuf::from(path));
+        } else if arg == "--target" {
+            triple = Some(args.next().ok_or("--target needs a target triple")?.as_str());
         } else {
-            return Err(format!("`{arg}` is neither -o OUTPUT nor -O0..-O3"));
+            return Err(format!("`{arg}` is neither -o OUTPUT, -O0..-O3 nor --target TRIPLE"));
         }
     }
+    let target = cfree_toy::aot::Target::new(triple)?;
     let out = match out {
         Some(out) => out,
         None => Path::new(file)
@@ -135,7 +141,7 @@ fn build_options(file: &str, rest: &[String]) -> Result<(PathBuf, OptLevel), Str
     if same_file(&out, Path::new(file)) {
         return Err(format!("the executable would overwrite the source file `{file}`: use -o OUTPUT"));
     }
-    Ok((out, level))
+    Ok((out, level, target))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
