@@ -5,42 +5,11 @@
 //! collector's statistics checked, runtime errors with file:line:column, and
 //! the failures of `build` itself (type errors, no linker, no runtime library).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn example(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
-}
-
-fn shared_binarytrees(n: u32) -> Option<String> {
-    let dir = std::env::var("CFREE_SHARED_TESTDATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    let path = dir.join(format!("bench/binarytrees/generated/{n}_out"));
-    std::fs::read_to_string(&path).ok()
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(tag: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("cfree-toy-aot-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod common;
+use common::{example, gc_stats, shared_binarytrees, Scratch};
 
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap()
@@ -79,11 +48,7 @@ fn expect(exe: &Path, args: &[&str], expected: &str) {
 
 #[test]
 fn binarytrees_matches_the_reference_at_o0_and_o2() {
-    let expected = |n: u32| {
-        shared_binarytrees(n).unwrap_or_else(|| {
-            panic!("../shared/testdata/bench/binarytrees/generated/{n}_out is absent (set CFREE_SHARED_TESTDATA)")
-        })
-    };
+    let expected = shared_binarytrees;
     let dir = Scratch::new("binarytrees");
     let (o2, o0) = (dir.path("binarytrees-O2"), dir.path("binarytrees-O0"));
     build(&example("binarytrees.toy"), &o2, "-O2");
@@ -116,11 +81,8 @@ fn gc_stress_in_the_executable_gives_identical_output_and_really_moves_objects()
         let (stdout, stderr, code) = run(&exe, &["6"], &[("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")]);
         assert_eq!(code, 0, "{stderr}");
         assert_eq!(stdout, expected, "stress at {level}");
-        // gc: C collections, W words copied, R roots, A words allocated, ...
-        assert!(stderr.starts_with("gc: "), "statistics on stderr ({stderr})");
-        let nums: Vec<u64> =
-            stderr.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
-        let (collections, copied, roots) = (nums[0], nums[1], nums[2]);
+        let stats = gc_stats(&stderr);
+        let (collections, copied, roots) = (stats.collections, stats.copied, stats.roots);
         assert!(collections > 1000, "a collection per allocation ({stderr})");
         assert!(copied > collections, "live objects were copied ({stderr})");
         assert!(roots > collections, "roots came from stack maps ({stderr})");

@@ -1,0 +1,93 @@
+//! Helpers shared by the toy language's test files (each uses a part).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `examples/NAME` of the toy crate.
+pub fn example(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+/// The Benchmarks Game output of binary-trees for `n`, from the shared test
+/// data (`../shared/testdata` beside the checkout, or `$CFREE_SHARED_TESTDATA`).
+pub fn shared_binarytrees(n: u32) -> String {
+    let dir = std::env::var("CFREE_SHARED_TESTDATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
+    let path = dir.join(format!("bench/binarytrees/generated/{n}_out"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is absent (set CFREE_SHARED_TESTDATA)", path.display()))
+}
+
+/// A scratch directory, removed when dropped.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// A fresh directory for this process and `tag`.
+    pub fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("cfree-toy-test-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    /// `name` inside the directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The collector's statistics line (`CFREE_TOY_STATS=1`) in `stderr`.
+#[derive(Debug)]
+pub struct GcStats {
+    pub collections: u64,
+    pub copied: u64,
+    pub roots: u64,
+    pub frames: u64,
+    pub barriers: u64,
+    pub dirty_cards: u64,
+}
+
+/// Parses `gc: C collections, W words copied, R roots, ... F frames walked, ... B barriers, D dirty cards, ...`.
+pub fn gc_stats(stderr: &str) -> GcStats {
+    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("no statistics: {stderr}"));
+    let field = |name: &str| -> u64 {
+        let before = line.split(&format!(" {name}")).next().filter(|b| b.len() < line.len());
+        let before = before.unwrap_or_else(|| panic!("no `{name}` in {line}"));
+        before.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("`{name}` in {line}"))
+    };
+    GcStats {
+        collections: field("collections"),
+        copied: field("words copied"),
+        roots: field("roots"),
+        frames: field("frames walked"),
+        barriers: field("barriers"),
+        dirty_cards: field("dirty cards"),
+    }
+}
+
+/// A division by zero three calls deep: `main` calls `f` at 8:12, `f` calls
+/// `g` at 5:12, `g` divides at 2:12.
+pub const DEEP_SOURCE: &str = "fn g(d: int) -> int {\n    return 1 / d;\n}\nfn f(d: int) -> int {\n    return g(d) + 1;\n}\nfn main(n: int) -> int {\n    return f(n - n);\n}\n";
+
+/// Checks the runtime error of [`DEEP_SOURCE`] in `stderr`: its position, then
+/// the callers' positions, all of them if `all_frames`, else a subsequence
+/// (LLVM inlines `g` and `f` at O2, and inlined calls have no frames).
+pub fn check_deep_backtrace(stderr: &str, all_frames: bool) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[0].ends_with("deep.toy:2:12: runtime error: division by zero or overflow"), "{stderr}");
+    let callers: Vec<&str> = lines[1..].iter().map(|l| l.rsplit('/').next().unwrap()).collect();
+    let expected = ["deep.toy:5:12", "deep.toy:8:12"];
+    if all_frames {
+        assert_eq!(callers, expected, "g's caller, then f's: {stderr}");
+    } else {
+        let mut rest = expected.iter();
+        assert!(callers.iter().all(|c| rest.any(|e| e == c)), "a subsequence of {expected:?}: {stderr}");
+    }
+}
