@@ -8,21 +8,10 @@
 //! poisoned, a `p` not relocated with its base writes into the old copy and
 //! the sum comes out wrong.
 
-use std::sync::Arc;
-
 use cfree_facade::*;
-use cfree_jit_orc::{Jit, Registry};
+use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
-use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{AllocBuffer, SafepointSource, Settings, Stats};
-
-struct Snapshot(Arc<Registry>);
-
-impl SafepointSource for Snapshot {
-    fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
-        self.0.safepoint_at(pc)
-    }
-}
+use cfree_toy_rt::{AllocBuffer, Settings, Stats};
 
 /// `elems`' result for `n`.
 pub fn expected(n: i64) -> i64 {
@@ -157,11 +146,7 @@ pub fn derived_pairs(jit: &Jit) -> usize {
 /// Runs `elems(n)` under a collection at every allocation, checks its result
 /// and returns the collector's statistics.
 pub fn run_under_stress(jit: &Jit, n: i64) -> Stats {
-    cfree_toy_rt::install(
-        Arc::new(Snapshot(jit.registry())),
-        Settings { stress: true, poison: true },
-        AllocBuffer::leak_new(),
-    );
+    crate::toy_rt::install(jit, Settings { stress: true, poison: true }, AllocBuffer::leak_new());
     let elems = jit.get::<unsafe extern "C" fn(i64) -> i64>("elems").unwrap();
     // SAFETY: `elems` allocates through this thread's toy runtime, installed above.
     let got = unsafe { elems.call(n) };

@@ -10,6 +10,7 @@ pub mod element_pointers;
 pub mod gc_runtime;
 pub mod jit;
 pub mod programs;
+pub mod toy_rt;
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../../README.md")]

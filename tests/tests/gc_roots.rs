@@ -13,18 +13,10 @@
 use std::sync::Arc;
 
 use cfree_facade::*;
-use cfree_jit_orc::{Jit, Registry};
+use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
 use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{AllocBuffer, SafepointSource, Settings, Stats};
-
-struct Snapshot(Arc<Registry>);
-
-impl SafepointSource for Snapshot {
-    fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
-        self.0.safepoint_at(pc)
-    }
-}
+use cfree_toy_rt::{AllocBuffer, Settings, Stats};
 
 const PUSH_ID: u64 = 0x5055_5348; // the call of `push` in `build`
 const POLL_ID: u64 = 0x504f_4c4c; // the explicit safepoint in `build`
@@ -174,7 +166,7 @@ fn module(llvm: &LlvmContext) -> cfree_llvm_lower::LlvmModule<'_> {
 fn run(level: OptLevel, settings: Settings, n: i64) -> (Jit, Stats) {
     let buffer = AllocBuffer::leak_new();
     let jit = publish(level, buffer);
-    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
+    cfree_tests::toy_rt::install(&jit, settings, buffer);
     let build = jit.get::<unsafe extern "C" fn(i64) -> i64>("build").unwrap();
     // SAFETY: `build` allocates through this thread's toy runtime, installed above.
     let got = unsafe { build.call(n) };

@@ -3,21 +3,10 @@
 //! collections at every allocation (stress, with from-space poisoning) and
 //! heap growth without stress, all with roots from the JIT registry.
 
-use std::sync::Arc;
-
 use cfree_facade::*;
-use cfree_jit_orc::{Jit, Registry};
+use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
-use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{SafepointSource, Settings};
-
-struct Snapshot(Arc<Registry>);
-
-impl SafepointSource for Snapshot {
-    fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
-        self.0.safepoint_at(pc)
-    }
-}
+use cfree_toy_rt::Settings;
 
 /// `f(n)`: n records {next, value=i} chained, each also stored in an array of n
 /// references; returns the sum of values read through the array plus the list length.
@@ -143,7 +132,7 @@ fn publish(level: OptLevel) -> Jit {
 
 fn run(level: OptLevel, settings: Settings, n: i64) -> cfree_toy_rt::Stats {
     let jit = publish(level);
-    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, cfree_toy_rt::AllocBuffer::leak_new());
+    cfree_tests::toy_rt::install(&jit, settings, cfree_toy_rt::AllocBuffer::leak_new());
     let f = jit.get::<unsafe extern "C" fn(i64) -> i64>("f").unwrap();
     // SAFETY: `f` allocates through this thread's toy runtime.
     let got = unsafe { f.call(n) };
