@@ -129,6 +129,10 @@ impl<B: Backend> Cg<B> {
             let e = ErrorKind::InvalidFlags { op: CALL.into(), flags: "called after symbols were declared".into() };
             return Err(Error::new(CALL, e));
         }
+        if !policy.managed && (policy.movable || policy.interior) {
+            let flags = "movable or interior without managed (only collected objects move)".to_string();
+            return Err(Error::new(CALL, ErrorKind::InvalidFlags { op: CALL.into(), flags }));
+        }
         if policy.managed && space != 1 {
             let feature = format!("managed address space {space} (the managed space must be 1)");
             return Err(Error::new(CALL, ErrorKind::Unsupported { feature }));

@@ -94,6 +94,9 @@ fn managed_pointers_are_not_integers() {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("m", &TargetSpec::host()).unwrap();
     assert!(cg.set_address_space_policy(2, AddrSpacePolicy::managed_moving()).is_err(), "only space 1 is managed");
+    let moving_raw = AddrSpacePolicy { managed: false, movable: true, interior: false };
+    let e = cg.set_address_space_policy(3, moving_raw).unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidFlags { .. }), "only managed objects move: {e}");
     cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
     let i64t = cg.ty_int(IntWidth::I64).unwrap();
     let obj = cg.ty_ptr(i64t, 1).unwrap();
