@@ -56,6 +56,7 @@ fn binarytrees_matches_the_reference_at_o0_and_o2() {
     expect(&o2, &["10"], &expected(10));
     expect(&o2, &["16"], &expected(16));
     expect(&o0, &["10"], &expected(10));
+    expect(&o0, &["16"], &expected(16));
 }
 
 #[test]
