@@ -25,6 +25,23 @@
 //! ```
 //! Function addresses are relocations in an object file: unrelocated bytes
 //! hold 0, and the caller matches functions by position (see [`StkSizeRecord`]).
+//!
+//! For a moving collector, on top of the parser:
+//!
+//! - [`Safepoint::from_record_for`] decodes a `gc.statepoint` record into the
+//!   live managed pointers at one return address ((base, derived) slot pairs,
+//!   duplicates merged), the explicit root slots, and the record's ID; a
+//!   table builder adds the function's [`Safepoint::frame_size`].
+//! - [`enter_runtime`] records, per thread, the frame pointer that managed
+//!   code passes when it enters the runtime (cfree's entry trampolines);
+//!   [`runtime_entries`] lists them, innermost first.
+//! - [`walk_managed_frames`] (x86-64) and [`aarch64::walk_managed_frames`]
+//!   climb from an entry record through the managed frames, pairing each
+//!   [`Frame`] with its safepoint.
+//! - [`relocate`] rewrites every slot from the collector's `forward(old base)`,
+//!   keeping derived pointers at their offset from the base.
+//!
+//! `doc/gc.md` in the repository is the contract these follow.
 
 #![warn(missing_docs)]
 
