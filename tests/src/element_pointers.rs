@@ -13,6 +13,8 @@ use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
 use cfree_toy_rt::{AllocBuffer, Settings, Stats};
 
+use crate::emit::counted_loop;
+
 /// `elems`' result for `n`.
 pub fn expected(n: i64) -> i64 {
     (0..n).map(|i| 3 * i + 1).sum()
@@ -54,71 +56,47 @@ pub fn publish(level: OptLevel) -> Jit {
     cg.push_int(i64t, 0).unwrap();
     cg.call(Callee::Direct(alloc_array), 2).unwrap();
     cg.store(MemAccess::new(obj)).unwrap();
-    set_int(&mut cg, i, 0);
     set_int(&mut cg, acc, 0);
-    let (head, body, done) = (cg.new_label().unwrap(), cg.new_label().unwrap(), cg.new_label().unwrap());
-    cg.place_label(head).unwrap();
-    get(&mut cg, i, i64t);
-    get(&mut cg, n, i64t);
-    cg.int_cmp(IntCmp::Slt).unwrap();
-    cg.cond_br(body, done).unwrap();
-    cg.place_label(body).unwrap();
-    // p = &arr[i]; old = *p
-    cg.push_local(p).unwrap();
-    get(&mut cg, arr, obj);
-    cg.addr_offset(8, obj).unwrap();
-    get(&mut cg, i, i64t);
-    cg.addr_index(8, obj).unwrap();
-    cg.store(MemAccess::new(obj)).unwrap();
-    cg.push_local(old).unwrap();
-    get(&mut cg, p, obj);
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    // A record nobody keeps: a collection under stress, with p live across it.
-    cg.gc_alloc(cfree_toy_rt::record_header(8, 0) as i64, 8).unwrap();
-    cg.discard().unwrap();
-    // *p = old + 3 * i + 1
-    get(&mut cg, p, obj);
-    get(&mut cg, old, i64t);
-    get(&mut cg, i, i64t);
-    cg.push_int(i64t, 3).unwrap();
-    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.push_local(i).unwrap();
-    get(&mut cg, i, i64t);
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.br(head).unwrap();
-    cg.place_label(done).unwrap();
+    counted_loop(&mut cg, i, n, |cg| {
+        // p = &arr[i]; old = *p
+        cg.push_local(p)?;
+        get(cg, arr, obj);
+        cg.addr_offset(8, obj)?;
+        get(cg, i, i64t);
+        cg.addr_index(8, obj)?;
+        cg.store(MemAccess::new(obj))?;
+        cg.push_local(old)?;
+        get(cg, p, obj);
+        cg.load(MemAccess::new(i64t))?;
+        cg.store(MemAccess::new(i64t))?;
+        // A record nobody keeps: a collection under stress, with p live across it.
+        cg.gc_alloc(cfree_toy_rt::record_header(8, 0) as i64, 8)?;
+        cg.discard()?;
+        // *p = old + 3 * i + 1
+        get(cg, p, obj);
+        get(cg, old, i64t);
+        get(cg, i, i64t);
+        cg.push_int(i64t, 3)?;
+        cg.int_op(IntBinOp::Mul, IntFlags::NONE)?;
+        cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+        cg.push_int(i64t, 1)?;
+        cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+        cg.store(MemAccess::new(i64t))
+    })
+    .unwrap();
     // acc = sum of arr[k] through the base
-    set_int(&mut cg, i, 0);
-    let (head2, body2, done2) = (cg.new_label().unwrap(), cg.new_label().unwrap(), cg.new_label().unwrap());
-    cg.place_label(head2).unwrap();
-    get(&mut cg, i, i64t);
-    get(&mut cg, n, i64t);
-    cg.int_cmp(IntCmp::Slt).unwrap();
-    cg.cond_br(body2, done2).unwrap();
-    cg.place_label(body2).unwrap();
-    cg.push_local(acc).unwrap();
-    get(&mut cg, acc, i64t);
-    get(&mut cg, arr, obj);
-    cg.addr_offset(8, obj).unwrap();
-    get(&mut cg, i, i64t);
-    cg.addr_index(8, obj).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.push_local(i).unwrap();
-    get(&mut cg, i, i64t);
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.br(head2).unwrap();
-    cg.place_label(done2).unwrap();
+    counted_loop(&mut cg, i, n, |cg| {
+        cg.push_local(acc)?;
+        get(cg, acc, i64t);
+        get(cg, arr, obj);
+        cg.addr_offset(8, obj)?;
+        get(cg, i, i64t);
+        cg.addr_index(8, obj)?;
+        cg.load(MemAccess::new(i64t))?;
+        cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+        cg.store(MemAccess::new(i64t))
+    })
+    .unwrap();
     get(&mut cg, acc, i64t);
     cg.ret().unwrap();
     cg.func_end().unwrap();

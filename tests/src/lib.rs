@@ -7,6 +7,7 @@
 pub mod aot;
 pub mod diff;
 pub mod element_pointers;
+pub mod emit;
 pub mod gc_runtime;
 pub mod jit;
 pub mod programs;

@@ -6,6 +6,7 @@
 use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
+use cfree_tests::emit::counted_loop;
 use cfree_toy_rt::Settings;
 
 /// `f(n)`: n records {next, value=i} chained, each also stored in an array of n
@@ -49,72 +50,48 @@ fn publish(level: OptLevel) -> Jit {
     cg.push_local(list).unwrap();
     cg.push_null(obj).unwrap();
     cg.store(MemAccess::new(obj)).unwrap();
-    set_int(&mut cg, i, 0);
     set_int(&mut cg, acc, 0);
-    let (head, body, done) = (cg.new_label().unwrap(), cg.new_label().unwrap(), cg.new_label().unwrap());
-    cg.place_label(head).unwrap();
-    get(&mut cg, i, i64t);
-    get(&mut cg, n, i64t);
-    cg.int_cmp(IntCmp::Slt).unwrap();
-    cg.cond_br(body, done).unwrap();
-    cg.place_label(body).unwrap();
-    // node = new {next: list, value: i} (header: 16 bytes, 1 reference field)
-    cg.push_local(node).unwrap();
-    cg.push_int(i64t, i128::from(cfree_toy_rt::record_header(16, 1))).unwrap();
-    cg.push_int(i64t, 16).unwrap();
-    cg.call(Callee::Direct(alloc), 2).unwrap();
-    cg.store(MemAccess::new(obj)).unwrap();
-    get(&mut cg, node, obj);
-    get(&mut cg, list, obj);
-    cg.store(MemAccess::new(obj)).unwrap();
-    get(&mut cg, node, obj);
-    cg.addr_offset(8, obj).unwrap();
-    get(&mut cg, i, i64t);
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.push_local(list).unwrap();
-    get(&mut cg, node, obj);
-    cg.store(MemAccess::new(obj)).unwrap();
-    // arr[i] = node: the element's address is a derived managed pointer.
-    get(&mut cg, arr, obj);
-    cg.addr_offset(8, obj).unwrap();
-    get(&mut cg, i, i64t);
-    cg.addr_index(8, obj).unwrap();
-    get(&mut cg, node, obj);
-    cg.store(MemAccess::new(obj)).unwrap();
-    cg.push_local(i).unwrap();
-    get(&mut cg, i, i64t);
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.br(head).unwrap();
-    cg.place_label(done).unwrap();
+    counted_loop(&mut cg, i, n, |cg| {
+        // node = new {next: list, value: i} (header: 16 bytes, 1 reference field)
+        cg.push_local(node)?;
+        cg.push_int(i64t, i128::from(cfree_toy_rt::record_header(16, 1)))?;
+        cg.push_int(i64t, 16)?;
+        cg.call(Callee::Direct(alloc), 2)?;
+        cg.store(MemAccess::new(obj))?;
+        get(cg, node, obj);
+        get(cg, list, obj);
+        cg.store(MemAccess::new(obj))?;
+        get(cg, node, obj);
+        cg.addr_offset(8, obj)?;
+        get(cg, i, i64t);
+        cg.store(MemAccess::new(i64t))?;
+        cg.push_local(list)?;
+        get(cg, node, obj);
+        cg.store(MemAccess::new(obj))?;
+        // arr[i] = node: the element's address is a derived managed pointer.
+        get(cg, arr, obj);
+        cg.addr_offset(8, obj)?;
+        get(cg, i, i64t);
+        cg.addr_index(8, obj)?;
+        get(cg, node, obj);
+        cg.store(MemAccess::new(obj))
+    })
+    .unwrap();
     // acc = sum of arr[k].value for k in 0..n, then + length of the list.
-    set_int(&mut cg, i, 0);
-    let (head2, body2, done2) = (cg.new_label().unwrap(), cg.new_label().unwrap(), cg.new_label().unwrap());
-    cg.place_label(head2).unwrap();
-    get(&mut cg, i, i64t);
-    get(&mut cg, n, i64t);
-    cg.int_cmp(IntCmp::Slt).unwrap();
-    cg.cond_br(body2, done2).unwrap();
-    cg.place_label(body2).unwrap();
-    cg.push_local(acc).unwrap();
-    get(&mut cg, acc, i64t);
-    get(&mut cg, arr, obj);
-    cg.addr_offset(8, obj).unwrap();
-    get(&mut cg, i, i64t);
-    cg.addr_index(8, obj).unwrap();
-    cg.load(MemAccess::new(obj)).unwrap();
-    cg.addr_offset(8, obj).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.push_local(i).unwrap();
-    get(&mut cg, i, i64t);
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.store(MemAccess::new(i64t)).unwrap();
-    cg.br(head2).unwrap();
-    cg.place_label(done2).unwrap();
+    counted_loop(&mut cg, i, n, |cg| {
+        cg.push_local(acc)?;
+        get(cg, acc, i64t);
+        get(cg, arr, obj);
+        cg.addr_offset(8, obj)?;
+        get(cg, i, i64t);
+        cg.addr_index(8, obj)?;
+        cg.load(MemAccess::new(obj))?;
+        cg.addr_offset(8, obj)?;
+        cg.load(MemAccess::new(i64t))?;
+        cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+        cg.store(MemAccess::new(i64t))
+    })
+    .unwrap();
     get(&mut cg, acc, i64t);
     get(&mut cg, arr, obj);
     cg.load(MemAccess::new(i64t)).unwrap();
