@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 mod common;
-use common::{example, gc_stats, shared_binarytrees, Scratch};
+use common::{example, shared_binarytrees, Scratch};
 
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap()
@@ -74,19 +74,11 @@ fn peano_and_basics_match_their_outputs() {
 
 #[test]
 fn gc_stress_in_the_executable_gives_identical_output_and_really_moves_objects() {
-    let expected = std::fs::read_to_string(example("binarytrees.4.out")).unwrap();
     let dir = Scratch::new("stress");
     for level in ["-O0", "-O2"] {
         let exe = dir.path(&format!("binarytrees{level}"));
         build(&example("binarytrees.toy"), &exe, level);
-        let (stdout, stderr, code) = run(&exe, &["6"], &[("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")]);
-        assert_eq!(code, 0, "{stderr}");
-        assert_eq!(stdout, expected, "stress at {level}");
-        let stats = gc_stats(&stderr);
-        let (collections, copied, roots) = (stats.collections, stats.copied, stats.roots);
-        assert!(collections > 1000, "a collection per allocation ({stderr})");
-        assert!(copied > collections, "live objects were copied ({stderr})");
-        assert!(roots > collections, "roots came from stack maps ({stderr})");
+        common::check_stress_run(run(&exe, &["6"], &common::STRESS_ENV), level);
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{example, gc_stats, shared_binarytrees, Scratch};
+use common::{example, shared_binarytrees, Scratch};
 
 const TRIPLE: &str = "aarch64-unknown-linux-gnu";
 
@@ -71,19 +71,12 @@ fn aarch64_executables_match_the_references() {
 #[test]
 fn aarch64_collections_under_stress_move_objects_found_through_stack_maps() {
     let dir = Scratch::new("a64-stress");
-    let expected = std::fs::read_to_string(example("binarytrees.4.out")).unwrap();
     for level in ["-O0", "-O2"] {
         let exe = dir.path(&format!("bt{level}"));
         build(&example("binarytrees.toy"), &exe, level);
-        let (stdout, stderr, code) = run(&exe, &["6"], &[("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")]);
-        assert_eq!(code, 0, "{stderr}");
-        assert_eq!(stdout, expected, "stress at {level}");
-        let n = gc_stats(&stderr);
-        let (collections, copied, roots, frames) = (n.collections, n.copied, n.roots, n.frames);
-        assert!(collections > 1000, "a collection per allocation ({stderr})");
-        assert!(copied > collections && roots > collections, "objects moved, roots from stack maps ({stderr})");
+        let stats = common::check_stress_run(run(&exe, &["6"], &common::STRESS_ENV), level);
         // Every managed frame above each collection was walked (recursion depth up to 7).
-        assert!(frames > collections * 3, "the walk climbs the recursion ({stderr})");
+        assert!(stats.frames > stats.collections * 3, "the walk climbs the recursion ({stats:?})");
     }
 }
 

@@ -47,17 +47,8 @@ fn peano_and_basics_match_their_outputs() {
 
 #[test]
 fn gc_stress_gives_identical_output_and_really_moves_objects() {
-    let expected = std::fs::read_to_string(example("binarytrees.4.out")).unwrap();
     for level in ["-O0", "-O2"] {
-        let (stdout, stderr, code) =
-            run("binarytrees.toy", &["6", level], &[("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")]);
-        assert_eq!(code, 0, "{stderr}");
-        assert_eq!(stdout, expected, "stress at {level}");
-        let stats = gc_stats(&stderr);
-        let (collections, copied, roots) = (stats.collections, stats.copied, stats.roots);
-        assert!(collections > 1000, "a collection per allocation ({stderr})");
-        assert!(copied > collections, "live objects were copied ({stderr})");
-        assert!(roots > collections, "roots came from stack maps ({stderr})");
+        common::check_stress_run(run("binarytrees.toy", &["6", level], &common::STRESS_ENV), level);
     }
 }
 

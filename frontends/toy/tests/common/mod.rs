@@ -72,6 +72,23 @@ pub fn gc_stats(stderr: &str) -> GcStats {
     }
 }
 
+/// Checks a binary-trees N=6 run under `CFREE_GC_STRESS=1 CFREE_TOY_STATS=1`:
+/// success, the expected output, and a collector that really collected at
+/// every allocation, copied objects and found its roots through stack maps.
+pub fn check_stress_run((stdout, stderr, code): (String, String, i32), level: &str) -> GcStats {
+    let expected = std::fs::read_to_string(example("binarytrees.4.out")).unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, expected, "stress at {level}");
+    let stats = gc_stats(&stderr);
+    assert!(stats.collections > 1000, "a collection per allocation ({stderr})");
+    assert!(stats.copied > stats.collections, "live objects were copied ({stderr})");
+    assert!(stats.roots > stats.collections, "roots came from stack maps ({stderr})");
+    stats
+}
+
+/// The environment of [`check_stress_run`].
+pub const STRESS_ENV: [(&str, &str); 2] = [("CFREE_GC_STRESS", "1"), ("CFREE_TOY_STATS", "1")];
+
 /// A division by zero three calls deep: `main` calls `f` at 8:12, `f` calls
 /// `g` at 5:12, `g` divides at 2:12.
 pub const DEEP_SOURCE: &str = "fn g(d: int) -> int {\n    return 1 / d;\n}\nfn f(d: int) -> int {\n    return g(d) + 1;\n}\nfn main(n: int) -> int {\n    return f(n - n);\n}\n";
