@@ -5,6 +5,12 @@
 //! Contract: every method is called only with operands the facade has
 //! validated (types compatible, handles in range, a block open for
 //! instructions). A backend may therefore treat violations as internal bugs.
+//!
+//! Every lowering method returns a [`BackendResult`]: a backend that cannot
+//! lower a request (a capability it lacks, or an internal failure) refuses it
+//! with an [`ErrorKind`], usually [`ErrorKind::BackendRefused`], before
+//! emitting anything for that call; the facade reports it as the call's error.
+//! `doc/architecture.md` lists what a second backend implements.
 
 use std::fmt::Debug;
 
@@ -13,6 +19,39 @@ use crate::{
     FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Sym, SyncScope, TargetInfo, TypeId,
     TypeKind, TypeTable,
 };
+
+/// What a backend returns: a lowered value, or its refusal.
+pub type BackendResult<T> = std::result::Result<T, ErrorKind>;
+
+/// What kind of stack slot [`Backend::local_slot`] makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlotKind {
+    /// An ordinary slot (parameters, locals, compiler temporaries).
+    Plain,
+    /// An explicit GC root (`Cg::gc_root_slot`): a slot of managed pointer type that
+    /// holds null from the function's entry on and is reported at every later safepoint.
+    GcRoot,
+}
+
+/// What a backend needs to know about a call that is a GC safepoint (a call
+/// from a managed function to a callee that may collect; see `doc/gc.md`).
+/// A backend with its own liveness analysis (LLVM's statepoint rewriting) may
+/// use only `id` and `roots`; one without (a Cranelift-like backend with user
+/// stack maps) finds every managed reference live across the call in `live`
+/// and `managed_slots`.
+#[derive(Clone, Copy, Debug)]
+pub struct Safepoint<'a, V> {
+    /// The stack map record ID the frontend set (`Cg::set_safepoint_id`), if any.
+    pub id: Option<u64>,
+    /// Addresses of the function's explicit root slots, in creation order.
+    pub roots: &'a [V],
+    /// Managed pointers on the value stack below the call's operands (values,
+    /// and addresses of places in the managed space): used after the call.
+    pub live: &'a [V],
+    /// Addresses of the function's stack slots of managed pointer type (other
+    /// than explicit roots): a backend that keeps locals in memory reports them.
+    pub managed_slots: &'a [V],
+}
 
 /// A code generator driven call by call by [`crate::Cg`].
 pub trait Backend {
@@ -25,102 +64,131 @@ pub trait Backend {
     fn target(&self) -> &TargetInfo;
 
     /// Address space `space` has `policy` (called before any symbol is declared).
-    fn set_address_space_policy(&mut self, space: u32, policy: &crate::AddrSpacePolicy);
+    fn set_address_space_policy(&mut self, space: u32, policy: &crate::AddrSpacePolicy) -> BackendResult<()>;
 
     /// A new type was interned as `id`; all types it refers to were announced before.
-    fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable);
+    fn define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable) -> BackendResult<()>;
 
     /// Declares a function symbol.
-    fn declare_function(&mut self, sym: Sym, name: &str, decl: &FuncDecl, types: &TypeTable) -> Result<(), ErrorKind>;
+    fn declare_function(&mut self, sym: Sym, name: &str, decl: &FuncDecl, types: &TypeTable) -> BackendResult<()>;
 
     /// Declares a data symbol.
-    fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> Result<(), ErrorKind>;
+    fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> BackendResult<()>;
 
     /// Gives a declared data symbol its initializer (size already checked).
-    fn define_data(&mut self, sym: Sym, init: &DataInit) -> Result<(), ErrorKind>;
+    fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()>;
 
     /// Starts the body of `sym`: creates the entry, one stack slot per parameter
     /// (of the given types) holding the incoming value, their addresses pushed
     /// onto `param_slots`, and opens the first block.
-    fn begin_function(&mut self, sym: Sym, params: &[TypeId], param_slots: &mut Vec<Self::Value>);
+    fn begin_function(&mut self, sym: Sym, params: &[TypeId], param_slots: &mut Vec<Self::Value>) -> BackendResult<()>;
 
     /// Names a value (for readable IR); names never change semantics.
     fn set_name(&mut self, value: Self::Value, name: &str);
 
     /// A stack slot of type `ty` in the function's entry, aligned to `align`.
-    fn local_slot(&mut self, ty: TypeId, align: u64, name: &str) -> Self::Value;
+    fn local_slot(&mut self, ty: TypeId, align: u64, name: &str, kind: SlotKind) -> BackendResult<Self::Value>;
 
     /// A block for a label, not yet placed.
-    fn new_block(&mut self) -> Self::Block;
+    fn new_block(&mut self) -> BackendResult<Self::Block>;
 
     /// Makes `block` current; if `fallthrough`, the current block first branches to it.
-    fn place_block(&mut self, block: Self::Block, fallthrough: bool);
+    fn place_block(&mut self, block: Self::Block, fallthrough: bool) -> BackendResult<()>;
 
     /// Unconditional branch; terminates the current block.
-    fn br(&mut self, target: Self::Block);
+    fn br(&mut self, target: Self::Block) -> BackendResult<()>;
 
     /// Conditional branch on an `i1`; terminates the current block.
-    fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block);
+    fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block) -> BackendResult<()>;
 
     /// Return; terminates the current block.
-    fn ret(&mut self, value: Option<Self::Value>);
+    fn ret(&mut self, value: Option<Self::Value>) -> BackendResult<()>;
 
     /// Marks the current point unreachable; terminates the current block.
-    fn unreachable(&mut self);
+    fn unreachable(&mut self) -> BackendResult<()>;
 
     /// Finishes the body. `unused` blocks were created but never placed or branched to.
-    fn end_function(&mut self, unused: &[Self::Block]) -> Result<(), ErrorKind>;
+    fn end_function(&mut self, unused: &[Self::Block]) -> BackendResult<()>;
 
     /// Discards the body emitted so far; the symbol stays declared.
     fn abandon_function(&mut self);
 
     /// An integer constant of `ty` with the low bits of `bits`.
-    fn const_int(&mut self, ty: TypeId, bits: u128) -> Self::Value;
+    fn const_int(&mut self, ty: TypeId, bits: u128) -> BackendResult<Self::Value>;
     /// An f32 constant with exactly these bits.
-    fn const_f32(&mut self, bits: u32) -> Self::Value;
+    fn const_f32(&mut self, bits: u32) -> BackendResult<Self::Value>;
     /// An f64 constant with exactly these bits.
-    fn const_f64(&mut self, bits: u64) -> Self::Value;
+    fn const_f64(&mut self, bits: u64) -> BackendResult<Self::Value>;
     /// The zero value of a scalar type (null for pointers).
-    fn const_zero(&mut self, ty: TypeId) -> Self::Value;
+    fn const_zero(&mut self, ty: TypeId) -> BackendResult<Self::Value>;
     /// The address of a symbol.
-    fn sym_addr(&mut self, sym: Sym) -> Self::Value;
+    fn sym_addr(&mut self, sym: Sym) -> BackendResult<Self::Value>;
 
     /// Loads `access.ty` from `addr`.
-    fn load(&mut self, addr: Self::Value, access: &ResolvedAccess) -> Self::Value;
+    fn load(&mut self, addr: Self::Value, access: &ResolvedAccess) -> BackendResult<Self::Value>;
     /// Stores `value` to `addr`.
-    fn store(&mut self, addr: Self::Value, value: Self::Value, access: &ResolvedAccess);
+    fn store(&mut self, addr: Self::Value, value: Self::Value, access: &ResolvedAccess) -> BackendResult<()>;
     /// `addr + offset` bytes, same address space.
-    fn addr_offset(&mut self, addr: Self::Value, offset: i64) -> Self::Value;
+    fn addr_offset(&mut self, addr: Self::Value, offset: i64) -> BackendResult<Self::Value>;
     /// `addr + index * elem_size` bytes (index: any integer, sign-extended or
     /// truncated to the pointer's index width), same address space.
-    fn addr_index(&mut self, addr: Self::Value, index: Self::Value, elem_size: u64) -> Self::Value;
+    fn addr_index(&mut self, addr: Self::Value, index: Self::Value, elem_size: u64) -> BackendResult<Self::Value>;
 
     /// Integer arithmetic on two values of the same integer type.
-    fn int_binop(&mut self, op: IntBinOp, flags: IntFlags, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    fn int_binop(
+        &mut self,
+        op: IntBinOp,
+        flags: IntFlags,
+        lhs: Self::Value,
+        rhs: Self::Value,
+    ) -> BackendResult<Self::Value>;
     /// Integer or pointer comparison producing `i1`.
-    fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    fn int_cmp(&mut self, pred: IntCmp, lhs: Self::Value, rhs: Self::Value) -> BackendResult<Self::Value>;
     /// One-operand integer operation.
-    fn int_unop(&mut self, op: IntUnOp, value: Self::Value) -> Self::Value;
+    fn int_unop(&mut self, op: IntUnOp, value: Self::Value) -> BackendResult<Self::Value>;
     /// Checked arithmetic on two values of integer type `ty`: (result, overflow `i1`).
-    fn checked(&mut self, op: CheckedOp, ty: TypeId, lhs: Self::Value, rhs: Self::Value) -> (Self::Value, Self::Value);
+    fn checked(
+        &mut self,
+        op: CheckedOp,
+        ty: TypeId,
+        lhs: Self::Value,
+        rhs: Self::Value,
+    ) -> BackendResult<(Self::Value, Self::Value)>;
     /// `freeze`: poison becomes an arbitrary fixed value.
-    fn freeze(&mut self, value: Self::Value) -> Self::Value;
+    fn freeze(&mut self, value: Self::Value) -> BackendResult<Self::Value>;
     /// Scalar conversion to `to`.
-    fn cast(&mut self, op: CastOp, value: Self::Value, to: TypeId) -> Self::Value;
+    fn cast(&mut self, op: CastOp, value: Self::Value, to: TypeId) -> BackendResult<Self::Value>;
     /// Float to integer `to`, saturating, with an `i1` that is 1 when the value did not fit.
-    fn cast_checked(&mut self, signed: bool, value: Self::Value, to: TypeId) -> (Self::Value, Self::Value);
+    fn cast_checked(
+        &mut self,
+        signed: bool,
+        value: Self::Value,
+        to: TypeId,
+    ) -> BackendResult<(Self::Value, Self::Value)>;
 
     /// Float arithmetic on two values of one float type.
-    fn float_binop(&mut self, op: FloatBinOp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    fn float_binop(
+        &mut self,
+        op: FloatBinOp,
+        fm: FastMath,
+        lhs: Self::Value,
+        rhs: Self::Value,
+    ) -> BackendResult<Self::Value>;
     /// One-operand float operation.
-    fn float_unop(&mut self, op: FloatUnOp, fm: FastMath, value: Self::Value) -> Self::Value;
+    fn float_unop(&mut self, op: FloatUnOp, fm: FastMath, value: Self::Value) -> BackendResult<Self::Value>;
     /// Fused multiply-add `a * b + c`.
-    fn fma(&mut self, fm: FastMath, a: Self::Value, b: Self::Value, c: Self::Value) -> Self::Value;
+    fn fma(&mut self, fm: FastMath, a: Self::Value, b: Self::Value, c: Self::Value) -> BackendResult<Self::Value>;
     /// Float comparison producing `i1`.
-    fn float_cmp(&mut self, pred: FloatCmp, fm: FastMath, lhs: Self::Value, rhs: Self::Value) -> Self::Value;
+    fn float_cmp(
+        &mut self,
+        pred: FloatCmp,
+        fm: FastMath,
+        lhs: Self::Value,
+        rhs: Self::Value,
+    ) -> BackendResult<Self::Value>;
 
     /// Defines alias scope `id` (ids are issued in order from 1).
-    fn define_alias_scope(&mut self, id: u32, name: &str);
+    fn define_alias_scope(&mut self, id: u32, name: &str) -> BackendResult<()>;
     /// Copies `size` bytes; `overlapping` selects memmove semantics.
     fn mem_copy(
         &mut self,
@@ -130,9 +198,9 @@ pub trait Backend {
         size: u64,
         dst_access: &ResolvedAccess,
         src_access: &ResolvedAccess,
-    );
+    ) -> BackendResult<()>;
     /// Fills `size` bytes with `value`.
-    fn mem_set(&mut self, dst: Self::Value, value: u8, size: u64, access: &ResolvedAccess);
+    fn mem_set(&mut self, dst: Self::Value, value: u8, size: u64, access: &ResolvedAccess) -> BackendResult<()>;
 
     /// Atomic load.
     fn atomic_load(
@@ -141,7 +209,7 @@ pub trait Backend {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    ) -> Self::Value;
+    ) -> BackendResult<Self::Value>;
     /// Atomic store.
     fn atomic_store(
         &mut self,
@@ -150,7 +218,7 @@ pub trait Backend {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    );
+    ) -> BackendResult<()>;
     /// Atomic read-modify-write; returns the old value.
     fn atomic_rmw(
         &mut self,
@@ -160,7 +228,7 @@ pub trait Backend {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    ) -> Self::Value;
+    ) -> BackendResult<Self::Value>;
     /// Compare-exchange; returns (old value, success `i1`).
     #[allow(clippy::too_many_arguments)]
     fn cmpxchg(
@@ -173,20 +241,24 @@ pub trait Backend {
         failure: AtomicOrdering,
         weak: bool,
         scope: SyncScope,
-    ) -> (Self::Value, Self::Value);
+    ) -> BackendResult<(Self::Value, Self::Value)>;
     /// Memory fence.
-    fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope);
+    fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()>;
 
-    /// The next `call_direct`/`call_indirect` is a safepoint of a managed function
-    /// whose stack map record carries `id` (if set) and reports `roots`, the
-    /// addresses of explicit root slots (see `doc/gc.md`). Called only when one is set.
-    fn safepoint_info(&mut self, id: Option<u64>, roots: &[Self::Value]);
-    /// `slot` (a new local slot of managed pointer type `ty`) is an explicit GC
-    /// root: it must hold null from the function's entry on.
-    fn init_root_slot(&mut self, slot: Self::Value, ty: TypeId);
-
-    /// Direct call; returns the result if the signature has one.
-    fn call_direct(&mut self, callee: Sym, args: &[Self::Value]) -> Option<Self::Value>;
+    /// Direct call; returns the result if the signature has one. `safepoint`
+    /// is set when the call is a GC safepoint.
+    fn call_direct(
+        &mut self,
+        callee: Sym,
+        args: &[Self::Value],
+        safepoint: Option<&Safepoint<'_, Self::Value>>,
+    ) -> BackendResult<Option<Self::Value>>;
     /// Indirect call through `callee` with function type `sig`.
-    fn call_indirect(&mut self, sig: TypeId, callee: Self::Value, args: &[Self::Value]) -> Option<Self::Value>;
+    fn call_indirect(
+        &mut self,
+        sig: TypeId,
+        callee: Self::Value,
+        args: &[Self::Value],
+        safepoint: Option<&Safepoint<'_, Self::Value>>,
+    ) -> BackendResult<Option<Self::Value>>;
 }

@@ -3,9 +3,9 @@
 //! calls, and to fuzz the facade, without linking a code generator.
 
 use crate::{
-    AtomicOrdering, AtomicRmwOp, Backend, CastOp, CheckedOp, DataDecl, DataInit, ErrorKind, FastMath, FloatBinOp,
-    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Sym, SyncScope, TargetInfo,
-    TypeId, TypeKind, TypeTable,
+    AtomicOrdering, AtomicRmwOp, Backend, BackendResult, CastOp, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
+    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Safepoint, SlotKind, Sym,
+    SyncScope, TargetInfo, TypeId, TypeKind, TypeTable,
 };
 
 /// A [`Backend`] with unit values and blocks, for validation only.
@@ -28,62 +28,137 @@ impl Backend for CheckOnly {
     fn target(&self) -> &TargetInfo {
         &self.target
     }
-    fn set_address_space_policy(&mut self, _: u32, _: &crate::AddrSpacePolicy) {}
-    fn define_type(&mut self, _: TypeId, _: &TypeKind, _: &TypeTable) {}
-    fn declare_function(&mut self, _: Sym, _: &str, _: &FuncDecl, _: &TypeTable) -> Result<(), ErrorKind> {
+    fn set_address_space_policy(&mut self, _: u32, _: &crate::AddrSpacePolicy) -> BackendResult<()> {
         Ok(())
     }
-    fn declare_data(&mut self, _: Sym, _: &str, _: &DataDecl, _: &TypeTable) -> Result<(), ErrorKind> {
+    fn define_type(&mut self, _: TypeId, _: &TypeKind, _: &TypeTable) -> BackendResult<()> {
         Ok(())
     }
-    fn define_data(&mut self, _: Sym, _: &DataInit) -> Result<(), ErrorKind> {
+    fn declare_function(&mut self, _: Sym, _: &str, _: &FuncDecl, _: &TypeTable) -> BackendResult<()> {
         Ok(())
     }
-    fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<()>) {
+    fn declare_data(&mut self, _: Sym, _: &str, _: &DataDecl, _: &TypeTable) -> BackendResult<()> {
+        Ok(())
+    }
+    fn define_data(&mut self, _: Sym, _: &DataInit) -> BackendResult<()> {
+        Ok(())
+    }
+    fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()> {
         slots.resize(params.len(), ());
+        Ok(())
     }
     fn set_name(&mut self, _: (), _: &str) {}
-    fn local_slot(&mut self, _: TypeId, _: u64, _: &str) {}
-    fn new_block(&mut self) {}
-    fn place_block(&mut self, _: (), _: bool) {}
-    fn br(&mut self, _: ()) {}
-    fn cond_br(&mut self, _: (), _: (), _: ()) {}
-    fn ret(&mut self, _: Option<()>) {}
-    fn unreachable(&mut self) {}
-    fn end_function(&mut self, _: &[()]) -> Result<(), ErrorKind> {
+    fn local_slot(&mut self, _: TypeId, _: u64, _: &str, _: SlotKind) -> BackendResult<()> {
+        Ok(())
+    }
+    fn new_block(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
+    fn place_block(&mut self, _: (), _: bool) -> BackendResult<()> {
+        Ok(())
+    }
+    fn br(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn cond_br(&mut self, _: (), _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn ret(&mut self, _: Option<()>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn unreachable(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
+    fn end_function(&mut self, _: &[()]) -> BackendResult<()> {
         Ok(())
     }
     fn abandon_function(&mut self) {}
-    fn const_int(&mut self, _: TypeId, _: u128) {}
-    fn const_f32(&mut self, _: u32) {}
-    fn const_f64(&mut self, _: u64) {}
-    fn const_zero(&mut self, _: TypeId) {}
-    fn sym_addr(&mut self, _: Sym) {}
-    fn load(&mut self, _: (), _: &ResolvedAccess) {}
-    fn store(&mut self, _: (), _: (), _: &ResolvedAccess) {}
-    fn addr_offset(&mut self, _: (), _: i64) {}
-    fn addr_index(&mut self, _: (), _: (), _: u64) {}
-    fn int_binop(&mut self, _: IntBinOp, _: IntFlags, _: (), _: ()) {}
-    fn int_cmp(&mut self, _: IntCmp, _: (), _: ()) {}
-    fn int_unop(&mut self, _: IntUnOp, _: ()) {}
-    fn checked(&mut self, _: CheckedOp, _: TypeId, _: (), _: ()) -> ((), ()) {
-        ((), ())
+    fn const_int(&mut self, _: TypeId, _: u128) -> BackendResult<()> {
+        Ok(())
     }
-    fn freeze(&mut self, _: ()) {}
-    fn cast(&mut self, _: CastOp, _: (), _: TypeId) {}
-    fn cast_checked(&mut self, _: bool, _: (), _: TypeId) -> ((), ()) {
-        ((), ())
+    fn const_f32(&mut self, _: u32) -> BackendResult<()> {
+        Ok(())
     }
-    fn float_binop(&mut self, _: FloatBinOp, _: FastMath, _: (), _: ()) {}
-    fn float_unop(&mut self, _: FloatUnOp, _: FastMath, _: ()) {}
-    fn fma(&mut self, _: FastMath, _: (), _: (), _: ()) {}
-    fn float_cmp(&mut self, _: FloatCmp, _: FastMath, _: (), _: ()) {}
-    fn define_alias_scope(&mut self, _: u32, _: &str) {}
-    fn mem_copy(&mut self, _: bool, _: (), _: (), _: u64, _: &ResolvedAccess, _: &ResolvedAccess) {}
-    fn mem_set(&mut self, _: (), _: u8, _: u64, _: &ResolvedAccess) {}
-    fn atomic_load(&mut self, _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
-    fn atomic_store(&mut self, _: (), _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
-    fn atomic_rmw(&mut self, _: AtomicRmwOp, _: (), _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) {}
+    fn const_f64(&mut self, _: u64) -> BackendResult<()> {
+        Ok(())
+    }
+    fn const_zero(&mut self, _: TypeId) -> BackendResult<()> {
+        Ok(())
+    }
+    fn sym_addr(&mut self, _: Sym) -> BackendResult<()> {
+        Ok(())
+    }
+    fn load(&mut self, _: (), _: &ResolvedAccess) -> BackendResult<()> {
+        Ok(())
+    }
+    fn store(&mut self, _: (), _: (), _: &ResolvedAccess) -> BackendResult<()> {
+        Ok(())
+    }
+    fn addr_offset(&mut self, _: (), _: i64) -> BackendResult<()> {
+        Ok(())
+    }
+    fn addr_index(&mut self, _: (), _: (), _: u64) -> BackendResult<()> {
+        Ok(())
+    }
+    fn int_binop(&mut self, _: IntBinOp, _: IntFlags, _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn int_cmp(&mut self, _: IntCmp, _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn int_unop(&mut self, _: IntUnOp, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn checked(&mut self, _: CheckedOp, _: TypeId, _: (), _: ()) -> BackendResult<((), ())> {
+        Ok(((), ()))
+    }
+    fn freeze(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn cast(&mut self, _: CastOp, _: (), _: TypeId) -> BackendResult<()> {
+        Ok(())
+    }
+    fn cast_checked(&mut self, _: bool, _: (), _: TypeId) -> BackendResult<((), ())> {
+        Ok(((), ()))
+    }
+    fn float_binop(&mut self, _: FloatBinOp, _: FastMath, _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn float_unop(&mut self, _: FloatUnOp, _: FastMath, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn fma(&mut self, _: FastMath, _: (), _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn float_cmp(&mut self, _: FloatCmp, _: FastMath, _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn define_alias_scope(&mut self, _: u32, _: &str) -> BackendResult<()> {
+        Ok(())
+    }
+    fn mem_copy(&mut self, _: bool, _: (), _: (), _: u64, _: &ResolvedAccess, _: &ResolvedAccess) -> BackendResult<()> {
+        Ok(())
+    }
+    fn mem_set(&mut self, _: (), _: u8, _: u64, _: &ResolvedAccess) -> BackendResult<()> {
+        Ok(())
+    }
+    fn atomic_load(&mut self, _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
+        Ok(())
+    }
+    fn atomic_store(&mut self, _: (), _: (), _: &ResolvedAccess, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
+        Ok(())
+    }
+    fn atomic_rmw(
+        &mut self,
+        _: AtomicRmwOp,
+        _: (),
+        _: (),
+        _: &ResolvedAccess,
+        _: AtomicOrdering,
+        _: SyncScope,
+    ) -> BackendResult<()> {
+        Ok(())
+    }
     fn cmpxchg(
         &mut self,
         _: (),
@@ -94,16 +169,22 @@ impl Backend for CheckOnly {
         _: AtomicOrdering,
         _: bool,
         _: SyncScope,
-    ) -> ((), ()) {
-        ((), ())
+    ) -> BackendResult<((), ())> {
+        Ok(((), ()))
     }
-    fn fence(&mut self, _: AtomicOrdering, _: SyncScope) {}
-    fn safepoint_info(&mut self, _: Option<u64>, _: &[()]) {}
-    fn init_root_slot(&mut self, _: (), _: TypeId) {}
-    fn call_direct(&mut self, _: Sym, _: &[()]) -> Option<()> {
-        Some(())
+    fn fence(&mut self, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
+        Ok(())
     }
-    fn call_indirect(&mut self, _: TypeId, _: (), _: &[()]) -> Option<()> {
-        Some(())
+    fn call_direct(&mut self, _: Sym, _: &[()], _: Option<&Safepoint<'_, ()>>) -> BackendResult<Option<()>> {
+        Ok(Some(()))
+    }
+    fn call_indirect(
+        &mut self,
+        _: TypeId,
+        _: (),
+        _: &[()],
+        _: Option<&Safepoint<'_, ()>>,
+    ) -> BackendResult<Option<()>> {
+        Ok(Some(()))
     }
 }

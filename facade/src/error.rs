@@ -4,6 +4,12 @@
 
 use std::fmt;
 
+use crate::error_detail::ordering_name;
+use crate::{
+    AtomicOp, AtomicOrdering, Category, Expected, HandleKind, IntBinOp, IntFlags, Linkage, MemFlags, MemOp,
+    NameProblem, NoDefinitionReason, Quantity, SymbolClass, TargetFeature, TypeName, Unimplemented, Visibility,
+};
+
 /// Result alias for the facade.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -73,17 +79,34 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// The classes of misuse and unsupported requests.
+impl Error {
+    /// The stable numeric code of the error's kind (see [`ErrorKind::code`]).
+    pub fn code(&self) -> u32 {
+        self.0.kind.code()
+    }
+}
+
+/// The classes of misuse and unsupported requests: one variant per
+/// precondition, with its facts as data. `doc/errors.md` says, for each, when
+/// it happens and what a frontend should do; [`ErrorKind::code`] is its stable
+/// number for the C API.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
+    // ---- emitter state ----
     /// An instruction-emitting call was made with no function open.
     NoOpenFunction,
-    /// `func_begin` while another function is open.
+    /// `func_begin` (or `finish`) while a function is open.
     FunctionAlreadyOpen {
         /// The open function.
         open: String,
     },
+    /// A GC operation in a function not declared `GcRole::Safepoints`.
+    NotManagedFunction,
+    /// `set_address_space_policy` after symbols were declared.
+    PolicyAfterDeclarations,
+
+    // ---- value stack and types ----
     /// Fewer values on the stack than the call consumes.
     StackUnderflow {
         /// Values the call needs.
@@ -99,47 +122,69 @@ pub enum ErrorKind {
     /// An operand has the wrong type.
     TypeMismatch {
         /// What the call expected.
-        expected: String,
+        expected: Expected,
         /// What it found.
-        found: String,
+        found: TypeName,
     },
-    /// An operand is an lvalue where a value is needed, or the reverse.
+    /// An operand is a value where a place is needed, or the reverse.
     WrongValueCategory {
         /// What the call expected.
-        expected: &'static str,
+        expected: Category,
         /// What it found.
-        found: &'static str,
+        found: Category,
     },
+    /// A conversion that does not apply to these types.
+    InvalidConversion {
+        /// The conversion.
+        op: crate::CastOp,
+        /// The operand's type.
+        from: TypeName,
+        /// The requested type.
+        to: TypeName,
+    },
+    /// A type without a size (a function type) where storage is needed.
+    Unsized {
+        /// The type.
+        ty: TypeName,
+    },
+    /// A record field index beyond the record.
+    NoSuchField {
+        /// The record type.
+        record: TypeName,
+        /// The index asked for.
+        index: usize,
+        /// Number of fields.
+        count: usize,
+    },
+
+    // ---- handles and control flow ----
     /// A handle from another module or function, or out of range.
     ForeignHandle {
-        /// Kind of handle: "type", "symbol", "label", "local".
-        what: &'static str,
-        /// The handle's bits.
+        /// Kind of handle.
+        what: HandleKind,
+        /// The handle's bits (`to_bits`).
         handle: u64,
     },
     /// A branch targets a label that was never placed in the function.
     LabelNeverPlaced {
-        /// The label.
+        /// The label's index.
         label: u32,
     },
     /// A label placed a second time.
     LabelPlacedTwice {
-        /// The label.
+        /// The label's index.
         label: u32,
     },
     /// Control reaches the end of the function without a terminator.
     FallsOffEnd,
-    /// The target cannot lower a well-formed request.
-    UnsupportedOnTarget {
-        /// What was asked for.
-        feature: String,
-        /// The target.
-        triple: String,
-    },
-    /// The API cannot lower this yet on any target.
-    Unsupported {
-        /// What was asked for.
-        feature: String,
+
+    // ---- symbols ----
+    /// A name the call cannot use.
+    InvalidName {
+        /// The name.
+        name: String,
+        /// Why.
+        problem: NameProblem,
     },
     /// A linkage name declared twice.
     DuplicateSymbol {
@@ -156,60 +201,68 @@ pub enum ErrorKind {
         /// The linkage name.
         name: String,
         /// The kind the call needs.
-        expected: &'static str,
+        expected: SymbolClass,
     },
-    /// A symbol with internal linkage was declared but never defined.
-    UndefinedInternal {
+    /// A symbol whose linkage requires a definition in this module has none at `finish`.
+    NeverDefined {
         /// The linkage name.
         name: String,
+        /// Its linkage (`Internal`, `Weak`, `WeakOdr` or `LinkOnceOdr`).
+        linkage: Linkage,
     },
-    /// An empty name or one containing NUL.
-    InvalidName {
-        /// The name.
+    /// A symbol that cannot have a definition here.
+    NotDefinable {
+        /// The linkage name.
         name: String,
+        /// Why.
+        reason: NoDefinitionReason,
     },
+    /// Internal linkage with a visibility other than default.
+    VisibilityOnInternal {
+        /// The visibility asked for.
+        visibility: Visibility,
+    },
+
+    // ---- constants, sizes, alignment ----
     /// An integer constant does not fit the type.
     ConstantOutOfRange {
         /// The constant.
         value: i128,
         /// The type.
-        ty: String,
+        ty: TypeName,
     },
-    /// Alignment is not a power of two (or zero where allowed) or too large.
+    /// Alignment is not a power of two (or zero where allowed) or above 2^30.
     InvalidAlignment {
         /// The alignment.
         align: u64,
     },
-    /// Address space out of range or not the pointer's.
+    /// An atomic access aligned below its size.
+    UnderalignedAtomic {
+        /// The access's alignment.
+        align: u64,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// Address space at or above 2^24.
     InvalidAddressSpace {
         /// The address space.
         addr_space: u32,
     },
-    /// Wrong number of call arguments.
-    ArgumentCount {
-        /// Fixed parameters of the signature.
-        expected: usize,
-        /// Arguments given.
-        found: usize,
-        /// Whether the signature is variadic.
-        variadic: bool,
-    },
-    /// Operation flags that do not apply to the operation.
-    InvalidFlags {
-        /// The operation.
-        op: String,
-        /// The offending flags.
-        flags: String,
-    },
-    /// A type without a size (function type) where storage is needed.
-    Unsized {
-        /// The type.
-        ty: String,
+    /// An access descriptor names another address space than its address operand's.
+    AddressSpaceMismatch {
+        /// The descriptor's address space.
+        access: u32,
+        /// The address operand's.
+        pointer: u32,
     },
     /// A size beyond what the emitter accepts.
     TooLarge {
         /// What overflowed.
-        what: &'static str,
+        what: Quantity,
+        /// The size asked for, in bytes (saturated at `u128::MAX`).
+        size: u128,
+        /// The largest size accepted.
+        limit: u64,
     },
     /// A data definition whose bytes do not match its declared type's size.
     DataSize {
@@ -225,8 +278,141 @@ pub enum ErrorKind {
         /// Number of parameters.
         count: usize,
     },
-    /// The backend refused (e.g. unknown triple or CPU).
-    Backend(String),
+    /// Wrong number of call arguments.
+    ArgumentCount {
+        /// Fixed parameters of the signature.
+        expected: usize,
+        /// Arguments given.
+        found: usize,
+        /// Whether the signature is variadic.
+        variadic: bool,
+    },
+
+    // ---- operation facts ----
+    /// Integer flags (`nsw`, `nuw`, `exact`) that do not apply to the operation.
+    InvalidIntFlags {
+        /// The operation.
+        op: IntBinOp,
+        /// The flags that do not apply.
+        flags: IntFlags,
+    },
+    /// Memory flags that do not apply to the operation.
+    InvalidMemFlags {
+        /// The operation.
+        op: MemOp,
+        /// The flags that do not apply.
+        flags: MemFlags,
+    },
+    /// A memory ordering that does not apply to the atomic operation.
+    InvalidOrdering {
+        /// The operation.
+        op: AtomicOp,
+        /// The ordering.
+        ordering: AtomicOrdering,
+    },
+
+    // ---- managed code ----
+    /// `movable` or `interior` on an address space that is not `managed`.
+    MovableWithoutManaged {
+        /// The address space.
+        space: u32,
+    },
+    /// A GC runtime set before any managed address space was declared.
+    NoManagedSpace,
+    /// A managed operation with no GC runtime set (`set_gc_runtime`).
+    NoGcRuntime,
+    /// `safepoint` with a GC runtime that has no `poll` function.
+    NoPollFunction,
+    /// The inline allocation buffer is read-only or smaller than two pointers.
+    InvalidAllocBuffer {
+        /// The buffer's linkage name.
+        name: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The size needed (two pointers).
+        needed: u64,
+        /// Whether it is declared read-only.
+        readonly: bool,
+    },
+    /// An inline allocation header size other than 0 or 8.
+    InvalidHeaderBytes {
+        /// The size asked for.
+        header_bytes: u32,
+    },
+
+    // ---- unsupported ----
+    /// The target cannot lower a well-formed request.
+    UnsupportedOnTarget {
+        /// What was asked for.
+        feature: TargetFeature,
+        /// The target.
+        triple: String,
+    },
+    /// The API cannot lower this yet on any target.
+    Unsupported(Unimplemented),
+    /// The backend refused an operation the facade accepted (a backend without
+    /// some capability, or a backend's internal failure).
+    BackendRefused {
+        /// The backend, e.g. `"llvm"`.
+        backend: &'static str,
+        /// The backend's reason.
+        reason: String,
+    },
+}
+
+impl ErrorKind {
+    /// The kind's stable number (for the C API and logs). Numbers are never
+    /// reused; new kinds get new numbers. Ranges: 1xx emitter state, 2xx
+    /// value stack and types, 3xx handles and control flow, 4xx symbols, 5xx
+    /// constants and sizes, 6xx operation facts, 7xx managed code, 9xx unsupported.
+    pub fn code(&self) -> u32 {
+        use ErrorKind::*;
+        match self {
+            NoOpenFunction => 101,
+            FunctionAlreadyOpen { .. } => 102,
+            NotManagedFunction => 103,
+            PolicyAfterDeclarations => 104,
+            StackUnderflow { .. } => 201,
+            StackNotEmpty { .. } => 202,
+            TypeMismatch { .. } => 203,
+            WrongValueCategory { .. } => 204,
+            InvalidConversion { .. } => 205,
+            Unsized { .. } => 206,
+            NoSuchField { .. } => 207,
+            ForeignHandle { .. } => 301,
+            LabelNeverPlaced { .. } => 302,
+            LabelPlacedTwice { .. } => 303,
+            FallsOffEnd => 304,
+            InvalidName { .. } => 401,
+            DuplicateSymbol { .. } => 402,
+            DuplicateDefinition { .. } => 403,
+            WrongSymbolKind { .. } => 404,
+            NeverDefined { .. } => 405,
+            NotDefinable { .. } => 406,
+            VisibilityOnInternal { .. } => 407,
+            ConstantOutOfRange { .. } => 501,
+            InvalidAlignment { .. } => 502,
+            UnderalignedAtomic { .. } => 503,
+            InvalidAddressSpace { .. } => 504,
+            AddressSpaceMismatch { .. } => 505,
+            TooLarge { .. } => 506,
+            DataSize { .. } => 507,
+            NoSuchParam { .. } => 508,
+            ArgumentCount { .. } => 509,
+            InvalidIntFlags { .. } => 601,
+            InvalidMemFlags { .. } => 602,
+            InvalidOrdering { .. } => 603,
+            MovableWithoutManaged { .. } => 701,
+            NoManagedSpace => 702,
+            NoGcRuntime => 703,
+            NoPollFunction => 704,
+            InvalidAllocBuffer { .. } => 705,
+            InvalidHeaderBytes { .. } => 706,
+            UnsupportedOnTarget { .. } => 901,
+            Unsupported(_) => 902,
+            BackendRefused { .. } => 903,
+        }
+    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -235,40 +421,82 @@ impl fmt::Display for ErrorKind {
         match self {
             NoOpenFunction => write!(f, "no function is open (call func_begin first)"),
             FunctionAlreadyOpen { open } => write!(f, "function `{open}` is still open"),
+            NotManagedFunction => write!(f, "the function is not managed (declare it GcRole::Safepoints)"),
+            PolicyAfterDeclarations => {
+                write!(f, "address space policies must be set before any symbol is declared")
+            }
             StackUnderflow { needed, available } => {
                 write!(f, "value stack underflow: needs {needed}, has {available}")
             }
             StackNotEmpty { count } => write!(f, "{count} value(s) left on the value stack"),
             TypeMismatch { expected, found } => write!(f, "type mismatch: expected {expected}, found {found}"),
             WrongValueCategory { expected, found } => write!(f, "expected {expected}, found {found}"),
+            InvalidConversion { op, from, to } => write!(f, "{op:?} does not convert {from} to {to}"),
+            Unsized { ty } => write!(f, "type {ty} has no size"),
+            NoSuchField { record, index, count } => {
+                write!(f, "field {index} does not exist ({record} has {count} fields)")
+            }
             ForeignHandle { what, handle } => {
                 write!(f, "{what} handle {handle:#x} belongs to another module or function, or is out of range")
             }
             LabelNeverPlaced { label } => write!(f, "label L{label} is branched to but never placed"),
             LabelPlacedTwice { label } => write!(f, "label L{label} is already placed"),
             FallsOffEnd => write!(f, "control reaches the end of the function without a terminator"),
-            UnsupportedOnTarget { feature, triple } => write!(f, "{feature} is not supported on {triple}"),
-            Unsupported { feature } => write!(f, "{feature} is not supported"),
+            InvalidName { name, problem } => write!(f, "invalid name {name:?}: {problem}"),
             DuplicateSymbol { name } => write!(f, "symbol `{name}` is already declared"),
             DuplicateDefinition { name } => write!(f, "symbol `{name}` is already defined"),
             WrongSymbolKind { name, expected } => write!(f, "symbol `{name}` is not a {expected}"),
-            UndefinedInternal { name } => write!(f, "internal symbol `{name}` is declared but never defined"),
-            InvalidName { name } => write!(f, "invalid symbol name {name:?} (empty or contains NUL)"),
+            NeverDefined { name, linkage } => {
+                write!(f, "symbol `{name}` has {linkage:?} linkage, which needs a definition, but has none")
+            }
+            NotDefinable { name, reason: NoDefinitionReason::Linkage(l) } => {
+                write!(f, "symbol `{name}` has {l:?} linkage and cannot be defined here")
+            }
+            NotDefinable { name, reason: NoDefinitionReason::RuntimeFunction } => {
+                write!(f, "function `{name}` is GcRole::Runtime (implemented by the host) and cannot be defined here")
+            }
+            VisibilityOnInternal { visibility } => {
+                write!(f, "{visibility:?} visibility does not apply to internal linkage")
+            }
             ConstantOutOfRange { value, ty } => write!(f, "constant {value} does not fit in {ty}"),
             InvalidAlignment { align } => write!(f, "invalid alignment {align} (must be a power of two up to 2^30)"),
-            InvalidAddressSpace { addr_space } => write!(f, "invalid address space {addr_space}"),
-            ArgumentCount { expected, found, variadic } => {
-                let atleast = if *variadic { "at least " } else { "" };
-                write!(f, "expected {atleast}{expected} argument(s), got {found}")
+            UnderalignedAtomic { align, size } => {
+                write!(f, "atomic access of {size} bytes aligned to {align} (atomics must be naturally aligned)")
             }
-            InvalidFlags { op, flags } => write!(f, "flags {flags} do not apply to {op}"),
-            Unsized { ty } => write!(f, "type {ty} has no size"),
-            TooLarge { what } => write!(f, "{what} is too large"),
+            InvalidAddressSpace { addr_space } => write!(f, "invalid address space {addr_space} (must be below 2^24)"),
+            AddressSpaceMismatch { access, pointer } => {
+                write!(f, "the access names address space {access} but the address is in address space {pointer}")
+            }
+            TooLarge { what, size, limit } => write!(f, "{what} of {size} bytes exceeds the limit of {limit} bytes"),
             DataSize { expected, found } => {
                 write!(f, "initializer is {found} bytes but the declared type is {expected} bytes")
             }
             NoSuchParam { index, count } => write!(f, "parameter {index} does not exist (function has {count})"),
-            Backend(msg) => write!(f, "backend: {msg}"),
+            ArgumentCount { expected, found, variadic } => {
+                let atleast = if *variadic { "at least " } else { "" };
+                write!(f, "expected {atleast}{expected} argument(s), got {found}")
+            }
+            InvalidIntFlags { op, flags } => write!(f, "flags {flags:?} do not apply to {op:?}"),
+            InvalidMemFlags { op, flags } => write!(f, "memory flags {flags:?} do not apply to {op}"),
+            InvalidOrdering { op, ordering } => {
+                write!(f, "{} ordering does not apply to {op}", ordering_name(*ordering))
+            }
+            MovableWithoutManaged { space } => {
+                write!(f, "address space {space} is movable or interior but not managed (only collected objects move)")
+            }
+            NoManagedSpace => write!(f, "no managed address space is declared (set_address_space_policy)"),
+            NoGcRuntime => write!(f, "no GC runtime is set (set_gc_runtime)"),
+            NoPollFunction => write!(f, "the GC runtime has no poll function"),
+            InvalidAllocBuffer { name, size, needed, readonly } => {
+                let ro = if *readonly { "read-only and " } else { "" };
+                write!(f, "allocation buffer `{name}` is {ro}{size} bytes; it must be writable and hold {needed} bytes")
+            }
+            InvalidHeaderBytes { header_bytes } => {
+                write!(f, "inline allocation header of {header_bytes} bytes (must be 0 or 8)")
+            }
+            UnsupportedOnTarget { feature, triple } => write!(f, "{feature} is not supported on {triple}"),
+            Unsupported(what) => write!(f, "{what}"),
+            BackendRefused { backend, reason } => write!(f, "the {backend} backend refused: {reason}"),
         }
     }
 }

@@ -46,26 +46,26 @@ mod cg;
 mod check_only;
 mod data;
 mod error;
-mod float_ops;
-mod func;
+mod error_detail;
 mod gc;
 mod hash;
 mod ids;
-mod int_ops;
 mod memory;
-mod memory_ops;
 mod ops;
 mod symbols;
 mod target;
 mod types;
-mod values;
 
 pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
-pub use backend::Backend;
+pub use backend::{Backend, BackendResult, Safepoint, SlotKind};
 pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
 pub use error::{Error, ErrorKind, Result};
+pub use error_detail::{
+    AtomicOp, Category, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason, Quantity, RuntimeFunction,
+    SymbolClass, TargetFeature, TypeName, Unimplemented,
+};
 pub use gc::{GcRuntime, InlineAlloc, PointerKind};
 pub use ids::{Label, Local, Sym, TypeId};
 pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};

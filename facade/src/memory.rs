@@ -32,6 +32,16 @@ impl MemFlags {
     pub fn contains(self, other: MemFlags) -> bool {
         self.0 & other.0 == other.0
     }
+
+    /// The flags set both here and in `other`.
+    pub fn intersection(self, other: MemFlags) -> MemFlags {
+        MemFlags(self.0 & other.0)
+    }
+
+    /// Whether no flag is set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
 }
 
 impl std::ops::BitOr for MemFlags {

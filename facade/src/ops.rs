@@ -270,6 +270,11 @@ impl IntFlags {
     pub fn from_bits(bits: u8) -> Option<Self> {
         (bits & !7 == 0).then_some(IntFlags(bits))
     }
+
+    /// The flags set here but not in `other`.
+    pub fn without(self, other: IntFlags) -> IntFlags {
+        IntFlags(self.0 & !other.0)
+    }
 }
 
 impl std::ops::BitOr for IntFlags {

@@ -2,7 +2,16 @@
 //! pointers with an address space, arrays, natural-layout records and function
 //! types. Types are interned per module; equal shapes get equal [`TypeId`]s.
 
-use crate::{Error, ErrorKind, TargetInfo, TypeId};
+use crate::{Error, ErrorKind, HandleKind, Quantity, TargetInfo, TypeId, TypeName, Unimplemented};
+
+/// Nesting levels spelled out in a type's display; deeper ones become `…`.
+const DISPLAY_DEPTH: u32 = 4;
+/// Record fields or parameters spelled out before `…`.
+const DISPLAY_FIELDS: usize = 8;
+/// Characters after which a display stops growing.
+const DISPLAY_LEN: usize = 160;
+/// The largest size of any type, in bytes (2^48: beyond every target's address space).
+pub(crate) const MAX_TYPE_SIZE: u64 = 1 << 48;
 
 /// Integer storage widths. Signedness lives on operations, not on types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -189,28 +198,45 @@ impl TypeTable {
 
     /// Checks that `id` belongs to this table.
     pub fn check(&self, id: TypeId) -> Result<(), ErrorKind> {
-        if id.owner != self.owner || id.index() >= self.entries.len() {
-            return Err(ErrorKind::ForeignHandle { what: "type", handle: id.to_bits() });
+        match self.entry(id) {
+            Some(_) => Ok(()),
+            None => Err(ErrorKind::ForeignHandle { what: HandleKind::Type, handle: id.to_bits() }),
         }
-        Ok(())
+    }
+
+    /// The entry of `id`, if it belongs to this table.
+    fn entry(&self, id: TypeId) -> Option<&TypeEntry> {
+        if id.owner != self.owner {
+            return None;
+        }
+        self.entries.get(id.index())
+    }
+
+    /// The shape of a type, or `None` if `id` is not from this table.
+    pub fn get(&self, id: TypeId) -> Option<&TypeKind> {
+        self.entry(id).map(|e| &e.kind)
     }
 
     /// The shape of a type.
     ///
     /// # Panics
-    /// If `id` is not from this table; use [`Self::check`] first for untrusted ids.
+    /// If `id` is not from this table; [`Self::get`] is the checked form.
     pub fn kind(&self, id: TypeId) -> &TypeKind {
-        &self.entries[id.index()].kind
+        match self.get(id) {
+            Some(k) => k,
+            None => panic!("type {id:?} ({:#x}) is not from this type table", id.to_bits()),
+        }
     }
 
-    /// Size and alignment, or `None` for function types.
+    /// Size and alignment; `None` for function types and for ids not from this table.
     pub fn layout(&self, id: TypeId) -> Option<Layout> {
-        self.entries[id.index()].layout
+        self.entry(id)?.layout
     }
 
-    /// Byte offsets of a record's fields (empty for other kinds).
-    pub fn field_offsets(&self, id: TypeId) -> &[u64] {
-        &self.entries[id.index()].field_offsets
+    /// Byte offsets of a record's fields; `None` for other kinds and for ids not from this table.
+    pub fn field_offsets(&self, id: TypeId) -> Option<&[u64]> {
+        let e = self.entry(id)?;
+        matches!(e.kind, TypeKind::Record { .. }).then_some(e.field_offsets.as_slice())
     }
 
     /// Number of interned types.
@@ -223,83 +249,139 @@ impl TypeTable {
         self.entries.is_empty()
     }
 
-    /// The id of the `index`-th interned type (for backends mirroring the table).
-    pub fn id_at(&self, index: usize) -> TypeId {
-        TypeId::new(self.owner, index)
+    /// The id of the `index`-th interned type (for backends mirroring the table),
+    /// or `None` past the end.
+    pub fn id_at(&self, index: usize) -> Option<TypeId> {
+        (index < self.entries.len()).then(|| TypeId::new(self.owner, index))
     }
 
     /// Whether a value of type `a` can be used where `b` is expected: identical
     /// types, or pointers into the same address space (pointees are advisory).
+    /// False when either id is not from this table.
     pub fn compatible(&self, a: TypeId, b: TypeId) -> bool {
-        if a == b {
-            return true;
-        }
-        match (self.kind(a), self.kind(b)) {
-            (TypeKind::Ptr { addr_space: x, .. }, TypeKind::Ptr { addr_space: y, .. }) => x == y,
+        match (self.get(a), self.get(b)) {
+            (Some(_), Some(_)) if a == b => true,
+            (Some(TypeKind::Ptr { addr_space: x, .. }), Some(TypeKind::Ptr { addr_space: y, .. })) => x == y,
             _ => false,
         }
     }
 
     /// Layout of `id` if it is a scalar of this table (one check for the hot paths).
     pub(crate) fn scalar_layout(&self, id: TypeId) -> Option<Layout> {
-        if id.owner != self.owner {
-            return None;
-        }
-        let e = self.entries.get(id.index())?;
+        let e = self.entry(id)?;
         match e.kind {
             TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. } => e.layout,
             TypeKind::Array { .. } | TypeKind::Record { .. } | TypeKind::Func(_) => None,
         }
     }
 
-    /// Whether values of this type live in registers: integers, floats, pointers.
+    /// Whether values of this type live in registers: integers, floats, pointers
+    /// (false for ids not from this table).
     pub fn is_scalar(&self, id: TypeId) -> bool {
-        matches!(self.kind(id), TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. })
+        matches!(self.get(id), Some(TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. }))
     }
 
-    /// Integer width, if `id` is an integer type.
+    /// Integer width, if `id` is an integer type of this table.
     pub fn int_width(&self, id: TypeId) -> Option<IntWidth> {
-        match self.kind(id) {
+        match self.get(id)? {
             TypeKind::Int(w) => Some(*w),
             _ => None,
         }
     }
 
-    /// Address space, if `id` is a pointer type.
+    /// Float width, if `id` is a float type of this table.
+    pub fn float_width(&self, id: TypeId) -> Option<FloatWidth> {
+        match self.get(id)? {
+            TypeKind::Float(w) => Some(*w),
+            _ => None,
+        }
+    }
+
+    /// Address space, if `id` is a pointer type of this table.
     pub fn ptr_addr_space(&self, id: TypeId) -> Option<u32> {
-        match self.kind(id) {
+        match self.get(id)? {
             TypeKind::Ptr { addr_space, .. } => Some(*addr_space),
             _ => None,
         }
     }
 
-    /// Function signature, if `id` is a function type.
+    /// Function signature, if `id` is a function type of this table.
     pub fn func_sig(&self, id: TypeId) -> Option<&FuncSig> {
-        match self.kind(id) {
+        match self.get(id)? {
             TypeKind::Func(sig) => Some(sig),
             _ => None,
         }
     }
 
     /// A short human-readable spelling for diagnostics, e.g. `i32`, `ptr addrspace(1)`.
+    /// Bounded: types nested deeper than a few levels are elided with `…`, so
+    /// the spelling of any type is short and computed without deep recursion.
     pub fn display(&self, id: TypeId) -> String {
-        if self.check(id).is_err() {
-            return format!("<foreign {id:?}>");
+        let mut out = String::new();
+        self.spell(id, DISPLAY_DEPTH, &mut out);
+        out
+    }
+
+    /// `id` with its spelling, for diagnostics.
+    pub fn name(&self, id: TypeId) -> TypeName {
+        TypeName { id, spelling: self.display(id) }
+    }
+
+    fn spell(&self, id: TypeId, depth: u32, out: &mut String) {
+        use std::fmt::Write as _;
+        let Some(kind) = self.get(id) else {
+            let _ = write!(out, "<foreign {id:?}>");
+            return;
+        };
+        if out.len() > DISPLAY_LEN {
+            out.push('…');
+            return;
         }
-        match self.kind(id) {
-            TypeKind::Int(w) => format!("i{}", w.bits()),
-            TypeKind::Float(w) => format!("f{}", w.bits()),
-            TypeKind::Ptr { addr_space: 0, .. } => "ptr".to_string(),
-            TypeKind::Ptr { addr_space, .. } => format!("ptr addrspace({addr_space})"),
-            TypeKind::Array { elem, count } => format!("[{count} x {}]", self.display(*elem)),
+        let list = |ids: &mut dyn Iterator<Item = TypeId>, out: &mut String| {
+            for (i, t) in ids.enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if i == DISPLAY_FIELDS || out.len() > DISPLAY_LEN {
+                    out.push('…');
+                    break;
+                }
+                self.spell(t, depth - 1, out);
+            }
+        };
+        match kind {
+            TypeKind::Int(w) => {
+                let _ = write!(out, "i{}", w.bits());
+            }
+            TypeKind::Float(w) => {
+                let _ = write!(out, "f{}", w.bits());
+            }
+            TypeKind::Ptr { addr_space: 0, .. } => out.push_str("ptr"),
+            TypeKind::Ptr { addr_space, .. } => {
+                let _ = write!(out, "ptr addrspace({addr_space})");
+            }
+            _ if depth == 0 => out.push('…'),
+            TypeKind::Array { elem, count } => {
+                let _ = write!(out, "[{count} x ");
+                self.spell(*elem, depth - 1, out);
+                out.push(']');
+            }
             TypeKind::Record { fields } => {
-                let f: Vec<_> = fields.iter().map(|f| self.display(*f)).collect();
-                format!("{{{}}}", f.join(", "))
+                out.push('{');
+                list(&mut fields.iter().copied(), out);
+                out.push('}');
             }
             TypeKind::Func(sig) => {
-                let p: Vec<_> = sig.params.iter().map(|p| self.display(p.ty)).collect();
-                let r = sig.result.map_or("void".to_string(), |r| self.display(r.ty));
-                format!("fn({}{}) -> {r}", p.join(", "), if sig.variadic { ", ..." } else { "" })
+                out.push_str("fn(");
+                list(&mut sig.params.iter().map(|p| p.ty), out);
+                if sig.variadic {
+                    out.push_str(", ...");
+                }
+                out.push_str(") -> ");
+                match sig.result {
+                    Some(r) => self.spell(r.ty, depth - 1, out),
+                    None => out.push_str("void"),
+                }
             }
         }
     }
@@ -322,9 +404,16 @@ impl TypeTable {
         Ok((id, true))
     }
 
+    /// Removes the most recently interned type (its backend refused it).
+    pub(crate) fn forget_last(&mut self) {
+        if let Some(e) = self.entries.pop() {
+            self.by_kind.remove(&e.kind);
+        }
+    }
+
     fn operand_layout(&self, id: TypeId, call: &'static str, operand: &str) -> Result<Layout, Error> {
         self.check(id).map_err(|k| Error::new(call, k).operand(operand))?;
-        self.layout(id).ok_or_else(|| Error::new(call, ErrorKind::Unsized { ty: self.display(id) }).operand(operand))
+        self.layout(id).ok_or_else(|| Error::new(call, ErrorKind::Unsized { ty: self.name(id) }).operand(operand))
     }
 
     fn compute_layout(
@@ -337,12 +426,10 @@ impl TypeTable {
         Ok(match kind {
             TypeKind::Int(w) => {
                 if !target.supports_int_width(w.bits()) {
+                    let feature = crate::TargetFeature::IntWidth(w.bits());
                     return Err(Error::new(
                         call,
-                        ErrorKind::UnsupportedOnTarget {
-                            feature: format!("i{} storage", w.bits()),
-                            triple: target.triple.clone(),
-                        },
+                        ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() },
                     ));
                 }
                 (Some(scalar(target.ints[w.layout_index()])), Vec::new())
@@ -358,25 +445,36 @@ impl TypeTable {
             }
             TypeKind::Array { elem, count } => {
                 let e = self.operand_layout(*elem, call, "element type")?;
-                let size = e
-                    .size
-                    .checked_mul(*count)
-                    .filter(|s| *s < 1 << 48)
-                    .ok_or_else(|| Error::new(call, ErrorKind::TooLarge { what: "array size in bytes" }))?;
+                let size = u128::from(e.size) * u128::from(*count);
+                let size = u64::try_from(size).ok().filter(|s| *s <= MAX_TYPE_SIZE).ok_or_else(|| {
+                    Error::new(call, ErrorKind::TooLarge { what: Quantity::ArraySize, size, limit: MAX_TYPE_SIZE })
+                })?;
                 (Some(Layout { size, align: e.align }), Vec::new())
             }
             TypeKind::Record { fields } => {
                 let mut offset = 0u64;
                 let mut align = 1u64;
                 let mut offsets = Vec::with_capacity(fields.len());
+                let too_large = |size: u128| {
+                    Error::new(call, ErrorKind::TooLarge { what: Quantity::RecordSize, size, limit: MAX_TYPE_SIZE })
+                };
                 for (i, f) in fields.iter().enumerate() {
                     let l = self.operand_layout(*f, call, &format!("field {i}"))?;
+                    // Sizes are at most 2^48 and alignments at most 2^30, so one field never
+                    // overflows u64; the running total is checked against the limit each time.
                     offset = offset.next_multiple_of(l.align);
                     offsets.push(offset);
                     offset += l.size;
                     align = align.max(l.align);
+                    if offset > MAX_TYPE_SIZE {
+                        return Err(too_large(u128::from(offset)));
+                    }
                 }
-                (Some(Layout { size: offset.next_multiple_of(align), align }), offsets)
+                let size = offset.next_multiple_of(align);
+                if size > MAX_TYPE_SIZE {
+                    return Err(too_large(u128::from(size)));
+                }
+                (Some(Layout { size, align }), offsets)
             }
             TypeKind::Func(sig) => {
                 for (i, p) in sig.params.iter().enumerate() {
@@ -395,13 +493,8 @@ impl TypeTable {
     fn check_abi_value(&self, ty: TypeId, call: &'static str, operand: &str) -> Result<(), Error> {
         self.check(ty).map_err(|k| Error::new(call, k).operand(operand))?;
         if !self.is_scalar(ty) {
-            return Err(Error::new(
-                call,
-                ErrorKind::Unsupported {
-                    feature: format!("{} passed by value (aggregate ABI classification)", self.display(ty)),
-                },
-            )
-            .operand(operand));
+            let e = ErrorKind::Unsupported(Unimplemented::AggregateByValue(self.name(ty)));
+            return Err(Error::new(call, e).operand(operand));
         }
         Ok(())
     }

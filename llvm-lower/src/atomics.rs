@@ -1,10 +1,10 @@
 //! Lowering of atomics: orderings, single-thread scope, weak exchange and
 //! volatile are set on the instructions LLVM builds.
 
-use cfree_facade::{AtomicOrdering, AtomicRmwOp, MemFlags, ResolvedAccess, SyncScope};
+use cfree_facade::{AtomicOrdering, AtomicRmwOp, BackendResult, MemFlags, ResolvedAccess, SyncScope};
 use inkwell::values::{BasicValue, BasicValueEnum};
 
-use crate::backend::{LlvmBackend, POSITIONED};
+use crate::backend::{refused, Built, LlvmBackend};
 use crate::ffi::{self, AtomicInst};
 use crate::llvm_sys::{LLVMAtomicOrdering, LLVMAtomicRMWBinOp};
 
@@ -39,13 +39,21 @@ fn rmw_op(op: AtomicRmwOp) -> LLVMAtomicRMWBinOp {
     }
 }
 
+/// Whether `scope` is LLVM's `syncscope("singlethread")` (else the system scope).
+fn single_thread(scope: SyncScope) -> bool {
+    match scope {
+        SyncScope::System => false,
+        SyncScope::SingleThread => true,
+    }
+}
+
 impl<'ctx> LlvmBackend<'ctx> {
     fn finish_atomic(&self, inst: AtomicInst<'ctx>, access: &ResolvedAccess, scope: SyncScope) {
         ffi::set_atomic_facts(
             inst,
             access.align as u32,
             access.flags.contains(MemFlags::VOLATILE),
-            scope == SyncScope::SingleThread,
+            single_thread(scope),
         );
     }
 
@@ -55,12 +63,12 @@ impl<'ctx> LlvmBackend<'ctx> {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    ) -> BasicValueEnum<'ctx> {
-        let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").expect(POSITIONED);
-        let inst = v.as_instruction_value().expect("a load instruction");
-        self.set_alias_facts(inst, &[access]);
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").built()?;
+        let inst = v.as_instruction_value().ok_or_else(|| refused("a load folded to a constant"))?;
+        self.set_alias_facts(inst, &[access])?;
         self.finish_atomic(ffi::make_atomic(inst, llvm_ordering(ordering)), access, scope);
-        v
+        Ok(v)
     }
 
     pub(crate) fn lower_atomic_store(
@@ -70,10 +78,11 @@ impl<'ctx> LlvmBackend<'ctx> {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    ) {
-        let inst = self.builder.build_store(addr.into_pointer_value(), value).expect(POSITIONED);
-        self.set_alias_facts(inst, &[access]);
+    ) -> BackendResult<()> {
+        let inst = self.builder.build_store(addr.into_pointer_value(), value).built()?;
+        self.set_alias_facts(inst, &[access])?;
         self.finish_atomic(ffi::make_atomic(inst, llvm_ordering(ordering)), access, scope);
+        Ok(())
     }
 
     pub(crate) fn lower_atomic_rmw(
@@ -84,11 +93,11 @@ impl<'ctx> LlvmBackend<'ctx> {
         access: &ResolvedAccess,
         ordering: AtomicOrdering,
         scope: SyncScope,
-    ) -> BasicValueEnum<'ctx> {
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let inst =
             ffi::build_atomic_rmw(&self.builder, rmw_op(op), addr.into_pointer_value(), value, llvm_ordering(ordering));
         self.finish_atomic(inst, access, scope);
-        inst.value()
+        Ok(inst.value())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -102,7 +111,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         failure: AtomicOrdering,
         weak: bool,
         scope: SyncScope,
-    ) -> (BasicValueEnum<'ctx>, BasicValueEnum<'ctx>) {
+    ) -> BackendResult<(BasicValueEnum<'ctx>, BasicValueEnum<'ctx>)> {
         let inst = ffi::build_cmpxchg(
             &self.builder,
             addr.into_pointer_value(),
@@ -112,15 +121,16 @@ impl<'ctx> LlvmBackend<'ctx> {
             llvm_ordering(failure),
             weak,
         );
-        self.set_alias_facts(inst.instruction(), &[access]);
+        self.set_alias_facts(inst.instruction(), &[access])?;
         self.finish_atomic(inst, access, scope);
         let pair = inst.value().into_struct_value();
-        let old = self.builder.build_extract_value(pair, 0, "").expect(POSITIONED);
-        let ok = self.builder.build_extract_value(pair, 1, "").expect(POSITIONED);
-        (old, ok)
+        let old = self.builder.build_extract_value(pair, 0, "").built()?;
+        let ok = self.builder.build_extract_value(pair, 1, "").built()?;
+        Ok((old, ok))
     }
 
-    pub(crate) fn lower_fence(&self, ordering: AtomicOrdering, scope: SyncScope) {
-        ffi::build_fence(&self.builder, llvm_ordering(ordering), scope == SyncScope::SingleThread);
+    pub(crate) fn lower_fence(&self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()> {
+        ffi::build_fence(&self.builder, llvm_ordering(ordering), single_thread(scope));
+        Ok(())
     }
 }

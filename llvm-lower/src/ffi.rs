@@ -34,7 +34,7 @@ pub(crate) fn set_int_flags(value: BasicValueEnum<'_>, nsw: bool, nuw: bool, exa
 /// A float constant of type `ty` (f32 or f64) with exactly the given bits.
 pub(crate) fn const_float_bits<'ctx>(ctx: &'ctx Context, ty: BasicTypeEnum<'ctx>, bits: u64) -> BasicValueEnum<'ctx> {
     let width = if ty.into_float_type() == ctx.f32_type() { 32 } else { 64 };
-    let int = crate::backend::int_type(ctx, width).const_int(bits, false);
+    let int = crate::types::int_type(ctx, width).const_int(bits, false);
     // SAFETY: `int` and `ty` belong to `ctx` and have the same bit width, which is all a
     // constant bitcast requires; the result is owned by `ctx` like its operands.
     unsafe { BasicValueEnum::new(core::LLVMConstBitCast(int.as_value_ref(), ty.as_type_ref())) }

@@ -1,12 +1,12 @@
 //! Lowering of floating-point operations, comparisons and float/int
 //! conversions, with per-operation fast-math flags.
 
-use cfree_facade::{FastMath, FloatBinOp, FloatCmp, FloatUnOp};
+use cfree_facade::{BackendResult, FastMath, FloatBinOp, FloatCmp, FloatUnOp};
 use inkwell::types::{FloatType, IntType};
 use inkwell::values::{BasicValueEnum, FloatValue};
 use inkwell::FloatPredicate;
 
-use crate::backend::{LlvmBackend, POSITIONED};
+use crate::backend::{Built, LlvmBackend};
 use crate::ffi;
 
 fn float_predicate(p: FloatCmp) -> FloatPredicate {
@@ -35,39 +35,44 @@ impl<'ctx> LlvmBackend<'ctx> {
         fm: FastMath,
         l: FloatValue<'ctx>,
         r: FloatValue<'ctx>,
-    ) -> BasicValueEnum<'ctx> {
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let b = &self.builder;
         let intrinsic = |name: &str| self.call_intrinsic(name, &[l.get_type().into()], &[l.into(), r.into()]);
         let v: BasicValueEnum<'ctx> = match op {
-            FloatBinOp::Add => b.build_float_add(l, r, "").expect(POSITIONED).into(),
-            FloatBinOp::Sub => b.build_float_sub(l, r, "").expect(POSITIONED).into(),
-            FloatBinOp::Mul => b.build_float_mul(l, r, "").expect(POSITIONED).into(),
-            FloatBinOp::Div => b.build_float_div(l, r, "").expect(POSITIONED).into(),
-            FloatBinOp::Rem => b.build_float_rem(l, r, "").expect(POSITIONED).into(),
-            FloatBinOp::CopySign => intrinsic("llvm.copysign"),
-            FloatBinOp::MinNum => intrinsic("llvm.minnum"),
-            FloatBinOp::MaxNum => intrinsic("llvm.maxnum"),
-            FloatBinOp::Minimum => intrinsic("llvm.minimum"),
-            FloatBinOp::Maximum => intrinsic("llvm.maximum"),
+            FloatBinOp::Add => b.build_float_add(l, r, "").built()?.into(),
+            FloatBinOp::Sub => b.build_float_sub(l, r, "").built()?.into(),
+            FloatBinOp::Mul => b.build_float_mul(l, r, "").built()?.into(),
+            FloatBinOp::Div => b.build_float_div(l, r, "").built()?.into(),
+            FloatBinOp::Rem => b.build_float_rem(l, r, "").built()?.into(),
+            FloatBinOp::CopySign => intrinsic("llvm.copysign")?,
+            FloatBinOp::MinNum => intrinsic("llvm.minnum")?,
+            FloatBinOp::MaxNum => intrinsic("llvm.maxnum")?,
+            FloatBinOp::Minimum => intrinsic("llvm.minimum")?,
+            FloatBinOp::Maximum => intrinsic("llvm.maximum")?,
         };
         ffi::set_fast_math(v, fm);
-        v
+        Ok(v)
     }
 
-    pub(crate) fn lower_float_unop(&self, op: FloatUnOp, fm: FastMath, v: FloatValue<'ctx>) -> BasicValueEnum<'ctx> {
+    pub(crate) fn lower_float_unop(
+        &self,
+        op: FloatUnOp,
+        fm: FastMath,
+        v: FloatValue<'ctx>,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let intrinsic = |name: &str| self.call_intrinsic(name, &[v.get_type().into()], &[v.into()]);
         let out: BasicValueEnum<'ctx> = match op {
-            FloatUnOp::Neg => self.builder.build_float_neg(v, "").expect(POSITIONED).into(),
-            FloatUnOp::Abs => intrinsic("llvm.fabs"),
-            FloatUnOp::Sqrt => intrinsic("llvm.sqrt"),
-            FloatUnOp::Floor => intrinsic("llvm.floor"),
-            FloatUnOp::Ceil => intrinsic("llvm.ceil"),
-            FloatUnOp::Trunc => intrinsic("llvm.trunc"),
-            FloatUnOp::Round => intrinsic("llvm.round"),
-            FloatUnOp::RoundEven => intrinsic("llvm.roundeven"),
+            FloatUnOp::Neg => self.builder.build_float_neg(v, "").built()?.into(),
+            FloatUnOp::Abs => intrinsic("llvm.fabs")?,
+            FloatUnOp::Sqrt => intrinsic("llvm.sqrt")?,
+            FloatUnOp::Floor => intrinsic("llvm.floor")?,
+            FloatUnOp::Ceil => intrinsic("llvm.ceil")?,
+            FloatUnOp::Trunc => intrinsic("llvm.trunc")?,
+            FloatUnOp::Round => intrinsic("llvm.round")?,
+            FloatUnOp::RoundEven => intrinsic("llvm.roundeven")?,
         };
         ffi::set_fast_math(out, fm);
-        out
+        Ok(out)
     }
 
     pub(crate) fn lower_fma(
@@ -76,10 +81,10 @@ impl<'ctx> LlvmBackend<'ctx> {
         a: FloatValue<'ctx>,
         b: FloatValue<'ctx>,
         c: FloatValue<'ctx>,
-    ) -> BasicValueEnum<'ctx> {
-        let v = self.call_intrinsic("llvm.fma", &[a.get_type().into()], &[a.into(), b.into(), c.into()]);
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let v = self.call_intrinsic("llvm.fma", &[a.get_type().into()], &[a.into(), b.into(), c.into()])?;
         ffi::set_fast_math(v, fm);
-        v
+        Ok(v)
     }
 
     pub(crate) fn lower_float_cmp(
@@ -88,10 +93,10 @@ impl<'ctx> LlvmBackend<'ctx> {
         fm: FastMath,
         l: FloatValue<'ctx>,
         r: FloatValue<'ctx>,
-    ) -> BasicValueEnum<'ctx> {
-        let v = self.builder.build_float_compare(float_predicate(pred), l, r, "").expect(POSITIONED).into();
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let v = self.builder.build_float_compare(float_predicate(pred), l, r, "").built()?.into();
         ffi::set_fast_math(v, fm);
-        v
+        Ok(v)
     }
 
     /// `fptosi.sat`/`fptoui.sat` of `v` to `to`.
@@ -100,7 +105,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         signed: bool,
         v: FloatValue<'ctx>,
         to: IntType<'ctx>,
-    ) -> BasicValueEnum<'ctx> {
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let name = if signed { "llvm.fptosi.sat" } else { "llvm.fptoui.sat" };
         self.call_intrinsic(name, &[to.into(), v.get_type().into()], &[v.into()])
     }
@@ -112,17 +117,17 @@ impl<'ctx> LlvmBackend<'ctx> {
         signed: bool,
         v: FloatValue<'ctx>,
         to: IntType<'ctx>,
-    ) -> (BasicValueEnum<'ctx>, BasicValueEnum<'ctx>) {
-        let value = self.lower_fp_to_int_sat(signed, v, to);
+    ) -> BackendResult<(BasicValueEnum<'ctx>, BasicValueEnum<'ctx>)> {
+        let value = self.lower_fp_to_int_sat(signed, v, to)?;
         let fty: FloatType<'ctx> = v.get_type();
         let bits = to.get_bit_width() as i32;
         let (lo, hi) = if signed { (-(2f64.powi(bits - 1)), 2f64.powi(bits - 1)) } else { (0.0, 2f64.powi(bits)) };
-        let t = self.call_intrinsic("llvm.trunc", &[fty.into()], &[v.into()]).into_float_value();
+        let t = self.call_intrinsic("llvm.trunc", &[fty.into()], &[v.into()])?.into_float_value();
         let b = &self.builder;
-        let above = b.build_float_compare(FloatPredicate::OGE, t, fty.const_float(lo), "").expect(POSITIONED);
-        let below = b.build_float_compare(FloatPredicate::OLT, t, fty.const_float(hi), "").expect(POSITIONED);
-        let fits = b.build_and(above, below, "").expect(POSITIONED);
-        let overflow = b.build_not(fits, "").expect(POSITIONED);
-        (value, overflow.into())
+        let above = b.build_float_compare(FloatPredicate::OGE, t, fty.const_float(lo), "").built()?;
+        let below = b.build_float_compare(FloatPredicate::OLT, t, fty.const_float(hi), "").built()?;
+        let fits = b.build_and(above, below, "").built()?;
+        let overflow = b.build_not(fits, "").built()?;
+        Ok((value, overflow.into()))
     }
 }

@@ -1,11 +1,12 @@
 //! Lowering of memory facts shared by every access (alignment, volatile,
 //! nontemporal, invariant, alias scopes) and of memcpy/memmove/memset.
 
-use cfree_facade::{MemFlags, ResolvedAccess};
+use cfree_facade::{BackendResult, MemFlags, ResolvedAccess};
 use inkwell::attributes::{Attribute, AttributeLoc};
-use inkwell::values::{BasicValueEnum, InstructionValue, MetadataValue, ValueKind};
+use inkwell::values::{BasicValue, BasicValueEnum, InstructionValue, MetadataValue, ValueKind};
 
-use crate::backend::{LlvmBackend, POSITIONED};
+use crate::backend::{refused, Built, LlvmBackend};
+use crate::ffi;
 
 impl<'ctx> LlvmBackend<'ctx> {
     /// Creates alias scope `id` in this module's single domain.
@@ -31,38 +32,43 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     /// Attaches `!alias.scope` and `!noalias` for the scopes of every access the
     /// instruction makes (one for loads and stores, two for memcpy).
-    pub(crate) fn set_alias_facts(&self, inst: InstructionValue<'ctx>, accesses: &[&ResolvedAccess]) {
+    pub(crate) fn set_alias_facts(
+        &self,
+        inst: InstructionValue<'ctx>,
+        accesses: &[&ResolvedAccess],
+    ) -> BackendResult<()> {
         if accesses.iter().all(|a| a.alias_scope == 0 && a.noalias_scope == 0) {
-            return;
+            return Ok(());
         }
         let ids = |f: fn(&ResolvedAccess) -> u32| accesses.iter().map(|a| f(a)).collect::<Vec<_>>();
         if let Some(list) = self.scope_list(&ids(|a| a.alias_scope)) {
-            inst.set_metadata(list, self.kind_alias_scope).expect("metadata on a memory instruction");
+            inst.set_metadata(list, self.kind_alias_scope).map_err(refused)?;
         }
         if let Some(list) = self.scope_list(&ids(|a| a.noalias_scope)) {
-            inst.set_metadata(list, self.kind_noalias).expect("metadata on a memory instruction");
+            inst.set_metadata(list, self.kind_noalias).map_err(refused)?;
         }
+        Ok(())
     }
 
     /// Alignment, volatile, hints and alias scopes of a load or store.
-    pub(crate) fn set_access_facts(&self, inst: InstructionValue<'ctx>, access: &ResolvedAccess) {
-        crate::ffi::set_memory_alignment(inst, access.align as u32);
+    pub(crate) fn set_access_facts(&self, inst: InstructionValue<'ctx>, access: &ResolvedAccess) -> BackendResult<()> {
+        ffi::set_memory_alignment(inst, access.align as u32);
         if access.flags == MemFlags::NONE && access.alias_scope == 0 && access.noalias_scope == 0 {
-            return;
+            return Ok(());
         }
         if access.flags.contains(MemFlags::VOLATILE) {
-            inst.set_volatile(true).expect("load/store accept volatile");
+            inst.set_volatile(true).map_err(refused)?;
         }
         if access.flags.contains(MemFlags::NONTEMPORAL) {
             let one = self.ctx.i32_type().const_int(1, false);
             let node = self.ctx.metadata_node(&[one.into()]);
-            inst.set_metadata(node, self.kind_nontemporal).expect("metadata on a load/store");
+            inst.set_metadata(node, self.kind_nontemporal).map_err(refused)?;
         }
         if access.flags.contains(MemFlags::INVARIANT) {
             let node = self.ctx.metadata_node(&[]);
-            inst.set_metadata(node, self.kind_invariant).expect("metadata on a load");
+            inst.set_metadata(node, self.kind_invariant).map_err(refused)?;
         }
-        self.set_alias_facts(inst, &[access]);
+        self.set_alias_facts(inst, &[access])
     }
 
     fn mem_intrinsic_call(
@@ -71,7 +77,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         args: &[BasicValueEnum<'ctx>],
         aligns: &[(u32, &ResolvedAccess)],
         volatile: bool,
-    ) {
+    ) -> BackendResult<()> {
         let size_ty = self.ctx.i64_type();
         // Overloaded on the actual pointer types, so any address space works.
         let dst_ty = args[0].get_type();
@@ -80,19 +86,22 @@ impl<'ctx> LlvmBackend<'ctx> {
         } else {
             vec![dst_ty, args[1].get_type(), size_ty.into()]
         };
-        let intrinsic = inkwell::intrinsics::Intrinsic::find(name).expect("memory intrinsic");
-        let f = intrinsic.get_declaration(&self.module, &overloads).expect("memory intrinsic overload");
+        let intrinsic = inkwell::intrinsics::Intrinsic::find(name).ok_or_else(|| refused(format!("no {name}")))?;
+        let f = intrinsic
+            .get_declaration(&self.module, &overloads)
+            .ok_or_else(|| refused(format!("no overload of {name} for {overloads:?}")))?;
         let mut all: Vec<_> = args.iter().map(|a| (*a).into()).collect();
         all.push(self.ctx.bool_type().const_int(u64::from(volatile), false).into());
-        let call = self.builder.build_call(f, &all, "").expect(POSITIONED);
+        let call = self.builder.build_call(f, &all, "").built()?;
         let align_kind = Attribute::get_named_enum_kind_id("align");
         for (param, access) in aligns {
             call.add_attribute(AttributeLoc::Param(*param), self.ctx.create_enum_attribute(align_kind, access.align));
         }
         if let ValueKind::Instruction(inst) = call.try_as_basic_value() {
             let accesses: Vec<&ResolvedAccess> = aligns.iter().map(|(_, a)| *a).collect();
-            self.set_alias_facts(inst, &accesses);
+            self.set_alias_facts(inst, &accesses)?;
         }
+        Ok(())
     }
 
     pub(crate) fn lower_mem_copy(
@@ -103,17 +112,74 @@ impl<'ctx> LlvmBackend<'ctx> {
         size: u64,
         dst_access: &ResolvedAccess,
         src_access: &ResolvedAccess,
-    ) {
+    ) -> BackendResult<()> {
         let name = if overlapping { "llvm.memmove" } else { "llvm.memcpy" };
         let len = self.ctx.i64_type().const_int(size, false).into();
         let volatile = dst_access.flags.contains(MemFlags::VOLATILE) || src_access.flags.contains(MemFlags::VOLATILE);
-        self.mem_intrinsic_call(name, &[dst, src, len], &[(0, dst_access), (1, src_access)], volatile);
+        self.mem_intrinsic_call(name, &[dst, src, len], &[(0, dst_access), (1, src_access)], volatile)
     }
 
-    pub(crate) fn lower_mem_set(&self, dst: BasicValueEnum<'ctx>, value: u8, size: u64, access: &ResolvedAccess) {
+    pub(crate) fn lower_mem_set(
+        &self,
+        dst: BasicValueEnum<'ctx>,
+        value: u8,
+        size: u64,
+        access: &ResolvedAccess,
+    ) -> BackendResult<()> {
         let byte = self.ctx.i8_type().const_int(u64::from(value), false).into();
         let len = self.ctx.i64_type().const_int(size, false).into();
         let volatile = access.flags.contains(MemFlags::VOLATILE);
-        self.mem_intrinsic_call("llvm.memset", &[dst, byte, len], &[(0, access)], volatile);
+        self.mem_intrinsic_call("llvm.memset", &[dst, byte, len], &[(0, access)], volatile)
+    }
+
+    pub(crate) fn lower_load(
+        &mut self,
+        addr: BasicValueEnum<'ctx>,
+        access: &ResolvedAccess,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").built()?;
+        if let Some(inst) = v.as_instruction_value() {
+            self.set_access_facts(inst, access)?;
+        }
+        Ok(v)
+    }
+
+    pub(crate) fn lower_store(
+        &mut self,
+        addr: BasicValueEnum<'ctx>,
+        value: BasicValueEnum<'ctx>,
+        access: &ResolvedAccess,
+    ) -> BackendResult<()> {
+        let inst = self.builder.build_store(addr.into_pointer_value(), value).built()?;
+        self.set_access_facts(inst, access)
+    }
+
+    pub(crate) fn lower_addr_offset(
+        &mut self,
+        addr: BasicValueEnum<'ctx>,
+        offset: i64,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        if offset == 0 {
+            return Ok(addr);
+        }
+        let off = self.intptr.const_int(offset as u64, true);
+        Ok(ffi::byte_offset(&self.builder, self.i8, addr.into_pointer_value(), off).into())
+    }
+
+    pub(crate) fn lower_addr_index(
+        &mut self,
+        addr: BasicValueEnum<'ctx>,
+        index: BasicValueEnum<'ctx>,
+        elem_size: u64,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let index = index.into_int_value();
+        let b = &self.builder;
+        let wide = match index.get_type().get_bit_width().cmp(&self.intptr.get_bit_width()) {
+            std::cmp::Ordering::Less => b.build_int_s_extend(index, self.intptr, "").built()?,
+            std::cmp::Ordering::Greater => b.build_int_truncate(index, self.intptr, "").built()?,
+            std::cmp::Ordering::Equal => index,
+        };
+        let bytes = b.build_int_mul(wide, self.intptr.const_int(elem_size, false), "").built()?;
+        Ok(ffi::byte_offset(&self.builder, self.i8, addr.into_pointer_value(), bytes).into())
     }
 }

@@ -125,7 +125,7 @@ fn layout_info(data: &TargetData, triple: String, cpu: String, features: String,
     let ctx = Context::create();
     let of =
         |t: &dyn AnyType<'_>| ScalarLayout { size: data.get_abi_size(t), align: u64::from(data.get_abi_alignment(t)) };
-    let mut ints = [1u32, 8, 16, 32, 64, 128].map(|bits| of(&crate::backend::int_type(&ctx, bits)));
+    let mut ints = [1u32, 8, 16, 32, 64, 128].map(|bits| of(&crate::types::int_type(&ctx, bits)));
     // C's `__int128` is 16-byte aligned wherever it exists (clang's Int128Align); some data
     // layouts (LLVM 19's wasm32) say 8. The facade's layout is the C ABI's, so clang wins.
     ints[5] = ScalarLayout { size: 16, align: 16 };

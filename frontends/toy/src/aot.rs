@@ -16,7 +16,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use cfree_facade::{
-    Arch, Backend, Callee, Cg, DataDecl, DataInit, FuncDecl, FuncSig, GcRole, IntWidth, Linkage, MemAccess, TargetSpec,
+    Arch, Backend, Callee, Cg, DataDecl, DataInit, FuncDecl, FuncSig, GcRole, IntWidth, Linkage, MemAccess, Sym,
+    TargetSpec,
 };
 use cfree_llvm_lower::{LlvmContext, OptLevel};
 
@@ -35,14 +36,13 @@ pub const RUNTIME_LIBRARY_ENV: &str = "CFREE_TOY_RT_LIB";
 /// Adds to `cg` (where [`codegen::emit`] put the program) the C entry point
 /// `int main(int argc, char **argv)`, which returns
 /// `cfree_toy_rt_main(argc, argv, &toy_main, file_name, len(file_name))`.
-pub fn emit_c_main<B: Backend>(cg: &mut Cg<B>, file_name: &str) -> cfree_facade::Result<()> {
+pub fn emit_c_main<B: Backend>(cg: &mut Cg<B>, file_name: &str) -> Result<(), String> {
     let entry = codegen::symbol_name("main");
-    let toy_main = cg.symbol_by_name(&entry).ok_or_else(|| {
-        cfree_facade::Error::new(
-            "emit_c_main",
-            cfree_facade::ErrorKind::Unsupported { feature: format!("a program without `{entry}`") },
-        )
-    })?;
+    let toy_main = cg.symbol_by_name(&entry).ok_or_else(|| format!("the program has no `{entry}`"))?;
+    emit_c_main_calling(cg, toy_main, file_name).map_err(|e| e.to_string())
+}
+
+fn emit_c_main_calling<B: Backend>(cg: &mut Cg<B>, toy_main: Sym, file_name: &str) -> cfree_facade::Result<()> {
     let i8 = cg.ty_int(IntWidth::I8)?;
     let i32 = cg.ty_int(IntWidth::I32)?;
     let i64 = cg.ty_int(IntWidth::I64)?;

@@ -1,12 +1,24 @@
-//! The emitter: module-level state (types, symbols, data) and the entry
-//! point of every public call. Function bodies are in `func.rs` and value
-//! operations in `values.rs`.
+//! The emitter: module-level state (types, symbols, the open function) and
+//! every public call, one file per concern. `Cg`'s fields are private to this
+//! module tree; the vocabulary the calls take lives in the crate's top-level
+//! modules.
 
-use crate::func::FuncState;
-use crate::{
-    Backend, DataDecl, DataInit, DataPiece, Error, ErrorKind, FloatWidth, FuncDecl, FuncSig, IntWidth, Layout, Linkage,
-    Result, Sym, SymbolInfo, SymbolKind, TargetInfo, TypeId, TypeKind, TypeTable,
-};
+mod access;
+mod atomics;
+mod calls;
+mod casts;
+mod constants;
+mod float_ops;
+mod func;
+mod gc;
+mod int_ops;
+mod memory_ops;
+mod places;
+mod stack;
+mod symbols;
+
+use crate::*;
+use func::FuncState;
 
 /// The codegen emitter for one module: the Rust face of `cfree_cg_*`.
 ///
@@ -14,21 +26,21 @@ use crate::{
 /// backend immediately. A call that returns an error has no effect.
 #[derive(Debug)]
 pub struct Cg<B: Backend> {
-    pub(crate) owner: u32,
-    pub(crate) backend: B,
-    pub(crate) target: TargetInfo,
-    pub(crate) types: TypeTable,
-    pub(crate) syms: Vec<SymbolInfo>,
+    owner: u32,
+    backend: B,
+    target: TargetInfo,
+    types: TypeTable,
+    syms: Vec<SymbolInfo>,
     by_name: crate::hash::FxHashMap<String, Sym>,
     /// `i1`, once interned (comparisons and branches need it constantly).
     i1: Option<TypeId>,
-    pub(crate) func: FuncState<B>,
+    func: FuncState<B>,
     /// Alias scopes issued so far (ids 1..=alias_scopes).
-    pub(crate) alias_scopes: u32,
+    alias_scopes: u32,
     /// The managed address space, if the frontend declared one.
-    pub(crate) managed_space: Option<u32>,
+    managed_space: Option<u32>,
     /// Runtime functions behind managed operations.
-    pub(crate) gc_runtime: Option<crate::GcRuntime>,
+    gc_runtime: Option<crate::GcRuntime>,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -68,11 +80,15 @@ pub struct Finished<B> {
     pub exports: Vec<FuncExport>,
 }
 
-fn check_name(call: &'static str, name: &str) -> Result<()> {
-    if name.is_empty() || name.contains('\0') {
-        return Err(Error::new(call, ErrorKind::InvalidName { name: name.to_string() }));
-    }
-    Ok(())
+pub(crate) fn check_name(call: &'static str, name: &str) -> Result<()> {
+    let problem = if name.is_empty() {
+        NameProblem::Empty
+    } else if name.contains('\0') {
+        NameProblem::ContainsNul
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(call, ErrorKind::InvalidName { name: name.to_string(), problem }))
 }
 
 /// The largest alignment accepted anywhere (1 GiB).
@@ -126,21 +142,18 @@ impl<B: Backend> Cg<B> {
     pub fn set_address_space_policy(&mut self, space: u32, policy: crate::AddrSpacePolicy) -> Result<()> {
         const CALL: &str = "set_address_space_policy";
         if !self.syms.is_empty() {
-            let e = ErrorKind::InvalidFlags { op: CALL.into(), flags: "called after symbols were declared".into() };
-            return Err(Error::new(CALL, e));
+            return Err(Error::new(CALL, ErrorKind::PolicyAfterDeclarations));
         }
         if !policy.managed && (policy.movable || policy.interior) {
-            let flags = "movable or interior without managed (only collected objects move)".to_string();
-            return Err(Error::new(CALL, ErrorKind::InvalidFlags { op: CALL.into(), flags }));
+            return Err(Error::new(CALL, ErrorKind::MovableWithoutManaged { space }));
         }
         if policy.managed && space != 1 {
-            let feature = format!("managed address space {space} (the managed space must be 1)");
-            return Err(Error::new(CALL, ErrorKind::Unsupported { feature }));
+            return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::ManagedSpace(space))));
         }
+        self.backend.set_address_space_policy(space, &policy).map_err(|k| Error::new(CALL, k))?;
         if policy.managed {
             self.managed_space = Some(space);
         }
-        self.backend.set_address_space_policy(space, &policy);
         Ok(())
     }
 
@@ -152,8 +165,10 @@ impl<B: Backend> Cg<B> {
     fn intern(&mut self, kind: TypeKind, call: &'static str) -> Result<TypeId> {
         let (id, new) = self.types.intern(kind, &self.target, call)?;
         if new {
-            let kind = self.types.kind(id).clone();
-            self.backend.define_type(id, &kind, &self.types);
+            if let Err(k) = self.backend.define_type(id, self.types.kind(id), &self.types) {
+                self.types.forget_last();
+                return Err(self.ferr(call, k));
+            }
         }
         Ok(id)
     }
@@ -203,147 +218,24 @@ impl<B: Backend> Cg<B> {
     /// Size and alignment of a sized type on this target.
     pub fn layout(&self, ty: TypeId) -> Result<Layout> {
         self.types.check(ty).map_err(|k| Error::new("layout", k))?;
-        self.types.layout(ty).ok_or_else(|| Error::new("layout", ErrorKind::Unsized { ty: self.types.display(ty) }))
+        self.types.layout(ty).ok_or_else(|| Error::new("layout", ErrorKind::Unsized { ty: self.types.name(ty) }))
     }
 
     /// Byte offset of field `index` of a record type.
     pub fn field_offset(&self, record: TypeId, index: usize) -> Result<u64> {
-        self.types.check(record).map_err(|k| Error::new("field_offset", k))?;
-        match self.types.field_offsets(record).get(index) {
-            Some(off) => Ok(*off),
-            None => Err(Error::new(
-                "field_offset",
-                ErrorKind::TypeMismatch {
-                    expected: format!("record with more than {index} fields"),
-                    found: self.types.display(record),
-                },
-            )),
-        }
-    }
-
-    fn check_linkage(&self, call: &'static str, linkage: Linkage, vis: crate::Visibility) -> Result<()> {
-        let unsupported = |feature: String| {
-            Err(Error::new(call, ErrorKind::UnsupportedOnTarget { feature, triple: self.target.triple.clone() }))
-        };
-        if !self.target.supports_linkage(linkage) {
-            return unsupported(format!("{linkage:?} linkage"));
-        }
-        if !self.target.supports_visibility(vis) {
-            return unsupported(format!("{vis:?} visibility"));
-        }
-        if linkage == Linkage::Internal && vis != crate::Visibility::Default {
-            return Err(Error::new(
-                call,
-                ErrorKind::InvalidFlags { op: "internal linkage".into(), flags: format!("{vis:?} visibility") },
-            ));
-        }
-        Ok(())
-    }
-
-    fn add_symbol(&mut self, call: &'static str, name: &str, kind: SymbolKind) -> Result<Sym> {
-        check_name(call, name)?;
-        if self.by_name.contains_key(name) {
-            return Err(Error::new(call, ErrorKind::DuplicateSymbol { name: name.to_string() }));
-        }
-        let sym = Sym::new(self.owner, self.syms.len());
-        let result = match &kind {
-            SymbolKind::Func(d) => self.backend.declare_function(sym, name, d, &self.types),
-            SymbolKind::Data(d) => self.backend.declare_data(sym, name, d, &self.types),
-        };
-        result.map_err(|k| Error::new(call, k))?;
-        self.syms.push(SymbolInfo { name: name.to_string(), kind, defined: false });
-        self.by_name.insert(name.to_string(), sym);
-        Ok(sym)
-    }
-
-    /// Declares a function with the exact linkage name `name`.
-    pub fn declare_func(&mut self, name: &str, decl: FuncDecl) -> Result<Sym> {
-        const CALL: &str = "declare_func";
-        self.types.check(decl.sig).map_err(|k| Error::new(CALL, k).operand("signature"))?;
-        if self.types.func_sig(decl.sig).is_none() {
-            return Err(Error::new(
-                CALL,
-                ErrorKind::TypeMismatch { expected: "function type".into(), found: self.types.display(decl.sig) },
-            )
-            .operand("signature"));
-        }
-        self.check_linkage(CALL, decl.linkage, decl.visibility)?;
-        if decl.gc == crate::GcRole::Safepoints && !self.target.supports_gc_safepoints() {
-            let e = ErrorKind::UnsupportedOnTarget {
-                feature: "GC safepoints (statepoints)".into(),
-                triple: self.target.triple.clone(),
-            };
+        const CALL: &str = "field_offset";
+        self.types.check(record).map_err(|k| Error::new(CALL, k))?;
+        let Some(offsets) = self.types.field_offsets(record) else {
+            let e = ErrorKind::TypeMismatch { expected: Expected::Record, found: self.types.name(record) };
             return Err(Error::new(CALL, e));
-        }
-        self.add_symbol(CALL, name, SymbolKind::Func(decl))
-    }
-
-    /// Declares a data object with the exact linkage name `name`.
-    pub fn declare_data(&mut self, name: &str, decl: DataDecl) -> Result<Sym> {
-        const CALL: &str = "declare_data";
-        self.types.check(decl.ty).map_err(|k| Error::new(CALL, k).operand("type"))?;
-        if self.types.layout(decl.ty).is_none() {
-            return Err(Error::new(CALL, ErrorKind::Unsized { ty: self.types.display(decl.ty) }).operand("type"));
-        }
-        check_align(CALL, u64::from(decl.align))?;
-        self.check_linkage(CALL, decl.linkage, decl.visibility)?;
-        self.add_symbol(CALL, name, SymbolKind::Data(decl))
-    }
-
-    /// Looks up a symbol by linkage name.
-    pub fn symbol_by_name(&self, name: &str) -> Option<Sym> {
-        self.by_name.get(name).copied()
-    }
-
-    /// What a symbol is.
-    pub fn symbol(&self, sym: Sym) -> Result<&SymbolInfo> {
-        self.check_sym("symbol", sym)?;
-        Ok(&self.syms[sym.index()])
-    }
-
-    pub(crate) fn check_sym(&self, call: &'static str, sym: Sym) -> Result<()> {
-        if sym.owner != self.owner || sym.index() >= self.syms.len() {
-            return Err(
-                Error::new(call, ErrorKind::ForeignHandle { what: "symbol", handle: sym.to_bits() }).operand("symbol")
-            );
-        }
-        Ok(())
-    }
-
-    /// Defines a declared data object: bytes, zero fill and relocations whose
-    /// total size equals the declared type's size.
-    pub fn define_data(&mut self, sym: Sym, init: &DataInit) -> Result<()> {
-        const CALL: &str = "define_data";
-        self.check_sym(CALL, sym)?;
-        let info = &self.syms[sym.index()];
-        let SymbolKind::Data(decl) = &info.kind else {
-            return Err(Error::new(
-                CALL,
-                ErrorKind::WrongSymbolKind { name: info.name.clone(), expected: "data object" },
-            ));
         };
-        if info.defined {
-            return Err(Error::new(CALL, ErrorKind::DuplicateDefinition { name: info.name.clone() }));
-        }
-        if !decl.linkage.allows_definition() {
-            return Err(Error::new(
-                CALL,
-                ErrorKind::InvalidFlags { op: "data definition".into(), flags: format!("{:?} linkage", decl.linkage) },
-            ));
-        }
-        let expected = self.types.layout(decl.ty).map_or(0, |l| l.size);
-        let found = init.size(self.target.pointer.size);
-        if expected != found {
-            return Err(Error::new(CALL, ErrorKind::DataSize { expected, found }));
-        }
-        for (i, piece) in init.pieces.iter().enumerate() {
-            if let DataPiece::Reloc { target, .. } = piece {
-                self.check_sym(CALL, *target).map_err(|e| e.operand(format!("relocation in piece {i}")))?;
+        match offsets.get(index) {
+            Some(off) => Ok(*off),
+            None => {
+                let e = ErrorKind::NoSuchField { record: self.types.name(record), index, count: offsets.len() };
+                Err(Error::new(CALL, e))
             }
         }
-        self.backend.define_data(sym, init).map_err(|k| Error::new(CALL, k))?;
-        self.syms[sym.index()].defined = true;
-        Ok(())
     }
 
     /// Checks that the module is complete: no open function, and every symbol
@@ -355,7 +247,8 @@ impl<B: Backend> Cg<B> {
         }
         for s in &self.syms {
             if s.linkage().requires_definition() && !s.defined {
-                return Err(Error::new(CALL, ErrorKind::UndefinedInternal { name: s.name.clone() }));
+                let e = ErrorKind::NeverDefined { name: s.name.clone(), linkage: s.linkage() };
+                return Err(Error::new(CALL, e));
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Floating-point operations (cg-ext §6.2): arithmetic, IEEE functions and
 //! comparisons, each with per-operation fast-math facts (strict by default).
 
-use crate::{Backend, FastMath, FloatBinOp, FloatCmp, FloatUnOp, Result, TypeId, TypeKind};
+use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     fn peek_float(
@@ -13,7 +13,7 @@ impl<B: Backend> crate::Cg<B> {
     ) -> Result<(TypeId, B::Value)> {
         let (ty, v) = self.peek_typed(call, needed, from_top, operand, None)?;
         if !matches!(self.types.kind(ty), TypeKind::Float(_)) {
-            return Err(self.mismatch(call, operand, "float".into(), ty));
+            return Err(self.mismatch(call, operand, Expected::Float, ty));
         }
         Ok((ty, v))
     }
@@ -29,8 +29,8 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "float_op";
         self.require_open(CALL)?;
         let (ty, lhs, rhs) = self.peek_float_pair(CALL)?;
-        self.ensure_block();
-        let v = self.backend.float_binop(op, fm, lhs, rhs);
+        self.ensure_block(CALL)?;
+        let v = self.backend.float_binop(op, fm, lhs, rhs).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         self.push_value(ty, v);
         Ok(())
@@ -41,8 +41,8 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "float_unop";
         self.require_open(CALL)?;
         let (ty, v) = self.peek_float(CALL, 1, 0, "operand")?;
-        self.ensure_block();
-        let out = self.backend.float_unop(op, fm, v);
+        self.ensure_block(CALL)?;
+        let out = self.backend.float_unop(op, fm, v).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(1);
         self.push_value(ty, out);
         Ok(())
@@ -56,8 +56,8 @@ impl<B: Backend> crate::Cg<B> {
         let (ty, a) = self.peek_float(CALL, 3, 2, "a")?;
         let b = self.peek_value(CALL, 3, 1, "b", Some(ty))?;
         let c = self.peek_value(CALL, 3, 0, "c", Some(ty))?;
-        self.ensure_block();
-        let v = self.backend.fma(fm, a, b, c);
+        self.ensure_block(CALL)?;
+        let v = self.backend.fma(fm, a, b, c).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(3);
         self.push_value(ty, v);
         Ok(())
@@ -69,8 +69,8 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let (_, lhs, rhs) = self.peek_float_pair(CALL)?;
         let i1 = self.ty_i1()?;
-        self.ensure_block();
-        let v = self.backend.float_cmp(pred, fm, lhs, rhs);
+        self.ensure_block(CALL)?;
+        let v = self.backend.float_cmp(pred, fm, lhs, rhs).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         self.push_value(i1, v);
         Ok(())

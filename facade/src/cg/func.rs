@@ -6,7 +6,11 @@
 //! nothing can branch to; at `func_end` such a block is closed as unreachable,
 //! while a reachable open block is a "falls off the end" error.
 
-use crate::{Backend, Error, ErrorKind, Label, Local, Param, Result, Sym, SymbolKind, TypeId};
+use crate::*;
+
+/// The largest total size of a function's fixed stack slots (1 GiB). Larger
+/// frames are refused here rather than reaching a backend's own frame limits.
+pub(crate) const MAX_FRAME_BYTES: u64 = 1 << 30;
 
 /// A value-stack entry: an rvalue, or a place (lvalue) given by its address.
 #[derive(Clone, Copy, Debug)]
@@ -16,10 +20,10 @@ pub(crate) enum Entry<V> {
 }
 
 impl<V: Copy> Entry<V> {
-    pub(crate) fn category(&self) -> &'static str {
+    pub(crate) fn category(&self) -> Category {
         match self {
-            Entry::Value { .. } => "value",
-            Entry::Place { .. } => "place (lvalue)",
+            Entry::Value { .. } => Category::Value,
+            Entry::Place { .. } => Category::Place,
         }
     }
 }
@@ -63,6 +67,12 @@ pub(crate) struct FuncState<B: Backend> {
     pub(crate) managed: bool,
     /// Addresses of the explicit root slots, reported at every later safepoint.
     pub(crate) gc_roots: Vec<B::Value>,
+    /// Addresses of the other slots of managed pointer type (see [`crate::Safepoint`]).
+    pub(crate) managed_slots: Vec<B::Value>,
+    /// Managed pointers live across the safepoint being lowered (reused buffer).
+    pub(crate) live_scratch: Vec<B::Value>,
+    /// Bytes of fixed stack slots so far, bounded by [`MAX_FRAME_BYTES`].
+    pub(crate) frame_bytes: u64,
     /// The ID the next safepoint's stack map record carries.
     pub(crate) safepoint_id: Option<u64>,
     scratch: Vec<B::Value>,
@@ -83,6 +93,9 @@ impl<B: Backend> FuncState<B> {
             block: BlockState::Terminated,
             managed: false,
             gc_roots: Vec::new(),
+            managed_slots: Vec::new(),
+            live_scratch: Vec::new(),
+            frame_bytes: 0,
             safepoint_id: None,
             scratch: Vec::new(),
             unused_blocks: Vec::new(),
@@ -102,6 +115,8 @@ impl<B: Backend> FuncState<B> {
         self.block = BlockState::Terminated;
         self.managed = false;
         self.gc_roots.clear();
+        self.managed_slots.clear();
+        self.frame_bytes = 0;
         self.safepoint_id = None;
     }
 }
@@ -125,12 +140,15 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     /// Opens a block for instructions if the last one was terminated.
-    pub(crate) fn ensure_block(&mut self) {
+    pub(crate) fn ensure_block(&mut self, call: &'static str) -> Result<()> {
         if self.func.block == BlockState::Terminated {
             let b = self.backend.new_block();
-            self.backend.place_block(b, false);
+            let b = self.lowered(call, b)?;
+            let placed = self.backend.place_block(b, false);
+            self.lowered(call, placed)?;
             self.func.block = BlockState::Dead;
         }
+        Ok(())
     }
 
     pub(crate) fn require_empty_stack(&self, call: &'static str, keep: usize) -> Result<()> {
@@ -151,28 +169,39 @@ impl<B: Backend> crate::Cg<B> {
         self.check_sym(CALL, sym)?;
         let info = &self.syms[sym.index()];
         let SymbolKind::Func(decl) = &info.kind else {
-            return Err(Error::new(CALL, ErrorKind::WrongSymbolKind { name: info.name.clone(), expected: "function" }));
+            let e = ErrorKind::WrongSymbolKind { name: info.name.clone(), expected: SymbolClass::Function };
+            return Err(Error::new(CALL, e));
         };
         if info.defined {
             return Err(Error::new(CALL, ErrorKind::DuplicateDefinition { name: info.name.clone() }));
         }
-        if !decl.linkage.allows_definition() || decl.gc == crate::GcRole::Runtime {
-            let flags = if decl.gc == crate::GcRole::Runtime {
-                "GcRole::Runtime (implemented by the host)".to_string()
-            } else {
-                format!("{:?} linkage", decl.linkage)
-            };
-            return Err(Error::new(CALL, ErrorKind::InvalidFlags { op: "function definition".into(), flags }));
+        let reason = if decl.gc == crate::GcRole::Runtime {
+            Some(NoDefinitionReason::RuntimeFunction)
+        } else {
+            (!decl.linkage.allows_definition()).then_some(NoDefinitionReason::Linkage(decl.linkage))
+        };
+        if let Some(reason) = reason {
+            return Err(Error::new(CALL, ErrorKind::NotDefinable { name: info.name.clone(), reason }));
         }
-        let sig = self.types.func_sig(decl.sig).expect("declared functions have function types");
+        let Some(sig) = self.types.func_sig(decl.sig) else {
+            return Err(self.mismatch(CALL, "signature", Expected::Function, decl.sig));
+        };
         if sig.variadic {
-            return Err(Error::new(CALL, ErrorKind::Unsupported { feature: "defining variadic functions".into() })
+            return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::VariadicDefinition))
                 .in_function(info.name.clone()));
         }
         let param_types: Vec<TypeId> = sig.params.iter().map(|p| p.ty).collect();
         let result = sig.result;
         let managed = decl.gc == crate::GcRole::Safepoints;
 
+        let mut slots = std::mem::take(&mut self.func.scratch);
+        slots.clear();
+        let begun = self.backend.begin_function(sym, &param_types, &mut slots);
+        if let Err(kind) = begun {
+            self.func.scratch = slots;
+            return Err(Error::new(CALL, kind).in_function(self.syms[sym.index()].name.clone()));
+        }
+        debug_assert_eq!(slots.len(), param_types.len());
         self.func.reset();
         self.func.owner = crate::ids::next_owner();
         self.func.sym = Some(sym);
@@ -180,11 +209,10 @@ impl<B: Backend> crate::Cg<B> {
         self.func.result = result;
         self.func.managed = managed;
         self.func.param_count = param_types.len();
-        let mut slots = std::mem::take(&mut self.func.scratch);
-        slots.clear();
-        self.backend.begin_function(sym, &param_types, &mut slots);
-        debug_assert_eq!(slots.len(), param_types.len());
         for (ty, addr) in param_types.into_iter().zip(slots.drain(..)) {
+            if self.is_managed_ptr(ty) {
+                self.func.managed_slots.push(addr);
+            }
             self.func.locals.push(LocalInfo { ty, addr });
         }
         self.func.scratch = slots;
@@ -201,7 +229,9 @@ impl<B: Backend> crate::Cg<B> {
             return Err(self.ferr(CALL, ErrorKind::NoSuchParam { index, count }));
         }
         if name.contains('\0') {
-            return Err(self.ferr(CALL, ErrorKind::InvalidName { name: name.into() }));
+            return Err(
+                self.ferr(CALL, ErrorKind::InvalidName { name: name.into(), problem: NameProblem::ContainsNul })
+            );
         }
         let addr = self.func.locals[index as usize].addr;
         if !name.is_empty() {
@@ -212,27 +242,57 @@ impl<B: Backend> crate::Cg<B> {
 
     /// A local stack slot of type `ty`; `align` 0 = natural alignment.
     pub fn local_slot(&mut self, ty: TypeId, name: &str, align: u32) -> Result<Local> {
-        const CALL: &str = "local_slot";
-        self.require_open(CALL)?;
-        self.types.check(ty).map_err(|k| self.ferr(CALL, k).operand("type"))?;
+        self.new_slot("local_slot", ty, name, align, SlotKind::Plain)
+    }
+
+    /// Validates and makes a slot: sizes are bounded per slot and per frame, so
+    /// no request reaches a backend's own (fatal) frame size limits.
+    pub(crate) fn new_slot(
+        &mut self,
+        call: &'static str,
+        ty: TypeId,
+        name: &str,
+        align: u32,
+        kind: SlotKind,
+    ) -> Result<Local> {
+        self.require_open(call)?;
+        self.types.check(ty).map_err(|k| self.ferr(call, k).operand("type"))?;
         let Some(layout) = self.types.layout(ty) else {
-            return Err(self.ferr(CALL, ErrorKind::Unsized { ty: self.types.display(ty) }).operand("type"));
+            return Err(self.ferr(call, ErrorKind::Unsized { ty: self.types.name(ty) }).operand("type"));
         };
-        crate::cg::check_align(CALL, u64::from(align)).map_err(|e| e.in_function(self.func.name.clone()))?;
+        super::check_align(call, u64::from(align)).map_err(|e| e.in_function(self.func.name.clone()))?;
         if name.contains('\0') {
-            return Err(self.ferr(CALL, ErrorKind::InvalidName { name: name.into() }));
+            return Err(
+                self.ferr(call, ErrorKind::InvalidName { name: name.into(), problem: NameProblem::ContainsNul })
+            );
+        }
+        if layout.size > MAX_FRAME_BYTES {
+            let e = ErrorKind::TooLarge { what: Quantity::LocalSize, size: layout.size.into(), limit: MAX_FRAME_BYTES };
+            return Err(self.ferr(call, e).operand("type"));
         }
         let align = if align == 0 { layout.align } else { u64::from(align) };
-        let addr = self.backend.local_slot(ty, align, name);
+        let frame = self.func.frame_bytes.next_multiple_of(align) + layout.size;
+        if frame > MAX_FRAME_BYTES {
+            let e = ErrorKind::TooLarge { what: Quantity::FrameSize, size: frame.into(), limit: MAX_FRAME_BYTES };
+            return Err(self.ferr(call, e).operand("type"));
+        }
+        let addr = self.backend.local_slot(ty, align, name, kind);
+        let addr = self.lowered(call, addr)?;
+        self.func.frame_bytes = frame;
         let local = Local::new(self.func.owner, self.func.locals.len());
+        match kind {
+            SlotKind::GcRoot => self.func.gc_roots.push(addr),
+            SlotKind::Plain if self.is_managed_ptr(ty) => self.func.managed_slots.push(addr),
+            SlotKind::Plain => {}
+        }
         self.func.locals.push(LocalInfo { ty, addr });
         Ok(local)
     }
 
-    pub(crate) fn check_local(&self, call: &'static str, local: Local) -> Result<&crate::func::LocalInfo<B::Value>> {
+    pub(crate) fn check_local(&self, call: &'static str, local: Local) -> Result<&super::func::LocalInfo<B::Value>> {
         if local.owner != self.func.owner || local.index() >= self.func.locals.len() {
             return Err(self
-                .ferr(call, ErrorKind::ForeignHandle { what: "local", handle: local.to_bits() })
+                .ferr(call, ErrorKind::ForeignHandle { what: HandleKind::Local, handle: local.to_bits() })
                 .operand("local"));
         }
         Ok(&self.func.locals[local.index()])
@@ -241,7 +301,7 @@ impl<B: Backend> crate::Cg<B> {
     fn check_label(&self, call: &'static str, label: Label) -> Result<()> {
         if label.owner != self.func.owner || label.index() >= self.func.labels.len() {
             return Err(self
-                .ferr(call, ErrorKind::ForeignHandle { what: "label", handle: label.to_bits() })
+                .ferr(call, ErrorKind::ForeignHandle { what: HandleKind::Label, handle: label.to_bits() })
                 .operand("label"));
         }
         Ok(())
@@ -249,8 +309,10 @@ impl<B: Backend> crate::Cg<B> {
 
     /// A new label in the open function.
     pub fn new_label(&mut self) -> Result<Label> {
-        self.require_open("new_label")?;
+        const CALL: &str = "new_label";
+        self.require_open(CALL)?;
         let block = self.backend.new_block();
+        let block = self.lowered(CALL, block)?;
         self.func.labels.push(LabelInfo { block, placed: false, used: false });
         Ok(Label::new(self.func.owner, self.func.labels.len() - 1))
     }
@@ -265,12 +327,13 @@ impl<B: Backend> crate::Cg<B> {
         }
         self.require_empty_stack(CALL, 0)?;
         let fallthrough = self.func.block != BlockState::Terminated;
+        let placed = self.backend.place_block(self.func.labels[label.index()].block, fallthrough);
+        self.lowered(CALL, placed)?;
         let info = &mut self.func.labels[label.index()];
         info.placed = true;
         if fallthrough {
             info.used = true;
         }
-        self.backend.place_block(info.block, fallthrough);
         self.func.block = BlockState::Open;
         Ok(())
     }
@@ -285,10 +348,10 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         self.check_label(CALL, label)?;
         self.require_empty_stack(CALL, 0)?;
-        self.ensure_block();
-        let info = &mut self.func.labels[label.index()];
-        info.used = true;
-        self.backend.br(info.block);
+        self.ensure_block(CALL)?;
+        let branched = self.backend.br(self.func.labels[label.index()].block);
+        self.lowered(CALL, branched)?;
+        self.func.labels[label.index()].used = true;
         self.terminate();
         Ok(())
     }
@@ -302,12 +365,13 @@ impl<B: Backend> crate::Cg<B> {
         let i1 = self.ty_i1()?;
         let cond = self.peek_value(CALL, 1, 0, "condition", Some(i1))?;
         self.require_empty_stack(CALL, 1)?;
+        self.ensure_block(CALL)?;
+        let (t, f) = (self.func.labels[then.index()].block, self.func.labels[otherwise.index()].block);
+        let branched = self.backend.cond_br(cond, t, f);
+        self.lowered(CALL, branched)?;
         self.func.stack.pop();
-        self.ensure_block();
         self.func.labels[then.index()].used = true;
         self.func.labels[otherwise.index()].used = true;
-        let (t, f) = (self.func.labels[then.index()].block, self.func.labels[otherwise.index()].block);
-        self.backend.cond_br(cond, t, f);
         self.terminate();
         Ok(())
     }
@@ -320,7 +384,6 @@ impl<B: Backend> crate::Cg<B> {
             Some(r) => {
                 let v = self.peek_value(CALL, 1, 0, "return value", Some(r.ty))?;
                 self.require_empty_stack(CALL, 1)?;
-                self.func.stack.pop();
                 Some(v)
             }
             None => {
@@ -328,8 +391,10 @@ impl<B: Backend> crate::Cg<B> {
                 None
             }
         };
-        self.ensure_block();
-        self.backend.ret(value);
+        self.ensure_block(CALL)?;
+        let returned = self.backend.ret(value);
+        self.lowered(CALL, returned)?;
+        self.func.stack.clear();
         self.terminate();
         Ok(())
     }
@@ -339,8 +404,8 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "unreachable";
         self.require_open(CALL)?;
         self.require_empty_stack(CALL, 0)?;
-        self.ensure_block();
-        self.backend.unreachable();
+        self.ensure_block(CALL)?;
+        self.backend.unreachable().map_err(|k| self.ferr(CALL, k))?;
         self.terminate();
         Ok(())
     }
@@ -358,7 +423,7 @@ impl<B: Backend> crate::Cg<B> {
             return Err(self.ferr(CALL, ErrorKind::LabelNeverPlaced { label: i as u32 }));
         }
         if self.func.block == BlockState::Dead {
-            self.backend.unreachable();
+            self.backend.unreachable().map_err(|k| self.ferr(CALL, k))?;
             self.terminate();
         }
         let mut unused = std::mem::take(&mut self.func.unused_blocks);
@@ -366,7 +431,7 @@ impl<B: Backend> crate::Cg<B> {
         unused.extend(self.func.labels.iter().filter(|l| !l.placed).map(|l| l.block));
         let result = self.backend.end_function(&unused);
         self.func.unused_blocks = unused;
-        result.map_err(|k| self.ferr(CALL, k))?;
+        self.lowered(CALL, result)?;
         let sym = self.func.sym.expect("open function has a symbol");
         self.syms[sym.index()].defined = true;
         self.func.reset();

@@ -2,17 +2,22 @@
 //! [`MemAccess`] descriptor as loads and stores; its type supplies the natural
 //! alignment when `align` is 0.
 
-use crate::{Backend, ErrorKind, MemAccess, MemFlags, ResolvedAccess, Result};
+use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// A new alias scope of this module, for [`MemAccess::in_scope`] and
     /// [`MemAccess::noalias`]. Ids start at 1; 0 means "no scope".
     pub fn alias_scope(&mut self, name: &str) -> Result<u32> {
+        const CALL: &str = "alias_scope";
         if name.contains('\0') {
-            return Err(crate::Error::new("alias_scope", ErrorKind::InvalidName { name: name.into() }));
+            return Err(Error::new(
+                CALL,
+                ErrorKind::InvalidName { name: name.into(), problem: NameProblem::ContainsNul },
+            ));
         }
+        let defined = self.backend.define_alias_scope(self.alias_scopes + 1, name);
+        defined.map_err(|k| Error::new(CALL, k))?;
         self.alias_scopes += 1;
-        self.backend.define_alias_scope(self.alias_scopes, name);
         Ok(self.alias_scopes)
     }
 
@@ -24,11 +29,10 @@ impl<B: Backend> crate::Cg<B> {
         operand: &str,
     ) -> Result<ResolvedAccess> {
         let resolved = self.resolve_any_access(call, access, addr_space, operand)?;
-        if access.flags.contains(MemFlags::NONTEMPORAL) || access.flags.contains(MemFlags::INVARIANT) {
-            let flags = format!("{:?}", access.flags);
-            return Err(self
-                .ferr(call, ErrorKind::InvalidFlags { op: call.into(), flags })
-                .operand(operand.to_string()));
+        let hints = access.flags.intersection(MemFlags::NONTEMPORAL | MemFlags::INVARIANT);
+        if !hints.is_empty() {
+            let e = ErrorKind::InvalidMemFlags { op: MemOp::Bulk, flags: hints };
+            return Err(self.ferr(call, e).operand(operand.to_string()));
         }
         Ok(resolved)
     }
@@ -39,8 +43,8 @@ impl<B: Backend> crate::Cg<B> {
         let s = self.peek_addr(call, 2, 0)?;
         let dst = self.block_access(call, &dst, d.addr_space, "destination")?;
         let src = self.block_access(call, &src, s.addr_space, "source")?;
-        self.ensure_block();
-        self.backend.mem_copy(overlapping, d.addr, s.addr, size, &dst, &src);
+        self.ensure_block(call)?;
+        self.backend.mem_copy(overlapping, d.addr, s.addr, size, &dst, &src).map_err(|k| self.ferr(call, k))?;
         self.pop_n(2);
         Ok(())
     }
@@ -62,8 +66,8 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let d = self.peek_addr(CALL, 1, 0)?;
         let dst = self.block_access(CALL, &dst, d.addr_space, "destination")?;
-        self.ensure_block();
-        self.backend.mem_set(d.addr, value, size, &dst);
+        self.ensure_block(CALL)?;
+        self.backend.mem_set(d.addr, value, size, &dst).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(1);
         Ok(())
     }

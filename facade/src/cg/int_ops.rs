@@ -1,7 +1,7 @@
 //! Integer operations (cg-ext §6.1): arithmetic with its flags, bit
 //! counting, checked arithmetic, comparisons.
 
-use crate::{Backend, CheckedOp, ErrorKind, IntBinOp, IntCmp, IntFlags, IntUnOp, Result, TypeId};
+use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Pops two integers (or pointers, for comparisons) of one type: the left operand first pushed.
@@ -9,8 +9,8 @@ impl<B: Backend> crate::Cg<B> {
         let (lt, lhs) = self.peek_typed(call, 2, 1, "left operand", None)?;
         let ok = self.types.int_width(lt).is_some() || (allow_ptr && self.types.ptr_addr_space(lt).is_some());
         if !ok {
-            let expected = if allow_ptr { "integer or pointer" } else { "integer" };
-            return Err(self.mismatch(call, "left operand", expected.into(), lt));
+            let expected = if allow_ptr { Expected::IntegerOrPointer } else { Expected::Integer };
+            return Err(self.mismatch(call, "left operand", expected, lt));
         }
         let rhs = self.peek_value(call, 2, 0, "right operand", Some(lt))?;
         Ok((lt, lhs, rhs))
@@ -22,12 +22,11 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let allowed = op.allowed_flags();
         if !allowed.contains(flags) {
-            let flags = format!("{flags:?}");
-            return Err(self.ferr(CALL, ErrorKind::InvalidFlags { op: format!("{op:?}"), flags }));
+            return Err(self.ferr(CALL, ErrorKind::InvalidIntFlags { op, flags: flags.without(allowed) }));
         }
         let (ty, lhs, rhs) = self.peek_pair(CALL, false)?;
-        self.ensure_block();
-        let v = self.backend.int_binop(op, flags, lhs, rhs);
+        self.ensure_block(CALL)?;
+        let v = self.backend.int_binop(op, flags, lhs, rhs).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         self.push_value(ty, v);
         Ok(())
@@ -39,8 +38,8 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let (_, lhs, rhs) = self.peek_pair(CALL, true)?;
         let i1 = self.ty_i1()?;
-        self.ensure_block();
-        let v = self.backend.int_cmp(pred, lhs, rhs);
+        self.ensure_block(CALL)?;
+        let v = self.backend.int_cmp(pred, lhs, rhs).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         self.push_value(i1, v);
         Ok(())
@@ -52,13 +51,13 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let (ty, v) = self.peek_typed(CALL, 1, 0, "operand", None)?;
         let Some(w) = self.types.int_width(ty) else {
-            return Err(self.mismatch(CALL, "operand", "integer".into(), ty));
+            return Err(self.mismatch(CALL, "operand", Expected::Integer, ty));
         };
         if op == IntUnOp::Bswap && w.bits() % 16 != 0 {
-            return Err(self.mismatch(CALL, "operand", "integer of a multiple of 16 bits".into(), ty));
+            return Err(self.mismatch(CALL, "operand", Expected::IntegerMultipleOf16, ty));
         }
-        self.ensure_block();
-        let out = self.backend.int_unop(op, v);
+        self.ensure_block(CALL)?;
+        let out = self.backend.int_unop(op, v).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(1);
         self.push_value(ty, out);
         Ok(())
@@ -71,8 +70,8 @@ impl<B: Backend> crate::Cg<B> {
         self.require_open(CALL)?;
         let (ty, lhs, rhs) = self.peek_pair(CALL, false)?;
         let i1 = self.ty_i1()?;
-        self.ensure_block();
-        let (out, overflow) = self.backend.checked(op, ty, lhs, rhs);
+        self.ensure_block(CALL)?;
+        let (out, overflow) = self.backend.checked(op, ty, lhs, rhs).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         self.push_value(ty, out);
         self.push_value(i1, overflow);

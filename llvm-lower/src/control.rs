@@ -1,0 +1,145 @@
+//! Function bodies and control flow: the entry block of slots, labels as
+//! blocks, branches and terminators, ending or abandoning a body.
+
+use cfree_facade::*;
+use inkwell::basic_block::BasicBlock;
+use inkwell::values::{BasicValue, BasicValueEnum, FunctionValue};
+
+use crate::backend::{refused, Built, LlvmBackend};
+use crate::ffi;
+use crate::symbols::{declaration_linkage, llvm_linkage, LoweredSym};
+
+#[derive(Debug)]
+pub(crate) struct OpenFunction<'ctx> {
+    pub(crate) sym: Sym,
+    pub(crate) value: FunctionValue<'ctx>,
+    pub(crate) entry: BasicBlock<'ctx>,
+    pub(crate) start: BasicBlock<'ctx>,
+    pub(crate) linkage: Linkage,
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    /// The open function (the facade calls body methods only while one is open).
+    pub(crate) fn open(&self) -> BackendResult<&OpenFunction<'ctx>> {
+        self.func.as_ref().ok_or_else(|| refused("no function is open"))
+    }
+
+    pub(crate) fn lower_begin_function(
+        &mut self,
+        sym: Sym,
+        params: &[TypeId],
+        param_slots: &mut Vec<BasicValueEnum<'ctx>>,
+    ) -> BackendResult<()> {
+        let LoweredSym::Func { value, linkage, .. } = self.syms[sym.index()] else {
+            return Err(refused("func_begin on a data symbol"));
+        };
+        let entry = self.ctx.append_basic_block(value, "entry");
+        let start = self.ctx.append_basic_block(value, "start");
+        self.entry_builder.position_at_end(entry);
+        for (i, ty) in params.iter().enumerate() {
+            let slot = self.entry_builder.build_alloca(self.basic(*ty), "").built()?;
+            let incoming = value.get_nth_param(i as u32).ok_or_else(|| refused("parameter beyond the arity"))?;
+            self.entry_builder.build_store(slot, incoming).built()?;
+            param_slots.push(slot.into());
+        }
+        self.builder.position_at_end(start);
+        self.func = Some(OpenFunction { sym, value, entry, start, linkage });
+        Ok(())
+    }
+
+    /// A slot in the entry block. An explicit GC root holds null from the entry
+    /// on, and keeps its function from being inlined (`doc/gc.md`).
+    pub(crate) fn lower_local_slot(
+        &mut self,
+        ty: TypeId,
+        align: u64,
+        name: &str,
+        kind: SlotKind,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let slot = self.entry_builder.build_alloca(self.basic(ty), name).built()?;
+        if let Some(inst) = slot.as_instruction() {
+            ffi::set_memory_alignment(inst, align as u32);
+        }
+        match kind {
+            SlotKind::Plain => {}
+            SlotKind::GcRoot => self.init_root_slot(slot, ty)?,
+        }
+        Ok(slot.into())
+    }
+
+    pub(crate) fn lower_new_block(&mut self) -> BackendResult<BasicBlock<'ctx>> {
+        Ok(self.ctx.append_basic_block(self.open()?.value, ""))
+    }
+
+    pub(crate) fn lower_place_block(&mut self, block: BasicBlock<'ctx>, fallthrough: bool) -> BackendResult<()> {
+        if fallthrough {
+            self.builder.build_unconditional_branch(block).built()?;
+        }
+        if let Some(current) = self.builder.get_insert_block() {
+            block.move_after(current).map_err(|()| refused("a block outside the function"))?;
+        }
+        self.builder.position_at_end(block);
+        Ok(())
+    }
+
+    pub(crate) fn lower_br(&mut self, target: BasicBlock<'ctx>) -> BackendResult<()> {
+        self.builder.build_unconditional_branch(target).built()?;
+        Ok(())
+    }
+
+    pub(crate) fn lower_cond_br(
+        &mut self,
+        cond: BasicValueEnum<'ctx>,
+        then: BasicBlock<'ctx>,
+        otherwise: BasicBlock<'ctx>,
+    ) -> BackendResult<()> {
+        self.builder.build_conditional_branch(cond.into_int_value(), then, otherwise).built()?;
+        Ok(())
+    }
+
+    pub(crate) fn lower_ret(&mut self, value: Option<BasicValueEnum<'ctx>>) -> BackendResult<()> {
+        match value {
+            Some(v) => self.builder.build_return(Some(&v as &dyn BasicValue<'ctx>)),
+            None => self.builder.build_return(None),
+        }
+        .built()?;
+        Ok(())
+    }
+
+    pub(crate) fn lower_unreachable(&mut self) -> BackendResult<()> {
+        self.builder.build_unreachable().built()?;
+        Ok(())
+    }
+
+    pub(crate) fn lower_end_function(&mut self, unused: &[BasicBlock<'ctx>]) -> BackendResult<()> {
+        let (entry, start) = {
+            let f = self.open()?;
+            (f.entry, f.start)
+        };
+        self.entry_builder.position_at_end(entry);
+        self.entry_builder.build_unconditional_branch(start).built()?;
+        for b in unused {
+            ffi::delete_block(*b);
+        }
+        let f = self.func.take().ok_or_else(|| refused("no function is open"))?;
+        f.value.as_global_value().set_linkage(llvm_linkage(f.linkage));
+        Ok(())
+    }
+
+    pub(crate) fn lower_abandon_function(&mut self) {
+        let Some(f) = self.func.take() else { return };
+        // LLVM's C API cannot drop a body in place: swap in a fresh declaration instead.
+        let LoweredSym::Func { linkage, sig, .. } = self.syms[f.sym.index()] else {
+            unreachable!("the open function is a function symbol")
+        };
+        let name = f.value.get_name().to_string_lossy().into_owned();
+        let decl = self.module.add_function("", self.fn_type(sig), Some(declaration_linkage(linkage)));
+        decl.as_global_value().set_visibility(f.value.as_global_value().get_visibility());
+        decl.set_call_conventions(self.call_conv(sig));
+        self.apply_abi(sig, |loc, a| decl.add_attribute(loc, a));
+        ffi::replace_function(f.value, decl, &name);
+        self.syms[f.sym.index()] = LoweredSym::Func { value: decl, linkage, sig };
+        self.builder.clear_insertion_position();
+        self.entry_builder.clear_insertion_position();
+    }
+}

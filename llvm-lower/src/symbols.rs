@@ -1,0 +1,158 @@
+//! Symbols: declarations with linkage and visibility, data definitions as
+//! byte/zero/relocation pieces, and symbol addresses.
+
+use cfree_facade::*;
+use inkwell::attributes::AttributeLoc;
+use inkwell::module::Linkage as LlvmLinkage;
+use inkwell::values::{BasicValueEnum, FunctionValue, GlobalValue};
+use inkwell::GlobalVisibility;
+
+use crate::backend::LlvmBackend;
+use crate::ffi;
+
+#[derive(Debug)]
+pub(crate) enum LoweredSym<'ctx> {
+    Func { value: FunctionValue<'ctx>, linkage: Linkage, sig: TypeId },
+    Data { global: GlobalValue<'ctx>, decl: DataDecl, align: u64 },
+}
+
+pub(crate) fn llvm_linkage(l: Linkage) -> LlvmLinkage {
+    match l {
+        Linkage::External => LlvmLinkage::External,
+        Linkage::Internal => LlvmLinkage::Internal,
+        Linkage::Weak => LlvmLinkage::WeakAny,
+        Linkage::WeakOdr => LlvmLinkage::WeakODR,
+        Linkage::LinkOnceOdr => LlvmLinkage::LinkOnceODR,
+        Linkage::ExternalWeak => LlvmLinkage::ExternalWeak,
+    }
+}
+
+pub(crate) fn llvm_visibility(v: Visibility) -> GlobalVisibility {
+    match v {
+        Visibility::Default => GlobalVisibility::Default,
+        Visibility::Hidden => GlobalVisibility::Hidden,
+        Visibility::Protected => GlobalVisibility::Protected,
+    }
+}
+
+/// Declarations until defined: LLVM only accepts external or extern_weak linkage on them.
+pub(crate) fn declaration_linkage(l: Linkage) -> LlvmLinkage {
+    if l == Linkage::ExternalWeak {
+        LlvmLinkage::ExternalWeak
+    } else {
+        LlvmLinkage::External
+    }
+}
+
+fn check_llvm_name(name: &str) -> BackendResult<()> {
+    // Names in LLVM's reserved namespace would declare intrinsics with a signature of the
+    // frontend's choosing, which the verifier rejects or, worse, codegen miscompiles.
+    if name.starts_with("llvm.") {
+        return Err(ErrorKind::InvalidName { name: name.to_string(), problem: NameProblem::Reserved });
+    }
+    Ok(())
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    pub(crate) fn lower_declare_function(
+        &mut self,
+        sym: Sym,
+        name: &str,
+        decl: &FuncDecl,
+        _: &TypeTable,
+    ) -> BackendResult<()> {
+        check_llvm_name(name)?;
+        if decl.gc == GcRole::Runtime {
+            let value = self.runtime_trampoline(name, decl.sig)?;
+            self.syms.push(LoweredSym::Func { value, linkage: Linkage::Internal, sig: decl.sig });
+            return Ok(());
+        }
+        let value = self.module.add_function(name, self.fn_type(decl.sig), Some(declaration_linkage(decl.linkage)));
+        value.as_global_value().set_visibility(llvm_visibility(decl.visibility));
+        value.set_call_conventions(self.call_conv(decl.sig));
+        match decl.gc {
+            GcRole::None => {}
+            GcRole::Safepoints => {
+                value.set_gc("statepoint-example");
+                // Stack walkers follow frame pointers through managed frames.
+                value.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("frame-pointer", "all"));
+                self.has_gc = true;
+            }
+            GcRole::Leaf => {
+                value.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("gc-leaf-function", ""));
+            }
+            GcRole::Runtime => unreachable!("handled above"),
+        }
+        self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
+        debug_assert_eq!(sym.index(), self.syms.len());
+        self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
+        Ok(())
+    }
+
+    pub(crate) fn lower_declare_data(
+        &mut self,
+        sym: Sym,
+        name: &str,
+        decl: &DataDecl,
+        types: &TypeTable,
+    ) -> BackendResult<()> {
+        check_llvm_name(name)?;
+        let global = self.module.add_global(self.basic(decl.ty), None, name);
+        global.set_linkage(declaration_linkage(decl.linkage));
+        global.set_visibility(llvm_visibility(decl.visibility));
+        global.set_constant(decl.readonly);
+        let natural = types.layout(decl.ty).map_or(1, |l| l.align);
+        let align = if decl.align == 0 { natural } else { u64::from(decl.align) };
+        global.set_alignment(align as u32);
+        debug_assert_eq!(sym.index(), self.syms.len());
+        self.syms.push(LoweredSym::Data { global, decl: decl.clone(), align });
+        Ok(())
+    }
+
+    pub(crate) fn lower_define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
+        let mut fields: Vec<BasicValueEnum<'ctx>> = Vec::with_capacity(init.pieces.len());
+        for piece in &init.pieces {
+            match piece {
+                DataPiece::Bytes(b) => fields.push(self.ctx.const_string(b, false).into()),
+                DataPiece::Zeros(n) => fields.push(ffi::array_type(self.i8.into(), *n).const_zero()),
+                DataPiece::Reloc { target, addend } => {
+                    let base = self.lower_sym_addr(*target).into_pointer_value();
+                    let addr = if *addend == 0 {
+                        base
+                    } else {
+                        ffi::const_byte_offset(self.i8, base, self.intptr.const_int(*addend as u64, true))
+                    };
+                    fields.push(addr.into());
+                }
+            }
+        }
+        let init_value = self.ctx.const_struct(&fields, true);
+        let LoweredSym::Data { global: old, decl, align } = &self.syms[sym.index()] else {
+            unreachable!("facade checked the symbol kind")
+        };
+        let name = old.get_name().to_string_lossy().into_owned();
+        old.set_name("");
+        let new = self.module.add_global(init_value.get_type(), None, &name);
+        new.set_initializer(&init_value);
+        new.set_linkage(llvm_linkage(decl.linkage));
+        new.set_visibility(llvm_visibility(decl.visibility));
+        new.set_constant(decl.readonly);
+        new.set_alignment(*align as u32);
+        let old = *old;
+        // Existing uses move now; the old global lives on until `finalize`, since a value
+        // stack entry of the open function may still name it.
+        ffi::replace_uses(old, new);
+        self.replaced.push((old, new));
+        if let LoweredSym::Data { global, .. } = &mut self.syms[sym.index()] {
+            *global = new;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn lower_sym_addr(&self, sym: Sym) -> BasicValueEnum<'ctx> {
+        match &self.syms[sym.index()] {
+            LoweredSym::Func { value, .. } => value.as_global_value().as_pointer_value().into(),
+            LoweredSym::Data { global, .. } => global.as_pointer_value().into(),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Types: the facade's interned types mirrored as LLVM types (aggregates as
+//! bytes of the facade's C layout), function types with their ABI extension
+//! facts, and scalar constants.
+
+use cfree_facade::*;
+use inkwell::attributes::{Attribute, AttributeLoc};
+use inkwell::context::Context;
+use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType};
+use inkwell::values::BasicValueEnum;
+use inkwell::AddressSpace;
+
+use crate::abi;
+use crate::backend::{refused, LlvmBackend};
+use crate::ffi;
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LoweredType<'ctx> {
+    Basic(BasicTypeEnum<'ctx>),
+    Func(FunctionType<'ctx>),
+}
+
+#[derive(Debug)]
+pub(crate) struct FuncAbi {
+    pub(crate) params: Vec<AbiExt>,
+    pub(crate) result: AbiExt,
+    /// LLVM's calling convention number.
+    pub(crate) call_conv: u32,
+}
+
+/// LLVM's number for a calling convention (`llvm::CallingConv::ID`).
+pub(crate) fn llvm_call_conv(conv: CallConv) -> u32 {
+    match conv {
+        CallConv::C => 0,
+    }
+}
+
+/// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
+pub(crate) fn int_type(ctx: &Context, bits: u32) -> inkwell::types::IntType<'_> {
+    match bits {
+        1 => ctx.bool_type(),
+        8 => ctx.i8_type(),
+        16 => ctx.i16_type(),
+        32 => ctx.i32_type(),
+        64 => ctx.i64_type(),
+        128 => ctx.i128_type(),
+        other => unreachable!("no {other}-bit integers reach the backend"),
+    }
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    pub(crate) fn lower_define_type(&mut self, id: TypeId, kind: &TypeKind, types: &TypeTable) -> BackendResult<()> {
+        debug_assert_eq!(id.index(), self.types.len());
+        let ctx = self.ctx;
+        let (lowered, abi) = match kind {
+            TypeKind::Int(w) => (LoweredType::Basic(int_type(ctx, w.bits()).into()), None),
+            TypeKind::Float(cfree_facade::FloatWidth::F32) => (LoweredType::Basic(ctx.f32_type().into()), None),
+            TypeKind::Float(cfree_facade::FloatWidth::F64) => (LoweredType::Basic(ctx.f64_type().into()), None),
+            TypeKind::Ptr { addr_space, .. } => {
+                let space = AddressSpace::try_from(*addr_space).map_err(|()| refused("address space out of range"))?;
+                (LoweredType::Basic(ctx.ptr_type(space).into()), None)
+            }
+            // Aggregates are storage of the facade's C layout: bytes, so LLVM's own struct
+            // layout (which can differ from the C ABI, e.g. i128 on LLVM 19 wasm32) never
+            // decides, and a type's depth costs LLVM nothing.
+            TypeKind::Array { .. } | TypeKind::Record { .. } => {
+                let size = types.layout(id).map_or(0, |l| l.size);
+                (LoweredType::Basic(ffi::array_type(self.i8.into(), size)), None)
+            }
+            TypeKind::Func(sig) => {
+                let params: Vec<BasicMetadataTypeEnum<'ctx>> =
+                    sig.params.iter().map(|p| self.basic(p.ty).into()).collect();
+                let fty = match sig.result {
+                    Some(r) => self.basic(r.ty).fn_type(&params, sig.variadic),
+                    None => ctx.void_type().fn_type(&params, sig.variadic),
+                };
+                let target = &self.resolved.info;
+                let ext = |ty: TypeId, ext: AbiExt| match types.int_width(ty) {
+                    Some(w) => abi::int_ext(target, w, ext),
+                    None => AbiExt::None,
+                };
+                let abi = FuncAbi {
+                    params: sig.params.iter().map(|p| ext(p.ty, p.ext)).collect(),
+                    result: sig.result.map_or(AbiExt::None, |r| ext(r.ty, r.ext)),
+                    call_conv: llvm_call_conv(sig.conv),
+                };
+                (LoweredType::Func(fty), Some(abi))
+            }
+        };
+        self.types.push(lowered);
+        self.abis.push(abi);
+        Ok(())
+    }
+
+    pub(crate) fn basic(&self, ty: TypeId) -> BasicTypeEnum<'ctx> {
+        match self.types[ty.index()] {
+            LoweredType::Basic(b) => b,
+            LoweredType::Func(_) => unreachable!("facade passes only sized types here"),
+        }
+    }
+
+    pub(crate) fn fn_type(&self, ty: TypeId) -> FunctionType<'ctx> {
+        match self.types[ty.index()] {
+            LoweredType::Func(f) => f,
+            LoweredType::Basic(_) => unreachable!("facade passes only function types here"),
+        }
+    }
+
+    pub(crate) fn ext_attr(&self, ext: AbiExt) -> Option<Attribute> {
+        let name = match ext {
+            AbiExt::None => return None,
+            AbiExt::Sign => "signext",
+            AbiExt::Zero => "zeroext",
+        };
+        Some(self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), 0))
+    }
+
+    pub(crate) fn apply_abi(&self, sig: TypeId, mut add: impl FnMut(AttributeLoc, Attribute)) {
+        let Some(abi) = &self.abis[sig.index()] else { return };
+        for (i, ext) in abi.params.iter().enumerate() {
+            if let Some(a) = self.ext_attr(*ext) {
+                add(AttributeLoc::Param(i as u32), a);
+            }
+        }
+        if let Some(a) = self.ext_attr(abi.result) {
+            add(AttributeLoc::Return, a);
+        }
+    }
+
+    /// The calling convention of function type `sig`.
+    pub(crate) fn call_conv(&self, sig: TypeId) -> u32 {
+        self.abis[sig.index()].as_ref().map_or(0, |abi| abi.call_conv)
+    }
+
+    pub(crate) fn lower_const_int(&mut self, ty: TypeId, bits: u128) -> BasicValueEnum<'ctx> {
+        let t = self.basic(ty).into_int_type();
+        if t.get_bit_width() > 64 {
+            t.const_int_arbitrary_precision(&[bits as u64, (bits >> 64) as u64]).into()
+        } else {
+            t.const_int(bits as u64, false).into()
+        }
+    }
+
+    pub(crate) fn lower_const_f32(&mut self, bits: u32) -> BasicValueEnum<'ctx> {
+        ffi::const_float_bits(self.ctx, self.ctx.f32_type().into(), u64::from(bits))
+    }
+
+    pub(crate) fn lower_const_f64(&mut self, bits: u64) -> BasicValueEnum<'ctx> {
+        ffi::const_float_bits(self.ctx, self.ctx.f64_type().into(), bits)
+    }
+
+    pub(crate) fn lower_const_zero(&mut self, ty: TypeId) -> BasicValueEnum<'ctx> {
+        self.basic(ty).const_zero()
+    }
+}
