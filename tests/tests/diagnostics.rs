@@ -245,10 +245,21 @@ fn misuse_outside_and_inside_functions() {
     assert_eq!(assert_err(fx.cg.push_int(fx.i64t, 1), "push_int", None), ErrorKind::NoOpenFunction);
     assert_eq!(assert_err(fx.cg.ret(), "ret", None), ErrorKind::NoOpenFunction);
     // Names: empty, NUL, and LLVM's reserved intrinsic namespace.
-    for bad in ["", "a\0b", "llvm.memcpy.p0.p0.i64"] {
+    let names = [
+        ("", NameProblem::Empty),
+        ("a\0b", NameProblem::ContainsNul),
+        ("llvm.memcpy.p0.p0.i64", NameProblem::Reserved),
+        ("llvm.trap", NameProblem::Reserved),
+    ];
+    for (bad, problem) in names {
         let k = assert_err(fx.cg.declare_func(bad, FuncDecl::new(fx.unary)), "declare_func", None);
-        assert!(matches!(k, ErrorKind::InvalidName { .. }), "{bad:?}: {k:?}");
+        assert_eq!(k, ErrorKind::InvalidName { name: bad.into(), problem }, "{bad:?}");
     }
+    let e = fx.cg.declare_data("llvm.trap", DataDecl::new(fx.i64t)).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "declare_data: invalid name \"llvm.trap\": names starting with `llvm.` are reserved for intrinsics"
+    );
     let (_, x) = fx.begin("f");
     let k = assert_err(fx.cg.push_int(fx.i32t, 1 << 32), "push_int", Some("f"));
     assert!(matches!(k, ErrorKind::ConstantOutOfRange { .. }), "{k:?}");
