@@ -11,6 +11,7 @@ pub mod emit;
 pub mod gc_runtime;
 pub mod jit;
 pub mod programs;
+pub mod random_calls;
 pub mod toy_rt;
 
 /// The README's example, compiled and run as a doctest.

@@ -1,0 +1,362 @@
+//! Random CG call sequences for the robustness property (any sequence of
+//! calls, valid or not, never panics, and whatever the facade accepts forms a
+//! module LLVM verifies and compiles). One [`check`] serves the proptest in
+//! `tests/random_calls.rs`, the fuzz target `fuzz/fuzz_targets/cg_calls.rs`
+//! and the corpus replay in `tests/fuzz_corpus.rs`. The module has a managed
+//! address space, managed functions and a GC runtime with inline allocation,
+//! so the GC calls and the statepoint rewrite are exercised too.
+
+use cfree_facade::*;
+use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
+
+use crate::diff::catalog::INT_BIN as OPS;
+
+/// One CG call, with small numbers choosing its operands among the module's
+/// types, symbols, locals and labels (or foreign and forged handles).
+#[derive(Clone, Debug)]
+#[allow(missing_docs)]
+pub enum Step {
+    BeginFunc(u8),
+    EndFunc,
+    Local(u8),
+    Label,
+    Place(u8),
+    Br(u8),
+    CondBr(u8, u8),
+    Ret,
+    Unreachable,
+    PushInt(u8, i64),
+    PushLocal(u8),
+    PushGlobal(u8),
+    PushSymAddr(u8),
+    AddrOf,
+    Deref(u8),
+    AddrOffset(i8, u8),
+    Load(u8, u8),
+    Store(u8, u8),
+    IntOp(u8, u8),
+    Cmp(u8),
+    Cast(u8, u8),
+    CallDirect(u8, u8),
+    CallIndirect(u8, u8),
+    Discard,
+    Dup,
+    DefineData(u8, u8),
+    Swap,
+    IntUn(u8),
+    Checked(u8),
+    FloatOp(u8, u8),
+    FloatCmp(u8),
+    CastChecked(u8, u8),
+    Memcpy(u8, u8),
+    AtomicRmw(u8, u8),
+    Cmpxchg(u8, bool),
+    Fence(u8),
+    Freeze,
+    GcAlloc(i8, u8),
+    GcRootSlot(u8),
+    SafepointId(u64),
+    Safepoint,
+    ManagedStore(u8, i8),
+}
+
+const CASTS: [CastOp; 14] = [
+    CastOp::SExt,
+    CastOp::ZExt,
+    CastOp::Trunc,
+    CastOp::PtrToInt,
+    CastOp::IntToPtr,
+    CastOp::FpExt,
+    CastOp::FpTrunc,
+    CastOp::SIToFP,
+    CastOp::UIToFP,
+    CastOp::FPToSI,
+    CastOp::FPToUI,
+    CastOp::FPToSISat,
+    CastOp::FPToUISat,
+    CastOp::Bitcast,
+];
+const ORDERINGS: [AtomicOrdering; 5] = [
+    AtomicOrdering::Relaxed,
+    AtomicOrdering::Acquire,
+    AtomicOrdering::Release,
+    AtomicOrdering::AcqRel,
+    AtomicOrdering::SeqCst,
+];
+
+struct World {
+    types: Vec<TypeId>,
+    syms: Vec<Sym>,
+    locals: Vec<Local>,
+    labels: Vec<Label>,
+}
+
+fn pick<T: Copy>(v: &[T], i: u8) -> Option<T> {
+    (!v.is_empty()).then(|| v[i as usize % v.len()])
+}
+
+fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
+    let i1 = cg.ty_int(IntWidth::I1).unwrap();
+    let i8 = cg.ty_int(IntWidth::I8).unwrap();
+    let i32 = cg.ty_int(IntWidth::I32).unwrap();
+    let i64 = cg.ty_int(IntWidth::I64).unwrap();
+    let f64 = cg.ty_float(FloatWidth::F64).unwrap();
+    let ptr = cg.ty_ptr(i8, 0).unwrap();
+    let arr = cg.ty_array(i32, 4).unwrap();
+    let rec = cg.ty_record(&[i8, i64]).unwrap();
+    let f0 = cg.ty_func(FuncSig::new(&[], None)).unwrap();
+    let f1 = cg.ty_func(FuncSig::new(&[i64, ptr], Some(i32))).unwrap();
+    let fv = cg.ty_func(FuncSig::new(&[i32], Some(i32)).variadic()).unwrap();
+    let f32 = cg.ty_float(FloatWidth::F32).unwrap();
+    let obj = cg.ty_ptr(i8, 1).unwrap();
+    let fm = cg.ty_func(FuncSig::new(&[obj, i64], Some(obj))).unwrap();
+    let falloc = cg.ty_func(FuncSig::new(&[i64, i64], Some(obj))).unwrap();
+    let fbarrier = cg.ty_func(FuncSig::new(&[obj, i64, obj, i32], None)).unwrap();
+    let pair = cg.ty_array(i64, 2).unwrap();
+    let types = vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair];
+    let syms = vec![
+        cg.declare_func("f0", FuncDecl::new(f0)).unwrap(),
+        cg.declare_func("f1", FuncDecl::new(f1).linkage(Linkage::Weak)).unwrap(),
+        cg.declare_func("fv", FuncDecl::new(fv)).unwrap(),
+        cg.declare_func("f2", FuncDecl::new(f1).linkage(Linkage::ExternalWeak)).unwrap(),
+        cg.declare_data("d0", DataDecl::new(i64)).unwrap(),
+        cg.declare_data("d1", DataDecl::new(rec).readonly()).unwrap(),
+        cg.declare_data("d2", DataDecl::new(ptr)).unwrap(),
+        cg.declare_func("m0", FuncDecl::new(fm).gc(GcRole::Safepoints)).unwrap(),
+        cg.declare_func("m1", FuncDecl::new(f1).gc(GcRole::Safepoints)).unwrap(),
+        cg.declare_func("rt_alloc", FuncDecl::new(falloc).gc(GcRole::Runtime)).unwrap(),
+        cg.declare_func("rt_poll", FuncDecl::new(f0).gc(GcRole::Runtime)).unwrap(),
+        cg.declare_func("rt_barrier", FuncDecl::new(fbarrier).gc(GcRole::Leaf)).unwrap(),
+        cg.declare_data("rt_buffer", DataDecl::new(pair)).unwrap(),
+    ];
+    let (alloc, poll, barrier, buffer) = (syms[9], syms[10], syms[11], syms[12]);
+    let inline = InlineAlloc { buffer, header_bytes: 8 };
+    cg.set_gc_runtime(GcRuntime::new(alloc).poll(poll).write_barrier(barrier).inline_alloc(inline)).unwrap();
+    World { types, syms, locals: Vec::new(), labels: Vec::new() }
+}
+
+fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step) {
+    // One handle in eight comes from the other module, to exercise ownership checks.
+    // Half the types are i32 or i64, so that longer chains of operations type-check.
+    let ty = |i: u8| match i % 8 {
+        7 => pick(&foreign.types, i).unwrap(),
+        0 | 2 => w.types[2],
+        4 | 6 => w.types[3],
+        5 => w.types[4],
+        _ => pick(&w.types, i / 8).unwrap(),
+    };
+    let sym = |i: u8| if i % 8 == 7 { pick(&foreign.syms, i).unwrap() } else { pick(&w.syms, i).unwrap() };
+    let _ = match c {
+        Step::BeginFunc(i) => {
+            let r = cg.func_begin(sym(*i));
+            if r.is_ok() {
+                w.locals.clear();
+                w.labels.clear();
+                for p in 0..4 {
+                    if let Ok(l) = cg.param_slot(p, "p") {
+                        w.locals.push(l);
+                    }
+                }
+            }
+            r
+        }
+        Step::EndFunc => cg.func_end(),
+        Step::Local(t) => cg.local_slot(ty(*t), "l", 0).map(|l| w.locals.push(l)),
+        Step::Label => cg.new_label().map(|l| w.labels.push(l)),
+        Step::Place(i) => pick(&w.labels, *i).map_or(Ok(()), |l| cg.place_label(l)),
+        Step::Br(i) => pick(&w.labels, *i).map_or(Ok(()), |l| cg.br(l)),
+        Step::CondBr(a, b) => match (pick(&w.labels, *a), pick(&w.labels, *b)) {
+            (Some(x), Some(y)) => cg.cond_br(x, y),
+            _ => Ok(()),
+        },
+        Step::Ret => cg.ret(),
+        Step::Unreachable => cg.unreachable(),
+        Step::PushInt(t, v) => cg.push_int(ty(*t), i128::from(*v)),
+        Step::PushLocal(i) => pick(&w.locals, *i).map_or(Ok(()), |l| cg.push_local(l)),
+        Step::PushGlobal(i) => cg.push_global(sym(*i)),
+        Step::PushSymAddr(i) => cg.push_sym_addr(sym(*i)),
+        Step::AddrOf => cg.addr_of(),
+        Step::Deref(t) => cg.deref(ty(*t)),
+        Step::AddrOffset(o, t) => cg.addr_offset(i64::from(*o), ty(*t)),
+        Step::Load(t, a) => cg.load(MemAccess::new(ty(*t)).align(u32::from(*a % 17))),
+        Step::Store(t, a) => cg.store(MemAccess::new(ty(*t)).align(u32::from(*a % 17))),
+        Step::IntOp(o, f) => {
+            let flags = if *f < 192 { IntFlags::NONE } else { IntFlags::from_bits(f % 8).unwrap() };
+            cg.int_op(OPS[*o as usize % OPS.len()], flags)
+        }
+        Step::Cmp(p) => cg.int_cmp([IntCmp::Eq, IntCmp::Slt, IntCmp::Ugt][*p as usize % 3]),
+        Step::Cast(o, t) => cg.cast(CASTS[*o as usize % CASTS.len()], ty(*t)),
+        Step::CallDirect(s, n) => cg.call(Callee::Direct(sym(*s)), u32::from(n % 4)),
+        Step::CallIndirect(t, n) => cg.call(Callee::Indirect(ty(*t)), u32::from(n % 4)),
+        Step::Discard => cg.discard(),
+        Step::Dup => cg.dup(),
+        Step::DefineData(s, n) => {
+            let init = match n % 3 {
+                0 => DataInit::zeroed(8),
+                1 => DataInit::new().bytes(&[1; 9]).reloc(sym(*s), 3).zeros(7),
+                _ => DataInit::new().reloc(sym(*n), -1),
+            };
+            cg.define_data(sym(*s), &init)
+        }
+        Step::Swap => cg.swap(),
+        Step::IntUn(o) => cg.int_unop(
+            [IntUnOp::Clz, IntUnOp::Ctz, IntUnOp::Popcount, IntUnOp::Bswap, IntUnOp::BitReverse][*o as usize % 5],
+        ),
+        Step::Checked(o) => {
+            cg.checked([CheckedOp::SAdd, CheckedOp::UMul, CheckedOp::SDiv, CheckedOp::URem][*o as usize % 4])
+        }
+        Step::FloatOp(o, f) => {
+            let fm = FastMath::from_bits(f & 127).unwrap();
+            match o % 4 {
+                0 => cg.float_op([FloatBinOp::Add, FloatBinOp::Rem, FloatBinOp::Minimum][*o as usize / 4 % 3], fm),
+                1 => cg.float_unop([FloatUnOp::Neg, FloatUnOp::Sqrt, FloatUnOp::RoundEven][*o as usize / 4 % 3], fm),
+                2 => cg.fma(fm),
+                _ => cg.push_f64(f64::from(*f) / 3.0),
+            }
+        }
+        Step::FloatCmp(p) => {
+            cg.float_cmp([FloatCmp::Olt, FloatCmp::Uno, FloatCmp::Une][*p as usize % 3], FastMath::NONE)
+        }
+        Step::CastChecked(o, t) => {
+            cg.cast_checked([CastOp::FPToSI, CastOp::FPToUI, CastOp::SExt][*o as usize % 3], ty(*t))
+        }
+        Step::Memcpy(n, a) => {
+            let access = MemAccess::new(ty(*a)).align(u32::from(a % 9));
+            match n % 3 {
+                0 => cg.memcpy(u64::from(*n), access, access),
+                1 => cg.memmove(u64::from(*n), access, access),
+                _ => cg.memset(*n, u64::from(*a), access),
+            }
+        }
+        Step::AtomicRmw(o, t) => {
+            let op = [AtomicRmwOp::Add, AtomicRmwOp::Xchg, AtomicRmwOp::FAdd, AtomicRmwOp::UMax][*o as usize % 4];
+            cg.atomic_rmw(op, MemAccess::new(ty(*t)), ORDERINGS[*t as usize % 5], SyncScope::System)
+        }
+        Step::Cmpxchg(t, weak) => cg.cmpxchg(
+            MemAccess::new(ty(*t)),
+            ORDERINGS[*t as usize % 5],
+            ORDERINGS[*t as usize / 5 % 5],
+            *weak,
+            SyncScope::SingleThread,
+        ),
+        Step::Fence(o) => cg.fence(ORDERINGS[*o as usize % 5], SyncScope::System),
+        Step::Freeze => cg.freeze(),
+        Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
+        Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
+        Step::SafepointId(id) => cg.set_safepoint_id(*id),
+        Step::Safepoint => cg.safepoint(),
+        Step::ManagedStore(t, o) => cg.managed_store(MemAccess::new(ty(*t)), i64::from(*o), PointerKind::Strong),
+    };
+}
+
+/// Applies `calls` to a fresh module, closes it as a frontend would, and
+/// checks that whatever the facade accepted verifies and compiles. An `Err`
+/// is a finding; a panic or crash is one too.
+pub fn check(calls: &[Step]) -> Result<(), String> {
+    let llvm = LlvmContext::new();
+    let mut other = llvm.module("other", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
+    let foreign = setup(&mut other);
+    let mut cg = llvm.module("random", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
+    let mut w = setup(&mut cg);
+    // Half the cases start in the weak `f1`, half in the managed `m1`.
+    apply(&mut cg, &mut w, &foreign, &Step::BeginFunc(if calls.len() % 2 == 0 { 1 } else { 8 }));
+    for c in calls {
+        apply(&mut cg, &mut w, &foreign, c);
+    }
+    // Try to close the open function the way a frontend would, else drop it.
+    if cg.func_end().is_err() {
+        while cg.discard().is_ok() {}
+        let _ = cg.push_int(w.types[2], 0);
+        let _ = cg.ret();
+        if cg.func_end().is_err() {
+            let _ = cg.func_abandon();
+        }
+    }
+    // The weak `f1` needs a definition; give it a trivial one if the calls left none.
+    let f1 = cg.symbol_by_name("f1").unwrap();
+    if !cg.symbol(f1).unwrap().defined {
+        cg.func_begin(f1).unwrap();
+        cg.unreachable().unwrap();
+        cg.func_end().unwrap();
+    }
+    let mut module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
+    if let Err(e) = module.verify() {
+        return Err(format!("accepted calls produced invalid IR: {e}\n{}", module.ir()));
+    }
+    // O0 and O1 take different instruction selectors (and RS4GC runs after each pipeline).
+    let level = if calls.len() % 3 == 0 { OptLevel::O0 } else { OptLevel::O1 };
+    module.emit_object(level).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+
+/// Decodes arbitrary bytes (a fuzzer's input) into calls: one byte picks the
+/// call, the next ones its operands; missing bytes read as zero.
+pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
+    let mut r = Bytes(bytes);
+    let mut steps = Vec::new();
+    while !r.0.is_empty() && steps.len() < 200 {
+        let (a, b) = (r.u8(), r.u8());
+        steps.push(match r.u8() % 43 {
+            0 => Step::BeginFunc(a),
+            1 => Step::EndFunc,
+            2 => Step::Local(a),
+            3 => Step::Label,
+            4 => Step::Place(a),
+            5 => Step::Br(a),
+            6 => Step::CondBr(a, b),
+            7 => Step::Ret,
+            8 => Step::Unreachable,
+            9 => Step::PushInt(a, i64::from(b as i8) * i64::from(r.u8())),
+            10 => Step::PushLocal(a),
+            11 => Step::PushGlobal(a),
+            12 => Step::PushSymAddr(a),
+            13 => Step::AddrOf,
+            14 => Step::Deref(a),
+            15 => Step::AddrOffset(a as i8, b),
+            16 => Step::Load(a, b),
+            17 => Step::Store(a, b),
+            18 => Step::IntOp(a, b),
+            19 => Step::Cmp(a),
+            20 => Step::Cast(a, b),
+            21 => Step::CallDirect(a, b),
+            22 => Step::CallIndirect(a, b),
+            23 => Step::Discard,
+            24 => Step::Dup,
+            25 => Step::DefineData(a, b),
+            26 => Step::Swap,
+            27 => Step::IntUn(a),
+            28 => Step::Checked(a),
+            29 => Step::FloatOp(a, b),
+            30 => Step::FloatCmp(a),
+            31 => Step::CastChecked(a, b),
+            32 => Step::Memcpy(a, b),
+            33 => Step::AtomicRmw(a, b),
+            34 => Step::Cmpxchg(a, b % 2 == 1),
+            35 => Step::Fence(a),
+            36 => Step::Freeze,
+            37 => Step::GcAlloc(a as i8, b),
+            38 => Step::GcRootSlot(a),
+            39 => Step::SafepointId(u64::from(a) << 8 | u64::from(b)),
+            40 => Step::Safepoint,
+            41 => Step::ManagedStore(a, b as i8),
+            _ => Step::IntOp(a, b),
+        });
+    }
+    steps
+}
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Bytes<'_> {
+    fn u8(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((b, rest)) => {
+                self.0 = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+}
