@@ -143,6 +143,7 @@ fn declaration_linkage(l: Linkage) -> LlvmLinkage {
 impl<'ctx> LlvmBackend<'ctx> {
     /// A backend emitting into a new module named `name` for `spec`.
     pub fn new(ctx: &'ctx Context, name: &str, spec: &TargetSpec) -> Result<Self> {
+        crate::context::check_module_name(name)?;
         let resolved = crate::target::resolve(spec)?;
         let module = ctx.create_module(name);
         let tm = crate::target::machine(
@@ -589,6 +590,7 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     }
 
     fn load(&mut self, addr: Self::Value, access: &ResolvedAccess) -> Self::Value {
+        let access = &crate::target::load_facts(&self.resolved.info, access);
         let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").expect(POSITIONED);
         if let Some(inst) = v.as_instruction_value() {
             self.set_access_facts(inst, access);

@@ -40,6 +40,28 @@ pub(crate) fn const_float_bits<'ctx>(ctx: &'ctx Context, ty: BasicTypeEnum<'ctx>
     unsafe { BasicValueEnum::new(core::LLVMConstBitCast(int.as_value_ref(), ty.as_type_ref())) }
 }
 
+/// The sign bit of `value` if it is a floating-point constant (f32 or f64), read
+/// from its exact bits (NaNs included); `None` for anything else.
+pub(crate) fn const_float_sign<'ctx>(ctx: &'ctx Context, value: inkwell::values::FloatValue<'ctx>) -> Option<bool> {
+    let raw = value.as_value_ref();
+    // SAFETY: `raw` is a live value of `ctx`; LLVMIsAConstantFP only inspects its kind.
+    if unsafe { core::LLVMIsAConstantFP(raw) }.is_null() {
+        return None;
+    }
+    let width = if value.get_type() == ctx.f32_type() { 32 } else { 64 };
+    let int = crate::backend::int_type(ctx, width);
+    // SAFETY: `raw` is a floating-point constant of `ctx` as wide as `int`, so the bitcast is a
+    // valid constant expression, which LLVM folds to an integer constant; the result is owned
+    // by `ctx`. LLVMConstIntGetZExtValue is only called on a ConstantInt of at most 64 bits.
+    unsafe {
+        let bits = core::LLVMConstBitCast(raw, int.as_type_ref());
+        if core::LLVMIsAConstantInt(bits).is_null() {
+            return None;
+        }
+        Some(core::LLVMConstIntGetZExtValue(bits) >> (width - 1) == 1)
+    }
+}
+
 /// `[count x elem]` for counts beyond `u32` (inkwell's `array_type` takes `u32`).
 pub(crate) fn array_type<'ctx>(elem: BasicTypeEnum<'ctx>, count: u64) -> BasicTypeEnum<'ctx> {
     // SAFETY: `elem` is a sized first-class type of a live context; LLVMArrayType2 accepts any u64 count.
@@ -262,12 +284,25 @@ pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str
     unsafe { core::LLVMSetDataLayout(module.as_mut_ptr(), c.as_ptr()) }
 }
 
-/// Sets LLVM command-line options (process-wide).
-pub(crate) fn parse_llvm_options(args: &[&str]) {
-    let owned: Vec<std::ffi::CString> =
-        args.iter().map(|a| std::ffi::CString::new(*a).expect("option strings contain no NUL")).collect();
-    let ptrs: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-    // SAFETY: `ptrs` points at `owned`'s valid C strings for the duration of the call; the
-    // options are known to this LLVM (an unknown one would only print a warning).
-    unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(ptrs.len() as i32, ptrs.as_ptr(), c"".as_ptr()) }
+/// The LLVM command-line options this crate sets. A fixed list: nothing a caller
+/// spells reaches LLVM's option parser.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LlvmOption {
+    /// `-spp-rematerialization-threshold=0` (RewriteStatepointsForGC keeps derived pointers).
+    NoStatepointRematerialization,
+}
+
+/// Sets one LLVM command-line option (process-wide, not undone).
+pub(crate) fn set_llvm_option(option: LlvmOption) {
+    let arg = match option {
+        LlvmOption::NoStatepointRematerialization => c"-spp-rematerialization-threshold=0",
+    };
+    let argv = [c"cfree".as_ptr(), arg.as_ptr()];
+    // SAFETY: `argv` holds two valid C strings for the duration of the call (LLVM copies what
+    // it keeps). LLVMParseCommandLineOptions passes `nulls()` as the error stream: an unknown
+    // option is silently ignored, an invalid value is printed to stderr, and options such as
+    // `-help` or `-version` print and exit the process. Only the fixed, well-formed options of
+    // `LlvmOption` are passed; each is a `cl::opt` of both LLVM 19 and 22 (gc_no_remat's
+    // tests fail if one stops taking effect), and setting one again is allowed.
+    unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(2, argv.as_ptr(), c"".as_ptr()) }
 }

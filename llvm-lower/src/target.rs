@@ -1,7 +1,7 @@
 //! Resolving a [`TargetSpec`] into an LLVM target machine and the layout
 //! facts the facade needs, read from LLVM's own data layout.
 
-use cfree_facade::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
+use cfree_facade::{Arch, MemFlags, ObjectFormat, ResolvedAccess, ScalarLayout, TargetInfo, TargetSpec};
 use inkwell::context::Context;
 use inkwell::targets::{ByteOrdering, CodeModel, RelocMode, Target, TargetData, TargetMachine, TargetTriple};
 use inkwell::types::AnyType;
@@ -161,4 +161,20 @@ fn max_atomic_bits(arch: Arch, triple: &str, features: &str) -> u32 {
         Arch::Arm => 0,
         Arch::Riscv64 | Arch::Riscv32 | Arch::Other => 0,
     }
+}
+
+/// The facts a load keeps on `info`'s target.
+///
+/// x86 has no scalar non-temporal load instruction, and its instruction selection
+/// crashes (LLVM 19 and 22, at O1 and above) on a `!nontemporal` i8 or i16 load
+/// whose value is used in arithmetic. The hint means nothing there for a scalar load,
+/// so x86 loads drop it; stores keep it (`movnti`), as do other targets' loads.
+/// Every access the facade loads is a scalar, so no vector load loses a hint.
+pub(crate) fn load_facts(info: &TargetInfo, access: &ResolvedAccess) -> ResolvedAccess {
+    let x86 = matches!(info.arch, Arch::X86 | Arch::X86_64);
+    if !x86 || !access.flags.contains(MemFlags::NONTEMPORAL) {
+        return *access;
+    }
+    let flags = MemFlags::from_bits(access.flags.bits() & !MemFlags::NONTEMPORAL.bits()).unwrap_or(access.flags);
+    ResolvedAccess { flags, ..*access }
 }
