@@ -306,3 +306,84 @@ pub(crate) fn set_llvm_option(option: LlvmOption) {
     // tests fail if one stops taking effect), and setting one again is allowed.
     unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(2, argv.as_ptr(), c"".as_ptr()) }
 }
+
+/// What LLVM wrote to the process's stderr while `f` ran, and `f`'s result.
+///
+/// Used only around target machine creation, where LLVM reports an unknown CPU or
+/// feature by printing a warning (its C API has no way to list or check the names).
+/// The process's fd 2 points at an anonymous memory file for the duration; a mutex
+/// serialises captures. Threads that write to stderr meanwhile are captured too: the
+/// caller forwards what is not LLVM's to the real stderr afterwards. A child process
+/// forked meanwhile inherits the memory file as its stderr. Linux only (`memfd_create`);
+/// elsewhere, and if the redirection cannot be set up, `f` runs uncaptured.
+pub(crate) fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        stderr_capture::run(f)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        (f(), Vec::new())
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod stderr_capture {
+    use std::ffi::{c_char, c_int, c_uint};
+    use std::fs::File;
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::Mutex;
+
+    extern "C" {
+        fn memfd_create(name: *const c_char, flags: c_uint) -> c_int;
+        fn dup(fd: c_int) -> c_int;
+        fn dup2(old: c_int, new: c_int) -> c_int;
+    }
+
+    const MFD_CLOEXEC: c_uint = 1;
+    const STDERR: c_int = 2;
+    static CAPTURE: Mutex<()> = Mutex::new(());
+
+    /// Puts the saved stderr back on fd 2 when dropped, even if `f` unwinds.
+    struct Restore(OwnedFd);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: `self.0` is an open descriptor we own (a duplicate of the original
+            // fd 2); dup2 atomically makes fd 2 refer to it again and does not consume it.
+            unsafe { dup2(self.0.as_raw_fd(), STDERR) };
+        }
+    }
+
+    pub(super) fn run<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+        let _serial = CAPTURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // SAFETY: the name is a valid C string; memfd_create returns a new descriptor or -1.
+        let memfd = unsafe { memfd_create(c"cfree-llvm-stderr".as_ptr(), MFD_CLOEXEC) };
+        if memfd < 0 {
+            return (f(), Vec::new());
+        }
+        // SAFETY: `memfd` is a fresh descriptor nobody else owns.
+        let mut file = File::from(unsafe { OwnedFd::from_raw_fd(memfd) });
+        // SAFETY: dup returns a new descriptor (or -1) that refers to the current stderr.
+        let saved = unsafe { dup(STDERR) };
+        if saved < 0 {
+            return (f(), Vec::new());
+        }
+        // SAFETY: `saved` is a fresh descriptor nobody else owns.
+        let restore = Restore(unsafe { OwnedFd::from_raw_fd(saved) });
+        // SAFETY: both descriptors are open; fd 2 now refers to the memory file, whose own
+        // descriptor `file` stays open until we have read it back.
+        if unsafe { dup2(file.as_raw_fd(), STDERR) } < 0 {
+            drop(restore);
+            return (f(), Vec::new());
+        }
+        let result = f();
+        drop(restore);
+        let mut text = Vec::new();
+        if file.seek(SeekFrom::Start(0)).is_ok() {
+            let _ = file.read_to_end(&mut text);
+        }
+        (result, text)
+    }
+}
