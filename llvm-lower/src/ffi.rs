@@ -307,6 +307,30 @@ pub(crate) fn set_llvm_option(option: LlvmOption) {
     unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(2, argv.as_ptr(), c"".as_ptr()) }
 }
 
+/// An anonymous read-write file in memory (Linux `memfd_create`), for the isolated
+/// worker's request.
+#[cfg(target_os = "linux")]
+pub(crate) fn anonymous_file() -> std::io::Result<std::fs::File> {
+    stderr_capture::memory_file(c"cfree-codegen-request")
+}
+
+/// Whether any function of `module` uses a garbage collector (`gc "..."`): the
+/// module needs the statepoint rewrite after optimisation.
+pub(crate) fn has_gc_functions(module: &inkwell::module::Module<'_>) -> bool {
+    module.get_functions().any(|f| {
+        // SAFETY: `f` is a live function of `module`; LLVMGetGC returns null or a C string
+        // owned by the function, which is only tested for null here.
+        !unsafe { core::LLVMGetGC(f.as_value_ref()) }.is_null()
+    })
+}
+
+/// Installs LLVM's pretty stack trace: on a crash, LLVM prints the pass and function it
+/// was in to stderr before the process dies by the signal. Process-wide: for the worker.
+pub(crate) fn enable_pretty_stack_trace() {
+    // SAFETY: no preconditions; installs LLVM's signal handlers once.
+    unsafe { crate::llvm_sys::error_handling::LLVMEnablePrettyStackTrace() }
+}
+
 /// What LLVM wrote to the process's stderr while `f` ran, and `f`'s result.
 ///
 /// Used only around target machine creation, where LLVM reports an unknown CPU or
@@ -343,6 +367,18 @@ mod stderr_capture {
 
     const MFD_CLOEXEC: c_uint = 1;
     const STDERR: c_int = 2;
+
+    /// A new anonymous memory file, closed on exec (a child gets it only as a
+    /// redirected standard stream).
+    pub(super) fn memory_file(name: &std::ffi::CStr) -> std::io::Result<File> {
+        // SAFETY: `name` is a valid C string; memfd_create returns a new descriptor or -1.
+        let fd = unsafe { memfd_create(name.as_ptr(), MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
     static CAPTURE: Mutex<()> = Mutex::new(());
 
     /// Puts the saved stderr back on fd 2 when dropped, even if `f` unwinds.
@@ -358,13 +394,9 @@ mod stderr_capture {
 
     pub(super) fn run<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
         let _serial = CAPTURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        // SAFETY: the name is a valid C string; memfd_create returns a new descriptor or -1.
-        let memfd = unsafe { memfd_create(c"cfree-llvm-stderr".as_ptr(), MFD_CLOEXEC) };
-        if memfd < 0 {
+        let Ok(mut file) = memory_file(c"cfree-llvm-stderr") else {
             return (f(), Vec::new());
-        }
-        // SAFETY: `memfd` is a fresh descriptor nobody else owns.
-        let mut file = File::from(unsafe { OwnedFd::from_raw_fd(memfd) });
+        };
         // SAFETY: dup returns a new descriptor (or -1) that refers to the current stderr.
         let saved = unsafe { dup(STDERR) };
         if saved < 0 {

@@ -49,6 +49,7 @@ mod error;
 mod ffi;
 mod float_ops;
 mod int_ops;
+pub mod isolate;
 mod memory_ops;
 mod module;
 mod target;
@@ -56,6 +57,7 @@ mod target;
 pub use backend::LlvmBackend;
 pub use context::{disable_statepoint_rematerialization, init_targets, LlvmContext};
 pub use error::{Error, Result};
+pub use isolate::IsolatedCodegen;
 pub use module::{finish, LlvmModule, OptLevel};
 pub use target::host_spec;
 
