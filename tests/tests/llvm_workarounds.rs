@@ -336,7 +336,7 @@ fn copysign_beside_min_max_compiles_and_runs_bit_exact() {
     if LLVM_MAJOR == 19 {
         assert!(!module.ir().contains("llvm.copysign"), "LLVM 19 never sees the intrinsic");
     }
-    for level in [OptLevel::O0, OptLevel::O2] {
+    for level in [OptLevel::O0, OptLevel::O1, OptLevel::O2] {
         let llvm = LlvmContext::new();
         let jit = publish(copysign_module(&llvm), level);
         let xs = inputs();
