@@ -171,3 +171,57 @@ fn worker_errors_are_precise() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a cfree code generation request"));
     assert!(out.stdout.is_empty());
 }
+
+/// The CPU tables of `target.rs` are complete: every CPU this LLVM lists for the
+/// target (`llc -mcpu=help`, the oracle) is either refused when the module is created
+/// or compiles at O0 and O2. Compilation runs in the worker, so a CPU that makes LLVM
+/// abort fails this test instead of ending it.
+#[test]
+fn every_cpu_llvm_lists_is_refused_or_compiles() {
+    let llc = format!("/usr/lib/llvm-{}/bin/llc", cfree_llvm_lower::LLVM_MAJOR);
+    let worker = isolated();
+    for triple in ["x86_64-unknown-linux-gnu", "riscv64-unknown-linux-gnu", "riscv32-unknown-elf"] {
+        let help = std::process::Command::new(&llc)
+            .args([&format!("-mtriple={triple}"), "-mcpu=help", "/dev/null", "-o", "/dev/null"])
+            .output()
+            .expect("llc of the same LLVM major (ci/bootstrap installs it)");
+        let text = String::from_utf8_lossy(&help.stderr).into_owned() + &String::from_utf8_lossy(&help.stdout);
+        let cpus: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Available CPUs"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("Available features"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        assert!(cpus.len() > 20, "{triple}: llc listed {} CPUs", cpus.len());
+        let (mut refused, mut compiled) = (0, 0);
+        for cpu in cpus {
+            let llvm = LlvmContext::new();
+            let spec = TargetSpec::triple(triple).with_cpu(cpu);
+            let Ok(mut cg) = llvm.module("cpu", &spec) else {
+                refused += 1;
+                continue;
+            };
+            let i32t = cg.ty_int(IntWidth::I32).unwrap();
+            let sig = cg.ty_func(FuncSig::new(&[i32t], Some(i32t))).unwrap();
+            let f = cg.declare_func("f", FuncDecl::new(sig)).unwrap();
+            cg.func_begin(f).unwrap();
+            let x = cg.param_slot(0, "x").unwrap();
+            cg.push_local(x).unwrap();
+            cg.load(MemAccess::new(i32t)).unwrap();
+            cg.push_int(i32t, 3).unwrap();
+            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+            cg.ret().unwrap();
+            cg.func_end().unwrap();
+            let module = cfree_llvm_lower::finish(cg).unwrap();
+            for level in [OptLevel::O0, OptLevel::O2] {
+                if let Err(e) = worker.emit_object(&module, level) {
+                    panic!("{triple} with CPU `{cpu}` at {level:?} is accepted but does not compile: {e}");
+                }
+            }
+            compiled += 1;
+        }
+        // Each of these triples has CPUs that LLVM lists but cannot use for it.
+        assert!(compiled > 0 && refused > 0, "{triple}: {compiled} compiled, {refused} refused");
+    }
+}
