@@ -170,6 +170,20 @@ pub enum NameProblem {
     Reserved,
 }
 
+impl NameProblem {
+    /// What is wrong with `name` as a linkage (or module) name, if anything:
+    /// it must be non-empty and free of NUL bytes, since C strings carry it.
+    pub fn of(name: &str) -> Option<NameProblem> {
+        if name.is_empty() {
+            Some(NameProblem::Empty)
+        } else if name.contains('\0') {
+            Some(NameProblem::ContainsNul)
+        } else {
+            None
+        }
+    }
+}
+
 impl fmt::Display for NameProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -71,6 +71,7 @@ pub struct LlvmBackend<'ctx> {
 impl<'ctx> LlvmBackend<'ctx> {
     /// A backend emitting into a new module named `name` for `spec`.
     pub fn new(ctx: &'ctx Context, name: &str, spec: &TargetSpec) -> Result<Self> {
+        crate::context::check_module_name(name)?;
         let resolved = crate::target::resolve(spec)?;
         let module = ctx.create_module(name);
         let tm = crate::target::machine(

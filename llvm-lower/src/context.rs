@@ -21,13 +21,28 @@ pub fn init_targets() {
     });
 }
 
+/// Refuses a module name LLVM would silently cut or accept meaninglessly: an empty
+/// name, or one containing NUL (LLVM's C API reads names as C strings, so
+/// `"mod\0ule"` would become `"mod"`). The error is the facade's
+/// [`cfree_facade::ErrorKind::InvalidName`] for the call `module`, operand `name`,
+/// like every other name the frontend supplies.
+pub(crate) fn check_module_name(name: &str) -> Result<()> {
+    match cfree_facade::NameProblem::of(name) {
+        Some(problem) => {
+            let kind = cfree_facade::ErrorKind::InvalidName { name: name.to_string(), problem };
+            Err(cfree_facade::Error::new("module", kind).operand("name").into())
+        }
+        None => Ok(()),
+    }
+}
+
 /// Makes RewriteStatepointsForGC keep every derived pointer live across a
 /// safepoint as a (base, derived) pair instead of recomputing it from its base
 /// after the call (LLVM's `-spp-rematerialization-threshold=0`). LLVM options
 /// are process-wide: call this once, before compiling, in a process that wants it.
 pub fn disable_statepoint_rematerialization() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| crate::ffi::parse_llvm_options(&["cfree", "-spp-rematerialization-threshold=0"]));
+    ONCE.call_once(|| crate::ffi::set_llvm_option(crate::ffi::LlvmOption::NoStatepointRematerialization));
 }
 
 /// Owns an LLVM context. Modules borrow it, so it outlives every module made from it.

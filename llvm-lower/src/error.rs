@@ -24,6 +24,20 @@ pub enum Error {
     Passes(String),
     /// Code generation failed.
     Emit(String),
+    /// The isolated code generation worker could not be run, or reported an error of its
+    /// own (its message): see [`crate::IsolatedCodegen`].
+    Worker(String),
+    /// The isolated code generation worker died without producing an object: killed by
+    /// `signal` (LLVM crashed, or aborted on a fatal error), or exited with an unexpected
+    /// `status`. `stderr` is the end of what it printed (LLVM's stack trace names the pass).
+    WorkerCrashed {
+        /// The signal that ended the worker (Unix).
+        signal: Option<i32>,
+        /// The exit status, if it exited.
+        status: Option<i32>,
+        /// The last few KiB of the worker's stderr.
+        stderr: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -34,6 +48,18 @@ impl fmt::Display for Error {
             Error::Verify(m) => write!(f, "LLVM verifier: {m}"),
             Error::Passes(m) => write!(f, "optimisation pipeline: {m}"),
             Error::Emit(m) => write!(f, "code generation: {m}"),
+            Error::Worker(m) => write!(f, "code generation worker: {m}"),
+            Error::WorkerCrashed { signal, status, stderr } => {
+                match (signal, status) {
+                    (Some(s), _) => write!(f, "code generation worker killed by signal {s}")?,
+                    (None, Some(c)) => write!(f, "code generation worker exited with status {c}")?,
+                    (None, None) => write!(f, "code generation worker ended abnormally")?,
+                }
+                if !stderr.is_empty() {
+                    write!(f, "; its stderr ends with:\n{stderr}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

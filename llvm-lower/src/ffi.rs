@@ -40,6 +40,28 @@ pub(crate) fn const_float_bits<'ctx>(ctx: &'ctx Context, ty: BasicTypeEnum<'ctx>
     unsafe { BasicValueEnum::new(core::LLVMConstBitCast(int.as_value_ref(), ty.as_type_ref())) }
 }
 
+/// The sign bit of `value` if it is a floating-point constant (f32 or f64), read
+/// from its exact bits (NaNs included); `None` for anything else.
+pub(crate) fn const_float_sign<'ctx>(ctx: &'ctx Context, value: inkwell::values::FloatValue<'ctx>) -> Option<bool> {
+    let raw = value.as_value_ref();
+    // SAFETY: `raw` is a live value of `ctx`; LLVMIsAConstantFP only inspects its kind.
+    if unsafe { core::LLVMIsAConstantFP(raw) }.is_null() {
+        return None;
+    }
+    let width = if value.get_type() == ctx.f32_type() { 32 } else { 64 };
+    let int = crate::types::int_type(ctx, width);
+    // SAFETY: `raw` is a floating-point constant of `ctx` as wide as `int`, so the bitcast is a
+    // valid constant expression, which LLVM folds to an integer constant; the result is owned
+    // by `ctx`. LLVMConstIntGetZExtValue is only called on a ConstantInt of at most 64 bits.
+    unsafe {
+        let bits = core::LLVMConstBitCast(raw, int.as_type_ref());
+        if core::LLVMIsAConstantInt(bits).is_null() {
+            return None;
+        }
+        Some(core::LLVMConstIntGetZExtValue(bits) >> (width - 1) == 1)
+    }
+}
+
 /// `[count x elem]` for counts beyond `u32` (inkwell's `array_type` takes `u32`).
 pub(crate) fn array_type<'ctx>(elem: BasicTypeEnum<'ctx>, count: u64) -> BasicTypeEnum<'ctx> {
     // SAFETY: `elem` is a sized first-class type of a live context; LLVMArrayType2 accepts any u64 count.
@@ -262,12 +284,138 @@ pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str
     unsafe { core::LLVMSetDataLayout(module.as_mut_ptr(), c.as_ptr()) }
 }
 
-/// Sets LLVM command-line options (process-wide).
-pub(crate) fn parse_llvm_options(args: &[&str]) {
-    let owned: Vec<std::ffi::CString> =
-        args.iter().map(|a| std::ffi::CString::new(*a).expect("option strings contain no NUL")).collect();
-    let ptrs: Vec<*const std::ffi::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-    // SAFETY: `ptrs` points at `owned`'s valid C strings for the duration of the call; the
-    // options are known to this LLVM (an unknown one would only print a warning).
-    unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(ptrs.len() as i32, ptrs.as_ptr(), c"".as_ptr()) }
+/// The LLVM command-line options this crate sets. A fixed list: nothing a caller
+/// spells reaches LLVM's option parser.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LlvmOption {
+    /// `-spp-rematerialization-threshold=0` (RewriteStatepointsForGC keeps derived pointers).
+    NoStatepointRematerialization,
+}
+
+/// Sets one LLVM command-line option (process-wide, not undone).
+pub(crate) fn set_llvm_option(option: LlvmOption) {
+    let arg = match option {
+        LlvmOption::NoStatepointRematerialization => c"-spp-rematerialization-threshold=0",
+    };
+    let argv = [c"cfree".as_ptr(), arg.as_ptr()];
+    // SAFETY: `argv` holds two valid C strings for the duration of the call (LLVM copies what
+    // it keeps). LLVMParseCommandLineOptions passes `nulls()` as the error stream: an unknown
+    // option is silently ignored, an invalid value is printed to stderr, and options such as
+    // `-help` or `-version` print and exit the process. Only the fixed, well-formed options of
+    // `LlvmOption` are passed; each is a `cl::opt` of both LLVM 19 and 22 (gc_no_remat's
+    // tests fail if one stops taking effect), and setting one again is allowed.
+    unsafe { crate::llvm_sys::support::LLVMParseCommandLineOptions(2, argv.as_ptr(), c"".as_ptr()) }
+}
+
+/// An anonymous read-write file in memory (Linux `memfd_create`), for the isolated
+/// worker's request.
+#[cfg(target_os = "linux")]
+pub(crate) fn anonymous_file() -> std::io::Result<std::fs::File> {
+    stderr_capture::memory_file(c"cfree-codegen-request")
+}
+
+/// Whether any function of `module` uses a garbage collector (`gc "..."`): the
+/// module needs the statepoint rewrite after optimisation.
+pub(crate) fn has_gc_functions(module: &inkwell::module::Module<'_>) -> bool {
+    module.get_functions().any(|f| {
+        // SAFETY: `f` is a live function of `module`; LLVMGetGC returns null or a C string
+        // owned by the function, which is only tested for null here.
+        !unsafe { core::LLVMGetGC(f.as_value_ref()) }.is_null()
+    })
+}
+
+/// Installs LLVM's pretty stack trace: on a crash, LLVM prints the pass and function it
+/// was in to stderr before the process dies by the signal. Process-wide: for the worker.
+pub(crate) fn enable_pretty_stack_trace() {
+    // SAFETY: no preconditions; installs LLVM's signal handlers once.
+    unsafe { crate::llvm_sys::error_handling::LLVMEnablePrettyStackTrace() }
+}
+
+/// What LLVM wrote to the process's stderr while `f` ran, and `f`'s result.
+///
+/// Used only around target machine creation, where LLVM reports an unknown CPU or
+/// feature by printing a warning (its C API has no way to list or check the names).
+/// The process's fd 2 points at an anonymous memory file for the duration; a mutex
+/// serialises captures. Threads that write to stderr meanwhile are captured too: the
+/// caller forwards what is not LLVM's to the real stderr afterwards. A child process
+/// forked meanwhile inherits the memory file as its stderr. Linux only (`memfd_create`);
+/// elsewhere, and if the redirection cannot be set up, `f` runs uncaptured.
+pub(crate) fn capture_stderr<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        stderr_capture::run(f)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        (f(), Vec::new())
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod stderr_capture {
+    use std::ffi::{c_char, c_int, c_uint};
+    use std::fs::File;
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::sync::Mutex;
+
+    extern "C" {
+        fn memfd_create(name: *const c_char, flags: c_uint) -> c_int;
+        fn dup(fd: c_int) -> c_int;
+        fn dup2(old: c_int, new: c_int) -> c_int;
+    }
+
+    const MFD_CLOEXEC: c_uint = 1;
+    const STDERR: c_int = 2;
+
+    /// A new anonymous memory file, closed on exec (a child gets it only as a
+    /// redirected standard stream).
+    pub(super) fn memory_file(name: &std::ffi::CStr) -> std::io::Result<File> {
+        // SAFETY: `name` is a valid C string; memfd_create returns a new descriptor or -1.
+        let fd = unsafe { memfd_create(name.as_ptr(), MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh descriptor nobody else owns.
+        Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+    }
+    static CAPTURE: Mutex<()> = Mutex::new(());
+
+    /// Puts the saved stderr back on fd 2 when dropped, even if `f` unwinds.
+    struct Restore(OwnedFd);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            // SAFETY: `self.0` is an open descriptor we own (a duplicate of the original
+            // fd 2); dup2 atomically makes fd 2 refer to it again and does not consume it.
+            unsafe { dup2(self.0.as_raw_fd(), STDERR) };
+        }
+    }
+
+    pub(super) fn run<T>(f: impl FnOnce() -> T) -> (T, Vec<u8>) {
+        let _serial = CAPTURE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Ok(mut file) = memory_file(c"cfree-llvm-stderr") else {
+            return (f(), Vec::new());
+        };
+        // SAFETY: dup returns a new descriptor (or -1) that refers to the current stderr.
+        let saved = unsafe { dup(STDERR) };
+        if saved < 0 {
+            return (f(), Vec::new());
+        }
+        // SAFETY: `saved` is a fresh descriptor nobody else owns.
+        let restore = Restore(unsafe { OwnedFd::from_raw_fd(saved) });
+        // SAFETY: both descriptors are open; fd 2 now refers to the memory file, whose own
+        // descriptor `file` stays open until we have read it back.
+        if unsafe { dup2(file.as_raw_fd(), STDERR) } < 0 {
+            drop(restore);
+            return (f(), Vec::new());
+        }
+        let result = f();
+        drop(restore);
+        let mut text = Vec::new();
+        if file.seek(SeekFrom::Start(0)).is_ok() {
+            let _ = file.read_to_end(&mut text);
+        }
+        (result, text)
+    }
 }

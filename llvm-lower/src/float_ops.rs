@@ -28,7 +28,47 @@ fn float_predicate(p: FloatCmp) -> FloatPredicate {
     }
 }
 
+/// LLVM 19's InstSimplify crashes (fixed by LLVM 22) on `op(copysign(x, y), op(x, y))` for
+/// `op` in minnum/maxnum/minimum/maximum, with the operands of either call in any
+/// order, whether `y` is a constant or not; the pattern also forms after mem2reg
+/// or constant propagation, so it cannot be recognised at emission. With LLVM 19
+/// copysign is therefore never an intrinsic call: see [`LlvmBackend::lower_copysign_bits`].
+const COPYSIGN_AS_BITS: bool = cfg!(feature = "llvm19");
+
 impl<'ctx> LlvmBackend<'ctx> {
+    /// `copysign(mag, sign)` without `llvm.copysign`, bit for bit the same result
+    /// (copysign only replaces the sign bit, NaN payloads included): `fabs(mag)`
+    /// for a constant `sign` with a clear sign bit, `fneg(fabs(mag))` for one with
+    /// it set, otherwise `(bits(mag) & !SIGN) | (bits(sign) & SIGN)` on the integer
+    /// image. LLVM 19 turns the mask of `mag` into `fabs` but never re-forms the
+    /// copysign call, and x86 selects the same `andps`/`orps` as for the intrinsic.
+    fn lower_copysign_bits(
+        &self,
+        mag: FloatValue<'ctx>,
+        sign: FloatValue<'ctx>,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let fty = mag.get_type();
+        let fabs = || -> BackendResult<FloatValue<'ctx>> {
+            Ok(self.call_intrinsic("llvm.fabs", &[fty.into()], &[mag.into()])?.into_float_value())
+        };
+        let b = &self.builder;
+        match ffi::const_float_sign(self.ctx, sign) {
+            Some(false) => return Ok(fabs()?.into()),
+            Some(true) => return Ok(b.build_float_neg(fabs()?, "").built()?.into()),
+            None => {}
+        }
+        let width = if fty == self.ctx.f32_type() { 32 } else { 64 };
+        let ity = crate::types::int_type(self.ctx, width);
+        let sign_bit = ity.const_int(1u64 << (width - 1), false);
+        let mag_bits = b.build_bit_cast(mag, ity, "").built()?.into_int_value();
+        let sign_bits = b.build_bit_cast(sign, ity, "").built()?.into_int_value();
+        let magnitude_mask = ity.const_int((1u64 << (width - 1)) - 1, false);
+        let magnitude = b.build_and(mag_bits, magnitude_mask, "").built()?;
+        let sign_only = b.build_and(sign_bits, sign_bit, "").built()?;
+        let bits = b.build_or(magnitude, sign_only, "").built()?;
+        b.build_bit_cast(bits, fty, "").built()
+    }
+
     pub(crate) fn lower_float_binop(
         &self,
         op: FloatBinOp,
@@ -44,6 +84,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             FloatBinOp::Mul => b.build_float_mul(l, r, "").built()?.into(),
             FloatBinOp::Div => b.build_float_div(l, r, "").built()?.into(),
             FloatBinOp::Rem => b.build_float_rem(l, r, "").built()?.into(),
+            FloatBinOp::CopySign if COPYSIGN_AS_BITS => self.lower_copysign_bits(l, r)?,
             FloatBinOp::CopySign => intrinsic("llvm.copysign")?,
             FloatBinOp::MinNum => intrinsic("llvm.minnum")?,
             FloatBinOp::MaxNum => intrinsic("llvm.maxnum")?,

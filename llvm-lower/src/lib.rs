@@ -53,6 +53,7 @@ mod ffi;
 mod float_ops;
 mod gc;
 mod int_ops;
+pub mod isolate;
 mod memory_ops;
 mod module;
 mod symbols;
@@ -62,6 +63,7 @@ mod types;
 pub use backend::LlvmBackend;
 pub use context::{disable_statepoint_rematerialization, init_targets, LlvmContext};
 pub use error::{Error, Result};
+pub use isolate::IsolatedCodegen;
 pub use module::{finish, LlvmModule, OptLevel};
 pub use target::host_spec;
 

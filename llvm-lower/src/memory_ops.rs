@@ -137,6 +137,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         addr: BasicValueEnum<'ctx>,
         access: &ResolvedAccess,
     ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let access = &crate::target::load_facts(&self.resolved.info, access);
         let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").built()?;
         if let Some(inst) = v.as_instruction_value() {
             self.set_access_facts(inst, access)?;

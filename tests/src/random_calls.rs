@@ -290,7 +290,6 @@ pub fn check(calls: &[Step]) -> Result<(), String> {
     Ok(())
 }
 
-
 /// Decodes arbitrary bytes (a fuzzer's input) into calls: one byte picks the
 /// call, the next ones its operands; missing bytes read as zero.
 pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {

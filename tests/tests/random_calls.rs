@@ -66,5 +66,7 @@ fn random_call_sequences_never_panic_and_accepted_ones_verify() {
         Ok("random") => TestRunner::new(config),
         _ => TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha)),
     };
-    runner.run(&prop::collection::vec(call_strategy(), 1..80), |calls| check(&calls).map_err(TestCaseError::fail)).unwrap();
+    runner
+        .run(&prop::collection::vec(call_strategy(), 1..80), |calls| check(&calls).map_err(TestCaseError::fail))
+        .unwrap();
 }

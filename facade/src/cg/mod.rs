@@ -81,14 +81,10 @@ pub struct Finished<B> {
 }
 
 pub(crate) fn check_name(call: &'static str, name: &str) -> Result<()> {
-    let problem = if name.is_empty() {
-        NameProblem::Empty
-    } else if name.contains('\0') {
-        NameProblem::ContainsNul
-    } else {
-        return Ok(());
-    };
-    Err(Error::new(call, ErrorKind::InvalidName { name: name.to_string(), problem }))
+    match NameProblem::of(name) {
+        Some(problem) => Err(Error::new(call, ErrorKind::InvalidName { name: name.to_string(), problem })),
+        None => Ok(()),
+    }
 }
 
 /// The largest alignment accepted anywhere (1 GiB).
