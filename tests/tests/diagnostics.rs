@@ -337,3 +337,29 @@ fn data_defined_while_its_address_is_on_the_stack() {
     fx.cg.func_end().unwrap();
     assert_eq!(run(fx, "f", 2), 42);
 }
+
+#[test]
+fn huge_frames_and_deep_types_are_refused_or_cheap() {
+    let llvm = LlvmContext::new();
+    let mut fx = fixture(&llvm);
+    let i8t = fx.cg.ty_int(IntWidth::I8).unwrap();
+    // A 2^40-byte slot used to reach LLVM, which printed "stack frame size exceeds limit".
+    let huge = fx.cg.ty_array(i8t, 1 << 40).unwrap();
+    let (_, x) = fx.begin("f");
+    let k = assert_err(fx.cg.local_slot(huge, "big", 0), "local_slot", Some("f"));
+    assert!(matches!(k, ErrorKind::TooLarge { what: Quantity::LocalSize, .. }), "{k:?}");
+    // A type nested 100,000 deep: a short message (Display used to overflow the stack), and a
+    // slot LLVM sees as `[1 x i8]` (nested LLVM arrays took 55 s at O0).
+    let mut deep = i8t;
+    for _ in 0..100_000 {
+        deep = fx.cg.ty_array(deep, 1).unwrap();
+    }
+    let e = fx.cg.push_int(deep, 0).unwrap_err();
+    assert!(e.to_string().len() < 300, "{e}");
+    let slot = fx.cg.local_slot(deep, "deep", 0).unwrap();
+    fx.cg.push_local(slot).unwrap();
+    fx.cg.push_int(i8t, 5).unwrap();
+    fx.cg.store(MemAccess::new(i8t)).unwrap();
+    fx.finish_body(x, 1);
+    assert_eq!(run(fx, "f", 41), 42);
+}
