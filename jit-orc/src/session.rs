@@ -224,7 +224,7 @@ impl Jit {
         }
         for s in &stackmaps {
             // A record that looks like a statepoint but cannot be walked would hide roots: refuse it.
-            let safepoint = match cfree_statepoint::Safepoint::decode(&s.locations) {
+            let safepoint = match cfree_statepoint::Safepoint::decode(cfree_statepoint::Arch::X86_64, &s.locations) {
                 Ok(sp) => {
                     let frame_size = (s.stack_size != u64::MAX).then_some(s.stack_size);
                     Some(Arc::new(cfree_statepoint::Safepoint { id: s.id, frame_size, ..sp }))
