@@ -54,9 +54,10 @@ mod module;
 mod target;
 
 pub use backend::LlvmBackend;
+pub use cfree_facade::{ObjectModule, OptLevel};
 pub use context::{disable_statepoint_rematerialization, init_targets, LlvmContext};
 pub use error::{Error, Result};
-pub use module::{finish, LlvmModule, OptLevel};
+pub use module::{finish, LlvmModule};
 pub use target::host_spec;
 
 /// The LLVM major version this crate was built against.

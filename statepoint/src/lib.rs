@@ -57,11 +57,11 @@ mod safepoint;
 mod table;
 
 pub use entry::{enter_runtime, runtime_entries, EntryGuard};
-pub use parse::{
-    Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
-};
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub use frames::current_frame_pointer;
 pub use frames::{return_addresses, walk_frames, walk_managed_frames, walk_managed_frames_aarch64, Frame};
+pub use parse::{
+    Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
+};
 pub use safepoint::{aarch64, relocate, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot};
 pub use table::{OtherRecords, SafepointTable, TableEntry, TableError};

@@ -287,7 +287,8 @@ mod tests {
         let maps = StackMapSection::parse(&bytes).unwrap();
         // The second function is placed before the first: entries come out by PC.
         let t = SafepointTable::build(Arch::AArch64, &maps, &[0x2000, 0x1000], OtherRecords::Refuse).unwrap();
-        let got: Vec<(u64, usize, usize, u64)> = t.entries().iter().map(|e| (e.pc, e.function, e.record, e.id)).collect();
+        let got: Vec<(u64, usize, usize, u64)> =
+            t.entries().iter().map(|e| (e.pc, e.function, e.record, e.id)).collect();
         assert_eq!(got, [(0x1014, 1, 2, 9), (0x2004, 0, 1, 8), (0x200c, 0, 0, 7)]);
         let sp = t.safepoint_at(0x200c).unwrap();
         assert_eq!((sp.id, sp.frame_size), (7, Some(48)));

@@ -50,9 +50,9 @@ fn publish_latency(jit: &Jit, n: usize, level: OptLevel, reps: usize, tag: &str)
     let times = (0..reps)
         .map(|r| {
             // Emission is outside the timed region: publish = compile + link + resolve + registry.
-            let mut m = unit(&llvm, &format!("{tag}{r}"), n);
+            let m = unit(&llvm, &format!("{tag}{r}"), n);
             let t = Instant::now();
-            jit.publish(&mut m, level).unwrap();
+            jit.publish(&m, level).unwrap();
             t.elapsed()
         })
         .collect();
@@ -94,7 +94,7 @@ fn lookups(n: usize) -> (f64, f64) {
 fn call_cost(jit: &Jit, work: usize) -> (f64, f64, f64) {
     let llvm = LlvmContext::new();
     let prefix = format!("hot{work}");
-    jit.publish(&mut unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
+    jit.publish(&unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
     // Function 2 multiplies by 3: a real dependent chain of `work` steps.
     let sym = jit.registry().symbol(&format!("{prefix}_2")).unwrap().clone();
     // SAFETY: both addresses are the linked `hot_1: fn(i64) -> i64` (entry and body).
