@@ -53,7 +53,7 @@ mod stubs;
 
 pub use error::{Error, Result};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
-pub use publish::{PublishStats, Published};
+pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
 pub use session::{Jit, JitOptions, ReclaimVeto, TypedFunc};
 pub use signature::{AbiResult, AbiScalar, JitFn};

@@ -256,6 +256,24 @@ fn next_registry(
     RegistryUpdate { next, cell_updates, replaced }
 }
 
+/// What publish does before it links: emits `module`'s JIT object at `level`
+/// with `renames` ([`ObjectModule::emit_jit_object`]) and reads its functions
+/// and safepoint table ([`ObjectInfo::parse`]) with the stack map registers
+/// of the module's target architecture. The module may target any
+/// architecture: this is how a foreign object's table can be inspected.
+pub fn compile<M: ObjectModule + ?Sized>(
+    module: &M,
+    renames: &[(String, String)],
+    level: OptLevel,
+) -> Result<(Vec<u8>, ObjectInfo)> {
+    let unit = || module.name().to_string();
+    let object =
+        module.emit_jit_object(renames, level).map_err(|e| Error::Emit { unit: unit(), source: Box::new(e) })?;
+    let info = ObjectInfo::parse(&object, statepoint_arch(module.target().arch))
+        .map_err(|source| Error::Metadata { unit: unit(), source })?;
+    Ok((object, info))
+}
+
 impl Jit {
     /// Compiles `module` at `level` and links it in, all or nothing.
     ///
@@ -300,11 +318,7 @@ impl Jit {
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
         let renames: Vec<(String, String)> =
             exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
-        let object = module
-            .emit_jit_object(&renames, level)
-            .map_err(|e| Error::Emit { unit: name.clone(), source: Box::new(e) })?;
-        let info = ObjectInfo::parse(&object, statepoint_arch(target.arch))
-            .map_err(|source| Error::Metadata { unit: name.clone(), source })?;
+        let (object, info) = compile(module, &renames, level)?;
         let fresh = new_entries(&snapshot, &exports, &body_names);
         let stubs = if fresh.is_empty() {
             None
