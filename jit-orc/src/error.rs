@@ -170,3 +170,102 @@ impl std::error::Error for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn lower() -> cfree_llvm_lower::Error {
+        cfree_llvm_lower::Error::Verify("bad block".into())
+    }
+
+    /// Every variant: its stable code, its message, and whether it keeps a source.
+    #[test]
+    fn codes_messages_and_sources() {
+        let io = || std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let cases: Vec<(Error, u32, &str, bool)> = vec![
+            (Error::Create { message: "no target".into() }, 1, "creating the JIT: no target", false),
+            (
+                Error::PerfMap { path: "/tmp/p.map".into(), source: io() },
+                2,
+                "opening the perf map /tmp/p.map: denied",
+                true,
+            ),
+            (
+                Error::WrongTarget { module: "aarch64-unknown-linux-gnu".into(), jit: "x86_64-pc-linux-gnu".into() },
+                3,
+                "module targets `aarch64-unknown-linux-gnu` but the JIT runs `x86_64-pc-linux-gnu`",
+                false,
+            ),
+            (
+                Error::SignatureMismatch { name: "f".into(), declared: "fn(I64) -> ()".into(), requested: "fn() -> ()".into() },
+                4,
+                "`f` is declared fn(I64) -> () but was requested as fn() -> ()",
+                false,
+            ),
+            (
+                Error::Emit { unit: "m".into(), source: Box::new(lower()) },
+                5,
+                "compiling `m` (nothing was added): LLVM verifier: bad block",
+                true,
+            ),
+            (Error::StableEntries(lower()), 6, "building stable entries (nothing was added): LLVM verifier: bad block", true),
+            (
+                Error::Metadata { unit: "m".into(), source: ObjectError::NoArch },
+                7,
+                "malformed runtime metadata in `m` (nothing was added): .llvm_stackmaps: no statepoint decoding for this \
+                 architecture",
+                true,
+            ),
+            (
+                Error::Link { unit: "m".into(), symbol: Some("g".into()), messages: vec!["one".into(), "two".into()] },
+                8,
+                "linking `m` into the JIT failed (nothing was added) resolving `g`: one; two",
+                false,
+            ),
+            (
+                Error::Link { unit: "m".into(), symbol: None, messages: vec!["dup".into()] },
+                8,
+                "linking `m` into the JIT failed (nothing was added): dup",
+                false,
+            ),
+            (
+                Error::HostSymbol { name: "h".into(), message: "duplicate".into() },
+                9,
+                "defining host symbol `h`: duplicate",
+                false,
+            ),
+            (Error::NoSuchFunction("f".into()), 10, "no exported function `f` in the JIT", false),
+            (Error::NoSuchUnit(UnitId(4)), 11, "no unit 4", false),
+            (
+                Error::NotReplaced { unit: UnitId(4), state: UnitState::Active },
+                12,
+                "unit 4 is Active; only replaced units can retire",
+                false,
+            ),
+            (Error::Release { unit: UnitId(4), message: "busy".into() }, 13, "releasing unit 4: busy", false),
+        ];
+        let mut codes = Vec::new();
+        for (e, code, text, has_source) in cases {
+            assert_eq!(e.code(), code, "{e:?}");
+            assert_eq!(e.to_string(), text, "{e:?}");
+            assert_eq!(e.source().is_some(), has_source, "{e:?}");
+            codes.push(code);
+        }
+        codes.dedup();
+        assert_eq!(codes, (1..=13).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
+    }
+
+    #[test]
+    fn sources_keep_the_lower_layers_error() {
+        let e = Error::Emit { unit: "m".into(), source: Box::new(lower()) };
+        let lower = e.source().and_then(|s| s.downcast_ref::<cfree_llvm_lower::Error>());
+        assert!(matches!(lower, Some(cfree_llvm_lower::Error::Verify(_))));
+        let table = cfree_statepoint::TableError::DynamicFrame { function: 2, address: 0x40 };
+        let e = Error::Metadata { unit: "m".into(), source: ObjectError::Table(table.clone()) };
+        let inner = e.source().and_then(|s| s.source()).and_then(|s| s.downcast_ref::<cfree_statepoint::TableError>());
+        assert_eq!(inner, Some(&table));
+    }
+}

@@ -48,6 +48,8 @@ fn typed_lookup_checks_the_signature() {
     let e = jit.get::<unsafe extern "C" fn(i64) -> f64>("inc").unwrap_err();
     assert!(matches!(e, Error::SignatureMismatch { .. }), "{e}");
     assert!(matches!(jit.get::<unsafe extern "C" fn(i64) -> i64>("nope"), Err(Error::NoSuchFunction(_))));
+    assert_eq!(e.code(), 4);
+    assert_eq!(jit.address("nope").unwrap_err().code(), 10);
     assert!(jit.address("inc").unwrap() != 0);
 }
 
@@ -92,5 +94,5 @@ fn foreign_target_modules_are_refused() {
     let jit = Jit::new().unwrap();
     let foreign = if cfg!(target_arch = "aarch64") { "x86_64-unknown-linux-gnu" } else { "aarch64-unknown-linux-gnu" };
     let e = jit.publish(&module(&llvm, &TargetSpec::triple(foreign), "f", 1, None), OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::WrongTarget { .. }), "{e}");
+    assert!(matches!(e, Error::WrongTarget { .. }) && e.code() == 3, "{e}");
 }

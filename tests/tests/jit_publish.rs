@@ -92,7 +92,7 @@ fn fault_injection_leaves_the_image_unchanged() {
         ctx.append_basic_block(bad, "no_terminator");
     }
     let e = jit.publish(&m, OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::Emit { ref unit, .. } if unit == "fresh"), "{e}");
+    assert!(matches!(e, Error::Emit { ref unit, .. } if unit == "fresh") && e.code() == 5, "{e}");
     let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<cfree_llvm_lower::Error>());
     assert!(matches!(source, Some(cfree_llvm_lower::Error::Verify(_))), "{e}");
     assert_untouched(&jit, &before);
@@ -120,6 +120,7 @@ fn fault_injection_leaves_the_image_unchanged() {
     }
     let e = jit.publish(&m, OptLevel::O0).unwrap_err();
     assert!(matches!(e, Error::Metadata { source: cfree_jit_orc::ObjectError::StackMaps(_), .. }), "{e}");
+    assert_eq!(e.code(), 7);
     assert!(std::error::Error::source(&e).and_then(|s| s.source()).is_some(), "the parser's error is kept: {e}");
     assert_untouched(&jit, &before);
 
@@ -248,7 +249,11 @@ fn old_frame_keeps_its_code_alive_until_it_returns() {
     assert_eq!(r.unit(v1.unit).unwrap().state, UnitState::Reclaimed);
     assert!(r.functions().iter().all(|f| f.unit != v1.unit), "reclaimed code left the registry");
     assert_eq!(call(&jit, "f", 1), 3);
-    assert!(jit.retire(r.symbol("f").unwrap().unit).is_err(), "an active unit cannot retire");
+    let active = r.symbol("f").unwrap().unit;
+    let e = jit.retire(active).unwrap_err();
+    assert!(matches!(e, Error::NotReplaced { unit, state: UnitState::Active } if unit == active), "{e}");
+    let e = jit.retire(cfree_jit_orc::UnitId(999)).unwrap_err();
+    assert!(matches!(e, Error::NoSuchUnit(cfree_jit_orc::UnitId(999))) && e.code() == 11, "{e}");
 }
 
 #[test]
@@ -355,4 +360,109 @@ fn publish_lookup_and_call_from_several_threads() {
         stop.store(true, Ordering::Release);
     });
     assert_eq!(jit.registry().generation(), 160);
+}
+
+extern "C" fn late_host(x: i64) -> i64 {
+    x + 100
+}
+
+#[test]
+fn a_failed_publish_is_retried_with_the_same_module() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    // `late(x) = late_host(x) * 2`, before the host defines `late_host`.
+    let m = unary(&llvm, "late", 2, 0, Some("late_host"));
+    let ir = m.ir();
+    let e = jit.publish(&m, OptLevel::O1).unwrap_err();
+    assert!(matches!(e, Error::Link { symbol: Some(_), .. }) && e.to_string().contains("late_host"), "{e}");
+    assert_eq!(e.code(), 8);
+    assert_eq!(m.ir(), ir, "a failed publish leaves the module as it was");
+    assert_eq!(jit.publish_stats().failed, 1);
+    jit.define_host_symbol("late_host", late_host as *const () as usize as u64).unwrap();
+    let e = jit.define_host_symbol("late_host", 0).unwrap_err();
+    assert!(matches!(e, Error::HostSymbol { ref name, .. } if name == "late_host") && e.code() == 9, "{e}");
+    jit.publish(&m, OptLevel::O1).unwrap();
+    assert_eq!(call(&jit, "late", 5), 210);
+    let stats = jit.publish_stats();
+    assert_eq!((stats.published, stats.failed, stats.compiling), (1, 1, 0));
+}
+
+#[test]
+fn publishing_the_same_module_twice_replaces_it() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    let m = unary(&llvm, "twice", 3, 1, None);
+    let ir = m.ir();
+    let first = jit.publish(&m, OptLevel::O2).unwrap();
+    assert_eq!(m.ir(), ir, "publish leaves the module as it was");
+    let second = jit.publish(&m, OptLevel::O2).unwrap();
+    assert_ne!(first.unit, second.unit);
+    assert_eq!(second.replaced, ["twice".to_string()]);
+    assert_eq!(second.generation, first.generation + 1);
+    let r = jit.registry();
+    assert_eq!(r.unit(first.unit).unwrap().state, UnitState::Replaced);
+    assert_eq!(r.symbol("twice").unwrap().unit, second.unit);
+    assert_eq!(call(&jit, "twice", 4), 13);
+    jit.retire(first.unit).unwrap();
+    assert_eq!(jit.reclaim().unwrap(), [first.unit]);
+    assert_eq!(call(&jit, "twice", 4), 13, "the second copy runs on its own");
+}
+
+/// A unit of `n` functions `prefix_k(x)`, each a chain of `work` multiply-rotate steps.
+fn wide<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize, work: usize) -> LlvmModule<'c> {
+    let mut cg = llvm.module(prefix, &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    for k in 0..n {
+        let f = cg.declare_func(&format!("{prefix}_{k}"), FuncDecl::new(sig)).unwrap();
+        cg.func_begin(f).unwrap();
+        let x = cg.param_slot(0, "x").unwrap();
+        cg.push_local(x).unwrap();
+        cg.load(MemAccess::new(i64t)).unwrap();
+        for _ in 0..work {
+            cg.push_int(i64t, k as i128 | 1).unwrap();
+            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+            cg.push_int(i64t, 1).unwrap();
+            cg.int_op(IntBinOp::RotL, IntFlags::NONE).unwrap();
+        }
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+    }
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+/// Two threads publishing big units compile at the same time: the session's
+/// gauge of publishes in their compile phase (outside the writer lock) reaches 2.
+#[test]
+fn publishes_from_two_threads_compile_concurrently() {
+    const ATTEMPTS: usize = 5;
+    let mut seen = Vec::new();
+    for attempt in 0..ATTEMPTS {
+        let jit = Jit::new().unwrap();
+        let ready = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for t in 0..2 {
+                let (jit, ready) = (&jit, &ready);
+                s.spawn(move || {
+                    let llvm = LlvmContext::new();
+                    let m = wide(&llvm, &format!("c{attempt}t{t}"), 150, 8);
+                    ready.wait();
+                    jit.publish(&m, OptLevel::O2).unwrap();
+                });
+            }
+        });
+        let stats = jit.publish_stats();
+        assert_eq!((stats.published, stats.failed, stats.compiling), (2, 0, 0));
+        assert_eq!(jit.registry().generation(), 2);
+        // SAFETY: the functions compute on their argument.
+        assert_eq!(
+            unsafe { jit.get::<Unary>(&format!("c{attempt}t1_0")).unwrap().call(3) },
+            3u64.rotate_left(8) as i64
+        );
+        seen.push(stats.max_concurrent_compiles);
+        if stats.max_concurrent_compiles == 2 {
+            return;
+        }
+    }
+    panic!("no two publishes ever compiled at the same time: {seen:?}");
 }
