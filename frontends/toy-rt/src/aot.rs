@@ -184,21 +184,27 @@ pub unsafe extern "C" fn cfree_toy_rt_main(
     file: *const u8,
     file_len: i64,
 ) -> i32 {
-    // SAFETY: forwarded from this function's contract.
-    let args = unsafe { read_args(argc, argv) };
-    let file_name = match usize::try_from(file_len) {
-        Ok(len) if !file.is_null() => {
-            // SAFETY: the caller guarantees `file_len` readable bytes at `file`.
-            let bytes = unsafe { std::slice::from_raw_parts(file, len) };
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-        _ => String::new(),
-    };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| main_with(&args, entry, file_name)));
+    // The whole body is caught: a panic must not unwind into the C `main` (`guard.rs`).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: forwarded from this function's contract.
+        let args = unsafe { read_args(argc, argv) };
+        let file_name = match usize::try_from(file_len) {
+            Ok(len) if !file.is_null() => {
+                // SAFETY: the caller guarantees `file_len` readable bytes at `file`.
+                let bytes = unsafe { std::slice::from_raw_parts(file, len) };
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+            _ => String::new(),
+        };
+        main_with(&args, entry, file_name)
+    }));
     match outcome {
         Ok(status) => status,
-        Err(_) => {
-            eprintln!("cfree-toy-rt: internal error (the runtime panicked)");
+        Err(payload) => {
+            eprintln!(
+                "cfree-toy-rt: internal error (the runtime panicked: {})",
+                crate::guard::panic_message(&*payload)
+            );
             INTERNAL_FAILURE
         }
     }
