@@ -240,9 +240,12 @@ mod tests {
     use super::*;
     use crate::{aarch64, x86_64, LivePointer, Slot};
 
+    /// A location as (kind, register, offset).
+    type Loc = (u8, u16, i32);
+
     /// A section: `functions` of (address, stack size, record count), then records
-    /// of (id, instruction offset, locations as (kind, register, offset)).
-    fn section(functions: &[(u64, u64, u64)], records: &[(u64, u32, &[(u8, u16, i32)])]) -> Vec<u8> {
+    /// of (id, instruction offset, locations).
+    fn section(functions: &[(u64, u64, u64)], records: &[(u64, u32, &[Loc])]) -> Vec<u8> {
         let mut b = vec![3, 0, 0, 0];
         b.extend((functions.len() as u32).to_le_bytes());
         b.extend(0u32.to_le_bytes());
@@ -275,7 +278,7 @@ mod tests {
         b
     }
 
-    const C0: (u8, u16, i32) = (4, 0, 0);
+    const C0: Loc = (4, 0, 0);
 
     #[test]
     fn entries_are_sorted_by_pc_with_frame_sizes_and_ids() {
@@ -303,7 +306,7 @@ mod tests {
 
     #[test]
     fn other_records_are_kept_or_refused() {
-        let plain: &[(u8, u16, i32)] = &[(1, x86_64::RBP, 0)];
+        let plain: &[Loc] = &[(1, x86_64::RBP, 0)];
         let bytes = section(&[(0, 16, 1)], &[(77, 5, plain)]);
         let maps = StackMapSection::parse(&bytes).unwrap();
         let t = SafepointTable::build(Arch::X86_64, &maps, &[0x100], OtherRecords::Keep).unwrap();

@@ -454,11 +454,7 @@ fn publishes_from_two_threads_compile_concurrently() {
         let stats = jit.publish_stats();
         assert_eq!((stats.published, stats.failed, stats.compiling), (2, 0, 0));
         assert_eq!(jit.registry().generation(), 2);
-        // SAFETY: the functions compute on their argument.
-        assert_eq!(
-            unsafe { jit.get::<Unary>(&format!("c{attempt}t1_0")).unwrap().call(3) },
-            3u64.rotate_left(8) as i64
-        );
+        assert_eq!(call(&jit, &format!("c{attempt}t1_0"), 3), 3u64.rotate_left(8) as i64);
         seen.push(stats.max_concurrent_compiles);
         if stats.max_concurrent_compiles == 2 {
             return;
