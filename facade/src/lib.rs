@@ -45,6 +45,7 @@ mod backend;
 mod cg;
 mod check_only;
 mod data;
+mod emit;
 mod error;
 mod error_detail;
 mod gc;
@@ -61,6 +62,7 @@ pub use backend::{Backend, BackendResult, Safepoint, SlotKind};
 pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
+pub use emit::{ObjectModule, OptLevel};
 pub use error::{Error, ErrorKind, Result};
 pub use error_detail::{
     AtomicOp, Category, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason, Quantity, RuntimeFunction,

@@ -27,10 +27,10 @@
 //! cg.int_op(IntBinOp::Mul, IntFlags::NONE)?;
 //! cg.ret()?;
 //! cg.func_end()?;
-//! let mut module = cfree_llvm_lower::finish(cg)?;
+//! let module = cfree_llvm_lower::finish(cg)?;
 //!
 //! let mut jit = Jit::new()?;
-//! jit.publish(&mut module, OptLevel::O2)?;
+//! jit.publish(&module, OptLevel::O2)?;
 //! let f = jit.get::<unsafe extern "C" fn(i64) -> i64>("square")?;
 //! // SAFETY: `square` reads only its argument.
 //! assert_eq!(unsafe { f.call(12) }, 144);
@@ -41,85 +41,19 @@
 
 #![warn(missing_docs)]
 
+mod error;
 mod ffi;
 mod object_info;
+mod publish;
 mod registry;
 mod session;
 mod signature;
 pub mod stack;
 mod stubs;
 
-use std::fmt;
-
+pub use error::{Error, Result};
+pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
+pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
-pub use session::{Jit, JitOptions, Published, ReclaimVeto, TypedFunc};
+pub use session::{Jit, JitOptions, ReclaimVeto, TypedFunc};
 pub use signature::{AbiResult, AbiScalar, JitFn};
-
-/// Result alias for this crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// JIT failures. A failed publish leaves the session exactly as it was.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Error {
-    /// Compiling the module failed (verifier, passes, code generation).
-    Lower(cfree_llvm_lower::Error),
-    /// ORC could not be created.
-    Create(String),
-    /// The module was built for another target than the JIT's.
-    WrongTarget {
-        /// The module's triple.
-        module: String,
-        /// The JIT's triple.
-        jit: String,
-    },
-    /// Linking failed (duplicate or unresolved symbols, bad object).
-    Link(String),
-    /// The object's runtime metadata (e.g. `.llvm_stackmaps`) is malformed.
-    Metadata(String),
-    /// No exported function of that name.
-    NoSuchFunction(String),
-    /// A signature differs from the declared one (lookup or replacement).
-    SignatureMismatch {
-        /// The function.
-        name: String,
-        /// Declared parameter and result classes.
-        declared: String,
-        /// Requested ones.
-        requested: String,
-    },
-    /// A lifetime transition that does not apply (e.g. retiring an active unit).
-    Lifetime(String),
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Lower(e) => write!(f, "{e}"),
-            Error::Create(m) => write!(f, "creating the JIT: {m}"),
-            Error::WrongTarget { module, jit } => write!(f, "module targets `{module}` but the JIT runs `{jit}`"),
-            Error::Link(m) => write!(f, "linking into the JIT failed (nothing was added): {m}"),
-            Error::Metadata(m) => write!(f, "malformed runtime metadata (nothing was added): {m}"),
-            Error::NoSuchFunction(n) => write!(f, "no exported function `{n}` in the JIT"),
-            Error::SignatureMismatch { name, declared, requested } => {
-                write!(f, "`{name}` is declared {declared} but was requested as {requested}")
-            }
-            Error::Lifetime(m) => write!(f, "code lifetime: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Lower(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<cfree_llvm_lower::Error> for Error {
-    fn from(e: cfree_llvm_lower::Error) -> Self {
-        Error::Lower(e)
-    }
-}

@@ -52,7 +52,7 @@ impl UnitInfo {
 /// A function's code range.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FunctionInfo {
-    /// Symbol name in the object (bodies of replaceable functions are `name.cfree.g<N>`).
+    /// Symbol name in the object (bodies of replaceable functions are `name.cfree.u<unit>`).
     pub name: Arc<str>,
     /// First byte.
     pub start: u64,

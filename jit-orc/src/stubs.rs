@@ -37,10 +37,14 @@ fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_fa
 }
 
 /// Object code with a stub and a cell for each `(export, first body name)`.
-pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, crate::Error> {
+pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> crate::Result<Vec<u8>> {
+    build(entries).map_err(crate::Error::StableEntries)
+}
+
+fn build(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("cfree.stubs", &TargetSpec::host())?;
-    let lower = |e: cfree_facade::Error| crate::Error::Lower(e.into());
+    let lower = cfree_llvm_lower::Error::from;
     for (export, body_name) in entries {
         let mut params = Vec::new();
         for (p, ext) in export.params.iter().zip(&export.param_ext) {
@@ -77,5 +81,5 @@ pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, c
     }
     // No forced frame pointers: a stub tail-jumps, leaving no frame a stack walk could meet.
     let mut module = cfree_llvm_lower::finish(cg)?;
-    Ok(module.emit_object(OptLevel::O2)?)
+    module.emit_object(OptLevel::O2)
 }

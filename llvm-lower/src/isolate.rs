@@ -19,9 +19,7 @@ use std::process::{Command, ExitCode, Stdio};
 use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::Module;
-use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, Target, TargetTriple};
-use inkwell::OptimizationLevel;
 
 use crate::{Error, LlvmModule, OptLevel, Result};
 
@@ -164,15 +162,6 @@ fn level_of(code: u8) -> Option<OptLevel> {
 }
 
 /// The code generation level matching the pipeline (the in-process mapping, `module.rs`).
-fn codegen_level(level: OptLevel) -> OptimizationLevel {
-    match level {
-        OptLevel::O0 => OptimizationLevel::None,
-        OptLevel::O1 => OptimizationLevel::Less,
-        OptLevel::O2 | OptLevel::Os => OptimizationLevel::Default,
-        OptLevel::O3 => OptimizationLevel::Aggressive,
-    }
-}
-
 impl<'a> Request<'a> {
     fn encode(&self) -> Vec<u8> {
         let mut out =
@@ -248,19 +237,11 @@ fn compile(request: &Request<'_>) -> std::result::Result<Vec<u8>, String> {
     let module = Module::parse_bitcode_from_buffer(&buffer, &context).map_err(|e| format!("bitcode: {e}"))?;
     module.verify().map_err(|e| format!("LLVM verifier: {e}"))?;
     let target = Target::from_triple(&TargetTriple::create(request.triple)).map_err(|e| e.to_string())?;
-    let level = codegen_level(request.level);
+    let level = crate::module::codegen_level(request.level);
     let tm = crate::target::machine(&target, request.triple, request.cpu, request.features, level)
         .map_err(|e| e.to_string())?;
-    let pipeline = if request.gc {
-        format!("{},function(mem2reg),rewrite-statepoints-for-gc", request.level.pipeline())
-    } else {
-        request.level.pipeline().to_string()
-    };
-    module
-        .run_passes(&pipeline, &tm, PassBuilderOptions::create())
-        .map_err(|e| format!("optimisation pipeline: {e}"))?;
-    let object = tm.write_to_memory_buffer(&module, FileType::Object).map_err(|e| format!("code generation: {e}"))?;
-    Ok(object.as_slice().to_vec())
+    crate::module::optimize(&module, &tm, request.level, request.gc).map_err(|e| e.to_string())?;
+    crate::module::write(&tm, &module, FileType::Object).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

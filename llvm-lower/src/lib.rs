@@ -61,10 +61,11 @@ mod target;
 mod types;
 
 pub use backend::LlvmBackend;
+pub use cfree_facade::{ObjectModule, OptLevel};
 pub use context::{disable_statepoint_rematerialization, init_targets, LlvmContext};
 pub use error::{Error, Result};
 pub use isolate::IsolatedCodegen;
-pub use module::{finish, LlvmModule, OptLevel};
+pub use module::{finish, LlvmModule};
 pub use target::host_spec;
 
 /// The LLVM major version this crate was built against.

@@ -1,7 +1,8 @@
 //! A finished module: verification, the optimisation pipeline (LLVM's new
-//! pass manager) and emission of objects, assembly and IR text.
+//! pass manager) and emission of objects, assembly and IR text; and the
+//! JIT's view of it ([`ObjectModule`]), which emits from a copy.
 
-use cfree_facade::{Cg, FuncExport, TargetInfo};
+use cfree_facade::{Cg, FuncExport, ObjectModule, OptLevel, TargetInfo};
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
@@ -9,41 +10,24 @@ use inkwell::OptimizationLevel;
 
 use crate::{Error, LlvmBackend, Result};
 
-/// Optimisation levels, as clang spells them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum OptLevel {
-    /// No optimisation; fastest compile.
-    #[default]
-    O0,
-    /// Light optimisation.
-    O1,
-    /// The standard optimising pipeline.
-    O2,
-    /// Aggressive optimisation.
-    O3,
-    /// O2 tuned for size.
-    Os,
+/// The new pass manager's pipeline name of `level`.
+fn pipeline(level: OptLevel) -> &'static str {
+    match level {
+        OptLevel::O0 => "default<O0>",
+        OptLevel::O1 => "default<O1>",
+        OptLevel::O2 => "default<O2>",
+        OptLevel::O3 => "default<O3>",
+        OptLevel::Os => "default<Os>",
+    }
 }
 
-impl OptLevel {
-    /// The new pass manager's pipeline name.
-    pub fn pipeline(self) -> &'static str {
-        match self {
-            OptLevel::O0 => "default<O0>",
-            OptLevel::O1 => "default<O1>",
-            OptLevel::O2 => "default<O2>",
-            OptLevel::O3 => "default<O3>",
-            OptLevel::Os => "default<Os>",
-        }
-    }
-
-    fn codegen(self) -> OptimizationLevel {
-        match self {
-            OptLevel::O0 => OptimizationLevel::None,
-            OptLevel::O1 => OptimizationLevel::Less,
-            OptLevel::O2 | OptLevel::Os => OptimizationLevel::Default,
-            OptLevel::O3 => OptimizationLevel::Aggressive,
-        }
+/// The code generator's level for `level`.
+pub(crate) fn codegen_level(level: OptLevel) -> OptimizationLevel {
+    match level {
+        OptLevel::O0 => OptimizationLevel::None,
+        OptLevel::O1 => OptimizationLevel::Less,
+        OptLevel::O2 | OptLevel::Os => OptimizationLevel::Default,
+        OptLevel::O3 => OptimizationLevel::Aggressive,
     }
 }
 
@@ -81,11 +65,7 @@ impl<'ctx> LlvmModule<'ctx> {
     /// Keeps a frame pointer in every defined function (`"frame-pointer"="all"`),
     /// so stack walkers (GC, code reclamation, profilers) can follow the chain.
     pub fn force_frame_pointers(&mut self) {
-        let ctx = self.backend.module.get_context();
-        let attr = ctx.create_string_attribute("frame-pointer", "all");
-        for f in self.backend.module.get_functions().filter(|f| f.count_basic_blocks() > 0) {
-            f.add_attribute(inkwell::attributes::AttributeLoc::Function, attr);
-        }
+        force_frame_pointers(&self.backend.module);
     }
 
     /// Renames the definition of `name` to `body_name` and redirects every use
@@ -93,28 +73,7 @@ impl<'ctx> LlvmModule<'ctx> {
     /// so that calls go through whatever `name` resolves to at link time (a
     /// stable entry). Returns an error if `name` is not defined here.
     pub fn make_replaceable(&mut self, name: &str, body_name: &str) -> Result<()> {
-        let module = &self.backend.module;
-        let body = module
-            .get_function(name)
-            .filter(|f| f.count_basic_blocks() > 0)
-            .ok_or_else(|| Error::Emit(format!("`{name}` is not defined in this module")))?;
-        if module.get_function(body_name).is_some() {
-            return Err(Error::Emit(format!("`{body_name}` already exists in this module")));
-        }
-        body.as_global_value().set_name(body_name);
-        let decl = module.add_function(name, body.get_type(), Some(inkwell::module::Linkage::External));
-        for (i, attrs) in
-            (0..body.count_params()).map(|i| (i, body.attributes(inkwell::attributes::AttributeLoc::Param(i))))
-        {
-            for a in attrs {
-                decl.add_attribute(inkwell::attributes::AttributeLoc::Param(i), a);
-            }
-        }
-        for a in body.attributes(inkwell::attributes::AttributeLoc::Return) {
-            decl.add_attribute(inkwell::attributes::AttributeLoc::Return, a);
-        }
-        crate::ffi::replace_function_uses(body, decl);
-        Ok(())
+        make_replaceable(&self.backend.module, name, body_name)
     }
 
     /// The module as LLVM IR text.
@@ -129,24 +88,20 @@ impl<'ctx> LlvmModule<'ctx> {
 
     fn machine(&self, level: OptLevel) -> Result<TargetMachine> {
         let info = &self.backend.resolved.info;
-        crate::target::machine(&self.backend.resolved.target, &info.triple, &info.cpu, &info.features, level.codegen())
+        crate::target::machine(
+            &self.backend.resolved.target,
+            &info.triple,
+            &info.cpu,
+            &info.features,
+            codegen_level(level),
+        )
     }
 
     /// Verifies, then runs the `level` pipeline in place. Later code generation uses `level` too.
     pub fn optimize(&mut self, level: OptLevel) -> Result<()> {
         self.verify()?;
         let tm = self.machine(level)?;
-        // Managed code: promote slots to SSA even at O0 (the rewrite tracks SSA values only),
-        // then rewrite calls into statepoints after all other optimisation.
-        let pipeline = if self.backend.has_gc {
-            format!("{},function(mem2reg),rewrite-statepoints-for-gc", level.pipeline())
-        } else {
-            level.pipeline().to_string()
-        };
-        self.backend
-            .module
-            .run_passes(&pipeline, &tm, PassBuilderOptions::create())
-            .map_err(|m| Error::Passes(m.to_string()))?;
+        optimize(&self.backend.module, &tm, level, self.backend.has_gc)?;
         self.level = level;
         Ok(())
     }
@@ -154,8 +109,7 @@ impl<'ctx> LlvmModule<'ctx> {
     fn emit(&self, file_type: FileType) -> Result<Vec<u8>> {
         self.verify()?;
         let tm = self.machine(self.level)?;
-        let buf = tm.write_to_memory_buffer(&self.backend.module, file_type).map_err(|m| Error::Emit(m.to_string()))?;
-        Ok(buf.as_slice().to_vec())
+        write(&tm, &self.backend.module, file_type)
     }
 
     /// Object file bytes for the module's target (relocatable, position independent).
@@ -174,4 +128,88 @@ impl<'ctx> LlvmModule<'ctx> {
         self.optimize(level)?;
         self.object()
     }
+}
+
+impl ObjectModule for LlvmModule<'_> {
+    type Error = Error;
+
+    fn name(&self) -> &str {
+        self.backend.module.get_name().to_str().unwrap_or_default()
+    }
+
+    fn target(&self) -> &TargetInfo {
+        LlvmModule::target(self)
+    }
+
+    fn exports(&self) -> &[FuncExport] {
+        LlvmModule::exports(self)
+    }
+
+    /// Verifies the module, then renames, forces frame pointers, optimises
+    /// and emits a copy of it (`LLVMCloneModule`): `self` is left as it was.
+    fn emit_jit_object(&self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
+        // Verify first: cloning an invalid module is not supported by LLVM (inkwell asserts).
+        self.verify()?;
+        let copy = self.backend.module.clone();
+        for (name, body_name) in renames {
+            make_replaceable(&copy, name, body_name)?;
+        }
+        force_frame_pointers(&copy);
+        copy.verify().map_err(|m| Error::Verify(m.to_string()))?;
+        let tm = self.machine(level)?;
+        optimize(&copy, &tm, level, self.backend.has_gc)?;
+        write(&tm, &copy, FileType::Object)
+    }
+}
+
+/// Keeps a frame pointer in every function defined in `module`.
+fn force_frame_pointers(module: &Module<'_>) {
+    let ctx = module.get_context();
+    let attr = ctx.create_string_attribute("frame-pointer", "all");
+    for f in module.get_functions().filter(|f| f.count_basic_blocks() > 0) {
+        f.add_attribute(inkwell::attributes::AttributeLoc::Function, attr);
+    }
+}
+
+/// See [`LlvmModule::make_replaceable`].
+fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str) -> Result<()> {
+    let body = module
+        .get_function(name)
+        .filter(|f| f.count_basic_blocks() > 0)
+        .ok_or_else(|| Error::Emit(format!("`{name}` is not defined in this module")))?;
+    if module.get_function(body_name).is_some() {
+        return Err(Error::Emit(format!("`{body_name}` already exists in this module")));
+    }
+    body.as_global_value().set_name(body_name);
+    let decl = module.add_function(name, body.get_type(), Some(inkwell::module::Linkage::External));
+    for (i, attrs) in
+        (0..body.count_params()).map(|i| (i, body.attributes(inkwell::attributes::AttributeLoc::Param(i))))
+    {
+        for a in attrs {
+            decl.add_attribute(inkwell::attributes::AttributeLoc::Param(i), a);
+        }
+    }
+    for a in body.attributes(inkwell::attributes::AttributeLoc::Return) {
+        decl.add_attribute(inkwell::attributes::AttributeLoc::Return, a);
+    }
+    crate::ffi::replace_function_uses(body, decl);
+    Ok(())
+}
+
+/// Runs the `level` pipeline on `module` (verified by the caller).
+pub(crate) fn optimize(module: &Module<'_>, tm: &TargetMachine, level: OptLevel, has_gc: bool) -> Result<()> {
+    // Managed code: promote slots to SSA even at O0 (the rewrite tracks SSA values only),
+    // then rewrite calls into statepoints after all other optimisation.
+    let pipeline = if has_gc {
+        format!("{},function(mem2reg),rewrite-statepoints-for-gc", pipeline(level))
+    } else {
+        pipeline(level).to_string()
+    };
+    module.run_passes(&pipeline, tm, PassBuilderOptions::create()).map_err(|m| Error::Passes(m.to_string()))
+}
+
+/// Code generation of `module` into memory.
+pub(crate) fn write(tm: &TargetMachine, module: &Module<'_>, file_type: FileType) -> Result<Vec<u8>> {
+    let buf = tm.write_to_memory_buffer(module, file_type).map_err(|m| Error::Emit(m.to_string()))?;
+    Ok(buf.as_slice().to_vec())
 }

@@ -28,16 +28,21 @@
 //!
 //! For a moving collector, on top of the parser:
 //!
-//! - [`Safepoint::from_record_for`] decodes a `gc.statepoint` record into the
-//!   live managed pointers at one return address ((base, derived) slot pairs,
-//!   duplicates merged), the explicit root slots, and the record's ID; a
-//!   table builder adds the function's [`Safepoint::frame_size`].
+//! - [`Safepoint::from_record`] decodes a `gc.statepoint` record of an
+//!   [`Arch`] into the live managed pointers at one return address ((base,
+//!   derived) slot pairs, duplicates merged), the explicit root slots, and the
+//!   record's ID.
+//! - [`SafepointTable::build`] turns a whole section into PC-sorted entries
+//!   with decoded safepoints and their functions' [`Safepoint::frame_size`],
+//!   given each function's start address (the JIT's registry and an AOT
+//!   runtime both use it).
 //! - [`enter_runtime`] records, per thread, the frame pointer that managed
 //!   code passes when it enters the runtime (cfree's entry trampolines);
 //!   [`runtime_entries`] lists them, innermost first.
 //! - [`walk_managed_frames`] (x86-64) and [`aarch64::walk_managed_frames`]
 //!   climb from an entry record through the managed frames, pairing each
-//!   [`Frame`] with its safepoint.
+//!   [`Frame`] with its safepoint; [`return_addresses`] lists a thread's
+//!   return addresses (a JIT's proof that no frame runs code it releases).
 //! - [`relocate`] rewrites every slot from the collector's `forward(old base)`,
 //!   keeping derived pointers at their offset from the base.
 //!
@@ -46,14 +51,17 @@
 #![warn(missing_docs)]
 
 mod entry;
+mod frames;
 mod parse;
 mod safepoint;
+mod table;
 
 pub use entry::{enter_runtime, runtime_entries, EntryGuard};
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub use frames::current_frame_pointer;
+pub use frames::{return_addresses, walk_frames, walk_managed_frames, walk_managed_frames_aarch64, Frame};
 pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };
-pub use safepoint::{
-    aarch64, relocate, walk_frames, walk_managed_frames, walk_managed_frames_aarch64, x86_64, Arch, DecodeError, Frame,
-    LivePointer, Safepoint, Slot,
-};
+pub use safepoint::{aarch64, relocate, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot};
+pub use table::{OtherRecords, SafepointTable, TableEntry, TableError};

@@ -1,5 +1,5 @@
-//! Statepoint records decoded into safepoints, and the frame walks (x86-64,
-//! AArch64) and root relocation a moving collector needs.
+//! Statepoint records decoded into safepoints, and the root relocation a
+//! moving collector does once the frames are found (`frames.rs`).
 //!
 //! A `gc.statepoint` record's locations are: three constants (calling
 //! convention, flags, number of deopt operands N), N deopt locations, then
@@ -11,7 +11,9 @@
 //! (`[reg + offset]`, relative to the stack pointer at the call, i.e. the
 //! caller's SP once the call has returned, or to the frame pointer).
 
-use crate::{Location, LocationKind};
+use std::fmt;
+
+use crate::{Frame, Location, LocationKind};
 
 /// DWARF register numbers of x86-64 used by stack map locations.
 pub mod x86_64 {
@@ -28,7 +30,7 @@ pub mod aarch64 {
     /// SP, the stack pointer.
     pub const SP: u16 = 31;
 
-    pub use super::walk_managed_frames_aarch64 as walk_managed_frames;
+    pub use crate::frames::walk_managed_frames_aarch64 as walk_managed_frames;
 }
 
 /// The architectures whose statepoint records can be decoded and walked.
@@ -49,6 +51,16 @@ impl Arch {
             Some(Arch::AArch64)
         } else {
             None
+        }
+    }
+
+    /// Whether the frame walk needs each managed function's fixed frame size
+    /// (AArch64: see [`crate::aarch64::walk_managed_frames`]), so that a
+    /// function with a dynamic frame cannot hold safepoints.
+    pub const fn walk_needs_frame_sizes(self) -> bool {
+        match self {
+            Arch::X86_64 => false,
+            Arch::AArch64 => true,
         }
     }
 
@@ -83,7 +95,8 @@ pub struct LivePointer {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Safepoint {
     /// The record's ID: the frontend's safepoint identity (`Cg::set_safepoint_id`),
-    /// or LLVM's default `0xABCDEF00`. [`Safepoint::decode`] leaves it 0.
+    /// or LLVM's default `0xABCDEF00`. [`Safepoint::decode`] leaves it 0,
+    /// [`Safepoint::from_record`] copies it.
     pub id: u64,
     /// Live pointers, duplicates merged, sorted.
     pub live: Vec<LivePointer>,
@@ -98,6 +111,7 @@ pub struct Safepoint {
 
 /// Why a record could not be decoded as a statepoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// Fewer than the three header constants, or a header that is not constants.
     NotAStatepoint,
@@ -106,6 +120,24 @@ pub enum DecodeError {
     /// An odd number of locations after the deopt operands.
     UnpairedPointer,
 }
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::NotAStatepoint => {
+                f.write_str("not a statepoint record (it needs three constant header locations and its deopt operands)")
+            }
+            DecodeError::UnsupportedLocation(l) => write!(
+                f,
+                "a managed pointer at a location the frame walk cannot address ({:?} of register {} offset {})",
+                l.kind, l.dwarf_reg, l.offset
+            ),
+            DecodeError::UnpairedPointer => f.write_str("the live pointers do not form (base, derived) pairs"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// The frame slot a location of `kind` names (`Indirect` for spilled pointers,
 /// `Direct` for the addresses of explicit root slots), or `None` for a constant.
@@ -121,24 +153,15 @@ fn frame_slot(arch: Arch, l: &Location, kind: LocationKind) -> Result<Option<Slo
 }
 
 impl Safepoint {
-    /// Decodes a statepoint record (x86-64 register numbering), keeping its ID.
-    pub fn from_record(record: &crate::Record<'_>) -> Result<Safepoint, DecodeError> {
-        Safepoint::from_record_for(Arch::X86_64, record)
-    }
-
-    /// Decodes a statepoint record of `arch`, keeping its ID.
-    pub fn from_record_for(arch: Arch, record: &crate::Record<'_>) -> Result<Safepoint, DecodeError> {
+    /// Decodes a statepoint record of `arch` (whose DWARF register numbers its
+    /// locations use), keeping its ID. Table builders use [`crate::SafepointTable::build`].
+    pub fn from_record(arch: Arch, record: &crate::Record<'_>) -> Result<Safepoint, DecodeError> {
         let locations: Vec<Location> = record.locations().collect();
-        Ok(Safepoint { id: record.id, ..Safepoint::decode_for(arch, &locations)? })
-    }
-
-    /// Decodes the locations of a statepoint record (x86-64 register numbering).
-    pub fn decode(locations: &[Location]) -> Result<Safepoint, DecodeError> {
-        Safepoint::decode_for(Arch::X86_64, locations)
+        Ok(Safepoint { id: record.id, ..Safepoint::decode(arch, &locations)? })
     }
 
     /// Decodes the locations of a statepoint record of `arch`.
-    pub fn decode_for(arch: Arch, locations: &[Location]) -> Result<Safepoint, DecodeError> {
+    pub fn decode(arch: Arch, locations: &[Location]) -> Result<Safepoint, DecodeError> {
         let header = locations.get(..3).ok_or(DecodeError::NotAStatepoint)?;
         if header.iter().any(|l| l.kind != LocationKind::Constant) {
             return Err(DecodeError::NotAStatepoint);
@@ -174,115 +197,6 @@ impl Safepoint {
     }
 }
 
-/// One managed frame found by the walk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Frame {
-    /// The return address into the frame's function (the safepoint's PC).
-    pub pc: u64,
-    /// The caller's stack pointer after the call returns (base of `Slot::Sp`).
-    pub sp: u64,
-    /// The frame's own frame pointer (base of `Slot::Fp`).
-    pub fp: u64,
-}
-
-impl Frame {
-    /// The address of `slot` in this frame.
-    pub fn address(&self, slot: Slot) -> u64 {
-        match slot {
-            Slot::Sp(off) => self.sp.wrapping_add_signed(i64::from(off)),
-            Slot::Fp(off) => self.fp.wrapping_add_signed(i64::from(off)),
-        }
-    }
-}
-
-/// Walks the managed frames above a runtime function on x86-64.
-///
-/// `entry_fp` is the frame pointer of the runtime function that managed code
-/// called (it must keep a frame pointer). Frames are followed while
-/// `is_safepoint(return_address)` holds, so the walk stops at the first frame
-/// that is not managed code.
-///
-/// # Safety
-/// `entry_fp` must be the live frame pointer of a function on the current
-/// thread's stack (or of a suspended thread), called from managed code that
-/// keeps frame pointers, and the stack must not change during the walk.
-pub unsafe fn walk_frames(entry_fp: u64, mut is_safepoint: impl FnMut(u64) -> bool) -> Vec<Frame> {
-    let mut frames = Vec::new();
-    // SAFETY: the caller's contract is this function's.
-    unsafe { walk(entry_fp, |frame| is_safepoint(frame.pc).then(|| frames.push(frame)).is_some()) };
-    frames
-}
-
-/// [`walk_frames`] with each frame's safepoint, looked up once per frame:
-/// the walk continues while `safepoint_at(return_address)` finds one.
-///
-/// # Safety
-/// As for [`walk_frames`].
-pub unsafe fn walk_managed_frames<'s>(
-    entry_fp: u64,
-    mut safepoint_at: impl FnMut(u64) -> Option<&'s Safepoint>,
-) -> Vec<(Frame, &'s Safepoint)> {
-    let mut frames = Vec::new();
-    // SAFETY: the caller's contract is this function's.
-    unsafe { walk(entry_fp, |frame| safepoint_at(frame.pc).map(|sp| frames.push((frame, sp))).is_some()) };
-    frames
-}
-
-/// [`walk_managed_frames`] for AArch64 (`aarch64::walk_managed_frames`).
-///
-/// Frame records are `[fp] = caller's fp`, `[fp + 8] = return address`, but
-/// LLVM puts the record at the bottom of the callee-save area, so a frame's
-/// stack pointer at its call does not follow from the callee's frame pointer.
-/// It follows from frame sizes instead: the entry trampoline's prologue saves
-/// only its frame record, so `entry_fp + 16` is the innermost managed frame's
-/// SP at its call (`bl` pushes nothing); each outer frame's SP at its call is
-/// the inner frame's plus the inner function's fixed frame size
-/// ([`Safepoint::frame_size`]). The walk stops at the first return address
-/// without a safepoint, and after a frame whose size is unknown.
-///
-/// # Safety
-/// As for [`walk_frames`], with `entry_fp` the frame pointer of a cfree entry
-/// trampoline (whose frame is only its frame record).
-pub unsafe fn walk_managed_frames_aarch64<'s>(
-    entry_fp: u64,
-    mut safepoint_at: impl FnMut(u64) -> Option<&'s Safepoint>,
-) -> Vec<(Frame, &'s Safepoint)> {
-    let mut frames = Vec::new();
-    let mut sp = entry_fp.wrapping_add(16);
-    let mut known = true;
-    // SAFETY: the caller's contract is this function's.
-    unsafe {
-        walk(entry_fp, |mut frame| {
-            let Some(safepoint) = known.then(|| safepoint_at(frame.pc)).flatten() else { return false };
-            frame.sp = sp;
-            frames.push((frame, safepoint));
-            match safepoint.frame_size {
-                Some(size) => sp = sp.wrapping_add(size),
-                None => known = false,
-            }
-            true
-        })
-    };
-    frames
-}
-
-/// Follows the frame-pointer chain from `entry_fp` while `keep(frame)` accepts the frame.
-///
-/// # Safety
-/// As for [`walk_frames`].
-unsafe fn walk(entry_fp: u64, mut keep: impl FnMut(Frame) -> bool) {
-    let mut callee_fp = entry_fp;
-    while callee_fp != 0 && callee_fp % 8 == 0 {
-        // SAFETY: by the contract, `callee_fp` points at a frame record: the saved frame
-        // pointer of the caller, then the return address into it.
-        let (caller_fp, ret) = unsafe { (*(callee_fp as *const u64), *((callee_fp + 8) as *const u64)) };
-        if !keep(Frame { pc: ret, sp: callee_fp + 16, fp: caller_fp }) || caller_fp <= callee_fp {
-            break;
-        }
-        callee_fp = caller_fp;
-    }
-}
-
 /// Relocates every live pointer of `frames` (with their safepoints) after a
 /// moving collection: `forward(old_base)` returns the object's new address.
 /// Derived pointers keep their offset from the base; explicit root slots hold
@@ -290,7 +204,7 @@ unsafe fn walk(entry_fp: u64, mut keep: impl FnMut(Frame) -> bool) {
 /// slot is written, and each slot is written once.
 ///
 /// # Safety
-/// The frames must come from [`walk_frames`] on a stack that has not changed
+/// The frames must come from [`crate::walk_frames`] (or its variants) on a stack that has not changed
 /// since, and each safepoint must be the one decoded for its frame's `pc`.
 pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u64) -> u64) {
     let mut writes: Vec<(u64, u64)> = Vec::new();
@@ -336,44 +250,13 @@ pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u
 mod tests {
     use super::*;
 
-    /// A fake stack: the trampoline's frame record at word 0, the managed
-    /// frames' records further up; AArch64 frame records sit at the bottom of
-    /// their frames, so each caller's SP comes from the callee's frame size.
-    #[test]
-    fn aarch64_walk_recovers_stack_pointers_from_frame_sizes() {
-        let mut stack = vec![0u64; 64];
-        let base = stack.as_mut_ptr() as u64;
-        let at = |word: usize| base + 8 * word as u64;
-        // Trampoline record at word 0 -> frame A (record at word 6, frame 48 bytes from SP 2)
-        // -> frame B (record at word 20, frame 112 bytes) -> host (pc 0x999, not managed).
-        let (pc_a, pc_b) = (0x1000u64, 0x2000u64);
-        stack[0] = at(6);
-        stack[1] = pc_a;
-        stack[6] = at(20);
-        stack[7] = pc_b;
-        stack[20] = at(40);
-        stack[21] = 0x999;
-        let a = Safepoint { frame_size: Some(48), ..Safepoint::default() };
-        let b = Safepoint { frame_size: Some(112), ..Safepoint::default() };
-        let lookup = |pc: u64| match pc {
-            0x1000 => Some(&a),
-            0x2000 => Some(&b),
-            _ => None,
-        };
-        // SAFETY: the fake stack holds well-formed frame records ending at a non-managed pc.
-        let frames = unsafe { walk_managed_frames_aarch64(at(0), lookup) };
-        let got: Vec<(u64, u64, u64)> = frames.iter().map(|(f, _)| (f.pc, f.sp, f.fp)).collect();
-        // A's SP at its call is the trampoline's entry SP (record + 16); B's is A's plus 48.
-        assert_eq!(got, [(pc_a, at(2), at(6)), (pc_b, at(2) + 48, at(20))]);
-    }
-
     #[test]
     fn aarch64_registers_decode_and_x86_64_numbers_are_refused() {
         let c = |v: i32| Location { kind: LocationKind::Constant, size: 8, dwarf_reg: 0, offset: v };
         let ind = |reg: u16, off: i32| Location { kind: LocationKind::Indirect, size: 8, dwarf_reg: reg, offset: off };
         let locations =
             [c(0), c(0), c(0), ind(aarch64::SP, 16), ind(aarch64::SP, 16), ind(aarch64::FP, -8), ind(aarch64::FP, -8)];
-        let sp = Safepoint::decode_for(Arch::AArch64, &locations).unwrap();
+        let sp = Safepoint::decode(Arch::AArch64, &locations).unwrap();
         assert_eq!(
             sp.live,
             [
@@ -381,6 +264,6 @@ mod tests {
                 LivePointer { base: Slot::Fp(-8), derived: Slot::Fp(-8) }
             ]
         );
-        assert!(matches!(Safepoint::decode_for(Arch::X86_64, &locations), Err(DecodeError::UnsupportedLocation(_))));
+        assert!(matches!(Safepoint::decode(Arch::X86_64, &locations), Err(DecodeError::UnsupportedLocation(_))));
     }
 }

@@ -1,9 +1,12 @@
 //! JIT benchmarks (issue: JIT publish/registry/replacement), one run, medians:
 //! - publish latency of a 1-function unit at O0 and O2, and of a 100-function unit at O2;
 //! - registry lookups (PC to function, PC to stack map) with 10,000 and 100,000 entries;
-//! - a call through a function's stable entry against a direct call of its body.
+//! - a call through a function's stable entry against a direct call of its body;
+//! - publish throughput (publishes per second) from 1 thread and from 2 threads,
+//!   same total work: publishes compile outside the session's lock.
 //!
-//! Run: `cargo bench -p cfree-tests --bench jit`
+//! Run: `cargo bench -p cfree-tests --bench jit` (all), or with `-- throughput`,
+//! `-- latency`, `-- lookup`, `-- call` for one part.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -50,9 +53,9 @@ fn publish_latency(jit: &Jit, n: usize, level: OptLevel, reps: usize, tag: &str)
     let times = (0..reps)
         .map(|r| {
             // Emission is outside the timed region: publish = compile + link + resolve + registry.
-            let mut m = unit(&llvm, &format!("{tag}{r}"), n);
+            let m = unit(&llvm, &format!("{tag}{r}"), n);
             let t = Instant::now();
-            jit.publish(&mut m, level).unwrap();
+            jit.publish(&m, level).unwrap();
             t.elapsed()
         })
         .collect();
@@ -94,7 +97,7 @@ fn lookups(n: usize) -> (f64, f64) {
 fn call_cost(jit: &Jit, work: usize) -> (f64, f64, f64) {
     let llvm = LlvmContext::new();
     let prefix = format!("hot{work}");
-    jit.publish(&mut unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
+    jit.publish(&unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
     // Function 2 multiplies by 3: a real dependent chain of `work` steps.
     let sym = jit.registry().symbol(&format!("{prefix}_2")).unwrap().clone();
     // SAFETY: both addresses are the linked `hot_1: fn(i64) -> i64` (entry and body).
@@ -139,19 +142,64 @@ fn call_cost(jit: &Jit, work: usize) -> (f64, f64, f64) {
     ((d1 + d2) / 2.0, (e1 + e2) / 2.0, handle)
 }
 
+/// Publishes per second of `total` units of `n` functions at `level`, spread over
+/// `threads` threads (each emits its modules first, then all publish at once).
+fn throughput(threads: usize, total: usize, n: usize, level: OptLevel) -> f64 {
+    let jit = Jit::new().unwrap();
+    let start = std::sync::Barrier::new(threads + 1);
+    let elapsed = std::thread::scope(|s| {
+        for t in 0..threads {
+            let (jit, start) = (&jit, &start);
+            s.spawn(move || {
+                let llvm = LlvmContext::new();
+                let units: Vec<LlvmModule<'_>> =
+                    (0..total / threads).map(|k| unit_with_work(&llvm, &format!("tp{t}_{k}"), n, 8)).collect();
+                start.wait();
+                for m in &units {
+                    jit.publish(m, level).unwrap();
+                }
+            });
+        }
+        start.wait();
+        Instant::now()
+    })
+    .elapsed();
+    assert_eq!(jit.publish_stats().published as usize, total / threads * threads);
+    (total / threads * threads) as f64 / elapsed.as_secs_f64()
+}
+
 fn main() {
     let host = cfree_llvm_lower::host_spec();
     println!("cfree-jit-orc benchmarks  (LLVM {}, {})", cfree_llvm_lower::LLVM_MAJOR, host.cpu.unwrap_or_default());
+    let only = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let jit = Jit::new().unwrap();
-    let p0 = publish_latency(&jit, 1, OptLevel::O0, 21, "a");
-    let p2 = publish_latency(&jit, 1, OptLevel::O2, 21, "b");
-    let p100 = publish_latency(&jit, 100, OptLevel::O2, 5, "c");
-    println!("publish, 1 function, O0      {:>10.3} ms", p0.as_secs_f64() * 1e3);
-    println!("publish, 1 function, O2      {:>10.3} ms", p2.as_secs_f64() * 1e3);
-    println!("publish, 100 functions, O2   {:>10.3} ms", p100.as_secs_f64() * 1e3);
-    for n in [10_000, 100_000] {
-        let (f, s) = lookups(n);
-        println!("lookup, {n:>6} entries: PC->function {f:>6.1} ns, PC->stack map {s:>6.1} ns");
+    if part("latency") {
+        let p0 = publish_latency(&jit, 1, OptLevel::O0, 21, "a");
+        let p2 = publish_latency(&jit, 1, OptLevel::O2, 21, "b");
+        let p100 = publish_latency(&jit, 100, OptLevel::O2, 5, "c");
+        println!("publish, 1 function, O0      {:>10.3} ms", p0.as_secs_f64() * 1e3);
+        println!("publish, 1 function, O2      {:>10.3} ms", p2.as_secs_f64() * 1e3);
+        println!("publish, 100 functions, O2   {:>10.3} ms", p100.as_secs_f64() * 1e3);
+    }
+    if part("throughput") {
+        for (n, level) in [(1, OptLevel::O0), (20, OptLevel::O2)] {
+            let one = throughput(1, 40, n, level);
+            let two = throughput(2, 40, n, level);
+            println!(
+                "publish throughput, 40 units of {n} fn(s) at {level:?}: 1 thread {one:.1}/s, 2 threads {two:.1}/s (x{:.2})",
+                two / one
+            );
+        }
+    }
+    if part("lookup") {
+        for n in [10_000, 100_000] {
+            let (f, s) = lookups(n);
+            println!("lookup, {n:>6} entries: PC->function {f:>6.1} ns, PC->stack map {s:>6.1} ns");
+        }
+    }
+    if !part("call") {
+        return;
     }
     for work in [1, 8, 32] {
         let (direct, entry, handle) = call_cost(&jit, work);

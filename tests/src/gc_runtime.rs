@@ -396,13 +396,13 @@ pub fn program(llvm: &LlvmContext) -> Program<'_> {
 /// A JIT with the runtime's host symbols and the program published at `level`.
 pub fn session(level: OptLevel) -> Arc<Jit> {
     let llvm = LlvmContext::new();
-    let mut p = program(&llvm);
+    let p = program(&llvm);
     let jit = Arc::new(Jit::new().unwrap());
     jit.define_host_symbol("gc_alloc", gc_alloc as *const () as usize as u64).unwrap();
     jit.define_host_symbol("reenter", reenter as *const () as usize as u64).unwrap();
     jit.define_host_symbol("gc_new", gc_new as *const () as usize as u64).unwrap();
     jit.define_host_symbol("gc_barrier", gc_barrier as *const () as usize as u64).unwrap();
-    jit.publish(&mut p.module, level).unwrap();
+    jit.publish(&p.module, level).unwrap();
     HEAP.with(|h| h.borrow_mut().registry = Some(jit.registry()));
     JIT.with(|j| *j.borrow_mut() = Some(jit.clone()));
     jit

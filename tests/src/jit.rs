@@ -11,10 +11,10 @@ pub fn run_suite(level: OptLevel, cases: &[Case]) -> Result<Vec<(Case, i64)>, Bo
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("suite", &TargetSpec::host())?;
     emit_suite(&mut cg)?;
-    let mut module = cfree_llvm_lower::finish(cg)?;
+    let module = cfree_llvm_lower::finish(cg)?;
     module.verify()?;
     let jit = Jit::new()?;
-    jit.publish(&mut module, level)?;
+    jit.publish(&module, level)?;
     cases
         .iter()
         .map(|c| {

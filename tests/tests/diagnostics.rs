@@ -43,10 +43,10 @@ impl Fixture<'_> {
 
 /// Finishes the module, verifies it, runs `name(x)` in the JIT and returns the result.
 fn run(fx: Fixture<'_>, name: &str, x: i64) -> i64 {
-    let mut module = cfree_llvm_lower::finish(fx.cg).expect("module completes after recovery");
+    let module = cfree_llvm_lower::finish(fx.cg).expect("module completes after recovery");
     module.verify().expect("verifier accepts the recovered module");
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module, OptLevel::O1).unwrap();
+    jit.publish(&module, OptLevel::O1).unwrap();
     let f = jit.get::<unsafe extern "C" fn(i64) -> i64>(name).unwrap();
     // SAFETY: the function only reads its argument.
     unsafe { f.call(x) }

@@ -24,13 +24,13 @@ const ALLOC_ID: u64 = 0x414c_4c43; // the allocation's slow path in `push`
 
 fn publish(level: OptLevel, buffer: &'static AllocBuffer) -> Jit {
     let llvm = LlvmContext::new();
-    let mut m = module(&llvm);
+    let m = module(&llvm);
     let jit = Jit::new().unwrap();
     for (name, addr) in cfree_toy_rt::symbols() {
         jit.define_host_symbol(name, addr).unwrap();
     }
     jit.define_host_symbol("toy_alloc_buffer", buffer.address()).unwrap();
-    jit.publish(&mut m, level).unwrap();
+    jit.publish(&m, level).unwrap();
     jit
 }
 
@@ -304,14 +304,14 @@ fn gc_misuse_is_a_precise_error() {
     cg.push_int(i64t, 7).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
-    let mut m = cfree_llvm_lower::finish(cg).unwrap();
+    let m = cfree_llvm_lower::finish(cg).unwrap();
     m.verify().expect("the module is whole after the failed calls");
     let jit = Jit::new().unwrap();
     extern "C" fn identity(x: i64) -> i64 {
         x
     }
     jit.define_host_symbol("variadic_leaf", identity as *const () as usize as u64).unwrap();
-    jit.publish(&mut m, OptLevel::O1).unwrap();
+    jit.publish(&m, OptLevel::O1).unwrap();
     let f = jit.get::<unsafe extern "C" fn() -> i64>("managed").unwrap();
     // SAFETY: `managed` returns a constant.
     assert_eq!(unsafe { f.call() }, 7);

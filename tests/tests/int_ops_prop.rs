@@ -157,10 +157,10 @@ fn check_level(level: OptLevel, cases: u32) {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("intops", &TargetSpec::host()).unwrap();
     emit_all(&mut cg);
-    let mut module = cfree_llvm_lower::finish(cg).unwrap();
+    let module = cfree_llvm_lower::finish(cg).unwrap();
     module.verify().unwrap();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module, level).unwrap();
+    jit.publish(&module, level).unwrap();
     check_width!(&jit, i8, u8, cases);
     check_width!(&jit, i16, u16, cases);
     check_width!(&jit, i32, u32, cases);

@@ -37,7 +37,7 @@ fn call(jit: &Jit, name: &str, x: i64) -> i64 {
 fn typed_lookup_checks_the_signature() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module(&llvm, &TargetSpec::host(), "inc", 1, None), OptLevel::O0).unwrap();
+    jit.publish(&module(&llvm, &TargetSpec::host(), "inc", 1, None), OptLevel::O0).unwrap();
     assert_eq!(call(&jit, "inc", 41), 42);
     let e = jit.get::<unsafe extern "C" fn(i32) -> i64>("inc").unwrap_err();
     assert!(matches!(e, Error::SignatureMismatch { .. }), "{e}");
@@ -48,6 +48,8 @@ fn typed_lookup_checks_the_signature() {
     let e = jit.get::<unsafe extern "C" fn(i64) -> f64>("inc").unwrap_err();
     assert!(matches!(e, Error::SignatureMismatch { .. }), "{e}");
     assert!(matches!(jit.get::<unsafe extern "C" fn(i64) -> i64>("nope"), Err(Error::NoSuchFunction(_))));
+    assert_eq!(e.code(), 4);
+    assert_eq!(jit.address("nope").unwrap_err().code(), 10);
     assert!(jit.address("inc").unwrap() != 0);
 }
 
@@ -55,15 +57,15 @@ fn typed_lookup_checks_the_signature() {
 fn unresolved_external_leaves_the_jit_unchanged() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module(&llvm, &TargetSpec::host(), "base", 100, None), OptLevel::O0).unwrap();
-    let mut broken = module(&llvm, &TargetSpec::host(), "user", 1, Some("cfree_no_such_symbol_anywhere"));
-    let e = jit.publish(&mut broken, OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::Link(_)), "{e}");
+    jit.publish(&module(&llvm, &TargetSpec::host(), "base", 100, None), OptLevel::O0).unwrap();
+    let broken = module(&llvm, &TargetSpec::host(), "user", 1, Some("cfree_no_such_symbol_anywhere"));
+    let e = jit.publish(&broken, OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Link { .. }), "{e}");
     assert!(e.to_string().contains("cfree_no_such_symbol_anywhere"), "{e}");
     assert!(matches!(jit.get::<unsafe extern "C" fn(i64) -> i64>("user"), Err(Error::NoSuchFunction(_))));
     assert_eq!(call(&jit, "base", 1), 101, "earlier code still runs");
     // The failed unit's names are free again: a corrected module with the same name links.
-    jit.publish(&mut module(&llvm, &TargetSpec::host(), "user", 1, Some("base")), OptLevel::O2).unwrap();
+    jit.publish(&module(&llvm, &TargetSpec::host(), "user", 1, Some("base")), OptLevel::O2).unwrap();
     assert_eq!(call(&jit, "user", 1), 102);
 }
 
@@ -71,8 +73,8 @@ fn unresolved_external_leaves_the_jit_unchanged() {
 fn republishing_a_function_replaces_it() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module(&llvm, &TargetSpec::host(), "dup", 1, None), OptLevel::O0).unwrap();
-    let p = jit.publish(&mut module(&llvm, &TargetSpec::host(), "dup", 2, None), OptLevel::O0).unwrap();
+    jit.publish(&module(&llvm, &TargetSpec::host(), "dup", 1, None), OptLevel::O0).unwrap();
+    let p = jit.publish(&module(&llvm, &TargetSpec::host(), "dup", 2, None), OptLevel::O0).unwrap();
     assert_eq!(p.replaced, vec!["dup".to_string()]);
     assert_eq!(call(&jit, "dup", 0), 2, "calls reach the new body");
 }
@@ -82,7 +84,7 @@ fn host_symbols_resolve_from_the_process() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
     // labs(x) + 0, with labs from the C library this process links.
-    jit.publish(&mut module(&llvm, &TargetSpec::host(), "abs_plus", 0, Some("labs")), OptLevel::O2).unwrap();
+    jit.publish(&module(&llvm, &TargetSpec::host(), "abs_plus", 0, Some("labs")), OptLevel::O2).unwrap();
     assert_eq!(call(&jit, "abs_plus", -42), 42);
 }
 
@@ -91,6 +93,6 @@ fn foreign_target_modules_are_refused() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
     let foreign = if cfg!(target_arch = "aarch64") { "x86_64-unknown-linux-gnu" } else { "aarch64-unknown-linux-gnu" };
-    let e = jit.publish(&mut module(&llvm, &TargetSpec::triple(foreign), "f", 1, None), OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::WrongTarget { .. }), "{e}");
+    let e = jit.publish(&module(&llvm, &TargetSpec::triple(foreign), "f", 1, None), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::WrongTarget { .. }) && e.code() == 3, "{e}");
 }

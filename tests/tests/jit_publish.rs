@@ -4,7 +4,7 @@
 //! frame blocked in a host callback keeping its code alive, and registry
 //! lookups checked address by address.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use cfree_facade::*;
@@ -72,8 +72,8 @@ fn assert_untouched(jit: &Jit, before: &Registry) {
 
 fn session(llvm: &LlvmContext) -> Jit {
     let jit = Jit::new().unwrap();
-    jit.publish(&mut unary(llvm, "base", 3, 1, None), OptLevel::O1).unwrap();
-    jit.publish(&mut unary(llvm, "user", 2, 0, Some("base")), OptLevel::O1).unwrap();
+    jit.publish(&unary(llvm, "base", 3, 1, None), OptLevel::O1).unwrap();
+    jit.publish(&unary(llvm, "user", 2, 0, Some("base")), OptLevel::O1).unwrap();
     jit
 }
 
@@ -85,29 +85,32 @@ fn fault_injection_leaves_the_image_unchanged() {
     assert_eq!(before.generation(), 2);
 
     // Verifier: a body with a block that has no terminator (injected below the facade).
-    let mut m = unary(&llvm, "fresh", 1, 0, None);
+    let m = unary(&llvm, "fresh", 1, 0, None);
     {
         let ctx = m.inkwell().get_context();
         let bad = m.inkwell().add_function("broken", ctx.void_type().fn_type(&[], false), None);
         ctx.append_basic_block(bad, "no_terminator");
     }
-    assert!(matches!(jit.publish(&mut m, OptLevel::O0).unwrap_err(), Error::Lower(_)));
+    let e = jit.publish(&m, OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Emit { ref unit, .. } if unit == "fresh") && e.code() == 5, "{e}");
+    let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<cfree_llvm_lower::Error>());
+    assert!(matches!(source, Some(cfree_llvm_lower::Error::Verify(_))), "{e}");
     assert_untouched(&jit, &before);
 
     // Unresolved external.
-    let e = jit.publish(&mut unary(&llvm, "fresh", 1, 0, Some("cfree_nowhere")), OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::Link(_)) && e.to_string().contains("cfree_nowhere"), "{e}");
+    let e = jit.publish(&unary(&llvm, "fresh", 1, 0, Some("cfree_nowhere")), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Link { symbol: Some(_), .. }) && e.to_string().contains("cfree_nowhere"), "{e}");
     assert_untouched(&jit, &before);
 
     // Duplicate definition: data objects are not replaceable.
-    jit.publish(&mut with_data(&llvm, "d1", "shared_counter"), OptLevel::O0).unwrap();
+    jit.publish(&with_data(&llvm, "d1", "shared_counter"), OptLevel::O0).unwrap();
     let before = (*jit.registry()).clone();
-    let e = jit.publish(&mut with_data(&llvm, "fresh", "shared_counter"), OptLevel::O0).unwrap_err();
-    assert!(matches!(e, Error::Link(_)), "{e}");
+    let e = jit.publish(&with_data(&llvm, "fresh", "shared_counter"), OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Link { .. }), "{e}");
     assert_untouched(&jit, &before);
 
     // Malformed metadata: a `.llvm_stackmaps` section that is not a stack map.
-    let mut m = unary(&llvm, "fresh", 1, 0, None);
+    let m = unary(&llvm, "fresh", 1, 0, None);
     {
         let ctx = m.inkwell().get_context();
         let bytes = ctx.const_string(b"\x07garbage!garbage!", false);
@@ -115,7 +118,10 @@ fn fault_injection_leaves_the_image_unchanged() {
         g.set_initializer(&bytes);
         g.set_section(Some(".llvm_stackmaps"));
     }
-    assert!(matches!(jit.publish(&mut m, OptLevel::O0).unwrap_err(), Error::Metadata(_)));
+    let e = jit.publish(&m, OptLevel::O0).unwrap_err();
+    assert!(matches!(e, Error::Metadata { source: cfree_jit_orc::ObjectError::StackMaps(_), .. }), "{e}");
+    assert_eq!(e.code(), 7);
+    assert!(std::error::Error::source(&e).and_then(|s| s.source()).is_some(), "the parser's error is kept: {e}");
     assert_untouched(&jit, &before);
 
     // Replacement with another signature.
@@ -127,12 +133,12 @@ fn fault_injection_leaves_the_image_unchanged() {
     cg.push_int(i32t, 0).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
-    let e = jit.publish(&mut cfree_llvm_lower::finish(cg).unwrap(), OptLevel::O0).unwrap_err();
+    let e = jit.publish(&cfree_llvm_lower::finish(cg).unwrap(), OptLevel::O0).unwrap_err();
     assert!(matches!(e, Error::SignatureMismatch { .. }), "{e}");
     assert_untouched(&jit, &before);
 
     // The corrected unit, with the names the failures tried to take, publishes.
-    jit.publish(&mut unary(&llvm, "fresh", 10, 0, None), OptLevel::O0).unwrap();
+    jit.publish(&unary(&llvm, "fresh", 10, 0, None), OptLevel::O0).unwrap();
     assert_eq!(call(&jit, "fresh", 4), 40);
     assert_eq!(jit.registry().generation(), before.generation() + 1);
 }
@@ -143,7 +149,7 @@ fn generations_follow_a_chain_of_replacements() {
     let jit = session(&llvm);
     let reader = jit.registry();
     for k in 1..=5 {
-        let p = jit.publish(&mut unary(&llvm, "base", 3, 100 * k, None), OptLevel::O0).unwrap();
+        let p = jit.publish(&unary(&llvm, "base", 3, 100 * k, None), OptLevel::O0).unwrap();
         assert_eq!(p.replaced, vec!["base".to_string()]);
         let now = jit.registry();
         assert_eq!(now.generation(), 2 + k as u64);
@@ -163,8 +169,8 @@ fn replacement_under_load() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
     // f(x) = x * 0 + version; g(x) = f(x) * 1 + 0 calls f through its stable entry.
-    jit.publish(&mut unary(&llvm, "f", 0, 1, None), OptLevel::O0).unwrap();
-    jit.publish(&mut unary(&llvm, "g", 1, 0, Some("f")), OptLevel::O0).unwrap();
+    jit.publish(&unary(&llvm, "f", 0, 1, None), OptLevel::O0).unwrap();
+    jit.publish(&unary(&llvm, "g", 1, 0, Some("f")), OptLevel::O0).unwrap();
     let f = jit.get::<Unary>("f").unwrap().as_fn();
     let g = jit.get::<Unary>("g").unwrap().as_fn();
     let done = AtomicBool::new(false);
@@ -186,7 +192,7 @@ fn replacement_under_load() {
             });
         }
         for version in 2..=VERSIONS {
-            jit.publish(&mut unary(&llvm, "f", 0, version, None), OptLevel::O0).unwrap();
+            jit.publish(&unary(&llvm, "f", 0, version, None), OptLevel::O0).unwrap();
         }
         done.store(true, Ordering::Release);
     });
@@ -197,7 +203,7 @@ fn replacement_under_load() {
 
 static GATE: Mutex<bool> = Mutex::new(false);
 static OPEN: Condvar = Condvar::new();
-static BLOCKED_FP: AtomicUsize = AtomicUsize::new(0);
+static BLOCKED_FP: AtomicU64 = AtomicU64::new(0);
 
 /// Host callback: records its frame pointer, then waits until the test opens the gate.
 extern "C" fn wait_here(x: i64) -> i64 {
@@ -222,14 +228,14 @@ fn old_frame_keeps_its_code_alive_until_it_returns() {
         // and every frame on its chain keeps frame pointers.
         fp != 0 && unsafe { stack::return_addresses(fp, 64) }.iter().any(|ra| unit.contains(*ra))
     }));
-    let v1 = jit.publish(&mut unary(&llvm, "f", 1, 1, Some("wait_here")), OptLevel::O1).unwrap();
+    let v1 = jit.publish(&unary(&llvm, "f", 1, 1, Some("wait_here")), OptLevel::O1).unwrap();
     let f = jit.get::<Unary>("f").unwrap().as_fn();
     // SAFETY: f calls the host callback and computes on its argument.
     let old = std::thread::spawn(move || unsafe { f(10) });
     while BLOCKED_FP.load(Ordering::Acquire) == 0 {
         std::thread::yield_now();
     }
-    jit.publish(&mut unary(&llvm, "f", 1, 2, None), OptLevel::O1).unwrap();
+    jit.publish(&unary(&llvm, "f", 1, 2, None), OptLevel::O1).unwrap();
     assert_eq!(call(&jit, "f", 10), 12, "new calls reach the new body");
     assert_eq!(jit.registry().unit(v1.unit).unwrap().state, UnitState::Replaced);
     jit.retire(v1.unit).unwrap();
@@ -243,7 +249,11 @@ fn old_frame_keeps_its_code_alive_until_it_returns() {
     assert_eq!(r.unit(v1.unit).unwrap().state, UnitState::Reclaimed);
     assert!(r.functions().iter().all(|f| f.unit != v1.unit), "reclaimed code left the registry");
     assert_eq!(call(&jit, "f", 1), 3);
-    assert!(jit.retire(r.symbol("f").unwrap().unit).is_err(), "an active unit cannot retire");
+    let active = r.symbol("f").unwrap().unit;
+    let e = jit.retire(active).unwrap_err();
+    assert!(matches!(e, Error::NotReplaced { unit, state: UnitState::Active } if unit == active), "{e}");
+    let e = jit.retire(cfree_jit_orc::UnitId(999)).unwrap_err();
+    assert!(matches!(e, Error::NoSuchUnit(cfree_jit_orc::UnitId(999))) && e.code() == 11, "{e}");
 }
 
 #[test]
@@ -251,7 +261,7 @@ fn registry_maps_every_code_address_and_stack_map() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
     // A function with stack map records, added below the facade (statepoints come with the GC issue).
-    let mut m = unary(&llvm, "mapped", 2, 0, None);
+    let m = unary(&llvm, "mapped", 2, 0, None);
     {
         let module = m.inkwell();
         let ctx = module.get_context();
@@ -269,8 +279,8 @@ fn registry_maps_every_code_address_and_stack_map() {
         b.build_call(sm, &args, "").unwrap();
         b.build_return(Some(&r)).unwrap();
     }
-    jit.publish(&mut m, OptLevel::O1).unwrap();
-    jit.publish(&mut unary(&llvm, "other", 3, 0, None), OptLevel::O1).unwrap();
+    jit.publish(&m, OptLevel::O1).unwrap();
+    jit.publish(&unary(&llvm, "other", 3, 0, None), OptLevel::O1).unwrap();
     let r = jit.registry();
     assert!(r.functions().len() >= 3);
     for f in r.functions() {
@@ -301,12 +311,13 @@ fn registry_maps_every_code_address_and_stack_map() {
 fn perf_map_names_published_functions() {
     let llvm = LlvmContext::new();
     let jit = Jit::with_options(cfree_jit_orc::JitOptions { perf_map: true }).unwrap();
-    jit.publish(&mut unary(&llvm, "profiled_fn", 1, 0, None), OptLevel::O0).unwrap();
+    let published = jit.publish(&unary(&llvm, "profiled_fn", 1, 0, None), OptLevel::O0).unwrap();
     let path = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
     let text = std::fs::read_to_string(&path).unwrap();
     let body = jit.registry().symbol("profiled_fn").unwrap().body;
     assert!(
-        text.lines().any(|l| l.starts_with(&format!("{body:x} ")) && l.ends_with("profiled_fn.cfree.g1")),
+        text.lines().any(|l| l.starts_with(&format!("{body:x} "))
+            && l.ends_with(&format!("profiled_fn.cfree.u{}", published.unit.0))),
         "{text}"
     );
     let _ = std::fs::remove_file(&path);
@@ -323,9 +334,9 @@ fn publish_lookup_and_call_from_several_threads() {
                 let llvm = LlvmContext::new();
                 for k in 0..40 {
                     let name = format!("t{t}_{k}");
-                    jit.publish(&mut unary(&llvm, &name, 2, k, None), OptLevel::O0).unwrap();
+                    jit.publish(&unary(&llvm, &name, 2, k, None), OptLevel::O0).unwrap();
                     // Replace it once too.
-                    jit.publish(&mut unary(&llvm, &name, 3, k, None), OptLevel::O0).unwrap();
+                    jit.publish(&unary(&llvm, &name, 3, k, None), OptLevel::O0).unwrap();
                     assert_eq!(call(jit, &name, 5), 15 + k);
                 }
             });
@@ -349,4 +360,105 @@ fn publish_lookup_and_call_from_several_threads() {
         stop.store(true, Ordering::Release);
     });
     assert_eq!(jit.registry().generation(), 160);
+}
+
+extern "C" fn late_host(x: i64) -> i64 {
+    x + 100
+}
+
+#[test]
+fn a_failed_publish_is_retried_with_the_same_module() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    // `late(x) = late_host(x) * 2`, before the host defines `late_host`.
+    let m = unary(&llvm, "late", 2, 0, Some("late_host"));
+    let ir = m.ir();
+    let e = jit.publish(&m, OptLevel::O1).unwrap_err();
+    assert!(matches!(e, Error::Link { symbol: Some(_), .. }) && e.to_string().contains("late_host"), "{e}");
+    assert_eq!(e.code(), 8);
+    assert_eq!(m.ir(), ir, "a failed publish leaves the module as it was");
+    assert_eq!(jit.publish_stats().failed, 1);
+    jit.define_host_symbol("late_host", late_host as *const () as usize as u64).unwrap();
+    let e = jit.define_host_symbol("late_host", 0).unwrap_err();
+    assert!(matches!(e, Error::HostSymbol { ref name, .. } if name == "late_host") && e.code() == 9, "{e}");
+    jit.publish(&m, OptLevel::O1).unwrap();
+    assert_eq!(call(&jit, "late", 5), 210);
+    let stats = jit.publish_stats();
+    assert_eq!((stats.published, stats.failed, stats.compiling), (1, 1, 0));
+}
+
+#[test]
+fn publishing_the_same_module_twice_replaces_it() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    let m = unary(&llvm, "twice", 3, 1, None);
+    let ir = m.ir();
+    let first = jit.publish(&m, OptLevel::O2).unwrap();
+    assert_eq!(m.ir(), ir, "publish leaves the module as it was");
+    let second = jit.publish(&m, OptLevel::O2).unwrap();
+    assert_ne!(first.unit, second.unit);
+    assert_eq!(second.replaced, ["twice".to_string()]);
+    assert_eq!(second.generation, first.generation + 1);
+    let r = jit.registry();
+    assert_eq!(r.unit(first.unit).unwrap().state, UnitState::Replaced);
+    assert_eq!(r.symbol("twice").unwrap().unit, second.unit);
+    assert_eq!(call(&jit, "twice", 4), 13);
+    jit.retire(first.unit).unwrap();
+    assert_eq!(jit.reclaim().unwrap(), [first.unit]);
+    assert_eq!(call(&jit, "twice", 4), 13, "the second copy runs on its own");
+}
+
+/// A unit of `n` functions `prefix_k(x)`, each a chain of `work` multiply-rotate steps.
+fn wide<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize, work: usize) -> LlvmModule<'c> {
+    let mut cg = llvm.module(prefix, &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    for k in 0..n {
+        let f = cg.declare_func(&format!("{prefix}_{k}"), FuncDecl::new(sig)).unwrap();
+        cg.func_begin(f).unwrap();
+        let x = cg.param_slot(0, "x").unwrap();
+        cg.push_local(x).unwrap();
+        cg.load(MemAccess::new(i64t)).unwrap();
+        for _ in 0..work {
+            cg.push_int(i64t, k as i128 | 1).unwrap();
+            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+            cg.push_int(i64t, 1).unwrap();
+            cg.int_op(IntBinOp::RotL, IntFlags::NONE).unwrap();
+        }
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+    }
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+/// Two threads publishing big units compile at the same time: the session's
+/// gauge of publishes in their compile phase (outside the writer lock) reaches 2.
+#[test]
+fn publishes_from_two_threads_compile_concurrently() {
+    const ATTEMPTS: usize = 5;
+    let mut seen = Vec::new();
+    for attempt in 0..ATTEMPTS {
+        let jit = Jit::new().unwrap();
+        let ready = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for t in 0..2 {
+                let (jit, ready) = (&jit, &ready);
+                s.spawn(move || {
+                    let llvm = LlvmContext::new();
+                    let m = wide(&llvm, &format!("c{attempt}t{t}"), 150, 8);
+                    ready.wait();
+                    jit.publish(&m, OptLevel::O2).unwrap();
+                });
+            }
+        });
+        let stats = jit.publish_stats();
+        assert_eq!((stats.published, stats.failed, stats.compiling), (2, 0, 0));
+        assert_eq!(jit.registry().generation(), 2);
+        assert_eq!(call(&jit, &format!("c{attempt}t1_0"), 3), 3u64.rotate_left(8) as i64);
+        seen.push(stats.max_concurrent_compiles);
+        if stats.max_concurrent_compiles == 2 {
+            return;
+        }
+    }
+    panic!("no two publishes ever compiled at the same time: {seen:?}");
 }

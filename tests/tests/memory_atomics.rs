@@ -39,10 +39,10 @@ fn get(cg: &mut Cg<LlvmBackend<'_>>, l: Local, ty: TypeId) {
     cg.load(MemAccess::new(ty)).unwrap();
 }
 
-fn jit_of(mut module: LlvmModule<'_>, level: OptLevel) -> Jit {
+fn jit_of(module: LlvmModule<'_>, level: OptLevel) -> Jit {
     module.verify().unwrap();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module, level).unwrap();
+    jit.publish(&module, level).unwrap();
     jit
 }
 

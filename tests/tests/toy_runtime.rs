@@ -98,12 +98,12 @@ fn publish(level: OptLevel) -> Jit {
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
-    let mut m = cfree_llvm_lower::finish(cg).unwrap();
+    let m = cfree_llvm_lower::finish(cg).unwrap();
     let jit = Jit::new().unwrap();
     for (name, addr) in cfree_toy_rt::symbols() {
         jit.define_host_symbol(name, addr).unwrap();
     }
-    jit.publish(&mut m, level).unwrap();
+    jit.publish(&m, level).unwrap();
     jit
 }
 

@@ -8,18 +8,19 @@
 //! header, the section headers and `.llvm_stackmaps` are read). The
 //! executable must not be position independent (`cc -no-pie`): the function
 //! addresses in `.llvm_stackmaps` are absolute relocations, which the linker
-//! resolves into the file only when the load address is fixed. Each record's
-//! return address is its function's address plus its instruction offset;
-//! records belong to the functions in `StkSizeRecord` order, `record_count`
-//! each, and each is decoded with [`Safepoint::from_record`] (keeping its ID, the
-//! source position `toy_panic` reports in its backtrace). A record that does
-//! not decode is an error at startup (it would hide roots).
+//! resolves into the file only when the load address is fixed. The table is
+//! built by [`SafepointTable::build`] (the builder the JIT's registry uses
+//! too) from those addresses: each record's return address is its function's
+//! address plus its instruction offset, decoded with its ID (the source
+//! position `toy_panic` reports in its backtrace). A record that does not
+//! decode, or a dynamic frame the AArch64 walk cannot step over, is an error
+//! at startup (it would hide roots).
 
 use std::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::Arc;
 
-use cfree_statepoint::{Arch, Safepoint, StackMapSection};
+use cfree_statepoint::{Arch, OtherRecords, Safepoint, SafepointTable, StackMapSection};
 use object::elf::{FileHeader64, ET_DYN, ET_EXEC};
 use object::read::elf::{FileHeader, SectionHeader};
 use object::read::ReadCache;
@@ -50,77 +51,53 @@ const INTERNAL_FAILURE: i32 = 101;
 /// The safepoints of an executable, sorted by return address.
 #[derive(Clone, Debug, Default)]
 pub struct StackMaps {
-    pcs: Vec<u64>,
-    safepoints: Vec<Safepoint>,
+    table: SafepointTable,
 }
 
 impl SafepointSource for StackMaps {
     fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
-        self.pcs.binary_search(&pc).ok().map(|i| &self.safepoints[i])
+        self.table.safepoint_at(pc)
     }
 }
 
 impl StackMaps {
     /// Number of safepoints.
     pub fn len(&self) -> usize {
-        self.pcs.len()
+        self.table.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.pcs.is_empty()
+        self.table.is_empty()
     }
 
-    /// Decodes the contents of a linked `.llvm_stackmaps` section, whose
-    /// function addresses are final. Every record must be a statepoint the
+    /// The table itself.
+    pub fn table(&self) -> &SafepointTable {
+        &self.table
+    }
+
+    /// Decodes the contents of a linked `.llvm_stackmaps` section of `arch`,
+    /// whose function addresses are final ([`SafepointTable::build`] with the
+    /// section's own addresses). Every record must be a statepoint the
     /// collector can walk; a function address of 0 (unrelocated) is refused.
-    pub fn parse(section: &[u8]) -> Result<StackMaps, String> {
+    pub fn parse_for(arch: Arch, section: &[u8]) -> Result<StackMaps, String> {
         let maps = StackMapSection::parse(section).map_err(|e| format!(".llvm_stackmaps: {e}"))?;
-        let mut entries: Vec<(u64, Safepoint)> = Vec::with_capacity(maps.num_records());
-        let mut records = maps.records();
-        for f in maps.functions() {
-            if f.function_address == 0 && f.record_count > 0 {
-                return Err(format!(
-                    ".llvm_stackmaps: function entry {} has address 0 (unrelocated: was the executable linked \
-                     with -no-pie?)",
-                    f.index
-                ));
-            }
-            for k in 0..f.record_count {
-                let r = records.next().ok_or_else(|| {
-                    format!(".llvm_stackmaps: fewer records than the functions claim (function entry {})", f.index)
-                })?;
-                let pc = f.function_address.checked_add(u64::from(r.instruction_offset)).ok_or_else(|| {
-                    format!(".llvm_stackmaps: record {k} of function entry {} overflows the address space", f.index)
-                })?;
-                let safepoint = Safepoint::from_record_for(ARCH, &r).map_err(|e| {
-                    format!(
-                        ".llvm_stackmaps: record {k} (id {:#x}) of the function at {:#x} (return address {pc:#x}) \
-                         cannot be used by the collector: {e:?}",
-                        r.id, f.function_address
-                    )
-                })?;
-                let frame_size = (f.stack_size != u64::MAX).then_some(f.stack_size);
-                if frame_size.is_none() && ARCH == Arch::AArch64 {
-                    // The AArch64 walk finds callers' stack pointers from frame sizes.
-                    return Err(format!(
-                        ".llvm_stackmaps: the function at {:#x} has a dynamic frame, which the AArch64 walk cannot \
-                         step over",
-                        f.function_address
-                    ));
-                }
-                entries.push((pc, Safepoint { frame_size, ..safepoint }));
-            }
+        let addresses: Vec<u64> = maps.functions().map(|f| f.function_address).collect();
+        if let Some(f) = maps.functions().find(|f| f.function_address == 0 && f.record_count > 0) {
+            return Err(format!(
+                ".llvm_stackmaps: function entry {} has address 0 (unrelocated: was the executable linked with \
+                 -no-pie?)",
+                f.index
+            ));
         }
-        if records.next().is_some() {
-            return Err(".llvm_stackmaps: more records than the functions claim".to_string());
-        }
-        entries.sort_by_key(|(pc, _)| *pc);
-        if let Some(w) = entries.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(format!(".llvm_stackmaps: two records at the return address {:#x}", w[0].0));
-        }
-        let (pcs, safepoints) = entries.into_iter().unzip();
-        Ok(StackMaps { pcs, safepoints })
+        let table = SafepointTable::build(arch, &maps, &addresses, OtherRecords::Refuse)
+            .map_err(|e| format!(".llvm_stackmaps: {e}"))?;
+        Ok(StackMaps { table })
+    }
+
+    /// [`Self::parse_for`] this runtime's architecture.
+    pub fn parse(section: &[u8]) -> Result<StackMaps, String> {
+        StackMaps::parse_for(ARCH, section)
     }
 
     /// Reads the stack maps of the non-PIE ELF executable at `path` (of this runtime's architecture).
@@ -207,21 +184,27 @@ pub unsafe extern "C" fn cfree_toy_rt_main(
     file: *const u8,
     file_len: i64,
 ) -> i32 {
-    // SAFETY: forwarded from this function's contract.
-    let args = unsafe { read_args(argc, argv) };
-    let file_name = match usize::try_from(file_len) {
-        Ok(len) if !file.is_null() => {
-            // SAFETY: the caller guarantees `file_len` readable bytes at `file`.
-            let bytes = unsafe { std::slice::from_raw_parts(file, len) };
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-        _ => String::new(),
-    };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| main_with(&args, entry, file_name)));
+    // The whole body is caught: a panic must not unwind into the C `main` (`guard.rs`).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: forwarded from this function's contract.
+        let args = unsafe { read_args(argc, argv) };
+        let file_name = match usize::try_from(file_len) {
+            Ok(len) if !file.is_null() => {
+                // SAFETY: the caller guarantees `file_len` readable bytes at `file`.
+                let bytes = unsafe { std::slice::from_raw_parts(file, len) };
+                String::from_utf8_lossy(bytes).into_owned()
+            }
+            _ => String::new(),
+        };
+        main_with(&args, entry, file_name)
+    }));
     match outcome {
         Ok(status) => status,
-        Err(_) => {
-            eprintln!("cfree-toy-rt: internal error (the runtime panicked)");
+        Err(payload) => {
+            eprintln!(
+                "cfree-toy-rt: internal error (the runtime panicked: {})",
+                crate::guard::panic_message(&*payload)
+            );
             INTERNAL_FAILURE
         }
     }
@@ -333,7 +316,7 @@ mod tests {
         let header = [constant(0), constant(0), constant(0)];
         let with_root: Vec<[u8; 12]> = header.iter().copied().chain([spilled, spilled]).collect();
         let bytes = section(&[(0x401000, 2), (0x402000, 1)], &[(5, &with_root), (9, &header), (3, &header)]);
-        let maps = StackMaps::parse(&bytes).unwrap();
+        let maps = StackMaps::parse_for(Arch::X86_64, &bytes).unwrap();
         assert_eq!(maps.len(), 3);
         assert_eq!(maps.safepoint_at(0x401005).map(|s| s.live.len()), Some(1));
         assert_eq!(maps.safepoint_at(0x401009).map(|s| s.live.len()), Some(0));
@@ -346,14 +329,14 @@ mod tests {
         let constant = |v| loc(4, 0, v);
         let in_register = loc(1, 3, 0);
         let bad: Vec<[u8; 12]> = [constant(0), constant(0), constant(0), in_register, in_register].to_vec();
-        let e = StackMaps::parse(&section(&[(0x401000, 1)], &[(5, &bad)])).unwrap_err();
+        let e = StackMaps::parse_for(Arch::X86_64, &section(&[(0x401000, 1)], &[(5, &bad)])).unwrap_err();
         assert!(e.contains("cannot be used by the collector"), "{e}");
         let header = [constant(0), constant(0), constant(0)];
-        let e = StackMaps::parse(&section(&[(0, 1)], &[(5, &header)])).unwrap_err();
+        let e = StackMaps::parse_for(Arch::X86_64, &section(&[(0, 1)], &[(5, &header)])).unwrap_err();
         assert!(e.contains("-no-pie"), "{e}");
         // More records claimed than present (refused by the parser or by the table).
-        let e = StackMaps::parse(&section(&[(0x401000, 2)], &[(5, &header)])).unwrap_err();
+        let e = StackMaps::parse_for(Arch::X86_64, &section(&[(0x401000, 2)], &[(5, &header)])).unwrap_err();
         assert!(e.starts_with(".llvm_stackmaps: "), "{e}");
-        assert!(StackMaps::parse(&[1, 2, 3]).is_err());
+        assert!(StackMaps::parse_for(Arch::X86_64, &[1, 2, 3]).is_err());
     }
 }

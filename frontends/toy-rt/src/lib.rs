@@ -18,11 +18,13 @@
 //! the trampolines of `GcRole::Runtime`, hence the leading `entry` frame):
 //! `toy_alloc(entry, descriptor, size)` for records, `toy_alloc_array(entry,
 //! length, elements_are_pointers)` for arrays; `toy_print_*` write output
-//! (leaf functions, no entry).
+//! (leaf functions, no entry). A panic inside an entry never unwinds into
+//! managed code: it is reported and the process aborts (`guard.rs`).
 
 #![warn(missing_docs)]
 
 pub mod aot;
+mod guard;
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -32,6 +34,7 @@ use std::sync::Arc;
 #[cfg(not(target_arch = "aarch64"))]
 use cfree_statepoint::walk_managed_frames;
 use cfree_statepoint::{enter_runtime, relocate, runtime_entries, Frame, Safepoint};
+use guard::guarded;
 
 /// Where the collector finds the safepoint of a return address.
 pub trait SafepointSource {
@@ -376,24 +379,28 @@ pub fn record_header(size_bytes: u64, pointer_fields: u64) -> u64 {
 /// ([`record_header`]), `size` its payload in bytes.
 #[no_mangle]
 pub extern "C" fn toy_alloc(entry: u64, header: i64, size: i64) -> u64 {
-    let _entry = enter_runtime(entry);
-    let words = 1 + (size.max(0) as usize).div_ceil(8);
-    HEAP.with(|h| h.borrow_mut().alloc(words, header as u64))
+    guarded("toy_alloc", || {
+        let _entry = enter_runtime(entry);
+        let words = 1 + (size.max(0) as usize).div_ceil(8);
+        HEAP.with(|h| h.borrow_mut().alloc(words, header as u64))
+    })
 }
 
 /// Allocates an array of `length` 8-byte elements (pointers if `pointers` is 1).
 #[no_mangle]
 pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64 {
-    let _entry = enter_runtime(entry);
-    let len = length.max(0) as usize;
-    let words = 2 + len;
-    let count = if pointers != 0 { len as u64 } else { 0 };
-    HEAP.with(|h| {
-        let mut h = h.borrow_mut();
-        let at = h.alloc(words, words as u64 | 2 << 32 | count << 40);
-        // SAFETY: `at` references the new array, whose first word is its length.
-        unsafe { *(at as *mut i64) = length.max(0) };
-        at
+    guarded("toy_alloc_array", || {
+        let _entry = enter_runtime(entry);
+        let len = length.max(0) as usize;
+        let words = 2 + len;
+        let count = if pointers != 0 { len as u64 } else { 0 };
+        HEAP.with(|h| {
+            let mut h = h.borrow_mut();
+            let at = h.alloc(words, words as u64 | 2 << 32 | count << 40);
+            // SAFETY: `at` references the new array, whose first word is its length.
+            unsafe { *(at as *mut i64) = length.max(0) };
+            at
+        })
     })
 }
 
@@ -401,21 +408,23 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
 /// under stress, and otherwise only when the space is full.
 #[no_mangle]
 pub extern "C" fn toy_poll(entry: u64) {
-    let _entry = enter_runtime(entry);
-    HEAP.with(|h| {
-        let mut h = h.borrow_mut();
-        h.sync();
-        if h.settings.stress || h.top >= h.space.len() {
-            h.collect(0);
-            h.publish();
-        }
-    });
+    guarded("toy_poll", || {
+        let _entry = enter_runtime(entry);
+        HEAP.with(|h| {
+            let mut h = h.borrow_mut();
+            h.sync();
+            if h.settings.stress || h.top >= h.space.len() {
+                h.collect(0);
+                h.publish();
+            }
+        })
+    })
 }
 
 /// The write barrier (`GcRole::Leaf`): `value` was just stored at `object + offset`.
 #[no_mangle]
 pub extern "C" fn toy_write_barrier(object: u64, offset: i64, value: u64, _kind: i32) {
-    HEAP.with(|h| h.borrow_mut().barrier(object.wrapping_add_signed(offset), value));
+    guarded("toy_write_barrier", || HEAP.with(|h| h.borrow_mut().barrier(object.wrapping_add_signed(offset), value)))
 }
 
 fn write_out(s: &[u8]) {
@@ -427,29 +436,33 @@ fn write_out(s: &[u8]) {
 /// Prints an integer.
 #[no_mangle]
 pub extern "C" fn toy_print_int(v: i64) {
-    write_out(v.to_string().as_bytes());
+    guarded("toy_print_int", || write_out(v.to_string().as_bytes()))
 }
 
 /// Prints a float like C's `%.9f`.
 #[no_mangle]
 pub extern "C" fn toy_print_float(v: f64) {
-    // C's `%.9f`: `nan`, `inf`, `-inf` for the special values.
-    let text = if v.is_nan() { "nan".to_string() } else { format!("{v:.9}") };
-    write_out(text.as_bytes());
+    guarded("toy_print_float", || {
+        // C's `%.9f`: `nan`, `inf`, `-inf` for the special values.
+        let text = if v.is_nan() { "nan".to_string() } else { format!("{v:.9}") };
+        write_out(text.as_bytes())
+    })
 }
 
 /// Prints `len` bytes of a string literal at `ptr`.
 #[no_mangle]
 pub extern "C" fn toy_print_str(ptr: u64, len: i64) {
-    // SAFETY: managed code passes the address and length of a string literal in its data.
-    let s = unsafe { std::slice::from_raw_parts(ptr as *const u8, len.max(0) as usize) };
-    write_out(s);
+    guarded("toy_print_str", || {
+        // SAFETY: managed code passes the address and length of a string literal in its data.
+        let s = unsafe { std::slice::from_raw_parts(ptr as *const u8, len.max(0) as usize) };
+        write_out(s)
+    })
 }
 
 /// Prints `true` or `false`.
 #[no_mangle]
 pub extern "C" fn toy_print_bool(v: i64) {
-    write_out(if v != 0 { b"true" } else { b"false" });
+    guarded("toy_print_bool", || write_out(if v != 0 { b"true" } else { b"false" }))
 }
 
 /// Runtime error kinds, as passed to [`toy_panic`].
@@ -469,22 +482,24 @@ pub fn set_file_name(name: &str) {
 /// the safepoint IDs of the frames' return addresses), and exits with status 101.
 #[no_mangle]
 pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
-    let _entry = enter_runtime(entry);
-    let _ = finish();
-    let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
-    let file = FILE_NAME.with(|f| f.borrow().clone());
-    eprintln!("{file}:{line}:{col}: runtime error: {what}");
-    let source = HEAP.with(|h| h.borrow().source.clone());
-    if let Some(source) = source {
-        // The innermost frame is the failed check itself, reported above.
-        for (_, safepoint) in managed_frames(&*source).iter().skip(1) {
-            match safepoint_position(safepoint.id) {
-                Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
-                None => eprintln!("    called from {file} (no position)"),
+    guarded("toy_panic", || {
+        let _entry = enter_runtime(entry);
+        let _ = finish();
+        let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
+        let file = FILE_NAME.with(|f| f.borrow().clone());
+        eprintln!("{file}:{line}:{col}: runtime error: {what}");
+        let source = HEAP.with(|h| h.borrow().source.clone());
+        if let Some(source) = source {
+            // The innermost frame is the failed check itself, reported above.
+            for (_, safepoint) in managed_frames(&*source).iter().skip(1) {
+                match safepoint_position(safepoint.id) {
+                    Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
+                    None => eprintln!("    called from {file} (no position)"),
+                }
             }
         }
-    }
-    std::process::exit(101);
+        std::process::exit(101);
+    })
 }
 
 /// The host symbols of the runtime: `(name, address)`.

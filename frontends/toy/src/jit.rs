@@ -49,14 +49,14 @@ fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings)
     let llvm = LlvmContext::new();
     let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
     codegen::emit(program, &mut cg).map_err(|e| format!("code generation: {e}"))?;
-    let mut module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
+    let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
     let jit = Jit::new().map_err(|e| e.to_string())?;
     for (name, addr) in cfree_toy_rt::symbols() {
         jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
     }
     let buffer = cfree_toy_rt::AllocBuffer::leak_new();
     jit.define_host_symbol("toy_alloc_buffer", buffer.address()).map_err(|e| e.to_string())?;
-    jit.publish(&mut module, level).map_err(|e| e.to_string())?;
+    jit.publish(&module, level).map_err(|e| e.to_string())?;
     cfree_toy_rt::set_file_name(&program.file_name);
     cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
     let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(&codegen::symbol_name("main")).map_err(|e| e.to_string())?;

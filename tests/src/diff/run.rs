@@ -50,9 +50,9 @@ pub fn jit(specs: &[Spec], level: OptLevel) -> Result<Outcome, Box<dyn std::erro
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("semantics", &TargetSpec::host())?;
     emit_all(&mut cg, specs)?;
-    let mut module = cfree_llvm_lower::finish(cg)?;
+    let module = cfree_llvm_lower::finish(cg)?;
     let jit = Jit::new()?;
-    jit.publish(&mut module, level)?;
+    jit.publish(&module, level)?;
     let mut outcome = Outcome::default();
     for spec in specs {
         let k = jit.get::<unsafe extern "C" fn(*const u8, *mut u8, i64)>(&format!("k_{}", spec.name))?;

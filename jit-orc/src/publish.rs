@@ -1,0 +1,387 @@
+//! Publish as a transaction, in two phases (`doc/jit.md`, "Publish").
+//!
+//! [`Jit::prepare`] runs without the writer lock, so publishes from several
+//! threads compile at the same time: it checks the target and the signatures
+//! against a registry snapshot, takes a unit id, has the module emit its
+//! object (the module is not changed), reads the object's functions and
+//! safepoint table and builds the stable entries of new exports.
+//!
+//! [`Jit::commit`] runs under the writer lock: it re-checks the signatures
+//! against the current registry, links the object and the entries through a
+//! [`LinkTransaction`] (whose drop removes everything it added unless it is
+//! committed: the one rollback path), resolves every symbol, derives the next
+//! registry from the current one, swaps it in and finally switches the cells.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use cfree_facade::{FuncExport, ObjectModule, OptLevel};
+
+use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, UnitId, UnitInfo, UnitState};
+use crate::session::{describe, Writer};
+use crate::{ffi, stubs, Error, Jit, ObjectInfo, Result};
+
+/// What a successful publish created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Published {
+    /// The new unit.
+    pub unit: UnitId,
+    /// The new generation.
+    pub generation: u64,
+    /// Exported functions that replaced an earlier body.
+    pub replaced: Vec<String>,
+}
+
+/// Counters of a session's publishes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PublishStats {
+    /// Successful publishes.
+    pub published: u64,
+    /// Failed publishes.
+    pub failed: u64,
+    /// Publishes in their compile phase (outside the writer lock) right now.
+    pub compiling: usize,
+    /// The most publishes ever seen in their compile phase at the same time.
+    pub max_concurrent_compiles: usize,
+}
+
+/// The publish counters of a [`Jit`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    published: AtomicU64,
+    failed: AtomicU64,
+    compiling: AtomicUsize,
+    max_compiling: AtomicUsize,
+}
+
+impl Counters {
+    pub(crate) fn snapshot(&self) -> PublishStats {
+        PublishStats {
+            published: self.published.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            compiling: self.compiling.load(Ordering::Relaxed),
+            max_concurrent_compiles: self.max_compiling.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts one publish in its compile phase while alive.
+struct Compiling<'a>(&'a Counters);
+
+impl<'a> Compiling<'a> {
+    fn enter(counters: &'a Counters) -> Self {
+        let now = counters.compiling.fetch_add(1, Ordering::Relaxed) + 1;
+        counters.max_compiling.fetch_max(now, Ordering::Relaxed);
+        Compiling(counters)
+    }
+}
+
+impl Drop for Compiling<'_> {
+    fn drop(&mut self) {
+        self.0.compiling.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A unit compiled and inspected, ready to link.
+struct Prepared {
+    unit: UnitId,
+    name: String,
+    exports: Vec<FuncExport>,
+    /// `body_names[i]` defines `exports[i]`.
+    body_names: Vec<String>,
+    object: Vec<u8>,
+    info: ObjectInfo,
+    /// The stable entries built for the exports new in the snapshot: their names and object.
+    stubs: Option<(Vec<String>, Vec<u8>)>,
+}
+
+/// Everything a publish added to ORC, removed on drop unless committed.
+#[derive(Default)]
+struct LinkTransaction {
+    unit: Option<ffi::Tracker>,
+    stubs: Option<ffi::Tracker>,
+}
+
+impl LinkTransaction {
+    /// Keeps what was added: returns the trackers of the unit and of its stable entries.
+    fn commit(mut self) -> (Option<ffi::Tracker>, Option<ffi::Tracker>) {
+        (self.unit.take(), self.stubs.take())
+    }
+}
+
+impl Drop for LinkTransaction {
+    fn drop(&mut self) {
+        // Entries first: they refer to the unit's bodies. Removal frees the code and the names;
+        // an error here has nowhere to go and leaves nothing reachable (the registry was not touched).
+        for tracker in [self.stubs.take(), self.unit.take()].into_iter().flatten() {
+            let _ = tracker.remove();
+        }
+    }
+}
+
+/// The symbol of the body of `export` in `unit`.
+pub(crate) fn body_name(export: &str, unit: UnitId) -> String {
+    format!("{export}.cfree.u{}", unit.0)
+}
+
+/// Every export already published keeps its signature.
+fn check_signatures(registry: &Registry, exports: &[FuncExport]) -> Result<()> {
+    for e in exports {
+        if let Some(s) = registry.symbols.get(&e.name) {
+            if s.signature != *e {
+                return Err(Error::SignatureMismatch {
+                    name: e.name.clone(),
+                    declared: describe(&s.signature),
+                    requested: describe(e),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The exports (with their bodies) that have no stable entry in `registry`.
+fn new_entries(registry: &Registry, exports: &[FuncExport], body_names: &[String]) -> Vec<(FuncExport, String)> {
+    exports
+        .iter()
+        .zip(body_names)
+        .filter(|(e, _)| !registry.symbols.contains_key(&e.name))
+        .map(|(e, b)| (e.clone(), b.clone()))
+        .collect()
+}
+
+fn arch_of(triple: &str) -> &str {
+    triple.split('-').next().unwrap_or("")
+}
+
+/// The statepoint decoding of a target architecture, if it has one.
+fn statepoint_arch(arch: cfree_facade::Arch) -> Option<cfree_statepoint::Arch> {
+    match arch {
+        cfree_facade::Arch::X86_64 => Some(cfree_statepoint::Arch::X86_64),
+        cfree_facade::Arch::Aarch64 => Some(cfree_statepoint::Arch::AArch64),
+        cfree_facade::Arch::X86
+        | cfree_facade::Arch::Arm
+        | cfree_facade::Arch::Riscv64
+        | cfree_facade::Arch::Riscv32
+        | cfree_facade::Arch::Wasm32
+        | cfree_facade::Arch::Wasm64
+        | cfree_facade::Arch::Other => None,
+    }
+}
+
+/// What a publish adds to `current`: the next registry, the cells to switch
+/// (`(cell, new body)`) and the replaced exports.
+struct RegistryUpdate {
+    next: Registry,
+    cell_updates: Vec<(u64, u64)>,
+    replaced: Vec<String>,
+}
+
+/// Derives the next registry from `current` for the linked unit `p`, whose
+/// bodies resolved to `bodies` and whose new stable entries to `entries`
+/// (`(entry, cell)` by export name).
+fn next_registry(
+    current: &Registry,
+    p: &Prepared,
+    bodies: &[u64],
+    entries: &HashMap<String, (u64, u64)>,
+) -> RegistryUpdate {
+    let generation = current.generation + 1;
+    let unit = p.unit;
+    // Section bases at run time, from the bodies (always exported and linked).
+    let mut bases = HashMap::new();
+    for (body, addr) in p.body_names.iter().zip(bodies) {
+        if let Some(f) = p.info.functions.iter().find(|f| &f.name == body) {
+            bases.insert(f.section, addr.wrapping_sub(f.offset));
+        }
+    }
+    let mut next = current.clone();
+    next.generation = generation;
+    let mut ranges = Vec::new();
+    for f in &p.info.functions {
+        if let Some(base) = bases.get(&f.section) {
+            let (start, end) = (base + f.offset, base + f.offset + f.size.max(1));
+            ranges.push((start, end));
+            next.functions.push(FunctionInfo { name: Arc::from(f.name.as_str()), start, end, generation, unit });
+        }
+    }
+    for e in p.info.safepoints.entries() {
+        let f = &p.info.stack_map_functions[e.function];
+        let (Some(base), Some(layout)) = (bases.get(&f.section), p.info.layout_base(f.section)) else { continue };
+        next.stackmaps.push(StackMapInfo {
+            pc: base + (e.pc - layout),
+            function: Arc::from(f.name.as_str()),
+            id: e.id,
+            stack_size: e.stack_size,
+            locations: Arc::from(e.locations.as_slice()),
+            safepoint: e.safepoint.clone().map(Arc::new),
+            unit,
+        });
+    }
+    let mut replaced = Vec::new();
+    let mut cell_updates = Vec::new();
+    for (e, body) in p.exports.iter().zip(bodies) {
+        let (entry, cell) = match next.symbols.get(&e.name) {
+            Some(s) => {
+                replaced.push(e.name.clone());
+                if let Some(u) = next.units.get_mut(&s.unit) {
+                    u.active_exports.retain(|n| n != &e.name);
+                    if u.active_exports.is_empty() && u.state == UnitState::Active {
+                        u.state = UnitState::Replaced;
+                    }
+                }
+                cell_updates.push((s.cell, *body));
+                (s.entry, s.cell)
+            }
+            // `commit` resolved an entry for every export without a symbol.
+            None => entries.get(&e.name).copied().unwrap_or_default(),
+        };
+        next.symbols
+            .insert(e.name.clone(), SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() });
+    }
+    next.units.insert(
+        unit,
+        UnitInfo {
+            id: unit,
+            generation,
+            name: p.name.clone(),
+            ranges,
+            state: if p.exports.is_empty() { UnitState::Replaced } else { UnitState::Active },
+            active_exports: p.exports.iter().map(|e| e.name.clone()).collect(),
+        },
+    );
+    next.sort();
+    RegistryUpdate { next, cell_updates, replaced }
+}
+
+/// What publish does before it links: emits `module`'s JIT object at `level`
+/// with `renames` ([`ObjectModule::emit_jit_object`]) and reads its functions
+/// and safepoint table ([`ObjectInfo::parse`]) with the stack map registers
+/// of the module's target architecture. The module may target any
+/// architecture: this is how a foreign object's table can be inspected.
+pub fn compile<M: ObjectModule + ?Sized>(
+    module: &M,
+    renames: &[(String, String)],
+    level: OptLevel,
+) -> Result<(Vec<u8>, ObjectInfo)> {
+    let unit = || module.name().to_string();
+    let object =
+        module.emit_jit_object(renames, level).map_err(|e| Error::Emit { unit: unit(), source: Box::new(e) })?;
+    let info = ObjectInfo::parse(&object, statepoint_arch(module.target().arch))
+        .map_err(|source| Error::Metadata { unit: unit(), source })?;
+    Ok((object, info))
+}
+
+impl Jit {
+    /// Compiles `module` at `level` and links it in, all or nothing.
+    ///
+    /// Every exported function becomes replaceable: calls (from the host through
+    /// [`Self::get`], and from JIT code, including the module's own) go through a
+    /// stable entry to the active body. Publishing a function already published
+    /// replaces it (same signature required); the older unit stays callable by
+    /// frames running it until it is retired and reclaimed.
+    ///
+    /// The module is not changed: a publish that failed can be retried with the
+    /// same module (e.g. once a missing host symbol is defined), and publishing
+    /// a module again replaces its functions. Compilation runs outside the
+    /// session's lock, so publishes from several threads compile in parallel.
+    ///
+    /// On any failure (signature change, emission, malformed metadata, duplicate
+    /// or unresolved symbol) the image and the registry are exactly as before
+    /// and whatever the unit took, names included, is freed.
+    pub fn publish<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Published> {
+        let outcome = self.prepare(module, level).and_then(|p| self.commit(p));
+        let counter = if outcome.is_ok() { &self.counters.published } else { &self.counters.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
+    }
+
+    /// The counters of this session's publishes.
+    pub fn publish_stats(&self) -> PublishStats {
+        self.counters.snapshot()
+    }
+
+    /// Phase 1, without the lock: checks, emission, inspection, stable entries.
+    fn prepare<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Prepared> {
+        let _compiling = Compiling::enter(&self.counters);
+        let target = module.target();
+        if arch_of(&target.triple) != arch_of(&self.triple) {
+            return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.triple.clone() });
+        }
+        let snapshot = self.registry.load_full();
+        let exports = module.exports().to_vec();
+        check_signatures(&snapshot, &exports)?;
+        let unit = UnitId(self.next_unit.fetch_add(1, Ordering::Relaxed));
+        let name = module.name().to_string();
+        let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
+        let renames: Vec<(String, String)> =
+            exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
+        let (object, info) = compile(module, &renames, level)?;
+        let fresh = new_entries(&snapshot, &exports, &body_names);
+        let stubs = if fresh.is_empty() {
+            None
+        } else {
+            Some((fresh.iter().map(|(e, _)| e.name.clone()).collect(), stubs::stub_object(&fresh)?))
+        };
+        Ok(Prepared { unit, name, exports, body_names, object, info, stubs })
+    }
+
+    /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.
+    fn commit(&self, p: Prepared) -> Result<Published> {
+        let mut w = self.writer();
+        let current = self.registry.load_full();
+        check_signatures(&current, &p.exports)?;
+        // Another publish may have created some of the entries since the snapshot.
+        let fresh = new_entries(&current, &p.exports, &p.body_names);
+        let fresh_names: Vec<String> = fresh.iter().map(|(e, _)| e.name.clone()).collect();
+        let stub_object = match p.stubs.as_ref() {
+            _ if fresh.is_empty() => None,
+            Some((names, bytes)) if *names == fresh_names => Some(std::borrow::Cow::Borrowed(bytes.as_slice())),
+            _ => Some(std::borrow::Cow::Owned(stubs::stub_object(&fresh)?)),
+        };
+
+        w.orc.take_session_errors();
+        let mut txn = LinkTransaction::default();
+        txn.unit = Some(w.orc.add_object(&p.object, &p.name).map_err(|m| link_error(&w, &p.name, None, m))?);
+        if let Some(bytes) = &stub_object {
+            txn.stubs = Some(w.orc.add_object(bytes, "cfree.stubs").map_err(|m| link_error(&w, &p.name, None, m))?);
+        }
+        let lookup = |symbol: String| w.orc.lookup(&symbol).map_err(|m| link_error(&w, &p.name, Some(symbol), m));
+        let bodies = p.body_names.iter().map(|b| lookup(b.clone())).collect::<Result<Vec<u64>>>()?;
+        let mut entries = HashMap::new();
+        for name in fresh_names {
+            let entry = lookup(name.clone())?;
+            let cell = lookup(format!("{name}{}", stubs::CELL_SUFFIX))?;
+            entries.insert(name, (entry, cell));
+        }
+
+        let RegistryUpdate { next, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
+        let generation = next.generation;
+        if let Some(file) = w.perf_map.as_mut() {
+            for f in next.functions.iter().filter(|f| f.unit == p.unit) {
+                let _ = writeln!(file, "{:x} {:x} {}", f.start, f.end - f.start, f.name);
+            }
+        }
+        // Commit: metadata first, so any call that reaches new code finds it; then the cells.
+        let (unit_tracker, stub_tracker) = txn.commit();
+        w.trackers.extend(unit_tracker.map(|t| (p.unit, t)));
+        w.stub_trackers.extend(stub_tracker);
+        self.registry.store(Arc::new(next));
+        for (cell, body) in cell_updates {
+            // SAFETY: `cell` is the address of a linked, pointer-sized, pointer-aligned global
+            // (`<name>.cfree.cell`) that lives as long as the session; stubs read it atomically.
+            let cell = unsafe { AtomicU64::from_ptr(cell as *mut u64) };
+            cell.store(body, Ordering::Release);
+        }
+        Ok(Published { unit: p.unit, generation, replaced })
+    }
+}
+
+/// A link failure of `unit`: ORC's `message`, then the session errors it reported meanwhile.
+fn link_error(w: &Writer, unit: &str, symbol: Option<String>, message: String) -> Error {
+    let mut messages = vec![message];
+    messages.extend(w.orc.take_session_errors());
+    Error::Link { unit: unit.to_string(), symbol, messages }
+}
