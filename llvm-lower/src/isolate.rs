@@ -60,10 +60,10 @@ impl IsolatedCodegen {
     pub fn emit_object(&self, module: &LlvmModule<'_>, level: OptLevel) -> Result<Vec<u8>> {
         module.verify()?;
         let target = module.target();
-        let bitcode = module.inkwell().write_bitcode_to_memory();
+        let bitcode = module.llvm().write_bitcode_to_memory();
         let request = Request {
             level,
-            gc: crate::ffi::has_gc_functions(module.inkwell()),
+            gc: crate::ffi::has_gc_functions(module.llvm()),
             triple: &target.triple,
             cpu: &target.cpu,
             features: &target.features,

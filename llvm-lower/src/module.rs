@@ -6,6 +6,7 @@ use cfree_facade::{Cg, FuncExport, ObjectModule, OptLevel, TargetInfo};
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
+use inkwell::values::AnyValue;
 use inkwell::OptimizationLevel;
 
 use crate::{Error, LlvmBackend, Result};
@@ -57,8 +58,31 @@ impl<'ctx> LlvmModule<'ctx> {
         &self.exports
     }
 
-    /// The inkwell module, for inspection.
-    pub fn inkwell(&self) -> &Module<'ctx> {
+    /// The module's name.
+    pub fn name(&self) -> String {
+        self.backend.module.get_name().to_string_lossy().into_owned()
+    }
+
+    /// The IR text of the function or global `name`, if the module has it.
+    pub fn symbol_ir(&self, name: &str) -> Option<String> {
+        let m = &self.backend.module;
+        match m.get_function(name) {
+            Some(f) => Some(f.print_to_string().to_string()),
+            None => m.get_global(name).map(|g| g.print_to_string().to_string()),
+        }
+    }
+
+    /// The LLVM module, for this crate (read-only by convention: emission goes through the facade).
+    pub(crate) fn llvm(&self) -> &Module<'ctx> {
+        &self.backend.module
+    }
+
+    /// The inkwell module, for tests that inject IR the facade would refuse.
+    /// Anything built through it bypasses validation: it exists only with
+    /// the `test-hooks` feature and is not part of the API.
+    #[cfg(feature = "test-hooks")]
+    #[doc(hidden)]
+    pub fn inkwell_for_tests(&self) -> &Module<'ctx> {
         &self.backend.module
     }
 

@@ -103,9 +103,11 @@ fn isolated_objects_are_the_in_process_objects() {
 
 /// Adds `crash(ptr) -> i32` to `module` with inkwell, bypassing the lowering: a
 /// `!nontemporal` i8 load, zero-extended and incremented, which crashes x86 instruction
-/// selection at O2 (LLVM 19 and 22; `doc/isolation.md`).
+/// selection at O2 (LLVM 19 and 22; `doc/isolation.md`). Needs the `test-hooks`
+/// feature, which `cargo test --workspace` enables (through cfree-tests).
+#[cfg(feature = "test-hooks")]
 fn add_crashing_function(module: &LlvmModule<'_>) {
-    let m = module.inkwell();
+    let m = module.inkwell_for_tests();
     let ctx = m.get_context();
     let (i8t, i32t, ptr) = (ctx.i8_type(), ctx.i32_type(), ctx.ptr_type(inkwell::AddressSpace::default()));
     let f = m.add_function("crash", i32t.fn_type(&[ptr.into()], false), None);
@@ -121,6 +123,7 @@ fn add_crashing_function(module: &LlvmModule<'_>) {
     b.build_return(Some(&sum)).unwrap();
 }
 
+#[cfg(feature = "test-hooks")]
 #[test]
 fn a_crashing_worker_is_an_error_and_compilation_goes_on() {
     let worker = isolated();

@@ -51,7 +51,7 @@ fn module_names_with_nul_or_empty_are_refused() {
     }
     let cg = llvm.module("module", &TargetSpec::host()).unwrap();
     let module = cfree_llvm_lower::finish(cg).unwrap();
-    assert_eq!(module.inkwell().get_name().to_str(), Ok("module"));
+    assert_eq!(module.name(), "module");
 }
 
 const TRIPLES: [&str; 4] =

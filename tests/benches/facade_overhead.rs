@@ -453,7 +453,7 @@ fn run_facade<T>(desc: &[FuncDesc], inspect: impl FnOnce(&Module<'_>) -> T) -> (
     let emitted = Instant::now();
     module.verify().expect("facade module verifies");
     let times = Times::since(t0, emitted);
-    (times, inspect(module.inkwell()))
+    (times, inspect(module.inkwell_for_tests()))
 }
 
 fn run_inkwell<T>(host: &Host, desc: &[FuncDesc], inspect: impl FnOnce(&Module<'_>) -> T) -> (Times, T) {

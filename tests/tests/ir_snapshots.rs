@@ -6,7 +6,6 @@
 use cfree_facade::TargetSpec;
 use cfree_llvm_lower::{LlvmContext, OptLevel, LLVM_MAJOR};
 use cfree_tests::{jit, programs};
-use inkwell::values::AnyValue;
 
 fn lowered(symbols: &[&str]) -> String {
     let llvm = LlvmContext::new();
@@ -14,12 +13,15 @@ fn lowered(symbols: &[&str]) -> String {
     programs::emit_suite(&mut cg).unwrap();
     let module = cfree_llvm_lower::finish(cg).unwrap();
     module.verify().expect("verifier");
-    let m = module.inkwell();
     symbols
         .iter()
-        .map(|name| match m.get_function(name) {
-            Some(f) => f.print_to_string().to_string(),
-            None => m.get_global(name).expect("symbol exists").print_to_string().to_string() + "\n",
+        .map(|name| {
+            let ir = module.symbol_ir(name).expect("symbol exists");
+            if ir.ends_with('\n') {
+                ir
+            } else {
+                ir + "\n"
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")

@@ -87,8 +87,8 @@ fn fault_injection_leaves_the_image_unchanged() {
     // Verifier: a body with a block that has no terminator (injected below the facade).
     let m = unary(&llvm, "fresh", 1, 0, None);
     {
-        let ctx = m.inkwell().get_context();
-        let bad = m.inkwell().add_function("broken", ctx.void_type().fn_type(&[], false), None);
+        let ctx = m.inkwell_for_tests().get_context();
+        let bad = m.inkwell_for_tests().add_function("broken", ctx.void_type().fn_type(&[], false), None);
         ctx.append_basic_block(bad, "no_terminator");
     }
     let e = jit.publish(&m, OptLevel::O0).unwrap_err();
@@ -112,9 +112,9 @@ fn fault_injection_leaves_the_image_unchanged() {
     // Malformed metadata: a `.llvm_stackmaps` section that is not a stack map.
     let m = unary(&llvm, "fresh", 1, 0, None);
     {
-        let ctx = m.inkwell().get_context();
+        let ctx = m.inkwell_for_tests().get_context();
         let bytes = ctx.const_string(b"\x07garbage!garbage!", false);
-        let g = m.inkwell().add_global(bytes.get_type(), None, "bogus_stackmaps");
+        let g = m.inkwell_for_tests().add_global(bytes.get_type(), None, "bogus_stackmaps");
         g.set_initializer(&bytes);
         g.set_section(Some(".llvm_stackmaps"));
     }
@@ -263,7 +263,7 @@ fn registry_maps_every_code_address_and_stack_map() {
     // A function with stack map records, added below the facade (statepoints come with the GC issue).
     let m = unary(&llvm, "mapped", 2, 0, None);
     {
-        let module = m.inkwell();
+        let module = m.inkwell_for_tests();
         let ctx = module.get_context();
         let i64t = ctx.i64_type();
         let intrinsic = inkwell::intrinsics::Intrinsic::find("llvm.experimental.stackmap").unwrap();

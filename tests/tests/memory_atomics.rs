@@ -135,10 +135,7 @@ fn alias_module(llvm: &LlvmContext, scoped: bool) -> LlvmModule<'_> {
 fn alias_scopes_let_o2_forward_the_store() {
     let llvm = LlvmContext::new();
     let (plain, scoped) = (alias_module(&llvm, false), alias_module(&llvm, true));
-    let body = |m: &LlvmModule<'_>| {
-        use inkwell::values::AnyValue;
-        m.inkwell().get_function("f").unwrap().print_to_string().to_string()
-    };
+    let body = |m: &LlvmModule<'_>| m.symbol_ir("f").unwrap();
     let (plain_ir, scoped_ir) = (body(&plain), body(&scoped));
     assert!(plain_ir.contains("load i32"), "without scopes the reload stays:\n{plain_ir}");
     assert!(!scoped_ir.contains("load i32") && scoped_ir.contains("ret i32 1"), "with scopes it folds:\n{scoped_ir}");
@@ -212,10 +209,7 @@ fn memory_facts_and_atomic_orderings_in_ir() {
     cg.func_end().unwrap();
     let m = cfree_llvm_lower::finish(cg).unwrap();
     m.verify().unwrap();
-    let ir = {
-        use inkwell::values::AnyValue;
-        m.inkwell().get_function("facts").unwrap().print_to_string().to_string()
-    };
+    let ir = { m.symbol_ir("facts").unwrap() };
     for needle in [
         "!invariant.load",
         "!nontemporal",
