@@ -31,10 +31,10 @@ fn end(cg: &mut Cg<LlvmBackend<'_>>) {
     cg.func_end().unwrap();
 }
 
-fn publish(mut module: LlvmModule<'_>, level: OptLevel) -> Jit {
+fn publish(module: LlvmModule<'_>, level: OptLevel) -> Jit {
     module.verify().unwrap();
     let jit = Jit::new().unwrap();
-    jit.publish(&mut module, level).unwrap();
+    jit.publish(&module, level).unwrap();
     jit
 }
 
