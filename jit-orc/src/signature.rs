@@ -1,6 +1,9 @@
 //! Rust function-pointer types checked against the signatures a module exports.
 
-use cfree_facade::ScalarType;
+use cfree_facade::{FloatWidth, IntWidth, ScalarType};
+
+/// The integer width of `isize`/`usize` on the host.
+const POINTER_WIDTH: IntWidth = if usize::BITS == 64 { IntWidth::I64 } else { IntWidth::I32 };
 
 /// A Rust type that crosses the C ABI as one scalar of a known class.
 pub trait AbiScalar: Copy {
@@ -19,14 +22,14 @@ macro_rules! abi_scalar {
 }
 
 abi_scalar! {
-    bool => ScalarType::Int(1),
-    i8 => ScalarType::Int(8), u8 => ScalarType::Int(8),
-    i16 => ScalarType::Int(16), u16 => ScalarType::Int(16),
-    i32 => ScalarType::Int(32), u32 => ScalarType::Int(32),
-    i64 => ScalarType::Int(64), u64 => ScalarType::Int(64),
-    i128 => ScalarType::Int(128), u128 => ScalarType::Int(128),
-    isize => ScalarType::Int(usize::BITS), usize => ScalarType::Int(usize::BITS),
-    f32 => ScalarType::Float(32), f64 => ScalarType::Float(64),
+    bool => ScalarType::Int(IntWidth::I1),
+    i8 => ScalarType::Int(IntWidth::I8), u8 => ScalarType::Int(IntWidth::I8),
+    i16 => ScalarType::Int(IntWidth::I16), u16 => ScalarType::Int(IntWidth::I16),
+    i32 => ScalarType::Int(IntWidth::I32), u32 => ScalarType::Int(IntWidth::I32),
+    i64 => ScalarType::Int(IntWidth::I64), u64 => ScalarType::Int(IntWidth::I64),
+    i128 => ScalarType::Int(IntWidth::I128), u128 => ScalarType::Int(IntWidth::I128),
+    isize => ScalarType::Int(POINTER_WIDTH), usize => ScalarType::Int(POINTER_WIDTH),
+    f32 => ScalarType::Float(FloatWidth::F32), f64 => ScalarType::Float(FloatWidth::F64),
 }
 
 impl<T> AbiScalar for *const T {

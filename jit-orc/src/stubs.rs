@@ -11,8 +11,8 @@
 //! body return into it, so it stays mapped until reclaimed.
 
 use cfree_facade::{
-    AtomicOrdering, Callee, DataDecl, DataInit, FloatWidth, FuncDecl, FuncExport, FuncSig, IntWidth, MemAccess, Param,
-    ScalarType, SyncScope, TargetSpec, TypeId,
+    AtomicOrdering, Callee, DataDecl, DataInit, FuncDecl, FuncExport, FuncSig, IntWidth, MemAccess, Param, ScalarType,
+    SyncScope, TargetSpec, TypeId,
 };
 use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
 
@@ -21,14 +21,8 @@ pub(crate) const CELL_SUFFIX: &str = ".cfree.cell";
 
 fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_facade::Result<TypeId> {
     match s {
-        ScalarType::Int(1) => cg.ty_int(IntWidth::I1),
-        ScalarType::Int(8) => cg.ty_int(IntWidth::I8),
-        ScalarType::Int(16) => cg.ty_int(IntWidth::I16),
-        ScalarType::Int(32) => cg.ty_int(IntWidth::I32),
-        ScalarType::Int(64) => cg.ty_int(IntWidth::I64),
-        ScalarType::Int(_) => cg.ty_int(IntWidth::I128),
-        ScalarType::Float(32) => cg.ty_float(FloatWidth::F32),
-        ScalarType::Float(_) => cg.ty_float(FloatWidth::F64),
+        ScalarType::Int(width) => cg.ty_int(width),
+        ScalarType::Float(width) => cg.ty_float(width),
         ScalarType::Ptr(space) => {
             let i8 = cg.ty_int(IntWidth::I8)?;
             cg.ty_ptr(i8, space)

@@ -63,10 +63,10 @@ pub struct FuncExport {
 /// The register class of a scalar value, independent of any module's type table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ScalarType {
-    /// Integer of this many bits.
-    Int(u32),
-    /// Float of this many bits.
-    Float(u32),
+    /// An integer.
+    Int(IntWidth),
+    /// A float.
+    Float(FloatWidth),
     /// Pointer into this address space.
     Ptr(u32),
 }
@@ -279,8 +279,8 @@ impl<B: Backend> Cg<B> {
     /// The register class of a scalar type (signatures only hold scalars).
     fn scalar_type(&self, ty: TypeId) -> ScalarType {
         match self.types.kind(ty) {
-            TypeKind::Int(w) => ScalarType::Int(w.bits()),
-            TypeKind::Float(w) => ScalarType::Float(w.bits()),
+            TypeKind::Int(w) => ScalarType::Int(*w),
+            TypeKind::Float(w) => ScalarType::Float(*w),
             TypeKind::Ptr { addr_space, .. } => ScalarType::Ptr(*addr_space),
             TypeKind::Array { .. } | TypeKind::Record { .. } | TypeKind::Func(_) => {
                 unreachable!("signatures are validated to hold scalars only")
