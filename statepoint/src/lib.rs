@@ -52,6 +52,8 @@
 
 mod entry;
 mod frames;
+#[doc(hidden)]
+pub mod fuzzing;
 mod parse;
 mod safepoint;
 mod table;

@@ -2,6 +2,7 @@
 //! changed or cut short, either parse (and then iterate fully) or fail with
 //! an offset inside the input.
 
+use cfree_statepoint::fuzzing::exercise;
 use cfree_statepoint::StackMapSection;
 use proptest::prelude::*;
 
@@ -30,20 +31,6 @@ fn valid() -> Vec<u8> {
         v.extend_from_slice(&[0, 0, 1, 0, 6, 0, 0, 8]);
     }
     v
-}
-
-fn exercise(bytes: &[u8]) {
-    match StackMapSection::parse(bytes) {
-        Ok(s) => {
-            let _ = s.functions().count();
-            let _ = s.constants().count();
-            for r in s.records() {
-                let _ = r.locations().count();
-                let _ = r.live_outs().count();
-            }
-        }
-        Err(e) => assert!(e.offset <= bytes.len(), "{e}"),
-    }
 }
 
 #[test]

@@ -31,3 +31,13 @@ fn cg_calls_corpus() {
     }
     assert!(files.len() >= 32, "{} inputs", files.len());
 }
+
+#[test]
+fn stackmap_parser_corpus() {
+    let files = corpus("stackmap_parser");
+    for (_, bytes) in &files {
+        cfree_statepoint::fuzzing::exercise(bytes);
+    }
+    let parsed = files.iter().filter(|(_, b)| cfree_statepoint::StackMapSection::parse(b).is_ok()).count();
+    assert!(parsed >= 2, "the corpus keeps valid sections ({parsed} parse)");
+}
