@@ -21,7 +21,31 @@ use crate::{
 };
 
 /// What a backend returns: a lowered value, or its refusal.
-pub type BackendResult<T> = std::result::Result<T, ErrorKind>;
+pub type BackendResult<T> = std::result::Result<T, BackendError>;
+
+/// A backend's refusal: an [`ErrorKind`], boxed so that every lowering
+/// result stays as small as the value it carries (the hot path).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendError(Box<ErrorKind>);
+
+impl BackendError {
+    /// What the backend refused.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+}
+
+impl From<ErrorKind> for BackendError {
+    fn from(kind: ErrorKind) -> Self {
+        Self(Box::new(kind))
+    }
+}
+
+impl From<BackendError> for ErrorKind {
+    fn from(e: BackendError) -> Self {
+        *e.0
+    }
+}
 
 /// What kind of stack slot [`Backend::local_slot`] makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -27,8 +27,8 @@ struct Inner {
 
 impl Error {
     /// An error for `call` without function or operand context.
-    pub fn new(call: &'static str, kind: ErrorKind) -> Self {
-        Self(Box::new(Inner { call, function: None, operand: None, kind }))
+    pub fn new(call: &'static str, kind: impl Into<ErrorKind>) -> Self {
+        Self(Box::new(Inner { call, function: None, operand: None, kind: kind.into() }))
     }
 
     /// Adds the operand at fault.

@@ -58,7 +58,7 @@ mod target;
 mod types;
 
 pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
-pub use backend::{Backend, BackendResult, Safepoint, SlotKind};
+pub use backend::{Backend, BackendError, BackendResult, Safepoint, SlotKind};
 pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};

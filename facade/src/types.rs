@@ -259,8 +259,10 @@ impl TypeTable {
     /// types, or pointers into the same address space (pointees are advisory).
     /// False when either id is not from this table.
     pub fn compatible(&self, a: TypeId, b: TypeId) -> bool {
+        if a == b {
+            return self.entry(a).is_some();
+        }
         match (self.get(a), self.get(b)) {
-            (Some(_), Some(_)) if a == b => true,
             (Some(TypeKind::Ptr { addr_space: x, .. }), Some(TypeKind::Ptr { addr_space: y, .. })) => x == y,
             _ => false,
         }

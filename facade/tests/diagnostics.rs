@@ -365,7 +365,7 @@ impl Backend for Refusing {
         self.0.target()
     }
     fn fma(&mut self, _: FastMath, _: (), _: (), _: ()) -> BackendResult<()> {
-        Err(ErrorKind::BackendRefused { backend: "refusing", reason: "no fused multiply-add".into() })
+        Err(ErrorKind::BackendRefused { backend: "refusing", reason: "no fused multiply-add".into() }.into())
     }
     fn set_name(&mut self, v: (), name: &str) {
         self.0.set_name(v, name)

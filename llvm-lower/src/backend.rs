@@ -24,8 +24,8 @@ use crate::{ffi, Result};
 
 /// An LLVM refusal as a backend error. The facade validates every operand
 /// first, so this only reports internal failures (a bug), never misuse.
-pub(crate) fn refused(reason: impl std::fmt::Display) -> ErrorKind {
-    ErrorKind::BackendRefused { backend: "llvm", reason: reason.to_string() }
+pub(crate) fn refused(reason: impl std::fmt::Display) -> BackendError {
+    ErrorKind::BackendRefused { backend: "llvm", reason: reason.to_string() }.into()
 }
 
 /// Turns inkwell's builder errors into backend errors.

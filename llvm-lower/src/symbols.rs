@@ -48,7 +48,7 @@ fn check_llvm_name(name: &str) -> BackendResult<()> {
     // Names in LLVM's reserved namespace would declare intrinsics with a signature of the
     // frontend's choosing, which the verifier rejects or, worse, codegen miscompiles.
     if name.starts_with("llvm.") {
-        return Err(ErrorKind::InvalidName { name: name.to_string(), problem: NameProblem::Reserved });
+        return Err(ErrorKind::InvalidName { name: name.to_string(), problem: NameProblem::Reserved }.into());
     }
     Ok(())
 }

@@ -123,7 +123,7 @@ impl<B: Backend> FuncState<B> {
 
 impl<B: Backend> crate::Cg<B> {
     /// An error for `call` in the open function (if any).
-    pub(crate) fn ferr(&self, call: &'static str, kind: ErrorKind) -> Error {
+    pub(crate) fn ferr(&self, call: &'static str, kind: impl Into<ErrorKind>) -> Error {
         let e = Error::new(call, kind);
         if self.func.is_open() {
             e.in_function(self.func.name.clone())
@@ -140,14 +140,22 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     /// Opens a block for instructions if the last one was terminated.
+    #[inline]
     pub(crate) fn ensure_block(&mut self, call: &'static str) -> Result<()> {
         if self.func.block == BlockState::Terminated {
-            let b = self.backend.new_block();
-            let b = self.lowered(call, b)?;
-            let placed = self.backend.place_block(b, false);
-            self.lowered(call, placed)?;
-            self.func.block = BlockState::Dead;
+            return self.open_dead_block(call);
         }
+        Ok(())
+    }
+
+    /// Code after a terminator goes into a block nothing branches to.
+    #[cold]
+    fn open_dead_block(&mut self, call: &'static str) -> Result<()> {
+        let b = self.backend.new_block();
+        let b = self.lowered(call, b)?;
+        let placed = self.backend.place_block(b, false);
+        self.lowered(call, placed)?;
+        self.func.block = BlockState::Dead;
         Ok(())
     }
 
