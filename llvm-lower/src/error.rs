@@ -40,6 +40,23 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// A stable number for the C API: a wrapped facade error keeps its own code
+    /// (101-903, `doc/errors.md`); this crate's refusals are 1001-1006. Numbers
+    /// are never reused.
+    pub fn code(&self) -> u32 {
+        match self {
+            Error::Cg(e) => e.code(),
+            Error::Target { .. } => 1001,
+            Error::Verify(_) => 1002,
+            Error::Passes(_) => 1003,
+            Error::Emit(_) => 1004,
+            Error::Worker(_) => 1005,
+            Error::WorkerCrashed { .. } => 1006,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -76,5 +93,32 @@ impl std::error::Error for Error {
 impl From<cfree_facade::Error> for Error {
     fn from(e: cfree_facade::Error) -> Self {
         Error::Cg(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_texts() {
+        let cases = [
+            (Error::Target { triple: "t".into(), message: "m".into() }, 1001, "target `t`: m"),
+            (Error::Verify("v".into()), 1002, "LLVM verifier: v"),
+            (Error::Passes("p".into()), 1003, "optimisation pipeline: p"),
+            (Error::Emit("e".into()), 1004, "code generation: e"),
+            (Error::Worker("w".into()), 1005, "code generation worker: w"),
+            (
+                Error::WorkerCrashed { signal: Some(11), status: None, stderr: "trace".into() },
+                1006,
+                "code generation worker killed by signal 11; its stderr ends with:\ntrace",
+            ),
+        ];
+        for (e, code, text) in cases {
+            assert_eq!((e.code(), e.to_string().as_str()), (code, text));
+        }
+        let cg = Error::from(cfree_facade::Error::new("ret", cfree_facade::ErrorKind::NoOpenFunction));
+        assert_eq!(cg.code(), 101);
+        assert!(std::error::Error::source(&cg).is_some());
     }
 }
