@@ -11,7 +11,6 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use cfree_facade::*;
 use cfree_jit_orc::{Jit, Registry};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 
@@ -20,32 +19,9 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-/// A unit of `n` functions `name_k(x) = x * k + 1`, each repeated `work` times
-/// (a dependent chain, so the work cannot be folded).
+/// A unit of `n` one-step functions (`cfree_tests::jit::work_unit`).
 fn unit<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize) -> LlvmModule<'c> {
-    unit_with_work(llvm, prefix, n, 1)
-}
-
-fn unit_with_work<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize, work: usize) -> LlvmModule<'c> {
-    let mut cg = llvm.module(prefix, &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
-    for k in 0..n {
-        let f = cg.declare_func(&format!("{prefix}_{k}"), FuncDecl::new(sig)).unwrap();
-        cg.func_begin(f).unwrap();
-        let x = cg.param_slot(0, "x").unwrap();
-        cg.push_local(x).unwrap();
-        cg.load(MemAccess::new(i64t)).unwrap();
-        for _ in 0..work {
-            cg.push_int(i64t, k as i128 | 1).unwrap();
-            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-            cg.push_int(i64t, 1).unwrap();
-            cg.int_op(IntBinOp::RotL, IntFlags::NONE).unwrap();
-        }
-        cg.ret().unwrap();
-        cg.func_end().unwrap();
-    }
-    cfree_llvm_lower::finish(cg).unwrap()
+    cfree_tests::jit::work_unit(llvm, prefix, n, 1)
 }
 
 fn publish_latency(jit: &Jit, n: usize, level: OptLevel, reps: usize, tag: &str) -> Duration {
@@ -97,7 +73,7 @@ fn lookups(n: usize) -> (f64, f64) {
 fn call_cost(jit: &Jit, work: usize) -> (f64, f64, f64) {
     let llvm = LlvmContext::new();
     let prefix = format!("hot{work}");
-    jit.publish(&unit_with_work(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
+    jit.publish(&cfree_tests::jit::work_unit(&llvm, &prefix, 3, work), OptLevel::O2).unwrap();
     // Function 2 multiplies by 3: a real dependent chain of `work` steps.
     let sym = jit.registry().symbol(&format!("{prefix}_2")).unwrap().clone();
     // SAFETY: both addresses are the linked `hot_1: fn(i64) -> i64` (entry and body).
@@ -152,8 +128,9 @@ fn throughput(threads: usize, total: usize, n: usize, level: OptLevel) -> f64 {
             let (jit, start) = (&jit, &start);
             s.spawn(move || {
                 let llvm = LlvmContext::new();
-                let units: Vec<LlvmModule<'_>> =
-                    (0..total / threads).map(|k| unit_with_work(&llvm, &format!("tp{t}_{k}"), n, 8)).collect();
+                let units: Vec<LlvmModule<'_>> = (0..total / threads)
+                    .map(|k| cfree_tests::jit::work_unit(&llvm, &format!("tp{t}_{k}"), n, 8))
+                    .collect();
                 start.wait();
                 for m in &units {
                     jit.publish(m, level).unwrap();

@@ -408,29 +408,6 @@ fn publishing_the_same_module_twice_replaces_it() {
     assert_eq!(call(&jit, "twice", 4), 13, "the second copy runs on its own");
 }
 
-/// A unit of `n` functions `prefix_k(x)`, each a chain of `work` multiply-rotate steps.
-fn wide<'c>(llvm: &'c LlvmContext, prefix: &str, n: usize, work: usize) -> LlvmModule<'c> {
-    let mut cg = llvm.module(prefix, &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
-    for k in 0..n {
-        let f = cg.declare_func(&format!("{prefix}_{k}"), FuncDecl::new(sig)).unwrap();
-        cg.func_begin(f).unwrap();
-        let x = cg.param_slot(0, "x").unwrap();
-        cg.push_local(x).unwrap();
-        cg.load(MemAccess::new(i64t)).unwrap();
-        for _ in 0..work {
-            cg.push_int(i64t, k as i128 | 1).unwrap();
-            cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-            cg.push_int(i64t, 1).unwrap();
-            cg.int_op(IntBinOp::RotL, IntFlags::NONE).unwrap();
-        }
-        cg.ret().unwrap();
-        cg.func_end().unwrap();
-    }
-    cfree_llvm_lower::finish(cg).unwrap()
-}
-
 /// Two threads publishing big units compile at the same time: the session's
 /// gauge of publishes in their compile phase (outside the writer lock) reaches 2.
 #[test]
@@ -445,7 +422,7 @@ fn publishes_from_two_threads_compile_concurrently() {
                 let (jit, ready) = (&jit, &ready);
                 s.spawn(move || {
                     let llvm = LlvmContext::new();
-                    let m = wide(&llvm, &format!("c{attempt}t{t}"), 150, 8);
+                    let m = cfree_tests::jit::work_unit(&llvm, &format!("c{attempt}t{t}"), 150, 8);
                     ready.wait();
                     jit.publish(&m, OptLevel::O2).unwrap();
                 });
