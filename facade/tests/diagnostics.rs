@@ -537,3 +537,168 @@ fn deeply_nested_types_have_short_spellings() {
     f.end(x);
     f.cg.finish().unwrap();
 }
+
+/// Records what each safepoint call tells the backend; values are numbered in
+/// creation order so the test can name them.
+#[derive(Debug, Default)]
+struct Recording {
+    next: u32,
+    slots: Vec<(u32, SlotKind)>,
+    safepoints: Vec<(Option<u64>, Vec<u32>, Vec<u32>, Vec<u32>)>,
+    calls: usize,
+}
+
+impl Recording {
+    fn fresh(&mut self) -> BackendResult<u32> {
+        self.next += 1;
+        Ok(self.next)
+    }
+}
+
+macro_rules! values {
+    ($($name:ident($($arg:ty),*);)*) => {
+        $(fn $name(&mut self, $(_: $arg),*) -> BackendResult<u32> { self.fresh() })*
+    };
+}
+macro_rules! units {
+    ($($name:ident($($arg:ty),*);)*) => {
+        $(fn $name(&mut self, $(_: $arg),*) -> BackendResult<()> { Ok(()) })*
+    };
+}
+macro_rules! pairs {
+    ($($name:ident($($arg:ty),*);)*) => {
+        $(fn $name(&mut self, $(_: $arg),*) -> BackendResult<(u32, u32)> { Ok((self.fresh()?, self.fresh()?)) })*
+    };
+}
+
+impl Backend for Recording {
+    type Value = u32;
+    type Block = u32;
+    fn target(&self) -> &TargetInfo {
+        static TARGET: std::sync::OnceLock<TargetInfo> = std::sync::OnceLock::new();
+        TARGET.get_or_init(lp64)
+    }
+    fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<u32>) -> BackendResult<()> {
+        for _ in params {
+            let v = self.fresh()?;
+            slots.push(v);
+        }
+        Ok(())
+    }
+    fn local_slot(&mut self, _: TypeId, _: u64, _: &str, kind: SlotKind) -> BackendResult<u32> {
+        let v = self.fresh()?;
+        self.slots.push((v, kind));
+        Ok(v)
+    }
+    fn set_name(&mut self, _: u32, _: &str) {}
+    fn abandon_function(&mut self) {}
+    fn call_direct(&mut self, _: Sym, _: &[u32], sp: Option<&Safepoint<'_, u32>>) -> BackendResult<Option<u32>> {
+        self.calls += 1;
+        if let Some(sp) = sp {
+            self.safepoints.push((sp.id, sp.roots.to_vec(), sp.live.to_vec(), sp.managed_slots.to_vec()));
+        }
+        Ok(Some(self.fresh()?))
+    }
+    fn call_indirect(
+        &mut self,
+        _: TypeId,
+        _: u32,
+        _: &[u32],
+        _: Option<&Safepoint<'_, u32>>,
+    ) -> BackendResult<Option<u32>> {
+        Ok(Some(self.fresh()?))
+    }
+    values! {
+        new_block();
+        const_int(TypeId, u128);
+        const_f32(u32);
+        const_f64(u64);
+        const_zero(TypeId);
+        sym_addr(Sym);
+        load(u32, &ResolvedAccess);
+        addr_offset(u32, i64);
+        addr_index(u32, u32, u64);
+        int_binop(IntBinOp, IntFlags, u32, u32);
+        int_cmp(IntCmp, u32, u32);
+        int_unop(IntUnOp, u32);
+        freeze(u32);
+        cast(CastOp, u32, TypeId);
+        float_binop(FloatBinOp, FastMath, u32, u32);
+        float_unop(FloatUnOp, FastMath, u32);
+        fma(FastMath, u32, u32, u32);
+        float_cmp(FloatCmp, FastMath, u32, u32);
+        atomic_load(u32, &ResolvedAccess, AtomicOrdering, SyncScope);
+        atomic_rmw(AtomicRmwOp, u32, u32, &ResolvedAccess, AtomicOrdering, SyncScope);
+    }
+    units! {
+        set_address_space_policy(u32, &AddrSpacePolicy);
+        define_type(TypeId, &TypeKind, &TypeTable);
+        declare_function(Sym, &str, &FuncDecl, &TypeTable);
+        declare_data(Sym, &str, &DataDecl, &TypeTable);
+        define_data(Sym, &DataInit);
+        place_block(u32, bool);
+        br(u32);
+        cond_br(u32, u32, u32);
+        ret(Option<u32>);
+        unreachable();
+        end_function(&[u32]);
+        store(u32, u32, &ResolvedAccess);
+        define_alias_scope(u32, &str);
+        mem_copy(bool, u32, u32, u64, &ResolvedAccess, &ResolvedAccess);
+        mem_set(u32, u8, u64, &ResolvedAccess);
+        atomic_store(u32, u32, &ResolvedAccess, AtomicOrdering, SyncScope);
+        fence(AtomicOrdering, SyncScope);
+    }
+    pairs! {
+        checked(CheckedOp, TypeId, u32, u32);
+        cast_checked(bool, u32, TypeId);
+        cmpxchg(u32, u32, u32, &ResolvedAccess, AtomicOrdering, AtomicOrdering, bool, SyncScope);
+    }
+}
+
+#[test]
+fn safepoint_calls_carry_every_managed_fact() {
+    let mut cg = Cg::new(Recording::default());
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let obj = cg.ty_ptr(i64t, 1).unwrap();
+    let may_collect = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let g = cg.declare_func("g", FuncDecl::new(may_collect)).unwrap();
+    let leaf = cg.declare_func("leaf", FuncDecl::new(may_collect).gc(GcRole::Leaf)).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[obj], Some(obj))).unwrap();
+    let f = cg.declare_func("f", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
+    cg.func_begin(f).unwrap(); // the parameter's slot is value 1
+    let p = cg.param_slot(0, "p").unwrap();
+    cg.local_slot(obj, "t", 0).unwrap(); // 2: a managed slot
+    let _plain = cg.local_slot(i64t, "n", 0).unwrap(); // 3: not managed
+    let r = cg.gc_root_slot(obj, "r").unwrap(); // 4: an explicit root
+    cg.push_local(p).unwrap();
+    cg.load(MemAccess::new(obj)).unwrap(); // 5: a managed value, live across the call
+    cg.push_int(i64t, 7).unwrap(); // 6: the argument
+    cg.set_safepoint_id(42).unwrap();
+    cg.call(Callee::Direct(leaf), 1).unwrap(); // not a safepoint: keeps the ID
+    cg.push_int(i64t, 8).unwrap();
+    cg.call(Callee::Direct(g), 1).unwrap();
+    assert_eq!(cg.backend().calls, 2);
+    let slot_kinds: Vec<SlotKind> = cg.backend().slots.iter().map(|(_, k)| *k).collect();
+    assert_eq!(slot_kinds, [SlotKind::Plain, SlotKind::Plain, SlotKind::GcRoot]);
+    let (id, roots, live, managed_slots) = cg.backend().safepoints[0].clone();
+    assert_eq!(id, Some(42));
+    assert_eq!(roots, [4]);
+    assert_eq!(live, [5], "the managed value under the call's operands, not the i64s");
+    assert_eq!(managed_slots, [1, 2], "the parameter's and t's slots; not the i64 slot, not the root");
+    // The ID is consumed by the safepoint that used it.
+    cg.discard().unwrap();
+    cg.discard().unwrap();
+    cg.push_int(i64t, 9).unwrap();
+    cg.call(Callee::Direct(g), 1).unwrap();
+    assert_eq!(cg.backend().safepoints[1].0, None);
+    assert_eq!(cg.backend().safepoints[1].2, [5]);
+    cg.discard().unwrap();
+    cg.discard().unwrap();
+    cg.push_local(r).unwrap();
+    cg.load(MemAccess::new(obj)).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    cg.finish().unwrap();
+}
