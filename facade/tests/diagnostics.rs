@@ -544,8 +544,17 @@ fn deeply_nested_types_have_short_spellings() {
 struct Recording {
     next: u32,
     slots: Vec<(u32, SlotKind)>,
-    safepoints: Vec<(Option<u64>, Vec<u32>, Vec<u32>, Vec<u32>)>,
+    safepoints: Vec<SeenSafepoint>,
     calls: usize,
+}
+
+/// One safepoint as the backend saw it.
+#[derive(Clone, Debug)]
+struct SeenSafepoint {
+    id: Option<u64>,
+    roots: Vec<u32>,
+    live: Vec<u32>,
+    managed_slots: Vec<u32>,
 }
 
 impl Recording {
@@ -595,7 +604,13 @@ impl Backend for Recording {
     fn call_direct(&mut self, _: Sym, _: &[u32], sp: Option<&Safepoint<'_, u32>>) -> BackendResult<Option<u32>> {
         self.calls += 1;
         if let Some(sp) = sp {
-            self.safepoints.push((sp.id, sp.roots.to_vec(), sp.live.to_vec(), sp.managed_slots.to_vec()));
+            let seen = SeenSafepoint {
+                id: sp.id,
+                roots: sp.roots.to_vec(),
+                live: sp.live.to_vec(),
+                managed_slots: sp.managed_slots.to_vec(),
+            };
+            self.safepoints.push(seen);
         }
         Ok(Some(self.fresh()?))
     }
@@ -682,18 +697,18 @@ fn safepoint_calls_carry_every_managed_fact() {
     assert_eq!(cg.backend().calls, 2);
     let slot_kinds: Vec<SlotKind> = cg.backend().slots.iter().map(|(_, k)| *k).collect();
     assert_eq!(slot_kinds, [SlotKind::Plain, SlotKind::Plain, SlotKind::GcRoot]);
-    let (id, roots, live, managed_slots) = cg.backend().safepoints[0].clone();
-    assert_eq!(id, Some(42));
-    assert_eq!(roots, [4]);
-    assert_eq!(live, [5], "the managed value under the call's operands, not the i64s");
-    assert_eq!(managed_slots, [1, 2], "the parameter's and t's slots; not the i64 slot, not the root");
+    let first = cg.backend().safepoints[0].clone();
+    assert_eq!(first.id, Some(42));
+    assert_eq!(first.roots, [4]);
+    assert_eq!(first.live, [5], "the managed value under the call's operands, not the i64s");
+    assert_eq!(first.managed_slots, [1, 2], "the parameter's and t's slots; not the i64 slot, not the root");
     // The ID is consumed by the safepoint that used it.
     cg.discard().unwrap();
     cg.discard().unwrap();
     cg.push_int(i64t, 9).unwrap();
     cg.call(Callee::Direct(g), 1).unwrap();
-    assert_eq!(cg.backend().safepoints[1].0, None);
-    assert_eq!(cg.backend().safepoints[1].2, [5]);
+    assert_eq!(cg.backend().safepoints[1].id, None);
+    assert_eq!(cg.backend().safepoints[1].live, [5]);
     cg.discard().unwrap();
     cg.discard().unwrap();
     cg.push_local(r).unwrap();
