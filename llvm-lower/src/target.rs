@@ -189,7 +189,7 @@ fn check_names(arch: Arch, cpu: &str, features: &str) -> std::result::Result<(),
         let mode = match arch {
             Arch::X86 | Arch::X86_64 => ["16bit-mode", "32bit-mode", "64bit-mode"].contains(&name),
             Arch::Riscv32 | Arch::Riscv64 => name == "32bit" || name == "64bit",
-            _ => false,
+            Arch::Aarch64 | Arch::Arm | Arch::Wasm32 | Arch::Wasm64 | Arch::Other => false,
         };
         if mode || (arch == Arch::X86_64 && item == "-64bit") {
             return Err(format!("feature `{item}` contradicts the triple (the triple sets the mode)"));
@@ -205,7 +205,7 @@ fn fatal_cpus(arch: Arch) -> &'static [&'static str] {
         Arch::X86_64 => X86_32_ONLY,
         Arch::Riscv64 => RISCV64_FATAL,
         Arch::Riscv32 => RISCV32_FATAL,
-        _ => &[],
+        Arch::X86 | Arch::Aarch64 | Arch::Arm | Arch::Wasm32 | Arch::Wasm64 | Arch::Other => &[],
     }
 }
 
