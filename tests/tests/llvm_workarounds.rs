@@ -13,18 +13,7 @@ use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmBackend, LlvmContext, LlvmModule, OptLevel, LLVM_MAJOR};
 use cfree_tests::diff::{oracle, Op, S};
-
-fn begin(cg: &mut Cg<LlvmBackend<'_>>, name: &str, params: &[TypeId], result: TypeId) -> Vec<Local> {
-    let sig = cg.ty_func(FuncSig::new(params, Some(result))).unwrap();
-    let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
-    cg.func_begin(f).unwrap();
-    (0..params.len()).map(|i| cg.param_slot(i as u32, &format!("p{i}")).unwrap()).collect()
-}
-
-fn get(cg: &mut Cg<LlvmBackend<'_>>, l: Local, ty: TypeId) {
-    cg.push_local(l).unwrap();
-    cg.load(MemAccess::new(ty)).unwrap();
-}
+use cfree_tests::emit::{begin, get};
 
 fn end(cg: &mut Cg<LlvmBackend<'_>>) {
     cg.ret().unwrap();
@@ -79,7 +68,7 @@ fn nontemporal_module<'c>(llvm: &'c LlvmContext, spec: &TargetSpec) -> LlvmModul
     for shape in NT_SHAPES {
         let &(w, op, to) = shape;
         let (wt, tot) = (int_ty(&mut cg, w), int_ty(&mut cg, to));
-        let p = begin(&mut cg, &nt_name(shape), &[ptr], i64t);
+        let p = begin(&mut cg, &nt_name(shape), &[ptr], Some(i64t));
         get(&mut cg, p[0], ptr);
         cg.load(MemAccess::new(wt).align(1).flags(MemFlags::NONTEMPORAL)).unwrap();
         cg.cast(op, tot).unwrap();
@@ -91,14 +80,14 @@ fn nontemporal_module<'c>(llvm: &'c LlvmContext, spec: &TargetSpec) -> LlvmModul
         end(&mut cg);
     }
     let i32t = int_ty(&mut cg, 32);
-    let p = begin(&mut cg, "nt_also_add", &[ptr], i32t);
+    let p = begin(&mut cg, "nt_also_add", &[ptr], Some(i32t));
     get(&mut cg, p[0], ptr);
     cg.load(MemAccess::new(i8t).flags(MemFlags::NONTEMPORAL)).unwrap();
     cg.cast(CastOp::ZExt, i32t).unwrap();
     cg.dup().unwrap();
     cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
     end(&mut cg);
-    let p = begin(&mut cg, "nt_store", &[ptr, i32t], i32t);
+    let p = begin(&mut cg, "nt_store", &[ptr, i32t], Some(i32t));
     get(&mut cg, p[0], ptr);
     get(&mut cg, p[1], i32t);
     cg.store(MemAccess::new(i32t).flags(MemFlags::NONTEMPORAL)).unwrap();
@@ -229,7 +218,7 @@ fn copysign_module(llvm: &LlvmContext) -> LlvmModule<'_> {
         for op in MIN_MAX {
             for (si, sign) in SIGNS.iter().enumerate() {
                 for swapped in [false, true] {
-                    let p = begin(&mut cg, &shape_name(op, wide, si, swapped), &[ft, ft], ft);
+                    let p = begin(&mut cg, &shape_name(op, wide, si, swapped), &[ft, ft], Some(ft));
                     let folded = match *sign {
                         Sign::Folded(c) => {
                             let l = cg.local_slot(ft, "c", 0).unwrap();
@@ -268,14 +257,14 @@ fn copysign_module(llvm: &LlvmContext) -> LlvmModule<'_> {
             }
         }
         let ty = if wide { "f64" } else { "f32" };
-        let p = begin(&mut cg, &format!("cs_{ty}"), &[ft, ft], ft);
+        let p = begin(&mut cg, &format!("cs_{ty}"), &[ft, ft], Some(ft));
         get(&mut cg, p[0], ft);
         get(&mut cg, p[1], ft);
         cg.float_op(FloatBinOp::CopySign, FastMath::NONE).unwrap();
         end(&mut cg);
         for (si, sign) in SIGNS.iter().enumerate() {
             if let Sign::Literal(c) = *sign {
-                let p = begin(&mut cg, &format!("cs_{ty}_{si}"), &[ft], ft);
+                let p = begin(&mut cg, &format!("cs_{ty}_{si}"), &[ft], Some(ft));
                 get(&mut cg, p[0], ft);
                 push(&mut cg, c).unwrap();
                 cg.float_op(FloatBinOp::CopySign, FastMath::NONE).unwrap();

@@ -7,6 +7,7 @@
 use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmBackend, LlvmContext, LlvmModule, OptLevel, LLVM_MAJOR};
+use cfree_tests::emit::{begin, get};
 
 struct T {
     i8: TypeId,
@@ -25,18 +26,6 @@ fn types(cg: &mut Cg<LlvmBackend<'_>>) -> T {
         f64: cg.ty_float(FloatWidth::F64).unwrap(),
         ptr: cg.ty_ptr(i8, 0).unwrap(),
     }
-}
-
-fn begin(cg: &mut Cg<LlvmBackend<'_>>, name: &str, params: &[TypeId], result: Option<TypeId>) -> Vec<Local> {
-    let sig = cg.ty_func(FuncSig::new(params, result)).unwrap();
-    let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
-    cg.func_begin(f).unwrap();
-    (0..params.len()).map(|i| cg.param_slot(i as u32, &format!("p{i}")).unwrap()).collect()
-}
-
-fn get(cg: &mut Cg<LlvmBackend<'_>>, l: Local, ty: TypeId) {
-    cg.push_local(l).unwrap();
-    cg.load(MemAccess::new(ty)).unwrap();
 }
 
 fn jit_of(module: LlvmModule<'_>, level: OptLevel) -> Jit {
