@@ -125,6 +125,25 @@ pub trait Backend {
     /// Conditional branch on an `i1`; terminates the current block.
     fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block) -> BackendResult<()>;
 
+    /// Branches on integer `value` (of type `ty`) to the block of the case whose
+    /// bits equal it (cases are distinct, masked to the width), else to
+    /// `default`; terminates the current block.
+    fn switch(
+        &mut self,
+        value: Self::Value,
+        ty: TypeId,
+        default: Self::Block,
+        cases: &[(u128, Self::Block)],
+    ) -> BackendResult<()>;
+
+    /// `cond ? when_true : when_false` for an `i1` condition and two scalars of one type.
+    fn select(
+        &mut self,
+        cond: Self::Value,
+        when_true: Self::Value,
+        when_false: Self::Value,
+    ) -> BackendResult<Self::Value>;
+
     /// Return; terminates the current block.
     fn ret(&mut self, value: Option<Self::Value>) -> BackendResult<()>;
 

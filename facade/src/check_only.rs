@@ -63,6 +63,12 @@ impl Backend for CheckOnly {
     fn cond_br(&mut self, _: (), _: (), _: ()) -> BackendResult<()> {
         Ok(())
     }
+    fn switch(&mut self, _: (), _: TypeId, _: (), _: &[(u128, ())]) -> BackendResult<()> {
+        Ok(())
+    }
+    fn select(&mut self, _: (), _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
     fn ret(&mut self, _: Option<()>) -> BackendResult<()> {
         Ok(())
     }

@@ -278,6 +278,13 @@ pub enum ErrorKind {
         /// Number of parameters.
         count: usize,
     },
+    /// Two cases of a `switch` with the same value at the operand's width.
+    DuplicateCase {
+        /// The later case's value, as given.
+        value: i128,
+        /// The index of the earlier case with the same bits.
+        first: usize,
+    },
     /// Wrong number of call arguments.
     ArgumentCount {
         /// Fixed parameters of the signature.
@@ -399,6 +406,7 @@ impl ErrorKind {
             DataSize { .. } => 507,
             NoSuchParam { .. } => 508,
             ArgumentCount { .. } => 509,
+            DuplicateCase { .. } => 510,
             InvalidIntFlags { .. } => 601,
             InvalidMemFlags { .. } => 602,
             InvalidOrdering { .. } => 603,
@@ -475,6 +483,9 @@ impl fmt::Display for ErrorKind {
             ArgumentCount { expected, found, variadic } => {
                 let atleast = if *variadic { "at least " } else { "" };
                 write!(f, "expected {atleast}{expected} argument(s), got {found}")
+            }
+            DuplicateCase { value, first } => {
+                write!(f, "case value {value} repeats case {first} (equal at the operand's width)")
             }
             InvalidIntFlags { op, flags } => write!(f, "flags {flags:?} do not apply to {op:?}"),
             InvalidMemFlags { op, flags } => write!(f, "memory flags {flags:?} do not apply to {op}"),

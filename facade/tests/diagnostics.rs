@@ -386,6 +386,8 @@ impl Backend for Refusing {
         br(b: ()) -> BackendResult<()>;
         cond_br(c: (), t: (), e: ()) -> BackendResult<()>;
         ret(v: Option<()>) -> BackendResult<()>;
+        switch(v: (), t: TypeId, d: (), c: &[(u128, ())]) -> BackendResult<()>;
+        select(c: (), t: (), f: ()) -> BackendResult<()>;
         unreachable() -> BackendResult<()>;
         end_function(u: &[()]) -> BackendResult<()>;
         const_int(t: TypeId, b: u128) -> BackendResult<()>;
@@ -477,6 +479,7 @@ fn codes_are_distinct() {
         ErrorKind::DataSize { expected: 0, found: 1 },
         ErrorKind::NoSuchParam { index: 0, count: 0 },
         ErrorKind::ArgumentCount { expected: 0, found: 1, variadic: false },
+        ErrorKind::DuplicateCase { value: 0, first: 0 },
         ErrorKind::InvalidIntFlags { op: IntBinOp::Add, flags: IntFlags::EXACT },
         ErrorKind::InvalidMemFlags { op: MemOp::Store, flags: MemFlags::INVARIANT },
         ErrorKind::InvalidOrdering { op: AtomicOp::Fence, ordering: AtomicOrdering::Relaxed },
@@ -644,6 +647,7 @@ impl Backend for Recording {
         float_cmp(FloatCmp, FastMath, u32, u32);
         atomic_load(u32, &ResolvedAccess, AtomicOrdering, SyncScope);
         atomic_rmw(AtomicRmwOp, u32, u32, &ResolvedAccess, AtomicOrdering, SyncScope);
+        select(u32, u32, u32);
     }
     units! {
         set_address_space_policy(u32, &AddrSpacePolicy);
@@ -655,6 +659,7 @@ impl Backend for Recording {
         br(u32);
         cond_br(u32, u32, u32);
         ret(Option<u32>);
+        switch(u32, TypeId, u32, &[(u128, u32)]);
         unreachable();
         end_function(&[u32]);
         store(u32, u32, &ResolvedAccess);
@@ -716,4 +721,56 @@ fn safepoint_calls_carry_every_managed_fact() {
     cg.ret().unwrap();
     cg.func_end().unwrap();
     cg.finish().unwrap();
+}
+
+#[test]
+fn switch_and_select_misuse() {
+    let mut f = fx();
+    let x = f.begin("f");
+    let i8t = f.cg.ty_int(IntWidth::I8).unwrap();
+    let (a, b, d) = (f.cg.new_label().unwrap(), f.cg.new_label().unwrap(), f.cg.new_label().unwrap());
+    f.cg.push_int(i8t, 3).unwrap();
+    // -1 and 255 are the same i8.
+    let k = check(f.cg.switch(d, &[(-1, a), (255, b)]), "switch", 510, "case value 255 repeats case 0");
+    assert_eq!(k, ErrorKind::DuplicateCase { value: 255, first: 0 });
+    check(f.cg.switch(d, &[(256, a)]), "switch", 501, "constant 256 does not fit in i8");
+    let mut other = fx();
+    let o = other.begin("g");
+    let foreign = other.cg.new_label().unwrap();
+    check(f.cg.switch(d, &[(1, foreign)]), "switch", 301, "label handle");
+    f.cg.push_int(f.i64t, 1).unwrap();
+    check(f.cg.switch(d, &[]), "switch", 202, "1 value(s) left");
+    f.cg.discard().unwrap();
+    f.cg.push_f64(1.0).unwrap();
+    check(f.cg.switch(d, &[]), "switch", 203, "expected an integer type, found f64");
+    f.cg.discard().unwrap();
+    assert_eq!(f.cg.stack_depth(), 1, "failed switches consume nothing");
+    // select: true value, false value, condition.
+    f.cg.push_int(f.i64t, 10).unwrap();
+    f.cg.push_int(f.i32t, 20).unwrap();
+    f.cg.push_int(i8t, 0).unwrap();
+    check(f.cg.select(), "select", 203, "expected i1, found i8");
+    f.cg.discard().unwrap();
+    let i1 = f.cg.ty_int(IntWidth::I1).unwrap();
+    f.cg.push_int(i1, 1).unwrap();
+    let k = check(f.cg.select(), "select", 203, "expected i64, found i32");
+    assert!(matches!(k, ErrorKind::TypeMismatch { .. }));
+    assert_eq!(f.cg.stack_depth(), 4);
+    f.cg.discard().unwrap();
+    f.cg.discard().unwrap();
+    f.cg.push_int(f.i64t, 20).unwrap();
+    f.cg.push_int(i1, 0).unwrap();
+    f.cg.select().unwrap();
+    f.cg.discard().unwrap();
+    // A valid switch: the i8 operand is still there.
+    f.cg.switch(d, &[(-1, a), (7, b)]).unwrap();
+    for l in [a, b, d] {
+        f.cg.place_label(l).unwrap();
+        f.cg.push_local(x).unwrap();
+        f.cg.load(MemAccess::new(f.i64t)).unwrap();
+        f.cg.ret().unwrap();
+    }
+    f.cg.func_end().unwrap();
+    f.cg.finish().unwrap();
+    other.end(o);
 }

@@ -164,6 +164,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block) -> BackendResult<()> {
         self.lower_cond_br(cond, then, otherwise)
     }
+    fn switch(
+        &mut self,
+        value: Self::Value,
+        _ty: TypeId,
+        default: Self::Block,
+        cases: &[(u128, Self::Block)],
+    ) -> BackendResult<()> {
+        self.lower_switch(value, default, cases)
+    }
+    fn select(&mut self, cond: Self::Value, t: Self::Value, f: Self::Value) -> BackendResult<Self::Value> {
+        self.lower_select(cond, t, f)
+    }
     fn ret(&mut self, value: Option<Self::Value>) -> BackendResult<()> {
         self.lower_ret(value)
     }

@@ -97,6 +97,40 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(())
     }
 
+    /// `switch`: LLVM picks a jump table, a bit test or a compare tree.
+    pub(crate) fn lower_switch(
+        &mut self,
+        value: BasicValueEnum<'ctx>,
+        default: BasicBlock<'ctx>,
+        cases: &[(u128, BasicBlock<'ctx>)],
+    ) -> BackendResult<()> {
+        let v = value.into_int_value();
+        let ty = v.get_type();
+        let wide = ty.get_bit_width() > 64;
+        let cases: Vec<_> = cases
+            .iter()
+            .map(|(bits, block)| {
+                let c = if wide {
+                    ty.const_int_arbitrary_precision(&[*bits as u64, (*bits >> 64) as u64])
+                } else {
+                    ty.const_int(*bits as u64, false)
+                };
+                (c, *block)
+            })
+            .collect();
+        self.builder.build_switch(v, default, &cases).built()?;
+        Ok(())
+    }
+
+    pub(crate) fn lower_select(
+        &mut self,
+        cond: BasicValueEnum<'ctx>,
+        when_true: BasicValueEnum<'ctx>,
+        when_false: BasicValueEnum<'ctx>,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        self.builder.build_select(cond.into_int_value(), when_true, when_false, "").built()
+    }
+
     pub(crate) fn lower_ret(&mut self, value: Option<BasicValueEnum<'ctx>>) -> BackendResult<()> {
         match value {
             Some(v) => self.builder.build_return(Some(&v as &dyn BasicValue<'ctx>)),

@@ -10,7 +10,8 @@
 typedef int64_t (*entry_fn)(int64_t, int64_t);
 #define ENTRY(n) int64_t n(int64_t, int64_t);
 #define ENTRIES(X) X(t_fib) X(t_sum_loop) X(t_sieve_local) X(t_sieve_data) X(t_fnptr) X(t_reloc) \
-    X(t_narrow) X(t_divrem) X(t_shifts) X(t_cmp) X(t_i128) X(t_record)
+    X(t_narrow) X(t_divrem) X(t_shifts) X(t_cmp) X(t_i128) X(t_record) \
+    X(t_switch_dense) X(t_switch_sparse) X(t_select)
 ENTRIES(ENTRY)
 #define ROW(n) {#n, n},
 static const struct { const char *name; entry_fn fn; } entries[] = { ENTRIES(ROW) };

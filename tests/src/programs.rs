@@ -31,7 +31,7 @@ impl Case {
 }
 
 /// The entry points, in the order the C driver lists them.
-pub const ENTRIES: [&str; 12] = [
+pub const ENTRIES: [&str; 15] = [
     "t_fib",
     "t_sum_loop",
     "t_sieve_local",
@@ -44,7 +44,13 @@ pub const ENTRIES: [&str; 12] = [
     "t_cmp",
     "t_i128",
     "t_record",
+    "t_switch_dense",
+    "t_switch_sparse",
+    "t_select",
 ];
+
+/// The cases of `t_switch_sparse` (an i32 switch), in case order.
+pub const SPARSE_CASES: [i32; 8] = [-7, 0, 3, 100, 1000, 65536, 1 << 30, i32::MIN];
 
 /// The cases every execution path runs.
 pub fn cases() -> Vec<Case> {
@@ -88,6 +94,18 @@ pub fn cases() -> Vec<Case> {
         c("t_i128", -1, -1),
         c("t_record", 1, 2),
         c("t_record", -300, 70_000),
+        c("t_switch_dense", 0, 5),
+        c("t_switch_dense", 15, 5),
+        c("t_switch_dense", 16, 5),
+        c("t_switch_dense", -1, 9),
+        c("t_switch_dense", 256 + 7, 1),
+        c("t_switch_sparse", -7, 2),
+        c("t_switch_sparse", 65536, 2),
+        c("t_switch_sparse", i64::from(i32::MIN), 2),
+        c("t_switch_sparse", 99, 2),
+        c("t_select", 3, 9),
+        c("t_select", 9, 3),
+        c("t_select", -4, -4),
     ]
 }
 
@@ -158,6 +176,15 @@ pub fn oracle(func: &str, a: i64, b: i64) -> i64 {
             // struct { i8 tag; i64 value; i16 small } written then read back.
             i64::from(a as i8) + b + i64::from((a + b) as i16)
         }
+        "t_switch_dense" => match a as i8 {
+            k @ 0..=15 => (i64::from(k) * 7 + 1) ^ b,
+            _ => b.wrapping_sub(a),
+        },
+        "t_switch_sparse" => match SPARSE_CASES.iter().position(|&c| c == a as i32) {
+            Some(k) => (k as i64 * 1000).wrapping_add(b),
+            None => -1,
+        },
+        "t_select" => a.min(b).wrapping_mul(3).wrapping_add(if a == b { 100 } else { -100 }),
         other => panic!("no oracle for {other}"),
     }
 }
@@ -207,6 +234,9 @@ pub fn emit_suite<B: Backend>(cg: &mut Cg<B>) -> Result<()> {
     s.cmp()?;
     s.i128()?;
     s.record()?;
+    s.switch_dense()?;
+    s.switch_sparse()?;
+    s.select()?;
     Ok(())
 }
 
@@ -597,6 +627,77 @@ impl<B: Backend> Suite<'_, B> {
         self.get(a, i64t)?;
         self.get(sh, i64t)?;
         self.op(IntBinOp::AShr)?;
+        self.op(IntBinOp::Add)?;
+        self.cg.ret()?;
+        self.cg.func_end()
+    }
+
+    /// `switch (a as i8)` over the dense cases 0..=15 (a jump table): `(k * 7 + 1) ^ b`; else `b - a`.
+    fn switch_dense(&mut self) -> Result<()> {
+        let (i8t, i64t) = (self.t.i8, self.t.i64);
+        let (a, b) = self.entry("t_switch_dense")?;
+        let default = self.cg.new_label()?;
+        let labels: Vec<Label> = (0..16).map(|_| self.cg.new_label()).collect::<Result<_>>()?;
+        self.get(a, i64t)?;
+        self.cg.cast(CastOp::Trunc, i8t)?;
+        let cases: Vec<(i128, Label)> = labels.iter().enumerate().map(|(k, l)| (k as i128, *l)).collect();
+        self.cg.switch(default, &cases)?;
+        for (k, l) in labels.into_iter().enumerate() {
+            self.cg.place_label(l)?;
+            self.int(i64t, k as i128 * 7 + 1)?;
+            self.get(b, i64t)?;
+            self.op(IntBinOp::Xor)?;
+            self.cg.ret()?;
+        }
+        self.cg.place_label(default)?;
+        self.get(b, i64t)?;
+        self.get(a, i64t)?;
+        self.op(IntBinOp::Sub)?;
+        self.cg.ret()?;
+        self.cg.func_end()
+    }
+
+    /// `switch (a as i32)` over [`SPARSE_CASES`] (a compare tree): `k * 1000 + b`; else -1.
+    fn switch_sparse(&mut self) -> Result<()> {
+        let (i32t, i64t) = (self.t.i32, self.t.i64);
+        let (a, b) = self.entry("t_switch_sparse")?;
+        let default = self.cg.new_label()?;
+        let labels: Vec<Label> = SPARSE_CASES.iter().map(|_| self.cg.new_label()).collect::<Result<_>>()?;
+        self.get(a, i64t)?;
+        self.cg.cast(CastOp::Trunc, i32t)?;
+        let cases: Vec<(i128, Label)> = SPARSE_CASES.iter().zip(&labels).map(|(v, l)| (i128::from(*v), *l)).collect();
+        self.cg.switch(default, &cases)?;
+        for (k, l) in labels.into_iter().enumerate() {
+            self.cg.place_label(l)?;
+            self.int(i64t, k as i128 * 1000)?;
+            self.get(b, i64t)?;
+            self.op(IntBinOp::Add)?;
+            self.cg.ret()?;
+        }
+        self.cg.place_label(default)?;
+        self.int(i64t, -1)?;
+        self.cg.ret()?;
+        self.cg.func_end()
+    }
+
+    /// `min(a, b) * 3 + (a == b ? 100 : -100)`, both choices by `select`.
+    fn select(&mut self) -> Result<()> {
+        let i64t = self.t.i64;
+        let (a, b) = self.entry("t_select")?;
+        self.get(a, i64t)?;
+        self.get(b, i64t)?;
+        self.get(a, i64t)?;
+        self.get(b, i64t)?;
+        self.cg.int_cmp(IntCmp::Slt)?;
+        self.cg.select()?;
+        self.int(i64t, 3)?;
+        self.op(IntBinOp::Mul)?;
+        self.int(i64t, 100)?;
+        self.int(i64t, -100)?;
+        self.get(a, i64t)?;
+        self.get(b, i64t)?;
+        self.cg.int_cmp(IntCmp::Eq)?;
+        self.cg.select()?;
         self.op(IntBinOp::Add)?;
         self.cg.ret()?;
         self.cg.func_end()

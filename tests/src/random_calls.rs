@@ -58,6 +58,8 @@ pub enum Step {
     SafepointId(u64),
     Safepoint,
     ManagedStore(u8, i8),
+    Switch(u8, u8),
+    Select,
 }
 
 const CASTS: [CastOp; 14] = [
@@ -242,6 +244,17 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         ),
         Step::Fence(o) => cg.fence(ORDERINGS[*o as usize % 5], SyncScope::System),
         Step::Freeze => cg.freeze(),
+        Step::Switch(d, n) => match pick(&w.labels, *d) {
+            // Case values step by 3 from a small negative start: some collide at i1/i8.
+            Some(default) => {
+                let cases: Vec<(i128, Label)> = (0..*n % 6)
+                    .filter_map(|k| pick(&w.labels, d.wrapping_add(k)).map(|l| (i128::from(k) * 3 - 4, l)))
+                    .collect();
+                cg.switch(default, &cases)
+            }
+            None => Ok(()),
+        },
+        Step::Select => cg.select(),
         Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
         Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
         Step::SafepointId(id) => cg.set_safepoint_id(*id),
@@ -297,7 +310,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 43 {
+        steps.push(match r.u8() % 45 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -340,6 +353,8 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             39 => Step::SafepointId(u64::from(a) << 8 | u64::from(b)),
             40 => Step::Safepoint,
             41 => Step::ManagedStore(a, b as i8),
+            42 => Step::Switch(a, b),
+            43 => Step::Select,
             _ => Step::IntOp(a, b),
         });
     }

@@ -73,6 +73,8 @@ pub(crate) struct FuncState<B: Backend> {
     pub(crate) live_scratch: Vec<B::Value>,
     /// Bytes of fixed stack slots so far, bounded by [`MAX_FRAME_BYTES`].
     pub(crate) frame_bytes: u64,
+    /// Case values of the switch being lowered (reused buffer).
+    pub(crate) case_scratch: Vec<u128>,
     /// The ID the next safepoint's stack map record carries.
     pub(crate) safepoint_id: Option<u64>,
     scratch: Vec<B::Value>,
@@ -96,6 +98,7 @@ impl<B: Backend> FuncState<B> {
             managed_slots: Vec::new(),
             live_scratch: Vec::new(),
             frame_bytes: 0,
+            case_scratch: Vec::new(),
             safepoint_id: None,
             scratch: Vec::new(),
             unused_blocks: Vec::new(),
@@ -381,6 +384,73 @@ impl<B: Backend> crate::Cg<B> {
         self.func.labels[then.index()].used = true;
         self.func.labels[otherwise.index()].used = true;
         self.terminate();
+        Ok(())
+    }
+
+    /// Pops an integer and branches to the label of the case equal to it, or
+    /// to `default`. Case values are bit patterns of the operand's width (any
+    /// value that fits as signed or unsigned); two cases may not be equal at that
+    /// width. The backend chooses a jump table or a compare tree.
+    pub fn switch(&mut self, default: Label, cases: &[(i128, Label)]) -> Result<()> {
+        const CALL: &str = "switch";
+        self.require_open(CALL)?;
+        self.check_label(CALL, default)?;
+        for (_, l) in cases {
+            self.check_label(CALL, *l)?;
+        }
+        let (ty, value) = self.peek_typed(CALL, 1, 0, "value", None)?;
+        let Some(width) = self.types.int_width(ty) else {
+            return Err(self.mismatch(CALL, "value", Expected::Integer, ty));
+        };
+        let mut bits = std::mem::take(&mut self.func.case_scratch);
+        bits.clear();
+        let checked = self.switch_cases(CALL, ty, width.bits(), cases, &mut bits);
+        if let Err(e) = checked.and_then(|()| self.require_empty_stack(CALL, 1)).and_then(|()| self.ensure_block(CALL))
+        {
+            self.func.case_scratch = bits;
+            return Err(e);
+        }
+        let targets: Vec<(u128, B::Block)> =
+            bits.iter().zip(cases).map(|(b, (_, l))| (*b, self.func.labels[l.index()].block)).collect();
+        self.func.case_scratch = bits;
+        let default_block = self.func.labels[default.index()].block;
+        let branched = self.backend.switch(value, ty, default_block, &targets);
+        self.lowered(CALL, branched)?;
+        self.func.stack.pop();
+        self.func.labels[default.index()].used = true;
+        for (_, l) in cases {
+            self.func.labels[l.index()].used = true;
+        }
+        self.terminate();
+        Ok(())
+    }
+
+    /// Checks that each case value fits `bits` and that no two are equal; the
+    /// values' bit patterns go to `out`.
+    fn switch_cases(
+        &self,
+        call: &'static str,
+        ty: TypeId,
+        bits: u32,
+        cases: &[(i128, Label)],
+        out: &mut Vec<u128>,
+    ) -> Result<()> {
+        let mask = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+        for (i, (value, _)) in cases.iter().enumerate() {
+            let fits = bits == 128 || (*value >= -(1i128 << (bits - 1)) && *value < (1i128 << bits));
+            if !fits {
+                let e = ErrorKind::ConstantOutOfRange { value: *value, ty: self.types.name(ty) };
+                return Err(self.ferr(call, e).operand(format!("case {i}")));
+            }
+            out.push(*value as u128 & mask);
+        }
+        let mut sorted: Vec<(u128, usize)> = out.iter().copied().zip(0..).collect();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
+            let (first, second) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+            let e = ErrorKind::DuplicateCase { value: cases[second].0, first };
+            return Err(self.ferr(call, e).operand(format!("case {second}")));
+        }
         Ok(())
     }
 

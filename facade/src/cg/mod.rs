@@ -14,6 +14,7 @@ mod gc;
 mod int_ops;
 mod memory_ops;
 mod places;
+mod select;
 mod stack;
 mod symbols;
 
