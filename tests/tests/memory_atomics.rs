@@ -442,3 +442,142 @@ fn block_ops_in_other_address_spaces_verify_and_compile() {
         m.emit_object(OptLevel::O2).unwrap();
     }
 }
+
+const INT_RMW: [AtomicRmwOp; 11] = [
+    AtomicRmwOp::Xchg,
+    AtomicRmwOp::Add,
+    AtomicRmwOp::Sub,
+    AtomicRmwOp::And,
+    AtomicRmwOp::Or,
+    AtomicRmwOp::Xor,
+    AtomicRmwOp::Nand,
+    AtomicRmwOp::SMin,
+    AtomicRmwOp::SMax,
+    AtomicRmwOp::UMin,
+    AtomicRmwOp::UMax,
+];
+
+/// What memory holds after `op` with operand `v` on `old` (the facts Rust's atomics state).
+fn rmw_model(op: AtomicRmwOp, old: i64, v: i64, bits: u32) -> i64 {
+    let sext = |x: i64| (x << (64 - bits)) >> (64 - bits);
+    let zext = |x: i64| ((x as u64) << (64 - bits) >> (64 - bits)) as i64;
+    let (o, w) = (sext(old), sext(v));
+    sext(match op {
+        AtomicRmwOp::Xchg => w,
+        AtomicRmwOp::Add => o.wrapping_add(w),
+        AtomicRmwOp::Sub => o.wrapping_sub(w),
+        AtomicRmwOp::And => o & w,
+        AtomicRmwOp::Or => o | w,
+        AtomicRmwOp::Xor => o ^ w,
+        AtomicRmwOp::Nand => !(o & w),
+        AtomicRmwOp::SMin => o.min(w),
+        AtomicRmwOp::SMax => o.max(w),
+        AtomicRmwOp::UMin => ((zext(o) as u64).min(zext(w) as u64)) as i64,
+        AtomicRmwOp::UMax => ((zext(o) as u64).max(zext(w) as u64)) as i64,
+        AtomicRmwOp::FAdd | AtomicRmwOp::FSub | AtomicRmwOp::FMin | AtomicRmwOp::FMax => unreachable!("integers only"),
+    })
+}
+
+/// Per width (i8, i64): `rmw_<op>_<bits>(p, v)` returning the old value sign-extended;
+/// `store_load_<bits>(p, v)`: single-thread-scope release store, a fence, an acquire load;
+/// `cas_<bits>(p, expected, new)`: strong cmpxchg returning `old * 2 + ok`.
+fn rmw_module(llvm: &LlvmContext) -> LlvmModule<'_> {
+    let mut cg = llvm.module("rmw", &TargetSpec::host()).unwrap();
+    let t = types(&mut cg);
+    for (ty, bits) in [(t.i8, 8), (t.i64, 64)] {
+        let widen = |cg: &mut Cg<LlvmBackend<'_>>| {
+            if bits < 64 {
+                cg.cast(CastOp::SExt, t.i64).unwrap();
+            }
+        };
+        let narrow = |cg: &mut Cg<LlvmBackend<'_>>| {
+            if bits < 64 {
+                cg.cast(CastOp::Trunc, ty).unwrap();
+            }
+        };
+        for op in INT_RMW {
+            let p = begin(&mut cg, &format!("rmw_{op:?}_{bits}"), &[t.ptr, t.i64], Some(t.i64));
+            get(&mut cg, p[0], t.ptr);
+            get(&mut cg, p[1], t.i64);
+            narrow(&mut cg);
+            cg.atomic_rmw(op, MemAccess::new(ty), AtomicOrdering::AcqRel, SyncScope::System).unwrap();
+            widen(&mut cg);
+            cg.ret().unwrap();
+            cg.func_end().unwrap();
+        }
+        let p = begin(&mut cg, &format!("store_load_{bits}"), &[t.ptr, t.i64], Some(t.i64));
+        get(&mut cg, p[0], t.ptr);
+        get(&mut cg, p[1], t.i64);
+        narrow(&mut cg);
+        cg.atomic_store(MemAccess::new(ty), AtomicOrdering::Release, SyncScope::SingleThread).unwrap();
+        cg.fence(AtomicOrdering::SeqCst, SyncScope::System).unwrap();
+        get(&mut cg, p[0], t.ptr);
+        cg.atomic_load(MemAccess::new(ty), AtomicOrdering::Acquire, SyncScope::SingleThread).unwrap();
+        widen(&mut cg);
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+        let p = begin(&mut cg, &format!("cas_{bits}"), &[t.ptr, t.i64, t.i64], Some(t.i64));
+        let ok = cg.local_slot(t.i64, "ok", 0).unwrap();
+        get(&mut cg, p[0], t.ptr);
+        get(&mut cg, p[1], t.i64);
+        narrow(&mut cg);
+        get(&mut cg, p[2], t.i64);
+        narrow(&mut cg);
+        cg.cmpxchg(MemAccess::new(ty), AtomicOrdering::SeqCst, AtomicOrdering::Relaxed, false, SyncScope::System)
+            .unwrap();
+        cg.cast(CastOp::ZExt, t.i64).unwrap();
+        cg.push_local(ok).unwrap();
+        cg.swap().unwrap();
+        cg.store(MemAccess::new(t.i64)).unwrap();
+        widen(&mut cg);
+        cg.push_int(t.i64, 2).unwrap();
+        cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+        get(&mut cg, ok, t.i64);
+        cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+    }
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+#[test]
+fn every_integer_rmw_store_fence_and_strong_cmpxchg_run() {
+    let values: [i64; 9] = [0, 1, -1, 7, -128, 127, 0x55, i64::MIN, i64::MAX - 3];
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let llvm = LlvmContext::new();
+        let jit = jit_of(rmw_module(&llvm), level);
+        for bits in [8u32, 64] {
+            let sext = |x: i64| (x << (64 - bits)) >> (64 - bits);
+            let mut cell = 0i64;
+            let p = (&mut cell as *mut i64).cast::<u8>();
+            for op in INT_RMW {
+                let f = jit.get::<unsafe extern "C" fn(*mut u8, i64) -> i64>(&format!("rmw_{op:?}_{bits}")).unwrap();
+                for (old, v) in values.iter().flat_map(|a| values.iter().map(move |b| (*a, *b))) {
+                    cell = old;
+                    // SAFETY: `p` points to `cell`, a live i64; the function accesses its low `bits`.
+                    let got = unsafe { f.call(p, v) };
+                    assert_eq!(got, sext(old), "{op:?} i{bits} old at {level:?}");
+                    assert_eq!(sext(cell), rmw_model(op, old, v, bits), "{op:?} i{bits} {old} {v} at {level:?}");
+                }
+            }
+            let store_load =
+                jit.get::<unsafe extern "C" fn(*mut u8, i64) -> i64>(&format!("store_load_{bits}")).unwrap();
+            let cas = jit.get::<unsafe extern "C" fn(*mut u8, i64, i64) -> i64>(&format!("cas_{bits}")).unwrap();
+            for &v in &values {
+                // SAFETY: as above.
+                assert_eq!(unsafe { store_load.call(p, v) }, sext(v), "store/load i{bits} at {level:?}");
+                cell = v;
+                // SAFETY: as above. A strong exchange with the right expected value never fails.
+                assert_eq!(
+                    unsafe { cas.call(p, v, v ^ 3) },
+                    sext(v).wrapping_mul(2).wrapping_add(1),
+                    "cas hit i{bits} at {level:?}"
+                );
+                assert_eq!(sext(cell), sext(v ^ 3));
+                // SAFETY: as above; a wrong expected value leaves memory unchanged.
+                assert_eq!(unsafe { cas.call(p, v, 5) }, sext(v ^ 3).wrapping_mul(2), "cas miss i{bits} at {level:?}");
+                assert_eq!(sext(cell), sext(v ^ 3));
+            }
+        }
+    }
+}
