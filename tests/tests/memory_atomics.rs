@@ -548,16 +548,21 @@ fn every_integer_rmw_store_fence_and_strong_cmpxchg_run() {
         let jit = jit_of(rmw_module(&llvm), level);
         for bits in [8u32, 64] {
             let sext = |x: i64| (x << (64 - bits)) >> (64 - bits);
-            let mut cell = 0i64;
-            let p = (&mut cell as *mut i64).cast::<u8>();
+            let cell = std::sync::atomic::AtomicI64::new(0);
+            let p = cell.as_ptr().cast::<u8>();
+            let relaxed = std::sync::atomic::Ordering::Relaxed;
             for op in INT_RMW {
                 let f = jit.get::<unsafe extern "C" fn(*mut u8, i64) -> i64>(&format!("rmw_{op:?}_{bits}")).unwrap();
                 for (old, v) in values.iter().flat_map(|a| values.iter().map(move |b| (*a, *b))) {
-                    cell = old;
-                    // SAFETY: `p` points to `cell`, a live i64; the function accesses its low `bits`.
+                    cell.store(old, relaxed);
+                    // SAFETY: `p` points to `cell`, a live AtomicI64; the function accesses its low `bits` atomically.
                     let got = unsafe { f.call(p, v) };
                     assert_eq!(got, sext(old), "{op:?} i{bits} old at {level:?}");
-                    assert_eq!(sext(cell), rmw_model(op, old, v, bits), "{op:?} i{bits} {old} {v} at {level:?}");
+                    assert_eq!(
+                        sext(cell.load(relaxed)),
+                        rmw_model(op, old, v, bits),
+                        "{op:?} i{bits} {old} {v} at {level:?}"
+                    );
                 }
             }
             let store_load =
@@ -566,17 +571,17 @@ fn every_integer_rmw_store_fence_and_strong_cmpxchg_run() {
             for &v in &values {
                 // SAFETY: as above.
                 assert_eq!(unsafe { store_load.call(p, v) }, sext(v), "store/load i{bits} at {level:?}");
-                cell = v;
+                cell.store(v, relaxed);
                 // SAFETY: as above. A strong exchange with the right expected value never fails.
                 assert_eq!(
                     unsafe { cas.call(p, v, v ^ 3) },
                     sext(v).wrapping_mul(2).wrapping_add(1),
                     "cas hit i{bits} at {level:?}"
                 );
-                assert_eq!(sext(cell), sext(v ^ 3));
+                assert_eq!(sext(cell.load(relaxed)), sext(v ^ 3));
                 // SAFETY: as above; a wrong expected value leaves memory unchanged.
                 assert_eq!(unsafe { cas.call(p, v, 5) }, sext(v ^ 3).wrapping_mul(2), "cas miss i{bits} at {level:?}");
-                assert_eq!(sext(cell), sext(v ^ 3));
+                assert_eq!(sext(cell.load(relaxed)), sext(v ^ 3));
             }
         }
     }
