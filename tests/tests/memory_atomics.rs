@@ -573,11 +573,8 @@ fn every_integer_rmw_store_fence_and_strong_cmpxchg_run() {
                 assert_eq!(unsafe { store_load.call(p, v) }, sext(v), "store/load i{bits} at {level:?}");
                 cell.store(v, relaxed);
                 // SAFETY: as above. A strong exchange with the right expected value never fails.
-                assert_eq!(
-                    unsafe { cas.call(p, v, v ^ 3) },
-                    sext(v).wrapping_mul(2).wrapping_add(1),
-                    "cas hit i{bits} at {level:?}"
-                );
+                let hit = unsafe { cas.call(p, v, v ^ 3) };
+                assert_eq!(hit, sext(v).wrapping_mul(2).wrapping_add(1), "cas hit i{bits} at {level:?}");
                 assert_eq!(sext(cell.load(relaxed)), sext(v ^ 3));
                 // SAFETY: as above; a wrong expected value leaves memory unchanged.
                 assert_eq!(unsafe { cas.call(p, v, 5) }, sext(v ^ 3).wrapping_mul(2), "cas miss i{bits} at {level:?}");
