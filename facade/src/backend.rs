@@ -103,8 +103,9 @@ pub trait Backend {
     fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()>;
 
     /// Starts the body of `sym`: creates the entry, one stack slot per parameter
-    /// (of the given types) holding the incoming value, their addresses pushed
-    /// onto `param_slots`, and opens the first block.
+    /// (of the given types) holding the incoming value (for a record or array,
+    /// the callee's own copy), their addresses pushed onto `param_slots`, and
+    /// opens the first block.
     fn begin_function(&mut self, sym: Sym, params: &[TypeId], param_slots: &mut Vec<Self::Value>) -> BackendResult<()>;
 
     /// Names a value (for readable IR); names never change semantics.
@@ -144,7 +145,8 @@ pub trait Backend {
         when_false: Self::Value,
     ) -> BackendResult<Self::Value>;
 
-    /// Return; terminates the current block.
+    /// Return; terminates the current block. For a record or array result,
+    /// `value` is the address of the place holding it.
     fn ret(&mut self, value: Option<Self::Value>) -> BackendResult<()>;
 
     /// Marks the current point unreachable; terminates the current block.
@@ -288,20 +290,34 @@ pub trait Backend {
     /// Memory fence.
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()>;
 
-    /// Direct call; returns the result if the signature has one. `safepoint`
-    /// is set when the call is a GC safepoint.
-    fn call_direct(
-        &mut self,
-        callee: Sym,
-        args: &[Self::Value],
-        safepoint: Option<&Safepoint<'_, Self::Value>>,
-    ) -> BackendResult<Option<Self::Value>>;
+    /// Direct call; returns the result if the signature has a scalar one.
+    fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>>;
     /// Indirect call through `callee` with function type `sig`.
     fn call_indirect(
         &mut self,
         sig: TypeId,
         callee: Self::Value,
-        args: &[Self::Value],
-        safepoint: Option<&Safepoint<'_, Self::Value>>,
+        site: &CallSite<'_, Self::Value>,
     ) -> BackendResult<Option<Self::Value>>;
+}
+
+/// One call's operands as the backend receives them.
+#[derive(Debug)]
+pub struct CallSite<'a, V> {
+    /// Arguments in order. A record or array argument is the address (address
+    /// space 0) of the place its value is copied from.
+    pub args: &'a [V],
+    /// Each argument's type: the signature's for fixed parameters, the
+    /// operand's for variadic extras.
+    pub arg_types: &'a [TypeId],
+    /// For a record or array result: the address its value is written to.
+    pub dest: Option<V>,
+    /// Call-site attributes.
+    pub attrs: crate::CallAttrs,
+    /// A guaranteed tail call: the backend checks the ABI's conditions before
+    /// emitting anything (refusing with `MustTail`), then emits the call and
+    /// the return of its result, and returns `None`.
+    pub must_tail: bool,
+    /// Set when the call is a GC safepoint.
+    pub safepoint: Option<&'a Safepoint<'a, V>>,
 }

@@ -4,7 +4,7 @@
 
 use crate::{
     AtomicOrdering, AtomicRmwOp, Backend, BackendResult, CastOp, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
-    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Safepoint, SlotKind, Sym,
+    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, CallSite, SlotKind, Sym,
     SyncScope, TargetInfo, TypeId, TypeKind, TypeTable,
 };
 
@@ -181,16 +181,10 @@ impl Backend for CheckOnly {
     fn fence(&mut self, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
         Ok(())
     }
-    fn call_direct(&mut self, _: Sym, _: &[()], _: Option<&Safepoint<'_, ()>>) -> BackendResult<Option<()>> {
+    fn call_direct(&mut self, _: Sym, _: &CallSite<'_, ()>) -> BackendResult<Option<()>> {
         Ok(Some(()))
     }
-    fn call_indirect(
-        &mut self,
-        _: TypeId,
-        _: (),
-        _: &[()],
-        _: Option<&Safepoint<'_, ()>>,
-    ) -> BackendResult<Option<()>> {
+    fn call_indirect(&mut self, _: TypeId, _: (), _: &CallSite<'_, ()>) -> BackendResult<Option<()>> {
         Ok(Some(()))
     }
 }

@@ -317,6 +317,23 @@ pub enum ErrorKind {
         /// The ordering.
         ordering: AtomicOrdering,
     },
+    /// A parameter, result, function or call attribute that does not apply.
+    InvalidAttribute {
+        /// The attribute.
+        attr: &'static str,
+        /// What is wrong.
+        problem: crate::AttrProblem,
+    },
+    /// A guaranteed tail call that LLVM could not honour.
+    MustTail {
+        /// Why.
+        problem: crate::MustTailProblem,
+    },
+    /// A record or array argument or result was given as something other than a place.
+    AggregateNotPlace {
+        /// The aggregate type.
+        ty: TypeName,
+    },
 
     // ---- managed code ----
     /// `movable` or `interior` on an address space that is not `managed`.
@@ -410,6 +427,9 @@ impl ErrorKind {
             InvalidIntFlags { .. } => 601,
             InvalidMemFlags { .. } => 602,
             InvalidOrdering { .. } => 603,
+            InvalidAttribute { .. } => 604,
+            MustTail { .. } => 605,
+            AggregateNotPlace { .. } => 606,
             MovableWithoutManaged { .. } => 701,
             NoManagedSpace => 702,
             NoGcRuntime => 703,
@@ -491,6 +511,11 @@ impl fmt::Display for ErrorKind {
             InvalidMemFlags { op, flags } => write!(f, "memory flags {flags:?} do not apply to {op}"),
             InvalidOrdering { op, ordering } => {
                 write!(f, "{} ordering does not apply to {op}", ordering_name(*ordering))
+            }
+            InvalidAttribute { attr, problem } => write!(f, "attribute `{attr}` {problem}"),
+            MustTail { problem } => write!(f, "guaranteed tail call impossible: {problem}"),
+            AggregateNotPlace { ty } => {
+                write!(f, "{ty} is passed by value from a place (push a local, a global or deref a pointer)")
             }
             MovableWithoutManaged { space } => {
                 write!(f, "address space {space} is movable or interior but not managed (only collected objects move)")

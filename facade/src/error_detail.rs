@@ -310,6 +310,14 @@ pub enum TargetFeature {
     Visibility(Visibility),
     /// GC safepoints (statepoints), x86-64 and AArch64 only.
     GcSafepoints,
+    /// This calling convention.
+    CallConv(crate::CallConv),
+    /// A `nest` (static chain) parameter.
+    NestParameter,
+    /// Guaranteed tail calls (`musttail`; WebAssembly needs `+tail-call`).
+    GuaranteedTailCall,
+    /// Records and arrays by value (no C ABI rules for this target yet).
+    AggregateByValue,
 }
 
 impl fmt::Display for TargetFeature {
@@ -320,6 +328,10 @@ impl fmt::Display for TargetFeature {
             TargetFeature::Linkage(l) => write!(f, "{l:?} linkage"),
             TargetFeature::Visibility(v) => write!(f, "{v:?} visibility"),
             TargetFeature::GcSafepoints => f.write_str("GC safepoints (statepoints)"),
+            TargetFeature::CallConv(c) => write!(f, "the {c:?} calling convention"),
+            TargetFeature::NestParameter => f.write_str("a nest (static chain) parameter"),
+            TargetFeature::GuaranteedTailCall => f.write_str("guaranteed tail calls"),
+            TargetFeature::AggregateByValue => f.write_str("records and arrays by value (no C ABI rules)"),
         }
     }
 }
@@ -328,8 +340,9 @@ impl fmt::Display for TargetFeature {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Unimplemented {
-    /// A record or array passed or returned by value (needs C ABI classification).
-    AggregateByValue(TypeName),
+    /// A record or array by value in the signature of a managed (`GcRole::Safepoints`)
+    /// or GC runtime function: statepoints and runtime trampolines forward scalars only.
+    AggregateAtSafepoint(TypeName),
     /// Defining a variadic function.
     VariadicDefinition,
     /// A managed address space other than 1 (the one LLVM's statepoint lowering tracks).
@@ -344,9 +357,11 @@ pub enum Unimplemented {
 impl fmt::Display for Unimplemented {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Unimplemented::AggregateByValue(t) => {
-                write!(f, "{t} passed by value (aggregate ABI classification) is not supported yet")
-            }
+            Unimplemented::AggregateAtSafepoint(t) => write!(
+                f,
+                "{t} by value in a managed or GC runtime function's signature is not supported \
+                 (pass a pointer to it)"
+            ),
             Unimplemented::VariadicDefinition => f.write_str("defining variadic functions is not supported yet"),
             Unimplemented::ManagedSpace(s) => {
                 write!(f, "managed address space {s} is not supported (the managed space must be 1)")

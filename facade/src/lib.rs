@@ -40,6 +40,7 @@
 
 #![warn(missing_docs)]
 
+mod abi;
 mod atomics;
 mod backend;
 mod cg;
@@ -57,8 +58,11 @@ mod symbols;
 mod target;
 mod types;
 
+pub use abi::{
+    AbiExt, AttrProblem, CallAttrs, CallConv, FramePointer, FuncAttrs, MustTailProblem, ParamAttrs, TailPolicy,
+};
 pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
-pub use backend::{Backend, BackendError, BackendResult, Safepoint, SlotKind};
+pub use backend::{Backend, BackendError, BackendResult, CallSite, Safepoint, SlotKind};
 pub use cg::{Cg, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
@@ -76,4 +80,4 @@ pub use ops::{
 };
 pub use symbols::{DataDecl, FuncDecl, GcRole, Linkage, SymbolInfo, SymbolKind, Visibility};
 pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
-pub use types::{AbiExt, CallConv, FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};
+pub use types::{FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

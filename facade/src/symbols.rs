@@ -58,6 +58,8 @@ pub struct FuncDecl {
     pub display_name: Option<String>,
     /// Garbage-collection role (see `doc/gc.md`).
     pub gc: GcRole,
+    /// Function attributes.
+    pub attrs: crate::FuncAttrs,
 }
 
 /// A function's part in precise garbage collection.
@@ -83,7 +85,20 @@ pub enum GcRole {
 impl FuncDecl {
     /// An external, default-visibility function of type `sig`.
     pub fn new(sig: TypeId) -> Self {
-        Self { sig, linkage: Linkage::External, visibility: Visibility::Default, display_name: None, gc: GcRole::None }
+        Self {
+            sig,
+            linkage: Linkage::External,
+            visibility: Visibility::Default,
+            display_name: None,
+            gc: GcRole::None,
+            attrs: crate::FuncAttrs::default(),
+        }
+    }
+
+    /// Sets the function attributes.
+    pub fn attrs(mut self, attrs: crate::FuncAttrs) -> Self {
+        self.attrs = attrs;
+        self
     }
 
     /// Sets the function's garbage-collection role.

@@ -142,6 +142,36 @@ impl TargetInfo {
         matches!(self.arch, Arch::X86_64 | Arch::Aarch64)
     }
 
+    /// Whether functions of calling convention `conv` can be compiled for this
+    /// target (measured with LLVM 19: other pairs abort its code generator).
+    pub fn supports_call_conv(&self, conv: crate::CallConv) -> bool {
+        use crate::CallConv::*;
+        match conv {
+            C | Fast => true,
+            SysV64 | Win64 => self.arch == Arch::X86_64,
+            Cold => matches!(self.arch, Arch::X86_64 | Arch::X86 | Arch::Wasm32 | Arch::Wasm64),
+            Tail => matches!(self.arch, Arch::X86_64 | Arch::X86 | Arch::Aarch64),
+            PreserveMost | PreserveAll => matches!(self.arch, Arch::X86_64 | Arch::Aarch64),
+        }
+    }
+
+    /// Whether a `nest` (static chain) parameter can be passed: x86-64 `r10`,
+    /// i686 `ecx`, AArch64 `x18`, riscv64 `t2` (WebAssembly has none).
+    pub fn supports_nest(&self) -> bool {
+        matches!(self.arch, Arch::X86_64 | Arch::X86 | Arch::Aarch64 | Arch::Riscv64)
+    }
+
+    /// Whether guaranteed tail calls ([`crate::Cg::tail_call`]) can be made. On
+    /// WebAssembly they need the `tail-call` feature; riscv64 makes them only
+    /// when every argument travels in registers (checked per call).
+    pub fn supports_guaranteed_tail_calls(&self) -> bool {
+        match self.arch {
+            Arch::X86_64 | Arch::X86 | Arch::Aarch64 | Arch::Riscv64 => true,
+            Arch::Wasm32 | Arch::Wasm64 => self.features.split(',').any(|f| f == "+tail-call"),
+            _ => false,
+        }
+    }
+
     /// Whether the object format can express `visibility`.
     pub fn supports_visibility(&self, visibility: crate::Visibility) -> bool {
         match visibility {

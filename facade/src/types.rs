@@ -2,7 +2,9 @@
 //! pointers with an address space, arrays, natural-layout records and function
 //! types. Types are interned per module; equal shapes get equal [`TypeId`]s.
 
-use crate::{Error, ErrorKind, HandleKind, Quantity, TargetInfo, TypeId, TypeName, Unimplemented};
+use crate::{
+    AbiExt, AttrProblem, CallConv, Error, ErrorKind, HandleKind, ParamAttrs, Quantity, TargetInfo, TypeId, TypeName,
+};
 
 /// Nesting levels spelled out in a type's display; deeper ones become `…`.
 const DISPLAY_DEPTH: u32 = 4;
@@ -67,28 +69,6 @@ impl FloatWidth {
     }
 }
 
-/// Calling conventions. Only those the backend lowers are listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum CallConv {
-    /// The target's C convention.
-    #[default]
-    C,
-}
-
-/// How a narrow integer argument or result is widened at the ABI boundary
-/// (cg-ext §8 `signext`/`zeroext`). Only meaningful on integers narrower than 32 bits,
-/// except where the target ABI itself says otherwise (riscv64 sign-extends i32).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum AbiExt {
-    /// No extension fact: the value is passed as its own width.
-    #[default]
-    None,
-    /// Sign-extend to the register width.
-    Sign,
-    /// Zero-extend to the register width.
-    Zero,
-}
-
 /// One parameter of a function type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Param {
@@ -96,12 +76,27 @@ pub struct Param {
     pub ty: TypeId,
     /// Extension at the ABI boundary.
     pub ext: AbiExt,
+    /// Facts about a pointer parameter (or result).
+    pub attrs: ParamAttrs,
 }
 
 impl Param {
-    /// A parameter with no ABI attributes.
+    /// A parameter with no ABI attributes. A record or array type is passed by
+    /// value, as the target's C ABI passes it (`doc/abi.md`).
     pub fn new(ty: TypeId) -> Self {
-        Self { ty, ext: AbiExt::None }
+        Self { ty, ext: AbiExt::None, attrs: ParamAttrs::default() }
+    }
+
+    /// Sets the extension fact.
+    pub fn ext(mut self, ext: AbiExt) -> Self {
+        self.ext = ext;
+        self
+    }
+
+    /// Sets the pointer facts.
+    pub fn attrs(mut self, attrs: ParamAttrs) -> Self {
+        self.attrs = attrs;
+        self
     }
 }
 
@@ -129,9 +124,20 @@ impl FuncSig {
         }
     }
 
+    /// A C-convention signature from full parameter descriptions.
+    pub fn with_params(params: Vec<Param>, result: Option<Param>) -> Self {
+        Self { params, result, variadic: false, conv: CallConv::C }
+    }
+
     /// Marks the signature variadic.
     pub fn variadic(mut self) -> Self {
         self.variadic = true;
+        self
+    }
+
+    /// Sets the calling convention.
+    pub fn conv(mut self, conv: CallConv) -> Self {
+        self.conv = conv;
         self
     }
 }
@@ -161,6 +167,9 @@ pub enum TypeKind {
     Record {
         /// Field types in declaration order.
         fields: Vec<TypeId>,
+        /// Minimum alignment (C `_Alignas` on the record); 0 = natural. The size
+        /// is padded to a multiple of the resulting alignment.
+        align: u64,
     },
     /// Function type; only usable behind pointers or as a declaration's type.
     Func(FuncSig),
@@ -368,7 +377,10 @@ impl TypeTable {
                 self.spell(*elem, depth - 1, out);
                 out.push(']');
             }
-            TypeKind::Record { fields } => {
+            TypeKind::Record { fields, align } => {
+                if *align != 0 {
+                    let _ = write!(out, "align({align}) ");
+                }
                 out.push('{');
                 list(&mut fields.iter().copied(), out);
                 out.push('}');
@@ -453,9 +465,12 @@ impl TypeTable {
                 })?;
                 (Some(Layout { size, align: e.align }), Vec::new())
             }
-            TypeKind::Record { fields } => {
+            TypeKind::Record { fields, align: min_align } => {
+                if *min_align != 0 && (!min_align.is_power_of_two() || *min_align > 1 << 29) {
+                    return Err(Error::new(call, ErrorKind::InvalidAlignment { align: *min_align }).operand("align"));
+                }
                 let mut offset = 0u64;
-                let mut align = 1u64;
+                let mut align = (*min_align).max(1);
                 let mut offsets = Vec::with_capacity(fields.len());
                 let too_large = |size: u128| {
                     Error::new(call, ErrorKind::TooLarge { what: Quantity::RecordSize, size, limit: MAX_TYPE_SIZE })
@@ -479,24 +494,83 @@ impl TypeTable {
                 (Some(Layout { size, align }), offsets)
             }
             TypeKind::Func(sig) => {
-                for (i, p) in sig.params.iter().enumerate() {
-                    self.check_abi_value(p.ty, call, &format!("parameter {i}"))?;
-                }
-                if let Some(r) = sig.result {
-                    self.check_abi_value(r.ty, call, "result")?;
-                }
+                self.check_sig(sig, target, call)?;
                 (None, Vec::new())
             }
         })
     }
 
-    /// Function parameters and results are scalars for now: aggregates by value
-    /// need the C ABI classifier, which reports them as unsupported until it exists.
-    fn check_abi_value(&self, ty: TypeId, call: &'static str, operand: &str) -> Result<(), Error> {
-        self.check(ty).map_err(|k| Error::new(call, k).operand(operand))?;
-        if !self.is_scalar(ty) {
-            let e = ErrorKind::Unsupported(Unimplemented::AggregateByValue(self.name(ty)));
-            return Err(Error::new(call, e).operand(operand));
+    /// A signature's parameters and result are sized types (aggregates too:
+    /// the backend classifies them for the C ABI), with attributes that fit them.
+    fn check_sig(&self, sig: &FuncSig, target: &TargetInfo, call: &'static str) -> Result<(), Error> {
+        if !target.supports_call_conv(sig.conv) {
+            let feature = crate::TargetFeature::CallConv(sig.conv);
+            return Err(Error::new(call, ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() })
+                .operand("conv"));
+        }
+        if sig.variadic && !sig.conv.allows_variadic() {
+            let e = ErrorKind::InvalidAttribute { attr: "variadic", problem: AttrProblem::Conflicts("conv") };
+            return Err(Error::new(call, e).operand("conv"));
+        }
+        let mut nest = false;
+        for (i, p) in sig.params.iter().enumerate() {
+            let operand = format!("parameter {i}");
+            self.check_param(p, call, &operand)?;
+            if p.attrs.nest {
+                if nest {
+                    let e = ErrorKind::InvalidAttribute { attr: "nest", problem: AttrProblem::Duplicate };
+                    return Err(Error::new(call, e).operand(operand));
+                }
+                if !target.supports_nest() {
+                    let feature = crate::TargetFeature::NestParameter;
+                    return Err(Error::new(
+                        call,
+                        ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() },
+                    )
+                    .operand(operand));
+                }
+                nest = true;
+            }
+        }
+        if let Some(r) = &sig.result {
+            self.check_param(r, call, "result")?;
+            let bad = if r.attrs.nest {
+                Some("nest")
+            } else if r.attrs.nocapture {
+                Some("nocapture")
+            } else if r.attrs.readonly || r.attrs.writeonly {
+                Some("readonly/writeonly")
+            } else {
+                None
+            };
+            if let Some(attr) = bad {
+                let e = ErrorKind::InvalidAttribute { attr, problem: AttrProblem::NotOnThisSymbol };
+                return Err(Error::new(call, e).operand("result"));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_param(&self, p: &Param, call: &'static str, operand: &str) -> Result<(), Error> {
+        self.operand_layout(p.ty, call, operand)?;
+        let a = &p.attrs;
+        let invalid = |attr: &'static str, problem: AttrProblem| {
+            Err(Error::new(call, ErrorKind::InvalidAttribute { attr, problem }).operand(operand))
+        };
+        if a.has_pointer_facts() && self.ptr_addr_space(p.ty).is_none() {
+            return invalid("pointer fact", AttrProblem::NotPointer);
+        }
+        if a.inreg && !self.is_scalar(p.ty) {
+            return invalid("inreg", AttrProblem::Conflicts("aggregate by value"));
+        }
+        if a.readonly && a.writeonly {
+            return invalid("readonly", AttrProblem::Conflicts("writeonly"));
+        }
+        if a.align != 0 && (!a.align.is_power_of_two() || a.align > 1 << 29) {
+            return invalid("align", AttrProblem::NotPowerOfTwo(a.align));
+        }
+        if a.dereferenceable != 0 && a.dereferenceable_or_null != 0 {
+            return invalid("dereferenceable", AttrProblem::Conflicts("dereferenceable_or_null"));
         }
         Ok(())
     }

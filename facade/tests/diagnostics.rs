@@ -417,8 +417,8 @@ impl Backend for Refusing {
         atomic_rmw(op: AtomicRmwOp, a: (), v: (), r: &ResolvedAccess, o: AtomicOrdering, s: SyncScope) -> BackendResult<()>;
         cmpxchg(a: (), e: (), n: (), r: &ResolvedAccess, so: AtomicOrdering, fo: AtomicOrdering, w: bool, s: SyncScope) -> BackendResult<((), ())>;
         fence(o: AtomicOrdering, s: SyncScope) -> BackendResult<()>;
-        call_direct(c: Sym, a: &[()], s: Option<&Safepoint<'_, ()>>) -> BackendResult<Option<()>>;
-        call_indirect(t: TypeId, c: (), a: &[()], s: Option<&Safepoint<'_, ()>>) -> BackendResult<Option<()>>;
+        call_direct(c: Sym, s: &CallSite<'_, ()>) -> BackendResult<Option<()>>;
+        call_indirect(t: TypeId, c: (), s: &CallSite<'_, ()>) -> BackendResult<Option<()>>;
     }
 }
 
@@ -604,9 +604,9 @@ impl Backend for Recording {
     }
     fn set_name(&mut self, _: u32, _: &str) {}
     fn abandon_function(&mut self) {}
-    fn call_direct(&mut self, _: Sym, _: &[u32], sp: Option<&Safepoint<'_, u32>>) -> BackendResult<Option<u32>> {
+    fn call_direct(&mut self, _: Sym, site: &CallSite<'_, u32>) -> BackendResult<Option<u32>> {
         self.calls += 1;
-        if let Some(sp) = sp {
+        if let Some(sp) = site.safepoint {
             let seen = SeenSafepoint {
                 id: sp.id,
                 roots: sp.roots.to_vec(),
@@ -617,13 +617,7 @@ impl Backend for Recording {
         }
         Ok(Some(self.fresh()?))
     }
-    fn call_indirect(
-        &mut self,
-        _: TypeId,
-        _: u32,
-        _: &[u32],
-        _: Option<&Safepoint<'_, u32>>,
-    ) -> BackendResult<Option<u32>> {
+    fn call_indirect(&mut self, _: TypeId, _: u32, _: &CallSite<'_, u32>) -> BackendResult<Option<u32>> {
         Ok(Some(self.fresh()?))
     }
     values! {

@@ -42,10 +42,10 @@ fn build(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::
     for (export, body_name) in entries {
         let mut params = Vec::new();
         for (p, ext) in export.params.iter().zip(&export.param_ext) {
-            params.push(Param { ty: scalar(&mut cg, *p).map_err(lower)?, ext: *ext });
+            params.push(Param::new(scalar(&mut cg, *p).map_err(lower)?).ext(*ext));
         }
         let result = match export.result {
-            Some(r) => Some(Param { ty: scalar(&mut cg, r).map_err(lower)?, ext: export.result_ext }),
+            Some(r) => Some(Param::new(scalar(&mut cg, r).map_err(lower)?).ext(export.result_ext)),
             None => None,
         };
         let sig = FuncSig { params, result, variadic: false, conv: cfree_facade::CallConv::C };

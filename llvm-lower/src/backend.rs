@@ -19,7 +19,8 @@ use inkwell::values::{BasicValueEnum, GlobalValue, MetadataValue};
 use crate::control::OpenFunction;
 use crate::symbols::LoweredSym;
 use crate::target::ResolvedTarget;
-use crate::types::{FuncAbi, LoweredType};
+use crate::abi::lower::FuncAbi;
+use crate::types::LoweredType;
 use crate::{ffi, Result};
 
 /// An LLVM refusal as a backend error. The facade validates every operand
@@ -51,7 +52,11 @@ pub struct LlvmBackend<'ctx> {
     pub(crate) i8: IntType<'ctx>,
     pub(crate) intptr: IntType<'ctx>,
     pub(crate) types: Vec<LoweredType<'ctx>>,
-    pub(crate) abis: Vec<Option<FuncAbi>>,
+    pub(crate) abis: Vec<Option<FuncAbi<'ctx>>>,
+    /// The ABI facts of each sized type (`None` for function types).
+    pub(crate) shapes: Vec<Option<crate::abi::Shape>>,
+    /// The facade signature of each function type (variadic call sites classify with it).
+    pub(crate) sigs: Vec<Option<FuncSig>>,
     pub(crate) syms: Vec<LoweredSym<'ctx>>,
     pub(crate) func: Option<OpenFunction<'ctx>>,
     /// Data declarations replaced by their definitions, deleted by [`Self::finalize`]:
@@ -97,6 +102,8 @@ impl<'ctx> LlvmBackend<'ctx> {
             intptr,
             types: Vec::new(),
             abis: Vec::new(),
+            shapes: Vec::new(),
+            sigs: Vec::new(),
             syms: Vec::new(),
             func: None,
             replaced: Vec::new(),
@@ -341,21 +348,15 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()> {
         self.lower_fence(ordering, scope)
     }
-    fn call_direct(
-        &mut self,
-        callee: Sym,
-        args: &[Self::Value],
-        safepoint: Option<&Safepoint<'_, Self::Value>>,
-    ) -> BackendResult<Option<Self::Value>> {
-        self.lower_call_direct(callee, args, safepoint)
+    fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>> {
+        self.lower_call(crate::calls::Target::Direct(callee), site)
     }
     fn call_indirect(
         &mut self,
         sig: TypeId,
         callee: Self::Value,
-        args: &[Self::Value],
-        safepoint: Option<&Safepoint<'_, Self::Value>>,
+        site: &CallSite<'_, Self::Value>,
     ) -> BackendResult<Option<Self::Value>> {
-        self.lower_call_indirect(sig, callee, args, safepoint)
+        self.lower_call(crate::calls::Target::Indirect(sig, callee), site)
     }
 }

@@ -16,6 +16,10 @@ pub(crate) struct OpenFunction<'ctx> {
     pub(crate) entry: BasicBlock<'ctx>,
     pub(crate) start: BasicBlock<'ctx>,
     pub(crate) linkage: Linkage,
+    /// The function type.
+    pub(crate) sig: TypeId,
+    /// The hidden result pointer of a function returning through `sret`.
+    pub(crate) sret: Option<inkwell::values::PointerValue<'ctx>>,
 }
 
 impl<'ctx> LlvmBackend<'ctx> {
@@ -30,20 +34,28 @@ impl<'ctx> LlvmBackend<'ctx> {
         params: &[TypeId],
         param_slots: &mut Vec<BasicValueEnum<'ctx>>,
     ) -> BackendResult<()> {
-        let LoweredSym::Func { value, linkage, .. } = self.syms[sym.index()] else {
+        let LoweredSym::Func { value, linkage, sig } = self.syms[sym.index()] else {
             return Err(refused("func_begin on a data symbol"));
         };
         let entry = self.ctx.append_basic_block(value, "entry");
         let start = self.ctx.append_basic_block(value, "start");
         self.entry_builder.position_at_end(entry);
+        let fabi = self.abis[sig.index()].as_ref().ok_or_else(|| refused("function symbol without a function type"))?;
+        let sret = fabi.has_sret();
+        let mut first = u32::from(sret);
         for (i, ty) in params.iter().enumerate() {
-            let slot = self.entry_builder.build_alloca(self.basic(*ty), "").built()?;
-            let incoming = value.get_nth_param(i as u32).ok_or_else(|| refused("parameter beyond the arity"))?;
-            self.entry_builder.build_store(slot, incoming).built()?;
+            let arg = &fabi.abi.params[i];
+            let slot = self.lower_incoming(arg, *ty, value, first)?;
+            first += match arg {
+                crate::abi::ArgAbi::Direct(pieces) => pieces.len() as u32,
+                crate::abi::ArgAbi::Ignore => 0,
+                _ => 1,
+            };
             param_slots.push(slot.into());
         }
+        let sret = if sret { value.get_nth_param(0).map(|p| p.into_pointer_value()) } else { None };
         self.builder.position_at_end(start);
-        self.func = Some(OpenFunction { sym, value, entry, start, linkage });
+        self.func = Some(OpenFunction { sym, value, entry, start, linkage, sig, sret });
         Ok(())
     }
 
@@ -132,6 +144,17 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     pub(crate) fn lower_ret(&mut self, value: Option<BasicValueEnum<'ctx>>) -> BackendResult<()> {
+        let (sig, sret) = {
+            let f = self.open()?;
+            (f.sig, f.sret)
+        };
+        let fabi = self.abis[sig.index()].as_ref().ok_or_else(|| refused("function without a function type"))?;
+        if let (Some(ty), Some(v)) = (fabi.result, value) {
+            if !matches!(fabi.abi.result, crate::abi::RetAbi::Scalar(_)) {
+                let result = fabi.abi.result.clone();
+                return self.lower_ret_aggregate(&result, ty, v.into_pointer_value(), sret);
+            }
+        }
         match value {
             Some(v) => self.builder.build_return(Some(&v as &dyn BasicValue<'ctx>)),
             None => self.builder.build_return(None),

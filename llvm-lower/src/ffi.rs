@@ -419,3 +419,23 @@ mod stderr_capture {
         (result, text)
     }
 }
+
+/// The tail-call marker of a call instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TailKind {
+    Tail,
+    MustTail,
+    NoTail,
+}
+
+/// Sets `tail`, `musttail` or `notail` on `call`.
+pub(crate) fn set_tail_kind(call: inkwell::values::CallSiteValue<'_>, kind: TailKind) {
+    use crate::llvm_sys::LLVMTailCallKind as K;
+    let k = match kind {
+        TailKind::Tail => K::LLVMTailCallKindTail,
+        TailKind::MustTail => K::LLVMTailCallKindMustTail,
+        TailKind::NoTail => K::LLVMTailCallKindNoTail,
+    };
+    // SAFETY: `call` is a call instruction (inkwell's CallSiteValue wraps only calls).
+    unsafe { core::LLVMSetTailCallKind(call.as_value_ref(), k) };
+}

@@ -51,12 +51,12 @@ impl<'ctx> LlvmBackend<'ctx> {
         tramp.add_attribute(AttributeLoc::Function, noinline);
         self.apply_abi(sig, |loc, a| tramp.add_attribute(loc, a));
         if let Some(abi) = &self.abis[sig.index()] {
-            for (i, ext) in abi.params.iter().enumerate() {
-                if let Some(a) = self.ext_attr(*ext) {
+            for i in 0..abi.params.len() {
+                if let Some(a) = self.ext_attr(abi.scalar_ext(i)) {
                     host.add_attribute(AttributeLoc::Param(i as u32 + 1), a);
                 }
             }
-            if let Some(a) = self.ext_attr(abi.result) {
+            if let Some(a) = self.ext_attr(abi.result_ext()) {
                 host.add_attribute(AttributeLoc::Return, a);
             }
         }

@@ -7,7 +7,7 @@ use inkwell::module::Linkage as LlvmLinkage;
 use inkwell::values::{BasicValueEnum, FunctionValue, GlobalValue};
 use inkwell::GlobalVisibility;
 
-use crate::backend::LlvmBackend;
+use crate::backend::{refused, LlvmBackend};
 use crate::ffi;
 
 #[derive(Debug)]
@@ -84,6 +84,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             GcRole::Runtime => unreachable!("handled above"),
         }
         self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
+        self.apply_func_attrs(value, &decl.attrs)?;
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
         Ok(())
@@ -154,5 +155,53 @@ impl<'ctx> LlvmBackend<'ctx> {
             LoweredSym::Func { value, .. } => value.as_global_value().as_pointer_value().into(),
             LoweredSym::Data { global, .. } => global.as_pointer_value().into(),
         }
+    }
+}
+
+impl<'ctx> LlvmBackend<'ctx> {
+    /// Function attributes; a CPU or feature string is checked against the
+    /// target first (LLVM would only warn, and compile for something else).
+    fn apply_func_attrs(&self, f: FunctionValue<'ctx>, a: &FuncAttrs) -> BackendResult<()> {
+        let enum_attr = |name: &str, v: u64| {
+            self.ctx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id(name), v)
+        };
+        let flags = [
+            (a.noreturn, "noreturn"),
+            (a.cold, "cold"),
+            (a.hot, "hot"),
+            (a.noinline, "noinline"),
+            (a.alwaysinline, "alwaysinline"),
+            (a.optsize || a.minsize, "optsize"),
+            (a.minsize, "minsize"),
+            (a.no_red_zone, "noredzone"),
+        ];
+        for (_, name) in flags.iter().filter(|(on, _)| *on) {
+            f.add_attribute(AttributeLoc::Function, enum_attr(name, 0));
+        }
+        if a.stack_align != 0 {
+            f.add_attribute(AttributeLoc::Function, enum_attr("alignstack", u64::from(a.stack_align)));
+        }
+        if a.target_cpu.is_some() || a.target_features.is_some() {
+            let info = &self.resolved.info;
+            let cpu = a.target_cpu.as_deref().unwrap_or(&info.cpu);
+            let features = a.target_features.as_deref().unwrap_or(&info.features);
+            crate::target::check_cpu_and_features(&self.resolved.target, &info.triple, info.arch, cpu, features)
+                .map_err(|reason| refused(format!("function target: {reason}")))?;
+            if let Some(cpu) = &a.target_cpu {
+                f.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("target-cpu", cpu));
+            }
+            if let Some(features) = &a.target_features {
+                f.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("target-features", features));
+            }
+        }
+        if let Some(fp) = a.frame_pointer {
+            let v = match fp {
+                FramePointer::None => "none",
+                FramePointer::NonLeaf => "non-leaf",
+                FramePointer::All => "all",
+            };
+            f.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("frame-pointer", v));
+        }
+        Ok(())
     }
 }

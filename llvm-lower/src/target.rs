@@ -117,6 +117,17 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
 ///
 /// Combinations that passed are remembered for the process, so capture happens once per
 /// combination; later machines (one per optimisation level) are created directly.
+/// Checks a CPU and feature string for `triple` (as module creation does).
+pub(crate) fn check_cpu_and_features(
+    target: &Target,
+    triple: &str,
+    arch: Arch,
+    cpu: &str,
+    features: &str,
+) -> std::result::Result<(), String> {
+    checked_machine(target, triple, arch, cpu, features).map(drop)
+}
+
 fn checked_machine(
     target: &Target,
     triple: &str,

@@ -5,7 +5,7 @@
 use cfree_facade::*;
 use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::context::Context;
-use inkwell::types::{BasicMetadataTypeEnum, BasicType, BasicTypeEnum, FunctionType};
+use inkwell::types::{BasicTypeEnum, FunctionType};
 use inkwell::values::BasicValueEnum;
 use inkwell::AddressSpace;
 
@@ -17,21 +17,6 @@ use crate::ffi;
 pub(crate) enum LoweredType<'ctx> {
     Basic(BasicTypeEnum<'ctx>),
     Func(FunctionType<'ctx>),
-}
-
-#[derive(Debug)]
-pub(crate) struct FuncAbi {
-    pub(crate) params: Vec<AbiExt>,
-    pub(crate) result: AbiExt,
-    /// LLVM's calling convention number.
-    pub(crate) call_conv: u32,
-}
-
-/// LLVM's number for a calling convention (`llvm::CallingConv::ID`).
-pub(crate) fn llvm_call_conv(conv: CallConv) -> u32 {
-    match conv {
-        CallConv::C => 0,
-    }
 }
 
 /// The integer type of `bits` (1, 8, 16, 32, 64 or 128: the facade's widths and pointer widths).
@@ -67,28 +52,51 @@ impl<'ctx> LlvmBackend<'ctx> {
                 (LoweredType::Basic(ffi::array_type(self.i8.into(), size)), None)
             }
             TypeKind::Func(sig) => {
-                let params: Vec<BasicMetadataTypeEnum<'ctx>> =
-                    sig.params.iter().map(|p| self.basic(p.ty).into()).collect();
-                let fty = match sig.result {
-                    Some(r) => self.basic(r.ty).fn_type(&params, sig.variadic),
-                    None => ctx.void_type().fn_type(&params, sig.variadic),
-                };
-                let target = &self.resolved.info;
-                let ext = |ty: TypeId, ext: AbiExt| match types.int_width(ty) {
-                    Some(w) => abi::int_ext(target, w, ext),
-                    None => AbiExt::None,
-                };
-                let abi = FuncAbi {
-                    params: sig.params.iter().map(|p| ext(p.ty, p.ext)).collect(),
-                    result: sig.result.map_or(AbiExt::None, |r| ext(r.ty, r.ext)),
-                    call_conv: llvm_call_conv(sig.conv),
-                };
-                (LoweredType::Func(fty), Some(abi))
+                let abi = self.classify_sig(sig, &[])?;
+                let abi = self.func_abi(sig, abi);
+                (LoweredType::Func(abi.fty), Some(abi))
             }
         };
         self.types.push(lowered);
         self.abis.push(abi);
+        let shape = (!matches!(kind, TypeKind::Func(_))).then(|| abi::Shape::of(types, id, &self.resolved.info));
+        self.shapes.push(shape);
+        self.sigs.push(match kind {
+            TypeKind::Func(sig) => Some(sig.clone()),
+            _ => None,
+        });
         Ok(())
+    }
+
+    /// Classifies `sig` (with the types of a call's variadic extras) for the
+    /// target's C ABI. Targets without classification rules take scalars only.
+    pub(crate) fn classify_sig(&self, sig: &FuncSig, extras: &[TypeId]) -> BackendResult<abi::SigAbi> {
+        let target = &self.resolved.info;
+        let shape = |t: TypeId| self.shapes[t.index()].clone().expect("signature types are sized");
+        let params: Vec<(abi::Shape, AbiExt, bool)> = sig
+            .params
+            .iter()
+            .map(|p| (shape(p.ty), p.ext, true))
+            .chain(extras.iter().map(|t| (shape(*t), AbiExt::None, false)))
+            .collect();
+        let result = sig.result.map(|r| (shape(r.ty), r.ext));
+        let lp64d = self.resolved.abi_name == Some("lp64d");
+        if let Some(rules) = abi::rules(target, sig.conv, lp64d) {
+            return Ok(abi::classify(rules, target, &params, result.as_ref()));
+        }
+        let scalar = |s: &abi::Shape, ext: AbiExt| match s {
+            abi::Shape::Scalar(_) => Ok(abi::scalar_ext(target, s, ext)),
+            abi::Shape::Aggregate(_) => Err(BackendError::from(ErrorKind::UnsupportedOnTarget {
+                feature: TargetFeature::AggregateByValue,
+                triple: target.triple.clone(),
+            })),
+        };
+        let params = params.iter().map(|(s, e, _)| scalar(s, *e).map(abi::ArgAbi::Scalar)).collect::<Result<_, _>>()?;
+        let result = match &result {
+            Some((s, e)) => abi::RetAbi::Scalar(scalar(s, *e)?),
+            None => abi::RetAbi::Void,
+        };
+        Ok(abi::SigAbi { params, result, stack_args: None })
     }
 
     pub(crate) fn basic(&self, ty: TypeId) -> BasicTypeEnum<'ctx> {
@@ -116,13 +124,8 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     pub(crate) fn apply_abi(&self, sig: TypeId, mut add: impl FnMut(AttributeLoc, Attribute)) {
         let Some(abi) = &self.abis[sig.index()] else { return };
-        for (i, ext) in abi.params.iter().enumerate() {
-            if let Some(a) = self.ext_attr(*ext) {
-                add(AttributeLoc::Param(i as u32), a);
-            }
-        }
-        if let Some(a) = self.ext_attr(abi.result) {
-            add(AttributeLoc::Return, a);
+        for (loc, a) in &abi.attrs {
+            add(*loc, *a);
         }
     }
 

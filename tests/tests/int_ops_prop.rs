@@ -14,7 +14,7 @@ use proptest::test_runner::{Config, TestRunner};
 const WIDTHS: [IntWidth; 5] = [IntWidth::I8, IntWidth::I16, IntWidth::I32, IntWidth::I64, IntWidth::I128];
 
 fn signed(cg: &mut Cg<impl Backend>, w: IntWidth) -> Param {
-    Param { ty: cg.ty_int(w).unwrap(), ext: AbiExt::Sign }
+    Param::new(cg.ty_int(w).unwrap()).ext(AbiExt::Sign)
 }
 
 /// `op_<op>_<bits>(a, b) = a op b`, `cmp_<pred>_<bits>(a, b)`, and `sext/zext/trunc_<from>_<to>(a)`.
@@ -23,7 +23,7 @@ fn emit_all(cg: &mut Cg<impl Backend>) {
         let p = signed(cg, w);
         let bin =
             cg.ty_func(FuncSig { params: vec![p, p], result: Some(p), variadic: false, conv: CallConv::C }).unwrap();
-        let i1 = Param { ty: cg.ty_int(IntWidth::I1).unwrap(), ext: AbiExt::Zero };
+        let i1 = Param::new(cg.ty_int(IntWidth::I1).unwrap()).ext(AbiExt::Zero);
         let cmp =
             cg.ty_func(FuncSig { params: vec![p, p], result: Some(i1), variadic: false, conv: CallConv::C }).unwrap();
         let body = |cg: &mut Cg<_>, name: String, sig, apply: &dyn Fn(&mut Cg<_>)| {

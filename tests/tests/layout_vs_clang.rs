@@ -79,7 +79,7 @@ fn check_target(triple: &str) {
         let l = cg.layout(rec).unwrap();
         asserts.push_str(&format!("_Static_assert(sizeof({c}) == {}, \"size {c}\");\n", l.size));
         asserts.push_str(&format!("_Static_assert(_Alignof({c}) == {}, \"align {c}\");\n", l.align));
-        let TypeKind::Record { fields } = cg.types().kind(rec).clone() else { unreachable!() };
+        let TypeKind::Record { fields, .. } = cg.types().kind(rec).clone() else { unreachable!() };
         for i in 0..fields.len() {
             let off = cg.field_offset(rec, i).unwrap();
             asserts.push_str(&format!("_Static_assert(__builtin_offsetof({c}, f{i}) == {off}, \"{c}.f{i}\");\n"));

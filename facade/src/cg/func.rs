@@ -349,7 +349,7 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    fn terminate(&mut self) {
+    pub(crate) fn terminate(&mut self) {
         self.func.block = BlockState::Terminated;
     }
 
@@ -454,13 +454,18 @@ impl<B: Backend> crate::Cg<B> {
         Ok(())
     }
 
-    /// Returns; pops the result value if the function has one.
+    /// Returns; pops the result value if the function has one (for a record or
+    /// array result, a place of its type whose value is returned).
     pub fn ret(&mut self) -> Result<()> {
         const CALL: &str = "ret";
         self.require_open(CALL)?;
         let value = match self.func.result {
             Some(r) => {
-                let v = self.peek_value(CALL, 1, 0, "return value", Some(r.ty))?;
+                let v = if self.types.is_scalar(r.ty) {
+                    self.peek_value(CALL, 1, 0, "return value", Some(r.ty))?
+                } else {
+                    self.peek_aggregate(CALL, 1, 0, "return value", r.ty)?
+                };
                 self.require_empty_stack(CALL, 1)?;
                 Some(v)
             }

@@ -204,7 +204,13 @@ impl<B: Backend> Cg<B> {
 
     /// A record with natural C layout.
     pub fn ty_record(&mut self, fields: &[TypeId]) -> Result<TypeId> {
-        self.intern(TypeKind::Record { fields: fields.to_vec() }, "ty_record")
+        self.intern(TypeKind::Record { fields: fields.to_vec(), align: 0 }, "ty_record")
+    }
+
+    /// A record with natural C layout aligned to at least `align` bytes (C
+    /// `_Alignas` on the whole record; a power of two, 0 = natural).
+    pub fn ty_record_aligned(&mut self, fields: &[TypeId], align: u64) -> Result<TypeId> {
+        self.intern(TypeKind::Record { fields: fields.to_vec(), align }, "ty_record_aligned")
     }
 
     /// A function type.

@@ -59,6 +59,17 @@ impl<B: Backend> super::Cg<B> {
         if decl.display_name.is_some() {
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
         }
+        check_func_attrs(&decl.attrs).map_err(|k| Error::new(CALL, k).operand("attrs"))?;
+        if matches!(decl.gc, crate::GcRole::Runtime | crate::GcRole::Safepoints) {
+            // Runtime functions are reached through a trampoline, and managed functions'
+            // calls are statepoints: neither forwards C ABI aggregates (`doc/abi.md`).
+            let sig = self.types.func_sig(decl.sig).expect("checked above");
+            let aggregate = sig.params.iter().chain(sig.result.iter()).find(|p| !self.types.is_scalar(p.ty));
+            if let Some(p) = aggregate {
+                let e = ErrorKind::Unsupported(Unimplemented::AggregateAtSafepoint(self.types.name(p.ty)));
+                return Err(Error::new(CALL, e).operand("signature"));
+            }
+        }
         self.add_symbol(CALL, name, SymbolKind::Func(decl))
     }
 
@@ -130,4 +141,28 @@ impl<B: Backend> super::Cg<B> {
         self.syms[sym.index()].defined = true;
         Ok(())
     }
+}
+
+/// Attribute pairs that exclude each other, and alignments that are not powers of two.
+fn check_func_attrs(a: &crate::FuncAttrs) -> std::result::Result<(), ErrorKind> {
+    let conflict = if a.cold && a.hot {
+        Some(("cold", "hot"))
+    } else if a.noinline && a.alwaysinline {
+        Some(("noinline", "alwaysinline"))
+    } else {
+        None
+    };
+    if let Some((attr, other)) = conflict {
+        return Err(ErrorKind::InvalidAttribute { attr, problem: crate::AttrProblem::Conflicts(other) });
+    }
+    if a.stack_align != 0 && (!a.stack_align.is_power_of_two() || a.stack_align > 1 << 12) {
+        let problem = crate::AttrProblem::NotPowerOfTwo(u64::from(a.stack_align));
+        return Err(ErrorKind::InvalidAttribute { attr: "stack_align", problem });
+    }
+    for (attr, text) in [("target_cpu", &a.target_cpu), ("target_features", &a.target_features)] {
+        if text.as_deref().is_some_and(|t| t.contains('\0') || t.len() > 4096) {
+            return Err(ErrorKind::InvalidAttribute { attr, problem: crate::AttrProblem::NotOnThisSymbol });
+        }
+    }
+    Ok(())
 }
