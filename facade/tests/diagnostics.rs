@@ -340,7 +340,14 @@ fn unsupported_requests() {
     let k = check(cg.func_begin(v), "func_begin", 902, "defining variadic functions is not supported yet");
     assert_eq!(k, ErrorKind::Unsupported(Unimplemented::VariadicDefinition));
     let rec = cg.ty_record(&[i32t, i32t]).unwrap();
-    check(cg.ty_func(FuncSig::new(&[rec], None)), "ty_func", 902, "{i32, i32} passed by value");
+    let by_value = cg.ty_func(FuncSig::new(&[rec], None)).unwrap();
+    let k = check(
+        cg.declare_func("r", FuncDecl::new(by_value).gc(GcRole::Runtime)),
+        "declare_func",
+        902,
+        "{i32, i32} by value in a managed or GC runtime function's signature",
+    );
+    assert!(matches!(k, ErrorKind::Unsupported(Unimplemented::AggregateAtSafepoint(_))));
     let mut named = FuncDecl::new(sig);
     named.display_name = Some("pretty".into());
     check(cg.declare_func("n", named), "declare_func", 902, "display names are not supported");
