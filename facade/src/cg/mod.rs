@@ -268,10 +268,17 @@ impl<B: Backend> Cg<B> {
             .filter_map(|s| match &s.kind {
                 SymbolKind::Func(d) => {
                     let sig = self.types.func_sig(d.sig)?;
+                    // Records by value have no register class: such functions are called
+                    // from code, not through typed entry points (`doc/abi.md`).
+                    let params: Option<Vec<ScalarType>> = sig.params.iter().map(|p| self.scalar_type(p.ty)).collect();
+                    let result = match sig.result {
+                        Some(r) => Some(self.scalar_type(r.ty)?),
+                        None => None,
+                    };
                     Some(FuncExport {
                         name: s.name.clone(),
-                        params: sig.params.iter().map(|p| self.scalar_type(p.ty)).collect(),
-                        result: sig.result.map(|r| self.scalar_type(r.ty)),
+                        params: params?,
+                        result,
                         variadic: sig.variadic,
                         param_ext: sig.params.iter().map(|p| p.ext).collect(),
                         result_ext: sig.result.map_or(crate::AbiExt::None, |r| r.ext),
@@ -283,15 +290,13 @@ impl<B: Backend> Cg<B> {
         Ok(Finished { backend: self.backend, exports })
     }
 
-    /// The register class of a scalar type (signatures only hold scalars).
-    fn scalar_type(&self, ty: TypeId) -> ScalarType {
+    /// The register class of a scalar type; `None` for aggregates.
+    fn scalar_type(&self, ty: TypeId) -> Option<ScalarType> {
         match self.types.kind(ty) {
-            TypeKind::Int(w) => ScalarType::Int(*w),
-            TypeKind::Float(w) => ScalarType::Float(*w),
-            TypeKind::Ptr { addr_space, .. } => ScalarType::Ptr(*addr_space),
-            TypeKind::Array { .. } | TypeKind::Record { .. } | TypeKind::Func(_) => {
-                unreachable!("signatures are validated to hold scalars only")
-            }
+            TypeKind::Int(w) => Some(ScalarType::Int(*w)),
+            TypeKind::Float(w) => Some(ScalarType::Float(*w)),
+            TypeKind::Ptr { addr_space, .. } => Some(ScalarType::Ptr(*addr_space)),
+            TypeKind::Array { .. } | TypeKind::Record { .. } | TypeKind::Func(_) => None,
         }
     }
 }
