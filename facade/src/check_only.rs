@@ -3,8 +3,8 @@
 //! calls, and to fuzz the facade, without linking a code generator.
 
 use crate::{
-    AtomicOrdering, AtomicRmwOp, Backend, BackendResult, CastOp, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
-    FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, CallSite, SlotKind, Sym,
+    AtomicOrdering, AtomicRmwOp, Backend, BackendResult, CallSite, CastOp, CheckedOp, DataDecl, DataInit, FastMath,
+    FloatBinOp, FloatCmp, FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, SlotKind, Sym,
     SyncScope, TargetInfo, TypeId, TypeKind, TypeTable,
 };
 

@@ -16,10 +16,10 @@ use inkwell::module::{FlagBehavior, Module};
 use inkwell::types::IntType;
 use inkwell::values::{BasicValueEnum, GlobalValue, MetadataValue};
 
+use crate::abi::lower::FuncAbi;
 use crate::control::OpenFunction;
 use crate::symbols::LoweredSym;
 use crate::target::ResolvedTarget;
-use crate::abi::lower::FuncAbi;
 use crate::types::LoweredType;
 use crate::{ffi, Result};
 

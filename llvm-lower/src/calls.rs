@@ -138,7 +138,8 @@ impl<'ctx> LlvmBackend<'ctx> {
             crate::ffi::set_tail_kind(call, k);
         }
         if attrs.cold {
-            let cold = self.ctx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id("cold"), 0);
+            let cold =
+                self.ctx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id("cold"), 0);
             call.add_attribute(AttributeLoc::Function, cold);
         }
     }

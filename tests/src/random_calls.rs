@@ -60,6 +60,8 @@ pub enum Step {
     ManagedStore(u8, i8),
     Switch(u8, u8),
     Select,
+    TailCall(u8, u8),
+    CallWith(u8, u8, u8),
 }
 
 const CASTS: [CastOp; 14] = [
@@ -116,7 +118,15 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
     let falloc = cg.ty_func(FuncSig::new(&[i64, i64], Some(obj))).unwrap();
     let fbarrier = cg.ty_func(FuncSig::new(&[obj, i64, obj, i32], None)).unwrap();
     let pair = cg.ty_array(i64, 2).unwrap();
-    let types = vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair];
+    // Records by value (in registers and in memory), a tailcc and a nest signature.
+    let big = cg.ty_record_aligned(&[i8, arr, f64], 16).unwrap();
+    let frec = cg.ty_func(FuncSig::new(&[rec, i32, big], Some(rec))).unwrap();
+    let fbig = cg.ty_func(FuncSig::new(&[big, f32], Some(big))).unwrap();
+    let ftail = cg.ty_func(FuncSig::new(&[i64], Some(i64)).conv(CallConv::Tail)).unwrap();
+    let nest = ParamAttrs { nest: true, nonnull: true, ..ParamAttrs::default() };
+    let fnest = cg.ty_func(FuncSig::with_params(vec![Param::new(ptr).attrs(nest), Param::new(i64)], None)).unwrap();
+    let types =
+        vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair, big, frec, fbig, ftail, fnest];
     let syms = vec![
         cg.declare_func("f0", FuncDecl::new(f0)).unwrap(),
         cg.declare_func("f1", FuncDecl::new(f1).linkage(Linkage::Weak)).unwrap(),
@@ -131,6 +141,11 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
         cg.declare_func("rt_poll", FuncDecl::new(f0).gc(GcRole::Runtime)).unwrap(),
         cg.declare_func("rt_barrier", FuncDecl::new(fbarrier).gc(GcRole::Leaf)).unwrap(),
         cg.declare_data("rt_buffer", DataDecl::new(pair)).unwrap(),
+        cg.declare_func("frec", FuncDecl::new(frec)).unwrap(),
+        cg.declare_func("fbig", FuncDecl::new(fbig).attrs(FuncAttrs { noinline: true, ..FuncAttrs::default() }))
+            .unwrap(),
+        cg.declare_func("ftail", FuncDecl::new(ftail)).unwrap(),
+        cg.declare_func("fnest", FuncDecl::new(fnest)).unwrap(),
     ];
     let (alloc, poll, barrier, buffer) = (syms[9], syms[10], syms[11], syms[12]);
     let inline = InlineAlloc { buffer, header_bytes: 8 };
@@ -255,6 +270,12 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             None => Ok(()),
         },
         Step::Select => cg.select(),
+        Step::TailCall(s, n) => cg.tail_call(Callee::Direct(sym(*s)), u32::from(n % 4)),
+        Step::CallWith(s, n, a) => {
+            let tail = [TailPolicy::None, TailPolicy::Tail, TailPolicy::NoTail][*a as usize % 3];
+            let callee = if a % 2 == 0 { Callee::Direct(sym(*s)) } else { Callee::Indirect(ty(*s)) };
+            cg.call_with(callee, u32::from(n % 4), CallAttrs { tail, cold: a % 5 == 0 })
+        }
         Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
         Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
         Step::SafepointId(id) => cg.set_safepoint_id(*id),
@@ -310,7 +331,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 45 {
+        steps.push(match r.u8() % 47 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -355,6 +376,8 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             41 => Step::ManagedStore(a, b as i8),
             42 => Step::Switch(a, b),
             43 => Step::Select,
+            44 => Step::TailCall(a, b),
+            45 => Step::CallWith(a, b, r.u8()),
             _ => Step::IntOp(a, b),
         });
     }

@@ -344,7 +344,9 @@ fn driver(convs: &[String], tailcc: bool) -> String {
         c.push_str(&format!("long long call_{n}(long long);\n"));
     }
     c.push_str("int main(int argc, char **argv) {\n  if (argc > 1 && !strcmp(argv[1], \"die\")) die(3);\n");
-    c.push_str(&format!("  printf(\"even %lld\\n\", is_even({DEPTH}));\n  printf(\"odd %lld\\n\", is_odd({DEPTH}));\n"));
+    c.push_str(&format!(
+        "  printf(\"even %lld\\n\", is_even({DEPTH}));\n  printf(\"odd %lld\\n\", is_odd({DEPTH}));\n"
+    ));
     if tailcc {
         c.push_str(&format!("  printf(\"tailcc %lld\\n\", tailcc_sum({DEPTH}));\n"));
     }

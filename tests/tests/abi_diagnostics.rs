@@ -270,10 +270,7 @@ fn attribute_and_operand_misuse() {
     let bad = [
         FuncSig::with_params(vec![Param::new(i64t).attrs(noalias)], None),
         FuncSig::with_params(vec![Param::new(ptr).attrs(nest), Param::new(ptr).attrs(nest)], None),
-        FuncSig::with_params(
-            vec![Param::new(ptr).attrs(ParamAttrs { align: 3, ..ParamAttrs::default() })],
-            None,
-        ),
+        FuncSig::with_params(vec![Param::new(ptr).attrs(ParamAttrs { align: 3, ..ParamAttrs::default() })], None),
         FuncSig::with_params(
             vec![Param::new(ptr).attrs(ParamAttrs { readonly: true, writeonly: true, ..ParamAttrs::default() })],
             None,
@@ -325,7 +322,8 @@ fn attribute_and_operand_misuse() {
     cg.func_end().unwrap();
     let mut m = cfree_llvm_lower::finish(cg).unwrap();
     let ir = m.ir();
-    for attr in ["\"target-cpu\"=\"x86-64-v3\"", "\"frame-pointer\"=\"all\"", "alignstack(32)", "noredzone", "minsize"] {
+    for attr in ["\"target-cpu\"=\"x86-64-v3\"", "\"frame-pointer\"=\"all\"", "alignstack(32)", "noredzone", "minsize"]
+    {
         assert!(ir.contains(attr), "{attr} missing:\n{ir}");
     }
     m.emit_object(OptLevel::O2).unwrap();

@@ -50,7 +50,14 @@ impl<B: Backend> crate::Cg<B> {
         self.emit_call("tail_call", callee, nargs, CallAttrs::default(), true)
     }
 
-    fn emit_call(&mut self, call: &'static str, callee: Callee, nargs: u32, attrs: CallAttrs, must: bool) -> Result<()> {
+    fn emit_call(
+        &mut self,
+        call: &'static str,
+        callee: Callee,
+        nargs: u32,
+        attrs: CallAttrs,
+        must: bool,
+    ) -> Result<()> {
         self.begin_op(call)?;
         let sig_ty = self.callee_sig(call, callee)?;
         let Some(sig) = self.types.func_sig(sig_ty) else {
@@ -69,7 +76,11 @@ impl<B: Backend> crate::Cg<B> {
         }
         let result = sig.result.map(|r| r.ty);
         let aggregate_result = result.filter(|r| !self.types.is_scalar(*r));
-        let ops = Operands { nargs: n, indirect: matches!(callee, Callee::Indirect(_)), dest: aggregate_result.is_some() && !must };
+        let ops = Operands {
+            nargs: n,
+            indirect: matches!(callee, Callee::Indirect(_)),
+            dest: aggregate_result.is_some() && !must,
+        };
         let needed = ops.needed();
         self.check_depth(call, needed)?;
         if must {
@@ -135,7 +146,14 @@ impl<B: Backend> crate::Cg<B> {
             live: &live,
             managed_slots: &self.func.managed_slots,
         });
-        let site = CallSite { args: &args, arg_types: &arg_types, dest, attrs, must_tail: must, safepoint: safepoint.as_ref() };
+        let site = CallSite {
+            args: &args,
+            arg_types: &arg_types,
+            dest,
+            attrs,
+            must_tail: must,
+            safepoint: safepoint.as_ref(),
+        };
         let out = match (callee, callee_ptr) {
             (Callee::Direct(sym), _) => self.backend.call_direct(sym, &site),
             (Callee::Indirect(ty), Some(p)) => self.backend.call_indirect(ty, p, &site),
@@ -239,7 +257,13 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     /// The facade's part of the `musttail` rules; the backend checks the ABI's.
-    fn check_tail_call(&self, call: &'static str, callee: Callee, callee_sig: TypeId, is_safepoint: bool) -> Result<()> {
+    fn check_tail_call(
+        &self,
+        call: &'static str,
+        callee: Callee,
+        callee_sig: TypeId,
+        is_safepoint: bool,
+    ) -> Result<()> {
         let problem = |p: MustTailProblem| Err(self.ferr(call, ErrorKind::MustTail { problem: p }));
         if !self.target.supports_guaranteed_tail_calls() {
             let e = ErrorKind::UnsupportedOnTarget {
@@ -276,7 +300,8 @@ impl<B: Backend> crate::Cg<B> {
         if !results_match {
             return problem(MustTailProblem::ResultMismatch);
         }
-        let prototypes_match = a.params.len() == b.params.len() && a.params.iter().zip(&b.params).all(|(x, y)| same(x, y));
+        let prototypes_match =
+            a.params.len() == b.params.len() && a.params.iter().zip(&b.params).all(|(x, y)| same(x, y));
         if !prototypes_match && a.conv != CallConv::Tail {
             return problem(MustTailProblem::PrototypeMismatch);
         }

@@ -39,7 +39,11 @@ fn composite_arg(agg: &Aggregate) -> ArgAbi {
         let unit = if agg.natural_align < 16 { 8 } else { 16 };
         let size = agg.size.next_multiple_of(unit);
         let bits = (unit * 8) as u32;
-        return if size == unit { ArgAbi::Direct(vec![(Piece::Int(bits), 0)]) } else { ArgAbi::Array(Piece::Int(bits), 2) };
+        return if size == unit {
+            ArgAbi::Direct(vec![(Piece::Int(bits), 0)])
+        } else {
+            ArgAbi::Array(Piece::Int(bits), 2)
+        };
     }
     ArgAbi::Indirect { byval: false, align: agg.align }
 }

@@ -247,7 +247,13 @@ impl<'ctx> LlvmBackend<'ctx> {
 
     /// `addr` if `span` bytes can be read or written there, else a temporary
     /// large enough (filled from `addr` when `copy_in`).
-    fn room(&self, addr: PointerValue<'ctx>, ty: TypeId, span: u64, copy_in: bool) -> BackendResult<PointerValue<'ctx>> {
+    fn room(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: TypeId,
+        span: u64,
+        copy_in: bool,
+    ) -> BackendResult<PointerValue<'ctx>> {
         let (size, align) = self.aggregate_layout(ty);
         if span <= size {
             return Ok(addr);
@@ -259,13 +265,24 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(temp)
     }
 
-    pub(crate) fn copy(&self, dst: PointerValue<'ctx>, src: PointerValue<'ctx>, size: u64, align: u64) -> BackendResult<()> {
+    pub(crate) fn copy(
+        &self,
+        dst: PointerValue<'ctx>,
+        src: PointerValue<'ctx>,
+        size: u64,
+        align: u64,
+    ) -> BackendResult<()> {
         let n = self.intptr.const_int(size, false);
         self.builder.build_memcpy(dst, align as u32, src, align as u32, n).built()?;
         Ok(())
     }
 
-    fn offset_ptr(&self, builder: &inkwell::builder::Builder<'ctx>, addr: PointerValue<'ctx>, offset: u64) -> PointerValue<'ctx> {
+    fn offset_ptr(
+        &self,
+        builder: &inkwell::builder::Builder<'ctx>,
+        addr: PointerValue<'ctx>,
+        offset: u64,
+    ) -> PointerValue<'ctx> {
         if offset == 0 {
             addr
         } else {
@@ -273,7 +290,13 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
     }
 
-    fn load_at(&self, addr: PointerValue<'ctx>, ty: BasicTypeEnum<'ctx>, offset: u64, align: u64) -> BackendResult<BasicValueEnum<'ctx>> {
+    fn load_at(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: BasicTypeEnum<'ctx>,
+        offset: u64,
+        align: u64,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let p = self.offset_ptr(&self.builder, addr, offset);
         let v = self.builder.build_load(ty, p, "").built()?;
         if let Some(inst) = v.as_instruction_value() {
@@ -282,7 +305,13 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(v)
     }
 
-    fn store_at(&self, addr: PointerValue<'ctx>, v: BasicValueEnum<'ctx>, offset: u64, align: u64) -> BackendResult<()> {
+    fn store_at(
+        &self,
+        addr: PointerValue<'ctx>,
+        v: BasicValueEnum<'ctx>,
+        offset: u64,
+        align: u64,
+    ) -> BackendResult<()> {
         let p = self.offset_ptr(&self.builder, addr, offset);
         let st = self.builder.build_store(p, v).built()?;
         crate::ffi::set_memory_alignment(st, align_at(align, offset) as u32);
@@ -296,18 +325,26 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// Loads an aggregate's pieces from the place at `addr`.
-    pub(crate) fn load_pieces(&self, addr: PointerValue<'ctx>, ty: TypeId, pieces: &[(Piece, u64)]) -> BackendResult<Vec<BasicValueEnum<'ctx>>> {
+    pub(crate) fn load_pieces(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: TypeId,
+        pieces: &[(Piece, u64)],
+    ) -> BackendResult<Vec<BasicValueEnum<'ctx>>> {
         let src = self.room(addr, ty, self.span(pieces), true)?;
         let (_, align) = self.aggregate_layout(ty);
         let align = if src == addr { align } else { align.max(8) };
-        pieces
-            .iter()
-            .map(|(p, off)| self.load_at(src, self.piece_type(*p), *off, align))
-            .collect()
+        pieces.iter().map(|(p, off)| self.load_at(src, self.piece_type(*p), *off, align)).collect()
     }
 
     /// Stores pieces into the place at `addr`.
-    pub(crate) fn store_pieces(&self, addr: PointerValue<'ctx>, ty: TypeId, pieces: &[(Piece, u64)], values: &[BasicValueEnum<'ctx>]) -> BackendResult<()> {
+    pub(crate) fn store_pieces(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: TypeId,
+        pieces: &[(Piece, u64)],
+        values: &[BasicValueEnum<'ctx>],
+    ) -> BackendResult<()> {
         let (size, align) = self.aggregate_layout(ty);
         let dst = self.room(addr, ty, self.span(pieces), false)?;
         let a = if dst == addr { align } else { align.max(8) };
@@ -321,7 +358,13 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// Loads a whole `[n x piece]` array from the place at `addr`.
-    pub(crate) fn load_array(&self, addr: PointerValue<'ctx>, ty: TypeId, piece: Piece, n: u32) -> BackendResult<BasicValueEnum<'ctx>> {
+    pub(crate) fn load_array(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: TypeId,
+        piece: Piece,
+        n: u32,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         let ptr = self.resolved.info.pointer.size;
         let span = piece.size(ptr) * u64::from(n);
         let src = self.room(addr, ty, span, true)?;
@@ -330,7 +373,14 @@ impl<'ctx> LlvmBackend<'ctx> {
         self.load_at(src, self.array_of(piece, n), 0, align)
     }
 
-    pub(crate) fn store_array(&self, addr: PointerValue<'ctx>, ty: TypeId, piece: Piece, n: u32, v: BasicValueEnum<'ctx>) -> BackendResult<()> {
+    pub(crate) fn store_array(
+        &self,
+        addr: PointerValue<'ctx>,
+        ty: TypeId,
+        piece: Piece,
+        n: u32,
+        v: BasicValueEnum<'ctx>,
+    ) -> BackendResult<()> {
         let ptr = self.resolved.info.pointer.size;
         let span = piece.size(ptr) * u64::from(n);
         let (size, align) = self.aggregate_layout(ty);
@@ -442,7 +492,11 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// One piece, or a literal struct of the pieces.
-    fn aggregate_value(&self, pieces: &[(Piece, u64)], values: &[BasicValueEnum<'ctx>]) -> BackendResult<BasicValueEnum<'ctx>> {
+    fn aggregate_value(
+        &self,
+        pieces: &[(Piece, u64)],
+        values: &[BasicValueEnum<'ctx>],
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
         if let [v] = values {
             return Ok(*v);
         }
@@ -455,7 +509,13 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// Stores a call's coerced result into the place at `dest`.
-    pub(crate) fn store_result(&self, abi: &RetAbi, ty: TypeId, dest: PointerValue<'ctx>, value: BasicValueEnum<'ctx>) -> BackendResult<()> {
+    pub(crate) fn store_result(
+        &self,
+        abi: &RetAbi,
+        ty: TypeId,
+        dest: PointerValue<'ctx>,
+        value: BasicValueEnum<'ctx>,
+    ) -> BackendResult<()> {
         match abi {
             RetAbi::Direct(pieces) if pieces.len() == 1 => self.store_pieces(dest, ty, pieces, &[value]),
             RetAbi::Direct(pieces) => {

@@ -91,7 +91,9 @@ pub(crate) enum Rules {
     I686,
     Aapcs64,
     /// RISC-V LP64 with this FLEN in bytes (8 for LP64D, 0 for soft float).
-    Riscv64 { flen: u64 },
+    Riscv64 {
+        flen: u64,
+    },
     Wasm32,
 }
 

@@ -84,7 +84,13 @@ fn classify_arg(shape: &Shape, ext: AbiExt, fixed: bool, flen: u64, regs: &mut R
                 regs.fprs -= 1;
             } else {
                 let align16 = *kind == LeafKind::Int(IntWidth::I128);
-                let needed = if !fixed && align16 { 2 + regs.gprs % 2 } else if size > XLEN { 2 } else { 1 };
+                let needed = if !fixed && align16 {
+                    2 + regs.gprs % 2
+                } else if size > XLEN {
+                    2
+                } else {
+                    1
+                };
                 regs.take_gprs(needed);
             }
             ArgAbi::Scalar(scalar_ext(target, shape, ext))
@@ -134,9 +140,7 @@ pub(super) fn classify(
     };
     let sret = matches!(result, RetAbi::Sret { .. });
     let mut regs = Regs { gprs: if sret { 7 } else { 8 }, fprs: if flen > 0 { 8 } else { 0 }, stack: false };
-    let params = params
-        .iter()
-        .map(|(shape, ext, fixed)| classify_arg(shape, *ext, *fixed, flen, &mut regs, target))
-        .collect();
+    let params =
+        params.iter().map(|(shape, ext, fixed)| classify_arg(shape, *ext, *fixed, flen, &mut regs, target)).collect();
     SigAbi { params, result, stack_args: Some(regs.stack) }
 }
