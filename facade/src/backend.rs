@@ -290,6 +290,16 @@ pub trait Backend {
     /// Memory fence.
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()>;
 
+    /// `va_start` on the `va_list` at `list` (the open function is variadic).
+    fn va_start(&mut self, list: Self::Value) -> BackendResult<()>;
+    /// `va_end` on the `va_list` at `list`.
+    fn va_end(&mut self, list: Self::Value) -> BackendResult<()>;
+    /// `va_copy` from the `va_list` at `src` to the one at `dst`.
+    fn va_copy(&mut self, dst: Self::Value, src: Self::Value) -> BackendResult<()>;
+    /// Reads the next variadic argument of `ty` from the `va_list` at `list`:
+    /// returns a scalar, or writes an aggregate to `dest` and returns `None`.
+    fn va_arg(&mut self, list: Self::Value, ty: TypeId, dest: Option<Self::Value>) -> BackendResult<Option<Self::Value>>;
+
     /// Direct call; returns the result if the signature has a scalar one.
     fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>>;
     /// Indirect call through `callee` with function type `sig`.

@@ -181,6 +181,18 @@ impl Backend for CheckOnly {
     fn fence(&mut self, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
         Ok(())
     }
+    fn va_start(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_end(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_copy(&mut self, _: (), _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_arg(&mut self, _: (), _: TypeId, dest: Option<()>) -> BackendResult<Option<()>> {
+        Ok(if dest.is_some() { None } else { Some(()) })
+    }
     fn call_direct(&mut self, _: Sym, _: &CallSite<'_, ()>) -> BackendResult<Option<()>> {
         Ok(Some(()))
     }

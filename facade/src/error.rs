@@ -105,6 +105,8 @@ pub enum ErrorKind {
     NotManagedFunction,
     /// `set_address_space_policy` after symbols were declared.
     PolicyAfterDeclarations,
+    /// `va_start` in a function that is not variadic.
+    NotVariadic,
 
     // ---- value stack and types ----
     /// Fewer values on the stack than the call consumes.
@@ -396,6 +398,7 @@ impl ErrorKind {
             FunctionAlreadyOpen { .. } => 102,
             NotManagedFunction => 103,
             PolicyAfterDeclarations => 104,
+            NotVariadic => 105,
             StackUnderflow { .. } => 201,
             StackNotEmpty { .. } => 202,
             TypeMismatch { .. } => 203,
@@ -450,6 +453,7 @@ impl fmt::Display for ErrorKind {
             NoOpenFunction => write!(f, "no function is open (call func_begin first)"),
             FunctionAlreadyOpen { open } => write!(f, "function `{open}` is still open"),
             NotManagedFunction => write!(f, "the function is not managed (declare it GcRole::Safepoints)"),
+            NotVariadic => write!(f, "va_start in a function whose signature is not variadic"),
             PolicyAfterDeclarations => {
                 write!(f, "address space policies must be set before any symbol is declared")
             }

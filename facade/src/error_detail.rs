@@ -54,12 +54,16 @@ pub enum Expected {
     ManagedPointer,
     /// The signature a GC runtime function must have.
     RuntimeSignature(RuntimeFunction),
+    /// A type `va_arg` reads: one that C's default argument promotions leave
+    /// alone (i32, i64, i128, a pointer, f64) or a record or array.
+    VarArg,
 }
 
 impl fmt::Display for Expected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expected::Type(t) => write!(f, "{t}"),
+            Expected::VarArg => f.write_str("i32, i64, i128, a pointer, f64 or an aggregate (C promotes the others)"),
             Expected::Integer => f.write_str("an integer type"),
             Expected::IntegerMultipleOf16 => f.write_str("an integer type of a multiple of 16 bits"),
             Expected::IntegerOrPointer => f.write_str("an integer or pointer type"),
@@ -318,6 +322,8 @@ pub enum TargetFeature {
     GuaranteedTailCall,
     /// Records and arrays by value (no C ABI rules for this target yet).
     AggregateByValue,
+    /// Reading variadic arguments (`va_arg`; no `va_list` rules for this target yet).
+    VariadicDefinitions,
 }
 
 impl fmt::Display for TargetFeature {
@@ -332,6 +338,7 @@ impl fmt::Display for TargetFeature {
             TargetFeature::NestParameter => f.write_str("a nest (static chain) parameter"),
             TargetFeature::GuaranteedTailCall => f.write_str("guaranteed tail calls"),
             TargetFeature::AggregateByValue => f.write_str("records and arrays by value (no C ABI rules)"),
+            TargetFeature::VariadicDefinitions => f.write_str("reading variadic arguments (no va_list rules)"),
         }
     }
 }
@@ -343,7 +350,7 @@ pub enum Unimplemented {
     /// A record or array by value in the signature of a managed (`GcRole::Safepoints`)
     /// or GC runtime function: statepoints and runtime trampolines forward scalars only.
     AggregateAtSafepoint(TypeName),
-    /// Defining a variadic function.
+    /// Defining a variadic function that is managed or not of the C convention.
     VariadicDefinition,
     /// A managed address space other than 1 (the one LLVM's statepoint lowering tracks).
     ManagedSpace(u32),
@@ -362,7 +369,9 @@ impl fmt::Display for Unimplemented {
                 "{t} by value in a managed or GC runtime function's signature is not supported \
                  (pass a pointer to it)"
             ),
-            Unimplemented::VariadicDefinition => f.write_str("defining variadic functions is not supported yet"),
+            Unimplemented::VariadicDefinition => {
+                f.write_str("variadic definitions must be unmanaged and of the C calling convention")
+            }
             Unimplemented::ManagedSpace(s) => {
                 write!(f, "managed address space {s} is not supported (the managed space must be 1)")
             }

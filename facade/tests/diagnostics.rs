@@ -425,6 +425,10 @@ impl Backend for Refusing {
         cmpxchg(a: (), e: (), n: (), r: &ResolvedAccess, so: AtomicOrdering, fo: AtomicOrdering, w: bool, s: SyncScope) -> BackendResult<((), ())>;
         fence(o: AtomicOrdering, s: SyncScope) -> BackendResult<()>;
         call_direct(c: Sym, s: &CallSite<'_, ()>) -> BackendResult<Option<()>>;
+        va_start(l: ()) -> BackendResult<()>;
+        va_end(l: ()) -> BackendResult<()>;
+        va_copy(d: (), s: ()) -> BackendResult<()>;
+        va_arg(l: (), t: TypeId, d: Option<()>) -> BackendResult<Option<()>>;
         call_indirect(t: TypeId, c: (), s: &CallSite<'_, ()>) -> BackendResult<Option<()>>;
     }
 }
@@ -623,6 +627,18 @@ impl Backend for Recording {
             self.safepoints.push(seen);
         }
         Ok(Some(self.fresh()?))
+    }
+    fn va_start(&mut self, _: u32) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_end(&mut self, _: u32) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_copy(&mut self, _: u32, _: u32) -> BackendResult<()> {
+        Ok(())
+    }
+    fn va_arg(&mut self, _: u32, _: TypeId, dest: Option<u32>) -> BackendResult<Option<u32>> {
+        Ok(if dest.is_some() { None } else { Some(self.fresh()?) })
     }
     fn call_indirect(&mut self, _: TypeId, _: u32, _: &CallSite<'_, u32>) -> BackendResult<Option<u32>> {
         Ok(Some(self.fresh()?))

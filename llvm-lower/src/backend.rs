@@ -348,6 +348,18 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()> {
         self.lower_fence(ordering, scope)
     }
+    fn va_start(&mut self, list: Self::Value) -> BackendResult<()> {
+        self.lower_va_intrinsic("llvm.va_start", &[list])
+    }
+    fn va_end(&mut self, list: Self::Value) -> BackendResult<()> {
+        self.lower_va_intrinsic("llvm.va_end", &[list])
+    }
+    fn va_copy(&mut self, dst: Self::Value, src: Self::Value) -> BackendResult<()> {
+        self.lower_va_intrinsic("llvm.va_copy", &[dst, src])
+    }
+    fn va_arg(&mut self, list: Self::Value, ty: TypeId, dest: Option<Self::Value>) -> BackendResult<Option<Self::Value>> {
+        self.lower_va_arg(list, ty, dest)
+    }
     fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>> {
         self.lower_call(crate::calls::Target::Direct(callee), site)
     }

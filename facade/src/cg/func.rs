@@ -65,6 +65,8 @@ pub(crate) struct FuncState<B: Backend> {
     pub(crate) block: BlockState,
     /// Whether the function is managed (`GcRole::Safepoints`).
     pub(crate) managed: bool,
+    /// Whether the function's signature is variadic (`va_start` applies).
+    pub(crate) variadic: bool,
     /// Addresses of the explicit root slots, reported at every later safepoint.
     pub(crate) gc_roots: Vec<B::Value>,
     /// Addresses of the other slots of managed pointer type (see [`crate::Safepoint`]).
@@ -94,6 +96,7 @@ impl<B: Backend> FuncState<B> {
             stack: Vec::new(),
             block: BlockState::Terminated,
             managed: false,
+            variadic: false,
             gc_roots: Vec::new(),
             managed_slots: Vec::new(),
             live_scratch: Vec::new(),
@@ -117,6 +120,7 @@ impl<B: Backend> FuncState<B> {
         self.stack.clear();
         self.block = BlockState::Terminated;
         self.managed = false;
+        self.variadic = false;
         self.gc_roots.clear();
         self.managed_slots.clear();
         self.frame_bytes = 0;
@@ -197,10 +201,12 @@ impl<B: Backend> crate::Cg<B> {
         let Some(sig) = self.types.func_sig(decl.sig) else {
             return Err(self.mismatch(CALL, "signature", Expected::Function, decl.sig));
         };
-        if sig.variadic {
+        if sig.variadic && (decl.gc == crate::GcRole::Safepoints || sig.conv != CallConv::C) {
+            // Statepoints do not wrap variadic functions; `va_list` layouts are the C convention's.
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::VariadicDefinition))
                 .in_function(info.name.clone()));
         }
+        let variadic = sig.variadic;
         let param_types: Vec<TypeId> = sig.params.iter().map(|p| p.ty).collect();
         let result = sig.result;
         let managed = decl.gc == crate::GcRole::Safepoints;
@@ -219,6 +225,7 @@ impl<B: Backend> crate::Cg<B> {
         self.func.name.push_str(&self.syms[sym.index()].name);
         self.func.result = result;
         self.func.managed = managed;
+        self.func.variadic = variadic;
         self.func.param_count = param_types.len();
         for (ty, addr) in param_types.into_iter().zip(slots.drain(..)) {
             if self.is_managed_ptr(ty) {

@@ -17,6 +17,7 @@ mod places;
 mod select;
 mod stack;
 mod symbols;
+mod varargs;
 
 use crate::*;
 use func::FuncState;

@@ -277,7 +277,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(())
     }
 
-    fn offset_ptr(
+    pub(crate) fn offset_ptr(
         &self,
         builder: &inkwell::builder::Builder<'ctx>,
         addr: PointerValue<'ctx>,
@@ -290,7 +290,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
     }
 
-    fn load_at(
+    pub(crate) fn load_at(
         &self,
         addr: PointerValue<'ctx>,
         ty: BasicTypeEnum<'ctx>,
@@ -305,7 +305,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(v)
     }
 
-    fn store_at(
+    pub(crate) fn store_at(
         &self,
         addr: PointerValue<'ctx>,
         v: BasicValueEnum<'ctx>,

@@ -6,6 +6,7 @@
 
 mod aarch64;
 pub(crate) mod lower;
+mod va_arg;
 mod riscv;
 mod shape;
 mod wasm;
