@@ -298,7 +298,12 @@ pub trait Backend {
     fn va_copy(&mut self, dst: Self::Value, src: Self::Value) -> BackendResult<()>;
     /// Reads the next variadic argument of `ty` from the `va_list` at `list`:
     /// returns a scalar, or writes an aggregate to `dest` and returns `None`.
-    fn va_arg(&mut self, list: Self::Value, ty: TypeId, dest: Option<Self::Value>) -> BackendResult<Option<Self::Value>>;
+    fn va_arg(
+        &mut self,
+        list: Self::Value,
+        ty: TypeId,
+        dest: Option<Self::Value>,
+    ) -> BackendResult<Option<Self::Value>>;
 
     /// Direct call; returns the result if the signature has a scalar one.
     fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>>;

@@ -349,15 +349,20 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
         self.lower_fence(ordering, scope)
     }
     fn va_start(&mut self, list: Self::Value) -> BackendResult<()> {
-        self.lower_va_intrinsic("llvm.va_start", &[list])
+        self.lower_va_intrinsic("llvm.va_start.p0", &[list])
     }
     fn va_end(&mut self, list: Self::Value) -> BackendResult<()> {
-        self.lower_va_intrinsic("llvm.va_end", &[list])
+        self.lower_va_intrinsic("llvm.va_end.p0", &[list])
     }
     fn va_copy(&mut self, dst: Self::Value, src: Self::Value) -> BackendResult<()> {
-        self.lower_va_intrinsic("llvm.va_copy", &[dst, src])
+        self.lower_va_intrinsic("llvm.va_copy.p0", &[dst, src])
     }
-    fn va_arg(&mut self, list: Self::Value, ty: TypeId, dest: Option<Self::Value>) -> BackendResult<Option<Self::Value>> {
+    fn va_arg(
+        &mut self,
+        list: Self::Value,
+        ty: TypeId,
+        dest: Option<Self::Value>,
+    ) -> BackendResult<Option<Self::Value>> {
         self.lower_va_arg(list, ty, dest)
     }
     fn call_direct(&mut self, callee: Sym, site: &CallSite<'_, Self::Value>) -> BackendResult<Option<Self::Value>> {

@@ -328,3 +328,34 @@ fn attribute_and_operand_misuse() {
     }
     m.emit_object(OptLevel::O2).unwrap();
 }
+
+#[test]
+fn variadic_misuse() {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("m", &TargetSpec::triple("aarch64-unknown-linux-gnu")).unwrap();
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let f32t = cg.ty_float(FloatWidth::F32).unwrap();
+    let list = cg.ty_va_list().unwrap();
+    assert_eq!(cg.layout(list).unwrap().size, 32, "AAPCS64 va_list is 32 bytes");
+    let plain = cg.ty_func(FuncSig::new(&[i32t], Some(i32t))).unwrap();
+    let f = func(&mut cg, "plain", plain);
+    cg.func_begin(f).unwrap();
+    let ap = cg.local_slot(list, "ap", 0).unwrap();
+    cg.push_local(ap).unwrap();
+    assert_eq!(cg.va_start().unwrap_err().code(), 105, "va_start outside a variadic function");
+    let e = cg.va_arg(f32t).unwrap_err();
+    assert_eq!(e.code(), 203, "f32 is promoted by C callers: {e}");
+    cg.discard().unwrap();
+    cg.push_int(i32t, 1).unwrap();
+    assert_eq!(cg.va_end().unwrap_err().code(), 204, "a value where the va_list place belongs");
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    // A variadic definition that never reads its extras compiles.
+    let var = cg.ty_func(FuncSig::new(&[i32t], Some(i32t)).variadic()).unwrap();
+    let v = func(&mut cg, "v", var);
+    cg.func_begin(v).unwrap();
+    cg.push_int(i32t, 0).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    assert!(!cfree_llvm_lower::finish(cg).unwrap().emit_object(OptLevel::O0).unwrap().is_empty());
+}

@@ -229,6 +229,10 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
     }
 
+    pub(crate) fn is_scalar_type(&self, ty: TypeId) -> bool {
+        matches!(self.shapes[ty.index()], Some(Shape::Scalar(_)))
+    }
+
     /// An entry-block slot of `size` bytes aligned to `align`.
     pub(crate) fn temp_slot(&self, size: u64, align: u64) -> BackendResult<PointerValue<'ctx>> {
         let ty = crate::ffi::array_type(self.i8.into(), size);
@@ -404,6 +408,11 @@ impl<'ctx> LlvmBackend<'ctx> {
             ArgAbi::Scalar(_) => out.push(value),
             ArgAbi::Direct(pieces) => out.extend(self.load_pieces(value.into_pointer_value(), ty, pieces)?),
             ArgAbi::Array(p, n) => out.push(self.load_array(value.into_pointer_value(), ty, *p, *n)?),
+            ArgAbi::Indirect { byval: true, align } if self.is_scalar_type(ty) => {
+                let temp = self.temp_slot(16, *align)?;
+                self.store_at(temp, value, 0, *align)?;
+                out.push(temp.into());
+            }
             ArgAbi::Indirect { byval: true, .. } => out.push(value),
             ArgAbi::Indirect { byval: false, align } => {
                 // The callee owns (and may change) a copy in the caller's frame.

@@ -6,9 +6,9 @@
 
 mod aarch64;
 pub(crate) mod lower;
-mod va_arg;
 mod riscv;
 mod shape;
+mod va_arg;
 mod wasm;
 mod x86;
 mod x86_64;

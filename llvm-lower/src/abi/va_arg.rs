@@ -35,7 +35,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         let f = match self.module.get_function(name) {
             Some(f) => f,
             None => {
-                let params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> = args.iter().map(|_| ptr.into()).collect();
+                let params: Vec<inkwell::types::BasicMetadataTypeEnum<'ctx>> =
+                    args.iter().map(|_| ptr.into()).collect();
                 self.module.add_function(name, self.ctx.void_type().fn_type(&params, false), None)
             }
         };
@@ -58,10 +59,11 @@ impl<'ctx> LlvmBackend<'ctx> {
             Shape::Scalar(kind) => {
                 let l = match kind {
                     LeafKind::Int(w) => {
-                        let index = [IntWidth::I1, IntWidth::I8, IntWidth::I16, IntWidth::I32, IntWidth::I64, IntWidth::I128]
-                            .iter()
-                            .position(|x| x == w)
-                            .expect("every width is listed");
+                        let index =
+                            [IntWidth::I1, IntWidth::I8, IntWidth::I16, IntWidth::I32, IntWidth::I64, IntWidth::I128]
+                                .iter()
+                                .position(|x| x == w)
+                                .expect("every width is listed");
                         info.ints[index]
                     }
                     LeafKind::Ptr => info.pointer,
@@ -172,7 +174,12 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// A value read from the overflow area (or `__stack`): aligned above 8, stepping by 8-byte units.
-    fn from_stack_area(&self, area_field: PointerValue<'ctx>, size: u64, align: u64) -> BackendResult<PointerValue<'ctx>> {
+    fn from_stack_area(
+        &self,
+        area_field: PointerValue<'ctx>,
+        size: u64,
+        align: u64,
+    ) -> BackendResult<PointerValue<'ctx>> {
         let mut cur = self.load_ptr(area_field)?;
         if align > 8 {
             cur = self.align_up(cur, align)?;
@@ -210,7 +217,9 @@ impl<'ctx> LlvmBackend<'ctx> {
     ) -> BackendResult<PointerValue<'ctx>> {
         // Eightbytes by register class: (piece, offset, is_sse).
         let pieces: Vec<(Piece, u64, bool)> = match abi {
-            ArgAbi::Direct(p) => p.iter().map(|(p, o)| (*p, *o, matches!(p, Piece::F32 | Piece::F64 | Piece::F32x2))).collect(),
+            ArgAbi::Direct(p) => {
+                p.iter().map(|(p, o)| (*p, *o, matches!(p, Piece::F32 | Piece::F64 | Piece::F32x2))).collect()
+            }
             ArgAbi::Scalar(_) => {
                 let is_sse = float;
                 if size == 16 {
@@ -234,11 +243,17 @@ impl<'ctx> LlvmBackend<'ctx> {
         let i32t = self.ctx.i32_type();
         let mut fits = self.ctx.bool_type().const_int(1, false);
         if ints > 0 {
-            let ok = self.builder.build_int_compare(IntPredicate::ULE, gp, i32t.const_int(48 - ints * 8, false), "").built()?;
+            let ok = self
+                .builder
+                .build_int_compare(IntPredicate::ULE, gp, i32t.const_int(48 - ints * 8, false), "")
+                .built()?;
             fits = self.builder.build_and(fits, ok, "").built()?;
         }
         if sses > 0 {
-            let ok = self.builder.build_int_compare(IntPredicate::ULE, fp, i32t.const_int(176 - sses * 16, false), "").built()?;
+            let ok = self
+                .builder
+                .build_int_compare(IntPredicate::ULE, fp, i32t.const_int(176 - sses * 16, false), "")
+                .built()?;
             fits = self.builder.build_and(fits, ok, "").built()?;
         }
         let (in_reg, in_mem, done) = (self.new_block()?, self.new_block()?, self.new_block()?);
@@ -295,7 +310,11 @@ impl<'ctx> LlvmBackend<'ctx> {
             _ => (false, false, 0, 0),
         };
         let i32t = self.ctx.i32_type();
-        let (offs_p, top_p) = if fpr { (self.field_ptr(list, 28), self.field_ptr(list, 16)) } else { (self.field_ptr(list, 24), self.field_ptr(list, 8)) };
+        let (offs_p, top_p) = if fpr {
+            (self.field_ptr(list, 28), self.field_ptr(list, 16))
+        } else {
+            (self.field_ptr(list, 24), self.field_ptr(list, 8))
+        };
         let reg_size = if fpr {
             16 * u64::from(hfa_members)
         } else if indirect {
@@ -303,7 +322,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         } else {
             size.next_multiple_of(8)
         };
-        let (maybe_reg, in_reg, on_stack, done) = (self.new_block()?, self.new_block()?, self.new_block()?, self.new_block()?);
+        let (maybe_reg, in_reg, on_stack, done) =
+            (self.new_block()?, self.new_block()?, self.new_block()?, self.new_block()?);
         let offs = self.load_i32(offs_p)?;
         let used_up = self.builder.build_int_compare(IntPredicate::SGE, offs, i32t.const_zero(), "").built()?;
         self.builder.build_conditional_branch(used_up, on_stack, maybe_reg).built()?;
@@ -338,7 +358,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         self.builder.build_unconditional_branch(done).built()?;
         self.builder.position_at_end(on_stack);
         let stack_field = list;
-        let stack_addr = self.from_stack_area(stack_field, if indirect { 8 } else { size }, if indirect { 8 } else { align })?;
+        let stack_addr =
+            self.from_stack_area(stack_field, if indirect { 8 } else { size }, if indirect { 8 } else { align })?;
         let stack_end = self.current_block()?;
         self.builder.build_unconditional_branch(done).built()?;
         self.builder.position_at_end(done);

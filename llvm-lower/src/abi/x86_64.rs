@@ -148,6 +148,12 @@ pub(super) fn classify_sysv(
                     free_sse -= s;
                 } else {
                     stack = true;
+                    // An i128 that finds one register left goes to the stack and leaves
+                    // that register to later arguments (psABI, as gcc does); LLVM 19 would
+                    // burn the register, so the value travels as an explicit stack copy.
+                    if i == 2 && free_int == 1 {
+                        return ArgAbi::Indirect { byval: true, align: 16 };
+                    }
                 }
                 ArgAbi::Scalar(scalar_ext(target, shape, *ext))
             }
