@@ -62,6 +62,7 @@ pub enum Step {
     Select,
     TailCall(u8, u8),
     CallWith(u8, u8, u8),
+    VaOp(u8, u8),
 }
 
 const CASTS: [CastOp; 14] = [
@@ -125,8 +126,10 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
     let ftail = cg.ty_func(FuncSig::new(&[i64], Some(i64)).conv(CallConv::Tail)).unwrap();
     let nest = ParamAttrs { nest: true, nonnull: true, ..ParamAttrs::default() };
     let fnest = cg.ty_func(FuncSig::with_params(vec![Param::new(ptr).attrs(nest), Param::new(i64)], None)).unwrap();
-    let types =
-        vec![i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair, big, frec, fbig, ftail, fnest];
+    let va_list = cg.ty_va_list().unwrap();
+    let types = vec![
+        i1, i8, i32, i64, f64, ptr, arr, rec, f0, f1, fv, f32, obj, fm, pair, big, frec, fbig, ftail, fnest, va_list,
+    ];
     let syms = vec![
         cg.declare_func("f0", FuncDecl::new(f0)).unwrap(),
         cg.declare_func("f1", FuncDecl::new(f1).linkage(Linkage::Weak)).unwrap(),
@@ -146,6 +149,7 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
             .unwrap(),
         cg.declare_func("ftail", FuncDecl::new(ftail)).unwrap(),
         cg.declare_func("fnest", FuncDecl::new(fnest)).unwrap(),
+        cg.declare_func("fvdef", FuncDecl::new(fv)).unwrap(),
     ];
     let (alloc, poll, barrier, buffer) = (syms[9], syms[10], syms[11], syms[12]);
     let inline = InlineAlloc { buffer, header_bytes: 8 };
@@ -276,6 +280,14 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             let callee = if a % 2 == 0 { Callee::Direct(sym(*s)) } else { Callee::Indirect(ty(*s)) };
             cg.call_with(callee, u32::from(n % 4), CallAttrs { tail, cold: a % 5 == 0 })
         }
+        Step::VaOp(o, t) => match o % 6 {
+            0 => cg.va_start(),
+            1 => cg.va_end(),
+            2 => cg.va_copy(),
+            3 => cg.va_arg(ty(*t)),
+            4 => cg.va_list_arg(),
+            _ => pick(&w.locals, *t).map_or(Ok(()), |l| cg.va_list_of_param(l)),
+        },
         Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
         Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
         Step::SafepointId(id) => cg.set_safepoint_id(*id),
@@ -331,7 +343,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 47 {
+        steps.push(match r.u8() % 48 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -378,6 +390,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             43 => Step::Select,
             44 => Step::TailCall(a, b),
             45 => Step::CallWith(a, b, r.u8()),
+            46 => Step::VaOp(a, b),
             _ => Step::IntOp(a, b),
         });
     }

@@ -53,6 +53,7 @@ fn call_strategy() -> impl Strategy<Value = Step> {
         2 => Just(Step::Select),
         2 => (any::<u8>(), any::<u8>()).prop_map(|(s, n)| Step::TailCall(s, n)),
         3 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(s, n, a)| Step::CallWith(s, n, a)),
+        3 => (any::<u8>(), any::<u8>()).prop_map(|(o, t)| Step::VaOp(o, t)),
         3 => (any::<i8>(), any::<u8>()).prop_map(|(d, n)| Step::GcAlloc(d, n)),
         2 => any::<u8>().prop_map(Step::GcRootSlot),
         1 => any::<u64>().prop_map(Step::SafepointId),
