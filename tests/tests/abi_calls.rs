@@ -408,3 +408,61 @@ fn calls_run_on_riscv64() {
     run(LinuxTarget::Riscv64, OptLevel::O0);
     run(LinuxTarget::Riscv64, OptLevel::O2);
 }
+
+/// Records by value through the JIT: a function with a record signature is
+/// not a typed entry point, but later units call it by name across publishes.
+#[test]
+fn records_by_value_across_jit_units() {
+    use cfree_jit_orc::Jit;
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let llvm = LlvmContext::new();
+        let jit = Jit::new().unwrap();
+        let host = TargetSpec::host();
+        let mut a = llvm.module("a", &host).unwrap();
+        let (i64t, f64t) = (a.ty_int(IntWidth::I64).unwrap(), a.ty_float(FloatWidth::F64).unwrap());
+        let i32t = a.ty_int(IntWidth::I32).unwrap();
+        let ptr = a.ty_ptr(i64t, 0).unwrap();
+        let big = a.ty_record(&[i64t; 5]).unwrap();
+        let pair = a.ty_record(&[i64t, f64t]).unwrap();
+        let t = Types { i64t, f64t, i32t, ptr, big, pair };
+        pair_record(&mut a, &t);
+        let a = cfree_llvm_lower::finish(a).unwrap();
+        assert!(a.exports().iter().all(|e| e.name != "pair_twice"), "record signatures are not typed entries");
+        jit.publish(&a, level).unwrap();
+
+        let mut b = llvm.module("b", &host).unwrap();
+        let (i64t, f64t) = (b.ty_int(IntWidth::I64).unwrap(), b.ty_float(FloatWidth::F64).unwrap());
+        let pair = b.ty_record(&[i64t, f64t]).unwrap();
+        let twice = b.ty_func(FuncSig::new(&[pair], Some(pair))).unwrap();
+        let twice = b.declare_func("pair_twice", FuncDecl::new(twice)).unwrap();
+        let use_ty = b.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+        let use_pair = b.declare_func("use_pair", FuncDecl::new(use_ty)).unwrap();
+        b.func_begin(use_pair).unwrap();
+        let x = b.param_slot(0, "x").unwrap();
+        let (p, r) = (b.local_slot(pair, "p", 0).unwrap(), b.local_slot(pair, "r", 0).unwrap());
+        field(&mut b, p, pair, 0, i64t);
+        get(&mut b, x, i64t);
+        b.store(MemAccess::new(i64t)).unwrap();
+        field(&mut b, p, pair, 1, f64t);
+        b.push_f64(1.5).unwrap();
+        b.store(MemAccess::new(f64t)).unwrap();
+        b.push_local(r).unwrap();
+        b.push_local(p).unwrap();
+        b.call(Callee::Direct(twice), 1).unwrap();
+        field(&mut b, r, pair, 0, i64t);
+        b.load(MemAccess::new(i64t)).unwrap();
+        field(&mut b, r, pair, 1, f64t);
+        b.load(MemAccess::new(f64t)).unwrap();
+        b.push_f64(10.0).unwrap();
+        b.float_op(FloatBinOp::Mul, FastMath::NONE).unwrap();
+        b.cast(CastOp::FPToSISat, i64t).unwrap();
+        b.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+        b.ret().unwrap();
+        b.func_end().unwrap();
+        jit.publish(&cfree_llvm_lower::finish(b).unwrap(), level).unwrap();
+        let f = jit.get::<unsafe extern "C" fn(i64) -> i64>("use_pair").unwrap();
+        // SAFETY: use_pair computes on its argument through pair_twice.
+        let got = unsafe { f.call(21) };
+        assert_eq!(got, 42 + 20, "at {level:?}");
+    }
+}
