@@ -138,7 +138,11 @@ impl Checker<'_> {
                 field.offset = *slot * WORD;
                 *slot += 1;
             }
-            let size = fields.len() as u32 * WORD;
+            if fields.len() as u64 > cfree_toy_rt::MAX_RECORD_FIELDS {
+                let limit = cfree_toy_rt::MAX_RECORD_FIELDS;
+                self.error(decl.name.span, format!("record `{}` has more than {limit} fields", decl.name.name));
+            }
+            let size = (fields.len() as u32).saturating_mul(WORD);
             self.records.push(RecordLayout { name: decl.name.name.clone(), ty, fields, ref_fields, size });
         }
     }
