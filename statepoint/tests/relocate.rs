@@ -16,7 +16,7 @@ const MOVED_BY: u64 = 0x4000_0000;
 
 /// The old address of object `i`, in a scrambled order (so the sort does real work).
 fn object(i: usize, n: usize) -> u64 {
-    let scrambled = (i as u64).wrapping_mul(2_654_435_761) % (n as u64).next_power_of_two().max(1) as u64;
+    let scrambled = (i as u64).wrapping_mul(2_654_435_761) % (n as u64).next_power_of_two().max(1);
     0x1000_0000 + (scrambled * n as u64 + i as u64) * 64
 }
 
