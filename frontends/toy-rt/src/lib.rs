@@ -170,7 +170,16 @@ struct Heap {
     settings: Settings,
     stats: Stats,
     source: Option<Arc<dyn SafepointSource>>,
+    /// The program's globals holding references: `count` words at `address`.
+    global_roots: GlobalRoots,
     out: std::io::BufWriter<std::io::Stdout>,
+}
+
+/// Reference words outside the heap and the stack (a program's globals).
+#[derive(Clone, Copy, Debug, Default)]
+struct GlobalRoots {
+    address: u64,
+    count: usize,
 }
 
 thread_local! {
@@ -184,6 +193,7 @@ thread_local! {
         settings: Settings::default(),
         stats: Stats::default(),
         source: None,
+        global_roots: GlobalRoots::default(),
         out: std::io::BufWriter::new(std::io::stdout()),
     });
 }
@@ -201,6 +211,7 @@ pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'s
         h.settings = settings;
         h.stats = Stats { poisoned: settings.poison, ..Stats::default() };
         h.source = Some(source);
+        h.global_roots = GlobalRoots::default();
         h.publish();
     });
 }
@@ -256,6 +267,7 @@ impl Heap {
         let with_maps = managed_frames(&*source);
         self.stats.walk_nanos += walk_started.elapsed().as_nanos() as u64;
         self.stats.roots += with_maps.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
+        self.stats.roots += self.global_roots.count as u64;
         self.stats.frames_walked += with_maps.len() as u64;
         self.stats.dirty_cards += self.cards.iter().filter(|c| **c != 0).count() as u64;
         // Live data never exceeds from-space's used part, so a to-space of `cap >= top` fits it.
@@ -283,6 +295,13 @@ impl Heap {
         };
         // SAFETY: frames and safepoints were computed for this stack just now.
         unsafe { relocate(&with_maps, |base| forward(base, &mut to, &mut top, &mut old)) };
+        let GlobalRoots { address, count } = self.global_roots;
+        for k in 0..count {
+            let slot = (address + 8 * k as u64) as *mut u64;
+            // SAFETY: `toy_register_globals` named `count` reference words at `address`, in the
+            // program's data, which lives as long as its code runs; no other thread uses them.
+            unsafe { *slot = forward(*slot, &mut to, &mut top, &mut old) };
+        }
         let mut scan = 0;
         while scan < top {
             let Shape { words, first, count } = Shape::of(&to, scan);
@@ -422,6 +441,10 @@ pub fn safepoint_id(line: u32, col: u32) -> u64 {
     POSITION_TAG | u64::from(line) << 32 | u64::from(col)
 }
 
+/// The stack map ID of the entry's call of `main` (position 0:0, which no
+/// source position has): backtraces leave that frame out.
+pub const ENTRY_SAFEPOINT_ID: u64 = POSITION_TAG;
+
 /// The `line:col` of a safepoint ID made by [`safepoint_id`].
 pub fn safepoint_position(id: u64) -> Option<(u32, u32)> {
     (id & POSITION_TAG != 0).then_some((((id >> 32) & 0x7fff_ffff) as u32, id as u32))
@@ -496,6 +519,16 @@ pub extern "C" fn toy_poll(entry: u64) {
             Ok(())
         })
         .unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
+    })
+}
+
+/// Registers the program's globals that hold references (`GcRole::Leaf`,
+/// called by the entry before any allocation): `count` words at `address`,
+/// each a reference or null, are roots until the next [`install`].
+#[no_mangle]
+pub extern "C" fn toy_register_globals(address: u64, count: i64) {
+    guarded("toy_register_globals", || {
+        HEAP.with(|h| h.borrow_mut().global_roots = GlobalRoots { address, count: count.max(0) as usize })
     })
 }
 
@@ -581,7 +614,7 @@ fn runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
         Some((line, col)) => eprintln!("{file}:{line}:{col}: runtime error: {what}"),
         None => eprintln!("{file}: runtime error: {what}"),
     }
-    for (_, safepoint) in frames.iter().skip(1) {
+    for (_, safepoint) in frames.iter().skip(1).filter(|(_, s)| s.id != ENTRY_SAFEPOINT_ID) {
         match safepoint_position(safepoint.id) {
             Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
             None => eprintln!("    called from {file} (no position)"),
@@ -597,6 +630,7 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_alloc_array", toy_alloc_array as *const () as usize as u64),
         ("toy_write_barrier", toy_write_barrier as *const () as usize as u64),
         ("toy_poll", toy_poll as *const () as usize as u64),
+        ("toy_register_globals", toy_register_globals as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),
         ("toy_print_str", toy_print_str as *const () as usize as u64),
