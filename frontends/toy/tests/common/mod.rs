@@ -11,10 +11,17 @@ pub fn example(name: &str) -> PathBuf {
 /// The Benchmarks Game output of binary-trees for `n`, from the shared test
 /// data (`../shared/testdata` beside the checkout, or `$CFREE_SHARED_TESTDATA`).
 pub fn shared_binarytrees(n: u32) -> String {
+    shared_output("binarytrees", n)
+}
+
+/// The expected output of the Benchmarks Game program `bench` (`nbody`,
+/// `spectralnorm`, `fannkuchredux`, ...) for `n`, from the shared test data
+/// (outputs of the C programs, see `bench/README.md` there).
+pub fn shared_output(bench: &str, n: u32) -> String {
     let dir = std::env::var("CFREE_SHARED_TESTDATA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    let path = dir.join(format!("bench/binarytrees/generated/{n}_out"));
+    let path = dir.join(format!("bench/{bench}/generated/{n}_out"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is absent (set CFREE_SHARED_TESTDATA)", path.display()))
 }
