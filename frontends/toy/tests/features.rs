@@ -142,35 +142,7 @@ fn main(n: int) -> int {
 
 #[test]
 fn globals_hold_values_and_references_across_collections() {
-    let source = "type Node { value: int, next: Node }
-let base = 40;
-let half: float = 0.5;
-let list: Node = nil;
-let first = make(base + 2);
-fn make(v: int) -> Node {
-    return new Node { value: v, next: nil };
-}
-fn push(v: int) {
-    list = new Node { value: v, next: list };
-    base = base + 1;
-}
-fn main(n: int) -> int {
-    for i in 0..n {
-        push(i);
-    }
-    let s = 0;
-    let l = list;
-    while l != nil {
-        s = s + l.value;
-        l = l.next;
-    }
-    let base = 1;
-    print(s, \" \", base, \" \", first.value, \" \", half);
-    print(list.value, \" \", list.next.value);
-    return 0;
-}
-";
-    let expected = "45 1 42 0.500000000\n9 8\n";
+    let (source, expected) = (common::GLOBALS_SOURCE, common::GLOBALS_OUTPUT);
     check("globals", source, 10, expected, true);
 
     // The executable registers its globals with the same runtime.

@@ -115,3 +115,39 @@ pub fn check_deep_backtrace(stderr: &str, all_frames: bool) {
         assert!(callers.iter().all(|c| rest.any(|e| e == c)), "a subsequence of {expected:?}: {stderr}");
     }
 }
+
+/// Globals holding values and references, a reference global rebuilt in a
+/// loop (under GC stress it is a root at every collection), an initializer
+/// calling a function, and a local hiding a global; `main(10)` prints
+/// [`GLOBALS_OUTPUT`].
+pub const GLOBALS_SOURCE: &str = "type Node { value: int, next: Node }
+let base = 40;
+let half: float = 0.5;
+let list: Node = nil;
+let first = make(base + 2);
+fn make(v: int) -> Node {
+    return new Node { value: v, next: nil };
+}
+fn push(v: int) {
+    list = new Node { value: v, next: list };
+    base = base + 1;
+}
+fn main(n: int) -> int {
+    for i in 0..n {
+        push(i);
+    }
+    let s = 0;
+    let l = list;
+    while l != nil {
+        s = s + l.value;
+        l = l.next;
+    }
+    let base = 1;
+    print(s, \" \", base, \" \", first.value, \" \", half);
+    print(list.value, \" \", list.next.value);
+    return 0;
+}
+";
+
+/// The output of [`GLOBALS_SOURCE`] for N = 10.
+pub const GLOBALS_OUTPUT: &str = "45 1 42 0.500000000\n9 8\n";
