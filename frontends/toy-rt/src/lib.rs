@@ -25,9 +25,14 @@
 //! Runtime entry points (all `extern "C"`, entered from managed code through
 //! the trampolines of `GcRole::Runtime`, hence the leading `entry` frame):
 //! `toy_alloc(entry, descriptor, size)` for records, `toy_alloc_array(entry,
-//! length, elements_are_pointers)` for arrays; `toy_print_*` write output
-//! (leaf functions, no entry). A panic inside an entry never unwinds into
-//! managed code: it is reported and the process aborts (`guard.rs`).
+//! length, elements_are_pointers)` for arrays, `toy_poll` and `toy_panic`;
+//! `toy_print_*` write output, `toy_write_barrier` marks cards and
+//! `toy_register_globals(address, count)` names the program's reference
+//! globals, which are roots at every collection (leaf functions, no entry).
+//! A panic inside an entry never unwinds into managed code: it is reported
+//! and the process aborts (`guard.rs`). Runtime errors (the program's, such
+//! as an array too large to allocate) print `file:line:col: runtime error:
+//! ...` with the managed backtrace and exit with status 101.
 
 #![warn(missing_docs)]
 
