@@ -65,5 +65,7 @@ pub use frames::{return_addresses, walk_frames, walk_managed_frames, walk_manage
 pub use parse::{
     Error, LiveOut, Location, LocationKind, Record, Records, StackMapSection, StkSizeRecord, StkSizeRecords,
 };
-pub use safepoint::{aarch64, relocate, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot};
+pub use safepoint::{
+    aarch64, relocate, relocation_comparisons, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot,
+};
 pub use table::{OtherRecords, SafepointTable, TableEntry, TableError};

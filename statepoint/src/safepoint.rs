@@ -201,29 +201,27 @@ impl Safepoint {
 /// moving collection: `forward(old_base)` returns the object's new address.
 /// Derived pointers keep their offset from the base; explicit root slots hold
 /// base pointers and get the forwarded value. Every value is read before any
-/// slot is written, and each slot is written once.
+/// slot is written, each slot is written once, and `forward` is called once
+/// per distinct object, in increasing order of old address.
+///
+/// The cost is O(m log m) for m live slots: the reads are sorted by base, so
+/// the slots of one object are adjacent and share one `forward` call, with no
+/// lookups (a search of the objects moved so far made a collection quadratic
+/// in the stack depth; see `doc/performance.md`).
 ///
 /// # Safety
 /// The frames must come from [`crate::walk_frames`] (or its variants) on a stack that has not changed
 /// since, and each safepoint must be the one decoded for its frame's `pc`.
 pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u64) -> u64) {
-    let mut writes: Vec<(u64, u64)> = Vec::new();
-    let mut moved: Vec<(u64, u64)> = Vec::new();
-    let mut forward_once = |base: u64| match moved.iter().find(|(old, _)| *old == base) {
-        Some((_, new)) => *new,
-        None => {
-            let new = forward(base);
-            moved.push((base, new));
-            new
-        }
-    };
+    // (slot address, old base, offset of the slot's value from the base)
+    let mut reads: Vec<(u64, u64, u64)> = Vec::new();
     for (frame, sp) in frames {
         for root in &sp.roots {
             let at = frame.address(*root);
             // SAFETY: by the contract `at` is an explicit root slot of a live frame.
             let value = unsafe { *(at as *const u64) };
             if value != 0 {
-                writes.push((at, forward_once(value)));
+                reads.push((at, value, 0));
             }
         }
         for p in &sp.live {
@@ -233,17 +231,46 @@ pub unsafe fn relocate(frames: &[(Frame, &Safepoint)], mut forward: impl FnMut(u
             if base == 0 {
                 continue;
             }
-            let new_base = forward_once(base);
-            writes.push((derived_at, new_base.wrapping_add(derived.wrapping_sub(base))));
-            writes.push((base_at, new_base));
+            reads.push((derived_at, base, derived.wrapping_sub(base)));
+            reads.push((base_at, base, 0));
         }
     }
-    writes.sort();
+    let mut comparisons = 0u64;
+    reads.sort_unstable_by(|a, b| {
+        comparisons += 1;
+        a.1.cmp(&b.1)
+    });
+    let mut writes: Vec<(u64, u64)> = Vec::with_capacity(reads.len());
+    let mut last: Option<(u64, u64)> = None;
+    for (at, base, offset) in reads {
+        let new_base = match last {
+            Some((old, new)) if old == base => new,
+            _ => {
+                let new = forward(base);
+                last = Some((base, new));
+                new
+            }
+        };
+        writes.push((at, new_base.wrapping_add(offset)));
+    }
+    writes.sort_unstable();
     writes.dedup();
+    COMPARISONS.with(|c| c.set(c.get() + comparisons));
     for (at, value) in writes {
         // SAFETY: as above; each slot receives one value computed from pre-collection reads.
         unsafe { *(at as *mut u64) = value };
     }
+}
+
+thread_local! {
+    static COMPARISONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Test hook: how many comparisons of old base addresses [`relocate`] has made
+/// on this thread, in all calls (they measure its cost independently of time).
+#[doc(hidden)]
+pub fn relocation_comparisons() -> u64 {
+    COMPARISONS.with(|c| c.get())
 }
 
 #[cfg(test)]

@@ -8,18 +8,31 @@
 //!
 //! Object layout: a header word, then fields; a reference points just past
 //! the header (at the first field, or at an array's length word), so the
-//! header is at offset -8. The header holds the object's size in words
-//! (header included) in bits 0..32, the header-relative index of its first
-//! pointer field in bits 32..40 and the number of pointer fields in bits
-//! 40..63. Pointer fields are contiguous. A forwarded object's header is
-//! `FORWARDED | new reference`. Arrays are `[header][length][elements]`.
+//! header is at offset -8. Bit 63 of a header is `FORWARDED` (set only by the
+//! collector: a forwarded object's header is `FORWARDED | new reference`),
+//! bit 62 is `ARRAY`.
+//!
+//! - A record's header holds its size in words (header included) in bits
+//!   0..32, the header-relative index of its first pointer field in bits
+//!   32..40 and the number of pointer fields in bits 40..62 (pointer fields
+//!   are contiguous; [`record_header`]).
+//! - An array is `[header][length][elements]`; its header is `ARRAY`, plus
+//!   `ARRAY_OF_REFS` (bit 0) when the elements are references. Its size comes
+//!   from its length word, so the header limits no array length: the limit is
+//!   [`MAX_ARRAY_LENGTH`], and memory (a request the system refuses is the
+//!   runtime error "out of memory", not a crash).
 //!
 //! Runtime entry points (all `extern "C"`, entered from managed code through
 //! the trampolines of `GcRole::Runtime`, hence the leading `entry` frame):
 //! `toy_alloc(entry, descriptor, size)` for records, `toy_alloc_array(entry,
-//! length, elements_are_pointers)` for arrays; `toy_print_*` write output
-//! (leaf functions, no entry). A panic inside an entry never unwinds into
-//! managed code: it is reported and the process aborts (`guard.rs`).
+//! length, elements_are_pointers)` for arrays, `toy_poll` and `toy_panic`;
+//! `toy_print_*` write output, `toy_write_barrier` marks cards and
+//! `toy_register_globals(address, count)` names the program's reference
+//! globals, which are roots at every collection (leaf functions, no entry).
+//! A panic inside an entry never unwinds into managed code: it is reported
+//! and the process aborts (`guard.rs`). Runtime errors (the program's, such
+//! as an array too large to allocate) print `file:line:col: runtime error:
+//! ...` with the managed backtrace and exit with status 101.
 
 #![warn(missing_docs)]
 
@@ -43,6 +56,17 @@ pub trait SafepointSource {
 }
 
 const FORWARDED: u64 = 1 << 63;
+/// Header bit of arrays, whose size is in their length word.
+const ARRAY: u64 = 1 << 62;
+/// Header bit of arrays whose elements are references.
+const ARRAY_OF_REFS: u64 = 1;
+/// Mask of a record header's pointer-field count (bits 40..62).
+const RECORD_POINTERS: u64 = (1 << 22) - 1;
+/// The longest array the runtime allocates: 2^45 - 2 elements, so the object
+/// (header and length word included) is at most 2^48 bytes, the most that
+/// x86-64 and AArch64 user address spaces can hold (Go's `maxAlloc` is the
+/// same). Longer arrays are a runtime error before any memory is requested.
+pub const MAX_ARRAY_LENGTH: i64 = (1 << 45) - 2;
 const POISON: u64 = 0xdead_beef_dead_beef;
 const MIN_SPACE_WORDS: usize = 1 << 16;
 /// Collections leave at least this many times the live data as space (so
@@ -151,7 +175,16 @@ struct Heap {
     settings: Settings,
     stats: Stats,
     source: Option<Arc<dyn SafepointSource>>,
+    /// The program's globals holding references: `count` words at `address`.
+    global_roots: GlobalRoots,
     out: std::io::BufWriter<std::io::Stdout>,
+}
+
+/// Reference words outside the heap and the stack (a program's globals).
+#[derive(Clone, Copy, Debug, Default)]
+struct GlobalRoots {
+    address: u64,
+    count: usize,
 }
 
 thread_local! {
@@ -165,6 +198,7 @@ thread_local! {
         settings: Settings::default(),
         stats: Stats::default(),
         source: None,
+        global_roots: GlobalRoots::default(),
         out: std::io::BufWriter::new(std::io::stdout()),
     });
 }
@@ -173,7 +207,7 @@ thread_local! {
 pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
     HEAP.with(|h| {
         let mut h = h.borrow_mut();
-        h.space = new_space(MIN_SPACE_WORDS);
+        h.space = new_space(MIN_SPACE_WORDS).expect("the initial space (512 KiB) is allocated");
         h.spare = Vec::new();
         h.top = 0;
         h.next_cap = MIN_SPACE_WORDS;
@@ -182,6 +216,7 @@ pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'s
         h.settings = settings;
         h.stats = Stats { poisoned: settings.poison, ..Stats::default() };
         h.source = Some(source);
+        h.global_roots = GlobalRoots::default();
         h.publish();
     });
 }
@@ -223,26 +258,26 @@ impl Heap {
 
     /// Copies every object reachable from the managed frames into a new space,
     /// leaving at least `need` words free.
-    fn collect(&mut self, need: usize) {
+    fn collect(&mut self, need: usize) -> Result<(), OutOfMemory> {
         let started = std::time::Instant::now();
-        self.collect_once(need);
+        let result = self.collect_once(need);
         self.stats.collect_nanos += started.elapsed().as_nanos() as u64;
+        result
     }
 
-    fn collect_once(&mut self, need: usize) {
+    /// Fails only before it changes anything (the to-space is allocated first).
+    fn collect_once(&mut self, need: usize) -> Result<(), OutOfMemory> {
         let source = self.source.clone().expect("runtime installed");
         let walk_started = std::time::Instant::now();
         let with_maps = managed_frames(&*source);
         self.stats.walk_nanos += walk_started.elapsed().as_nanos() as u64;
         self.stats.roots += with_maps.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
+        self.stats.roots += self.global_roots.count as u64;
         self.stats.frames_walked += with_maps.len() as u64;
         self.stats.dirty_cards += self.cards.iter().filter(|c| **c != 0).count() as u64;
         // Live data never exceeds from-space's used part, so a to-space of `cap >= top` fits it.
         let cap = self.next_cap.max(self.space.len()).max(self.top);
-        let mut to = std::mem::take(&mut self.spare);
-        if to.len() < cap {
-            to = new_space(cap);
-        }
+        let mut to = if self.spare.len() < cap { new_space(cap)? } else { std::mem::take(&mut self.spare) };
         let mut top = 0usize;
         let mut old = std::mem::take(&mut self.space);
         let (old_base, old_end) = (old.as_ptr() as u64, old.as_ptr() as u64 + (old.len() * 8) as u64);
@@ -256,7 +291,7 @@ impl Heap {
             if header & FORWARDED != 0 {
                 return header & !FORWARDED;
             }
-            let words = (header & 0xffff_ffff) as usize;
+            let words = Shape::of(old, i).words;
             let new = to.as_ptr() as u64 + (*top as u64) * 8 + 8;
             to[*top..*top + words].copy_from_slice(&old[i..i + words]);
             *top += words;
@@ -265,12 +300,16 @@ impl Heap {
         };
         // SAFETY: frames and safepoints were computed for this stack just now.
         unsafe { relocate(&with_maps, |base| forward(base, &mut to, &mut top, &mut old)) };
+        let GlobalRoots { address, count } = self.global_roots;
+        for k in 0..count {
+            let slot = (address + 8 * k as u64) as *mut u64;
+            // SAFETY: `toy_register_globals` named `count` reference words at `address`, in the
+            // program's data, which lives as long as its code runs; no other thread uses them.
+            unsafe { *slot = forward(*slot, &mut to, &mut top, &mut old) };
+        }
         let mut scan = 0;
         while scan < top {
-            let header = to[scan];
-            let words = (header & 0xffff_ffff) as usize;
-            let first = ((header >> 32) & 0xff) as usize;
-            let count = ((header >> 40) & 0x7f_ffff) as usize;
+            let Shape { words, first, count } = Shape::of(&to, scan);
             for k in scan + first..scan + first + count {
                 let moved = forward(to[k], &mut to, &mut top, &mut old);
                 to[k] = moved;
@@ -287,20 +326,24 @@ impl Heap {
         self.top = top;
         self.cards.clear();
         self.cards.resize(self.space.len().div_ceil(CARD_WORDS), 0);
+        // Inline allocation continues in the new space (also if growing fails below).
+        self.publish();
+        let wanted = GROWTH.checked_mul(top + need).and_then(usize::checked_next_power_of_two).ok_or(OutOfMemory)?;
         if top + need > self.space.len() {
             // The request does not fit even after collecting: grow now (one more copy).
-            self.next_cap = (GROWTH * (top + need)).next_power_of_two();
-            self.collect_once(need);
-        } else if GROWTH * (top + need) > self.space.len() {
-            self.next_cap = (GROWTH * (top + need)).next_power_of_two();
+            self.next_cap = wanted;
+            self.collect_once(need)?;
+        } else if wanted > self.space.len() {
+            self.next_cap = wanted;
         }
+        Ok(())
     }
 
     /// The slow path of allocation (the buffer is full, or stress): may collect.
-    fn alloc(&mut self, words: usize, header: u64) -> u64 {
+    fn alloc(&mut self, words: usize, header: u64) -> Result<u64, OutOfMemory> {
         self.sync();
         if self.settings.stress || self.top + words > self.space.len() {
-            self.collect(words);
+            self.collect(words)?;
         }
         let at = self.top;
         self.space[at] = header;
@@ -309,7 +352,7 @@ impl Heap {
         self.top += words;
         self.stats.words_allocated += words as u64;
         self.publish();
-        self.base() + at as u64 * 8 + 8
+        Ok(self.base() + at as u64 * 8 + 8)
     }
 
     /// The card-marking barrier: checks the store it follows, marks its card.
@@ -326,10 +369,49 @@ impl Heap {
     }
 }
 
-/// A zeroed semispace of `words` words. Large spaces ask for transparent huge
-/// pages: first-touch page faults are otherwise most of a big heap's cost.
-fn new_space(words: usize) -> Vec<u64> {
-    let space = vec![0u64; words];
+/// A request for memory that the system refused (or that no address space holds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OutOfMemory;
+
+/// The words of one object, and where its references are (header-relative).
+struct Shape {
+    words: usize,
+    first: usize,
+    count: usize,
+}
+
+impl Shape {
+    /// The shape of the (not forwarded) object whose header is `space[i]`.
+    fn of(space: &[u64], i: usize) -> Shape {
+        let header = space[i];
+        if header & ARRAY != 0 {
+            let length = space[i + 1] as usize;
+            let count = if header & ARRAY_OF_REFS != 0 { length } else { 0 };
+            Shape { words: 2 + length, first: 2, count }
+        } else {
+            let words = (header & 0xffff_ffff) as usize;
+            let first = ((header >> 32) & 0xff) as usize;
+            Shape { words, first, count: ((header >> 40) & RECORD_POINTERS) as usize }
+        }
+    }
+}
+
+/// A zeroed semispace of `words` words, or `OutOfMemory` if the system refuses
+/// it. Large spaces ask for transparent huge pages: first-touch page faults
+/// are otherwise most of a big heap's cost.
+fn new_space(words: usize) -> Result<Vec<u64>, OutOfMemory> {
+    let layout = std::alloc::Layout::array::<u64>(words).map_err(|_| OutOfMemory)?;
+    if words == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: `layout` has a non-zero size (words > 0).
+    let data = unsafe { std::alloc::alloc_zeroed(layout) } as *mut u64;
+    if data.is_null() {
+        return Err(OutOfMemory);
+    }
+    // SAFETY: `data` was allocated by the global allocator with the layout of `words`
+    // u64s (what a Vec of that capacity uses), and is zeroed, so all `words` are initialised.
+    let space = unsafe { Vec::from_raw_parts(data, words, words) };
     const PAGE: usize = 4096;
     let start = (space.as_ptr() as usize).next_multiple_of(PAGE);
     let end = (space.as_ptr() as usize + words * 8) & !(PAGE - 1);
@@ -338,7 +420,7 @@ fn new_space(words: usize) -> Vec<u64> {
         // changes how the kernel backs the pages, never their contents (failure is harmless).
         unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
     }
-    space
+    Ok(space)
 }
 
 /// The managed frames above every runtime entry of this thread, innermost
@@ -364,15 +446,27 @@ pub fn safepoint_id(line: u32, col: u32) -> u64 {
     POSITION_TAG | u64::from(line) << 32 | u64::from(col)
 }
 
+/// The stack map ID of the entry's call of `main` (position 0:0, which no
+/// source position has): backtraces leave that frame out.
+pub const ENTRY_SAFEPOINT_ID: u64 = POSITION_TAG;
+
 /// The `line:col` of a safepoint ID made by [`safepoint_id`].
 pub fn safepoint_position(id: u64) -> Option<(u32, u32)> {
     (id & POSITION_TAG != 0).then_some((((id >> 32) & 0x7fff_ffff) as u32, id as u32))
 }
 
+/// The most fields a record may have: its header holds its size in words in
+/// 32 bits and its pointer-field count in 22 (the toy checker refuses larger records).
+pub const MAX_RECORD_FIELDS: u64 = RECORD_POINTERS;
+
 /// Record header word: `words` (header included), pointer fields from word 1, `count` of them.
+///
+/// # Panics
+/// If the record has more than [`MAX_RECORD_FIELDS`] words or pointer fields.
 pub fn record_header(size_bytes: u64, pointer_fields: u64) -> u64 {
     let words = 1 + size_bytes.div_ceil(8);
-    words | 1 << 32 | (pointer_fields & 0x7f_ffff) << 40
+    assert!(words <= MAX_RECORD_FIELDS + 1 && pointer_fields <= MAX_RECORD_FIELDS, "record too large for its header");
+    words | 1 << 32 | pointer_fields << 40
 }
 
 /// The slow path of record allocation: `header` is the object's header word
@@ -382,24 +476,34 @@ pub extern "C" fn toy_alloc(entry: u64, header: i64, size: i64) -> u64 {
     guarded("toy_alloc", || {
         let _entry = enter_runtime(entry);
         let words = 1 + (size.max(0) as usize).div_ceil(8);
-        HEAP.with(|h| h.borrow_mut().alloc(words, header as u64))
+        let result = HEAP.with(|h| h.borrow_mut().alloc(words, header as u64));
+        result.unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })
 }
 
 /// Allocates an array of `length` 8-byte elements (pointers if `pointers` is 1).
+/// A length over [`MAX_ARRAY_LENGTH`], or memory the system refuses, is a
+/// runtime error at the allocation's position (its safepoint ID).
 #[no_mangle]
 pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64 {
     guarded("toy_alloc_array", || {
         let _entry = enter_runtime(entry);
+        if length > MAX_ARRAY_LENGTH {
+            let what = format!("array length {length} exceeds the limit of {MAX_ARRAY_LENGTH} elements");
+            runtime_error(&what, None);
+        }
         let len = length.max(0) as usize;
-        let words = 2 + len;
-        let count = if pointers != 0 { len as u64 } else { 0 };
-        HEAP.with(|h| {
+        let header = if pointers != 0 { ARRAY | ARRAY_OF_REFS } else { ARRAY };
+        let result = HEAP.with(|h| {
             let mut h = h.borrow_mut();
-            let at = h.alloc(words, words as u64 | 2 << 32 | count << 40);
+            // The length word is written before anything can read the array's size from it.
+            let at = h.alloc(2 + len, header)?;
             // SAFETY: `at` references the new array, whose first word is its length.
-            unsafe { *(at as *mut i64) = length.max(0) };
-            at
+            unsafe { *(at as *mut i64) = len as i64 };
+            Ok(at)
+        });
+        result.unwrap_or_else(|OutOfMemory| {
+            runtime_error(&format!("out of memory allocating an array of {length} elements"), None)
         })
     })
 }
@@ -414,10 +518,22 @@ pub extern "C" fn toy_poll(entry: u64) {
             let mut h = h.borrow_mut();
             h.sync();
             if h.settings.stress || h.top >= h.space.len() {
-                h.collect(0);
+                h.collect(0)?;
                 h.publish();
             }
+            Ok(())
         })
+        .unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
+    })
+}
+
+/// Registers the program's globals that hold references (`GcRole::Leaf`,
+/// called by the entry before any allocation): `count` words at `address`,
+/// each a reference or null, are roots until the next [`install`].
+#[no_mangle]
+pub extern "C" fn toy_register_globals(address: u64, count: i64) {
+    guarded("toy_register_globals", || {
+        HEAP.with(|h| h.borrow_mut().global_roots = GlobalRoots { address, count: count.max(0) as usize })
     })
 }
 
@@ -484,22 +600,32 @@ pub fn set_file_name(name: &str) {
 pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
     guarded("toy_panic", || {
         let _entry = enter_runtime(entry);
-        let _ = finish();
         let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
-        let file = FILE_NAME.with(|f| f.borrow().clone());
-        eprintln!("{file}:{line}:{col}: runtime error: {what}");
-        let source = HEAP.with(|h| h.borrow().source.clone());
-        if let Some(source) = source {
-            // The innermost frame is the failed check itself, reported above.
-            for (_, safepoint) in managed_frames(&*source).iter().skip(1) {
-                match safepoint_position(safepoint.id) {
-                    Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
-                    None => eprintln!("    called from {file} (no position)"),
-                }
-            }
-        }
-        std::process::exit(101);
+        runtime_error(what, Some((line as u32, col as u32)))
     })
+}
+
+/// Reports the runtime error `what` and exits with status 101. Called inside a
+/// runtime entry (with no borrow of the heap): the innermost managed frame is
+/// the call that failed, whose position is `at` if given, else its safepoint
+/// ID's; the other managed frames follow as `called from` lines.
+fn runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
+    let _ = finish();
+    let file = FILE_NAME.with(|f| f.borrow().clone());
+    let source = HEAP.with(|h| h.borrow().source.clone());
+    let frames = source.as_deref().map(managed_frames).unwrap_or_default();
+    let at = at.or_else(|| frames.first().and_then(|(_, s)| safepoint_position(s.id)));
+    match at {
+        Some((line, col)) => eprintln!("{file}:{line}:{col}: runtime error: {what}"),
+        None => eprintln!("{file}: runtime error: {what}"),
+    }
+    for (_, safepoint) in frames.iter().skip(1).filter(|(_, s)| s.id != ENTRY_SAFEPOINT_ID) {
+        match safepoint_position(safepoint.id) {
+            Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
+            None => eprintln!("    called from {file} (no position)"),
+        }
+    }
+    std::process::exit(101);
 }
 
 /// The host symbols of the runtime: `(name, address)`.
@@ -509,6 +635,7 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_alloc_array", toy_alloc_array as *const () as usize as u64),
         ("toy_write_barrier", toy_write_barrier as *const () as usize as u64),
         ("toy_poll", toy_poll as *const () as usize as u64),
+        ("toy_register_globals", toy_register_globals as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),
         ("toy_print_str", toy_print_str as *const () as usize as u64),

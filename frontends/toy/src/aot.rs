@@ -35,10 +35,11 @@ pub const RUNTIME_LIBRARY_ENV: &str = "CFREE_TOY_RT_LIB";
 
 /// Adds to `cg` (where [`codegen::emit`] put the program) the C entry point
 /// `int main(int argc, char **argv)`, which returns
-/// `cfree_toy_rt_main(argc, argv, &toy_main, file_name, len(file_name))`.
+/// `cfree_toy_rt_main(argc, argv, &toy.entry, file_name, len(file_name))`
+/// (the entry initialises the globals, then calls the program's `main`).
 pub fn emit_c_main<B: Backend>(cg: &mut Cg<B>, file_name: &str) -> Result<(), String> {
-    let entry = codegen::symbol_name("main");
-    let toy_main = cg.symbol_by_name(&entry).ok_or_else(|| format!("the program has no `{entry}`"))?;
+    let entry = codegen::ENTRY_SYMBOL;
+    let toy_main = cg.symbol_by_name(entry).ok_or_else(|| format!("the program has no `{entry}`"))?;
     emit_c_main_calling(cg, toy_main, file_name).map_err(|e| e.to_string())
 }
 

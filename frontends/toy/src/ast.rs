@@ -22,6 +22,20 @@ pub struct Program {
     pub records: Vec<RecordDecl>,
     /// `fn` declarations.
     pub functions: Vec<FnDecl>,
+    /// Module-level `let` declarations (globals).
+    pub globals: Vec<GlobalDecl>,
+}
+
+/// `let name[: ty] = init;` at module level: a global variable, initialised
+/// before `main` runs, in source order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlobalDecl {
+    /// The variable.
+    pub name: Ident,
+    /// The annotation, if written.
+    pub ty: Option<TypeExpr>,
+    /// The initializer.
+    pub init: Expr,
 }
 
 /// `type Name { field: T, ... }`
@@ -123,6 +137,21 @@ pub enum StmtKind {
         /// The loop body.
         body: Block,
     },
+    /// `for var in start..end { }`
+    For {
+        /// The loop variable, a new `int` visible in the body.
+        var: Ident,
+        /// The first value.
+        start: Expr,
+        /// The bound (excluded).
+        end: Expr,
+        /// The loop body.
+        body: Block,
+    },
+    /// `break;`
+    Break,
+    /// `continue;`
+    Continue,
     /// `return [value];`
     Return(Option<Expr>),
     /// `print(arg, ...);`
@@ -178,6 +207,18 @@ pub enum BinOp {
     And,
     /// `||`
     Or,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `^`
+    BitXor,
+    /// `<<`
+    Shl,
+    /// `>>` (arithmetic)
+    Shr,
+    /// `>>>` (logical)
+    UShr,
 }
 
 impl BinOp {
@@ -197,6 +238,12 @@ impl BinOp {
             BinOp::Ge => ">=",
             BinOp::And => "&&",
             BinOp::Or => "||",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::UShr => ">>>",
         }
     }
 }
@@ -208,6 +255,8 @@ pub enum UnOp {
     Neg,
     /// `!`
     Not,
+    /// `~` (bitwise complement of an `int`)
+    BitNot,
 }
 
 /// Built-in functions, written like calls.

@@ -12,20 +12,30 @@
 //! between and need none. Every safepoint carries its source position as its
 //! stack map ID ([`cfree_toy_rt::safepoint_id`]), which runtime errors use
 //! for a backtrace (see `cfree-toy-rt`).
+//!
+//! Globals live in one internal data object, `toy.globals`, one word each,
+//! references first. The exported entry point [`ENTRY_SYMBOL`] registers
+//! their reference words with the runtime as roots (`toy_register_globals`,
+//! a leaf), runs the initializers in source order, then calls `main`: user
+//! functions, `main` included, are all internal.
 
 use std::collections::HashMap;
 
 use cfree_facade::{
     AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp, FloatCmp,
     FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth,
-    Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
+    Label, Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
 };
 
 use crate::diag::Span;
 use crate::typed::{
-    ArithOp, CmpOp, Expr, ExprKind, FuncId, Function, LocalId, PlaceKind, PrintArg, Stmt, StmtKind, TypeKind,
-    TypedProgram, ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, WORD,
+    ArithOp, BitOp, CmpOp, Expr, ExprKind, FloatFn, FuncId, Function, GlobalId, LocalId, PlaceKind, PrintArg, Stmt,
+    StmtKind, TypeKind, TypedProgram, ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, WORD,
 };
+
+/// The exported entry point: `i64 toy.entry(i64 n)` initialises the globals,
+/// then returns `main(n)`.
+pub const ENTRY_SYMBOL: &str = "toy.entry";
 
 /// Runtime error kinds (indices into `cfree_toy_rt::PANIC_MESSAGES`).
 const NIL: i64 = 0;
@@ -45,6 +55,7 @@ struct Runtime {
     print_bool: Sym,
     print_str: Sym,
     panic: Sym,
+    register_globals: Sym,
 }
 
 struct Gen<'p, 'c, B: Backend> {
@@ -57,6 +68,10 @@ struct Gen<'p, 'c, B: Backend> {
     funcs: Vec<Sym>,
     strings: HashMap<String, Sym>,
     locals: Vec<Local>,
+    /// The data object of the globals.
+    globals: Sym,
+    /// (break, continue) targets of the enclosing loops, innermost last.
+    loops: Vec<(Label, Label)>,
 }
 
 /// Emits the whole program into `cg` (which must be fresh).
@@ -85,23 +100,39 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         print_bool: declare(cg, "toy_print_bool", &[i64], None, GcRole::Leaf)?,
         print_str: declare(cg, "toy_print_str", &[raw_ptr, i64], None, GcRole::Leaf)?,
         panic: declare(cg, "toy_panic", &[i64, i64, i64], None, GcRole::Runtime)?,
+        register_globals: declare(cg, "toy_register_globals", &[raw_ptr, i64], None, GcRole::Leaf)?,
     };
-    let mut g = Gen { p, cg, i64, f64, reference, rt, funcs: Vec::new(), strings: HashMap::new(), locals: Vec::new() };
+    let words = p.globals.len().max(1) as u64;
+    let globals_ty = cg.ty_array(i64, words)?;
+    let globals = cg.declare_data("toy.globals", DataDecl::new(globals_ty).linkage(Linkage::Internal))?;
+    cg.define_data(globals, &DataInit::zeroed(words * u64::from(WORD)))?;
+    let mut g = Gen {
+        p,
+        cg,
+        i64,
+        f64,
+        reference,
+        rt,
+        funcs: Vec::new(),
+        strings: HashMap::new(),
+        locals: Vec::new(),
+        globals,
+        loops: Vec::new(),
+    };
     for f in &p.functions {
         let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
         let ret = f.ret.map(|t| g.ty(t));
         let sig = g.cg.ty_func(FuncSig::new(&params, ret))?;
-        // Only `main` is an entry point: the others are internal, so calls to them are direct
+        // Only the entry is exported: functions are internal, so calls to them are direct
         // (and inlinable) in the JIT too, where exported functions are called through their
         // replaceable stable entries.
-        let linkage = if f.name == "main" { Linkage::External } else { Linkage::Internal };
-        let decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(linkage);
+        let decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
         g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), decl)?);
     }
     for (i, f) in p.functions.iter().enumerate() {
         g.function(FuncId(i as u32), f)?;
     }
-    Ok(())
+    g.entry()
 }
 
 impl<B: Backend> Gen<'_, '_, B> {
@@ -159,6 +190,45 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.unreachable()?;
         }
         self.cg.func_end()
+    }
+
+    /// `toy.entry(n)`: registers the globals' reference words as roots, runs the
+    /// initializers in source order, then returns `main(n)`.
+    fn entry(&mut self) -> Result<()> {
+        let sig = self.cg.ty_func(FuncSig::new(&[self.i64], Some(self.i64)))?;
+        let entry = self.cg.declare_func(ENTRY_SYMBOL, FuncDecl::new(sig).gc(GcRole::Safepoints))?;
+        self.cg.func_begin(entry)?;
+        self.locals.clear();
+        let n = self.cg.param_slot(0, "n")?;
+        self.cg.push_sym_addr(self.globals)?;
+        self.cg.push_int(self.i64, i128::from(self.p.global_refs))?;
+        self.cg.call(Callee::Direct(self.rt.register_globals), 2)?;
+        for (i, global) in self.p.globals.iter().enumerate() {
+            let v = self.value(&global.init)?;
+            self.store_global(GlobalId(i as u32), v)?;
+        }
+        self.get(n, self.i64)?;
+        // The entry's own frame is not part of the program's backtraces.
+        self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
+        self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 1)?;
+        self.cg.ret()?;
+        self.cg.func_end()
+    }
+
+    /// Pushes the place of global `g`.
+    fn global_place(&mut self, g: GlobalId) -> Result<TypeId> {
+        let global = self.p.global(g);
+        let (slot, ty) = (global.slot, self.ty(global.ty));
+        self.cg.push_global(self.globals)?;
+        self.cg.addr_offset(i64::from(slot * WORD), ty)?;
+        Ok(ty)
+    }
+
+    /// Stores the temporary `v` into global `g` (a root: no barrier).
+    fn store_global(&mut self, g: GlobalId, v: Local) -> Result<()> {
+        let ty = self.global_place(g)?;
+        self.get(v, ty)?;
+        self.cg.store(MemAccess::new(ty))
     }
 
     fn block(&mut self, stmts: &[Stmt]) -> Result<()> {
@@ -227,6 +297,10 @@ impl<B: Backend> Gen<'_, '_, B> {
                         let v = self.value(value)?;
                         self.store_local(*l, v, target.ty)
                     }
+                    PlaceKind::Global(g) => {
+                        let v = self.value(value)?;
+                        self.store_global(*g, v)
+                    }
                     PlaceKind::Field { object, field } => {
                         let o = self.value(object)?;
                         let v = self.value(value)?;
@@ -267,9 +341,42 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.truthy(c)?;
                 self.cg.cond_br(yes, done)?;
                 self.cg.place_label(yes)?;
-                self.block(body)?;
+                self.loop_body(body, done, head)?;
                 self.cg.br(head)?;
                 self.cg.place_label(done)
+            }
+            StmtKind::For { var, start, end, body } => {
+                let (lo, hi) = (self.value(start)?, self.value(end)?);
+                // The hidden counter: assignments to the variable do not change the iteration.
+                let counter = self.tmp(self.i64)?;
+                self.cg.push_local(counter)?;
+                self.get(lo, self.i64)?;
+                self.cg.store(MemAccess::new(self.i64))?;
+                let (head, yes) = (self.cg.new_label()?, self.cg.new_label()?);
+                let (next, done) = (self.cg.new_label()?, self.cg.new_label()?);
+                self.cg.place_label(head)?;
+                self.get(counter, self.i64)?;
+                self.get(hi, self.i64)?;
+                self.cg.int_cmp(IntCmp::Slt)?;
+                self.cg.cond_br(yes, done)?;
+                self.cg.place_label(yes)?;
+                self.cg.push_local(self.locals[var.index()])?;
+                self.get(counter, self.i64)?;
+                self.cg.store(MemAccess::new(self.i64))?;
+                self.loop_body(body, done, next)?;
+                self.cg.place_label(next)?;
+                // counter < hi here, so counter + 1 cannot overflow.
+                self.cg.push_local(counter)?;
+                self.get(counter, self.i64)?;
+                self.cg.push_int(self.i64, 1)?;
+                self.cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+                self.cg.store(MemAccess::new(self.i64))?;
+                self.cg.br(head)?;
+                self.cg.place_label(done)
+            }
+            StmtKind::Break | StmtKind::Continue => {
+                let &(done, next) = self.loops.last().expect("the checker allows them only in loops");
+                self.cg.br(if matches!(s.kind, StmtKind::Break) { done } else { next })
             }
             StmtKind::Return(v) => {
                 if let Some(v) = v {
@@ -280,8 +387,16 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.ret()
             }
             StmtKind::Print(args) => {
-                for a in args {
-                    self.print(a)?;
+                // Every value first (a call among them may print its own line), then the line.
+                let values: Vec<Option<Local>> = args
+                    .iter()
+                    .map(|a| match a {
+                        PrintArg::Str(_) => Ok(None),
+                        PrintArg::Int(e) | PrintArg::Float(e) | PrintArg::Bool(e) => self.value(e).map(Some),
+                    })
+                    .collect::<Result<_>>()?;
+                for (a, v) in args.iter().zip(values) {
+                    self.print(a, v)?;
                 }
                 self.print_text("\n")
             }
@@ -293,6 +408,14 @@ impl<B: Backend> Gen<'_, '_, B> {
                 Ok(())
             }
         }
+    }
+
+    /// A loop body with `break` going to `done` and `continue` to `next`.
+    fn loop_body(&mut self, body: &[Stmt], done: Label, next: Label) -> Result<()> {
+        self.loops.push((done, next));
+        let result = self.block(body);
+        self.loops.pop();
+        result
     }
 
     fn store_local(&mut self, l: LocalId, v: Local, t: crate::typed::TypeId) -> Result<()> {
@@ -329,16 +452,16 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.call(Callee::Direct(self.rt.print_str), 2)
     }
 
-    fn print(&mut self, a: &PrintArg) -> Result<()> {
+    /// Writes one argument of `print`, whose value (if not a string) is in `value`.
+    fn print(&mut self, a: &PrintArg, value: Option<Local>) -> Result<()> {
         let (e, f) = match a {
             PrintArg::Str(s) => return self.print_text(s),
             PrintArg::Int(e) => (e, self.rt.print_int),
             PrintArg::Float(e) => (e, self.rt.print_float),
             PrintArg::Bool(e) => (e, self.rt.print_bool),
         };
-        let t = self.value(e)?;
         let ty = self.ty(e.ty);
-        self.get(t, ty)?;
+        self.get(value.expect("values are evaluated first"), ty)?;
         self.cg.call(Callee::Direct(f), 1)
     }
 
@@ -363,6 +486,10 @@ impl<B: Backend> Gen<'_, '_, B> {
             ExprKind::Local(l) => {
                 let ty = self.ty(e.ty);
                 self.get(self.locals[l.index()], ty)
+            }
+            ExprKind::Global(g) => {
+                let ty = self.global_place(*g)?;
+                self.cg.load(MemAccess::new(ty))
             }
             ExprKind::Call { func, args } => self.call(*func, args, e.span),
             ExprKind::Field { object, field } => {
@@ -525,6 +652,62 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let v = self.value(x)?;
                 self.get(v, f64)?;
                 self.cg.cast(CastOp::FPToSISat, i64)
+            }
+            ExprKind::Bitwise(op, l, r) => {
+                let (a, b) = (self.value(l)?, self.value(r)?);
+                self.get(a, i64)?;
+                self.get(b, i64)?;
+                let op = match op {
+                    BitOp::And => IntBinOp::And,
+                    BitOp::Or => IntBinOp::Or,
+                    BitOp::Xor => IntBinOp::Xor,
+                    BitOp::Shl => IntBinOp::ShlMasked,
+                    BitOp::Shr => IntBinOp::AShrMasked,
+                    BitOp::UShr => IntBinOp::LShrMasked,
+                };
+                self.cg.int_op(op, IntFlags::NONE)
+            }
+            ExprKind::BitNot(x) => {
+                let v = self.value(x)?;
+                self.get(v, i64)?;
+                self.cg.push_int(i64, -1)?;
+                self.cg.int_op(IntBinOp::Xor, IntFlags::NONE)
+            }
+            ExprKind::FloatFn(f, x) => {
+                let v = self.value(x)?;
+                self.get(v, f64)?;
+                let op = match f {
+                    FloatFn::Sqrt => FloatUnOp::Sqrt,
+                    FloatFn::Abs => FloatUnOp::Abs,
+                    FloatFn::Floor => FloatUnOp::Floor,
+                    FloatFn::Ceil => FloatUnOp::Ceil,
+                };
+                self.cg.float_unop(op, FastMath::NONE)
+            }
+            ExprKind::IntAbs(x) => {
+                // (x ^ s) - s with s = x >> 63: wraps for MIN, like the other int arithmetic.
+                let v = self.value(x)?;
+                self.get(v, i64)?;
+                self.cg.push_int(i64, 63)?;
+                self.cg.int_op(IntBinOp::AShr, IntFlags::NONE)?;
+                let sign = self.spill(i64)?;
+                self.get(v, i64)?;
+                self.get(sign, i64)?;
+                self.cg.int_op(IntBinOp::Xor, IntFlags::NONE)?;
+                self.get(sign, i64)?;
+                self.cg.int_op(IntBinOp::Sub, IntFlags::NONE)
+            }
+            ExprKind::MinMax(is_max, l, r) => {
+                let ty = self.ty(l.ty);
+                let (a, b) = (self.value(l)?, self.value(r)?);
+                self.get(a, ty)?;
+                self.get(b, ty)?;
+                match (ty == f64, is_max) {
+                    (true, false) => self.cg.float_op(FloatBinOp::Minimum, FastMath::NONE),
+                    (true, true) => self.cg.float_op(FloatBinOp::Maximum, FastMath::NONE),
+                    (false, false) => self.cg.int_op(IntBinOp::SMin, IntFlags::NONE),
+                    (false, true) => self.cg.int_op(IntBinOp::SMax, IntFlags::NONE),
+                }
             }
         }
     }

@@ -59,7 +59,7 @@ fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings)
     jit.publish(&module, level).map_err(|e| e.to_string())?;
     cfree_toy_rt::set_file_name(&program.file_name);
     cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
-    let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(&codegen::symbol_name("main")).map_err(|e| e.to_string())?;
+    let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     #[allow(unsafe_code)]
     // SAFETY: the program was type-checked and compiled with run-time checks; it allocates
     // only through the runtime installed above, on this thread.

@@ -51,6 +51,14 @@ pub enum TokenKind {
     Len,
     /// `print`
     Print,
+    /// `for`
+    For,
+    /// `in`
+    In,
+    /// `break`
+    Break,
+    /// `continue`
+    Continue,
     /// `(`
     LParen,
     /// `)`
@@ -103,6 +111,22 @@ pub enum TokenKind {
     OrOr,
     /// `!`
     Bang,
+    /// `..`
+    DotDot,
+    /// `&`
+    Amp,
+    /// `|`
+    Pipe,
+    /// `^`
+    Caret,
+    /// `~`
+    Tilde,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+    /// `>>>`
+    UShr,
     /// The end of the source text.
     Eof,
 }
@@ -124,10 +148,18 @@ const KEYWORDS: &[(&str, TokenKind)] = &[
     ("bool", TokenKind::BoolKw),
     ("len", TokenKind::Len),
     ("print", TokenKind::Print),
+    ("for", TokenKind::For),
+    ("in", TokenKind::In),
+    ("break", TokenKind::Break),
+    ("continue", TokenKind::Continue),
 ];
 
 /// Operators and punctuation, longest first so `->` wins over `-`.
 const PUNCTUATION: &[(&str, TokenKind)] = &[
+    (">>>", TokenKind::UShr),
+    ("<<", TokenKind::Shl),
+    (">>", TokenKind::Shr),
+    ("..", TokenKind::DotDot),
     ("->", TokenKind::Arrow),
     ("==", TokenKind::EqEq),
     ("!=", TokenKind::NotEq),
@@ -154,6 +186,10 @@ const PUNCTUATION: &[(&str, TokenKind)] = &[
     ("<", TokenKind::Lt),
     (">", TokenKind::Gt),
     ("!", TokenKind::Bang),
+    ("&", TokenKind::Amp),
+    ("|", TokenKind::Pipe),
+    ("^", TokenKind::Caret),
+    ("~", TokenKind::Tilde),
 ];
 
 /// How a token is named in "expected X, found Y" messages.
@@ -385,6 +421,45 @@ mod tests {
                 Le,
                 Bang,
                 Ident("x".into()),
+                Eof
+            ]
+        );
+    }
+
+    #[test]
+    fn bitwise_operators_ranges_and_loop_keywords() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("a>>>b>>c<<d>=e&&f&g||h|i^~j for x in 0..n break continue"),
+            vec![
+                Ident("a".into()),
+                UShr,
+                Ident("b".into()),
+                Shr,
+                Ident("c".into()),
+                Shl,
+                Ident("d".into()),
+                Ge,
+                Ident("e".into()),
+                AndAnd,
+                Ident("f".into()),
+                Amp,
+                Ident("g".into()),
+                OrOr,
+                Ident("h".into()),
+                Pipe,
+                Ident("i".into()),
+                Caret,
+                Tilde,
+                Ident("j".into()),
+                For,
+                Ident("x".into()),
+                In,
+                Int(0),
+                DotDot,
+                Ident("n".into()),
+                Break,
+                Continue,
                 Eof
             ]
         );

@@ -1,6 +1,6 @@
 //! `cfree-toy`: the front half of Toy, a small statically typed,
-//! garbage-collected language (grammar and semantics in the crate's
-//! `README.md`).
+//! garbage-collected language (grammar and semantics in `doc/toy.md` in the
+//! repository).
 //!
 //! [`check`] lexes, parses and type-checks one source file and returns a
 //! [`TypedProgram`]: every expression typed, operators resolved, variables

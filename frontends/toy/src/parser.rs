@@ -33,8 +33,9 @@ pub fn parse(tokens: &[Token]) -> Result<Program> {
         match parser.peek() {
             TokenKind::Type => program.records.push(parser.record_decl()?),
             TokenKind::Fn => program.functions.push(parser.fn_decl()?),
+            TokenKind::Let => program.globals.push(parser.global_decl()?),
             TokenKind::Eof => return Ok(program),
-            _ => return Err(parser.unexpected("`fn` or `type`")),
+            _ => return Err(parser.unexpected("`fn`, `type` or `let`")),
         }
     }
 }
@@ -42,6 +43,8 @@ pub fn parse(tokens: &[Token]) -> Result<Program> {
 /// Binding strength of comparison operators (which do not chain).
 const CMP_PRECEDENCE: u8 = 3;
 
+/// Operators and their binding strength (Rust's order: `* / %`, then `+ -`,
+/// then shifts, `&`, `^`, `|`, comparisons, `&&`, `||`).
 fn binary_op(kind: &TokenKind) -> Option<(BinOp, u8)> {
     Some(match kind {
         TokenKind::OrOr => (BinOp::Or, 1),
@@ -52,11 +55,17 @@ fn binary_op(kind: &TokenKind) -> Option<(BinOp, u8)> {
         TokenKind::Le => (BinOp::Le, CMP_PRECEDENCE),
         TokenKind::Gt => (BinOp::Gt, CMP_PRECEDENCE),
         TokenKind::Ge => (BinOp::Ge, CMP_PRECEDENCE),
-        TokenKind::Plus => (BinOp::Add, 4),
-        TokenKind::Minus => (BinOp::Sub, 4),
-        TokenKind::Star => (BinOp::Mul, 5),
-        TokenKind::Slash => (BinOp::Div, 5),
-        TokenKind::Percent => (BinOp::Rem, 5),
+        TokenKind::Pipe => (BinOp::BitOr, 4),
+        TokenKind::Caret => (BinOp::BitXor, 5),
+        TokenKind::Amp => (BinOp::BitAnd, 6),
+        TokenKind::Shl => (BinOp::Shl, 7),
+        TokenKind::Shr => (BinOp::Shr, 7),
+        TokenKind::UShr => (BinOp::UShr, 7),
+        TokenKind::Plus => (BinOp::Add, 8),
+        TokenKind::Minus => (BinOp::Sub, 8),
+        TokenKind::Star => (BinOp::Mul, 9),
+        TokenKind::Slash => (BinOp::Div, 9),
+        TokenKind::Percent => (BinOp::Rem, 9),
         _ => return None,
     })
 }
@@ -181,6 +190,16 @@ impl Parser<'_> {
         Ok(RecordDecl { name, fields })
     }
 
+    fn global_decl(&mut self) -> Result<GlobalDecl> {
+        self.expect(TokenKind::Let)?;
+        let name = self.ident("a variable name")?;
+        let ty = if self.eat(&TokenKind::Colon) { Some(self.type_expr()?) } else { None };
+        self.expect(TokenKind::Assign)?;
+        let init = self.expr()?;
+        self.expect(TokenKind::Semi)?;
+        Ok(GlobalDecl { name, ty, init })
+    }
+
     fn fn_decl(&mut self) -> Result<FnDecl> {
         self.expect(TokenKind::Fn)?;
         let name = self.ident("a function name")?;
@@ -241,6 +260,21 @@ impl Parser<'_> {
                 self.advance();
                 let cond = self.expr()?;
                 StmtKind::While { cond, body: self.block()? }
+            }
+            TokenKind::For => {
+                self.advance();
+                let var = self.ident("a loop variable")?;
+                self.expect(TokenKind::In)?;
+                let start = self.expr()?;
+                self.expect(TokenKind::DotDot)?;
+                let end = self.expr()?;
+                StmtKind::For { var, start, end, body: self.block()? }
+            }
+            kind @ (TokenKind::Break | TokenKind::Continue) => {
+                let kind = if *kind == TokenKind::Break { StmtKind::Break } else { StmtKind::Continue };
+                self.advance();
+                self.expect(TokenKind::Semi)?;
+                kind
             }
             TokenKind::Return => {
                 self.advance();
@@ -326,6 +360,7 @@ impl Parser<'_> {
         let op = match self.peek() {
             TokenKind::Minus => UnOp::Neg,
             TokenKind::Bang => UnOp::Not,
+            TokenKind::Tilde => UnOp::BitNot,
             _ => return self.postfix(),
         };
         self.advance();
@@ -494,6 +529,9 @@ mod tests {
         assert_eq!(show(&expr("-a.b[1] * !c")), "((Neg a.b[1]) * (Not c))");
         assert_eq!(show(&expr("-9223372036854775808")), "-9223372036854775808");
         assert_eq!(show(&expr("(a + b) * c")), "((a + b) * c)");
+        assert_eq!(show(&expr("a | b ^ c & d << e + f")), "(a | (b ^ (c & (d << (e + f)))))");
+        assert_eq!(show(&expr("a & b == c | d")), "((a & b) == (c | d))");
+        assert_eq!(show(&expr("a >> 1 >>> 2 * ~b")), "((a >> 1) >>> (2 * (BitNot b)))");
     }
 
     #[test]

@@ -65,6 +65,10 @@ id!(
     /// Parameters are slots `0..params`, in order.
     LocalId
 );
+id!(
+    /// A module-level variable: index into [`TypedProgram::globals`].
+    GlobalId
+);
 
 impl TypeId {
     /// `int`
@@ -222,6 +226,26 @@ pub struct Local {
     pub span: Span,
 }
 
+/// A module-level variable (`let` outside functions). Globals are
+/// initialised in source order before `main` runs; until its initializer has
+/// run, a global holds 0, `0.0`, `false` or nil.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Global {
+    /// The source name.
+    pub name: String,
+    /// The variable's type.
+    pub ty: TypeId,
+    /// Whether it holds a reference (a GC root for the whole run).
+    pub is_ref: bool,
+    /// Its word in the program's global area: references first
+    /// (`0..TypedProgram::global_refs`), then the others, each group in source order.
+    pub slot: u32,
+    /// The initializer (it may read only the globals declared before it).
+    pub init: Expr,
+    /// Where the name was written.
+    pub span: Span,
+}
+
 /// A checked function.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Function {
@@ -291,9 +315,30 @@ pub enum StmtKind {
         /// The loop body.
         body: Vec<Stmt>,
     },
+    /// `for var in start..end`: `start` then `end` are evaluated once (both
+    /// `int`); the body runs with `var` = start, start + 1, ..., end - 1
+    /// (not at all if `start >= end`). `var` is set from a hidden counter at
+    /// the start of each iteration, so assigning to it does not change the
+    /// iteration; `continue` goes to the next value.
+    For {
+        /// The loop variable (a new `int` slot).
+        var: LocalId,
+        /// The first value.
+        start: Expr,
+        /// The bound, excluded.
+        end: Expr,
+        /// The loop body.
+        body: Vec<Stmt>,
+    },
+    /// Leave the innermost loop.
+    Break,
+    /// Go to the next iteration of the innermost loop (for `while`, its test).
+    Continue,
     /// Return, with a value exactly when the function has a return type.
     Return(Option<Expr>),
-    /// Write every argument in order, then a newline (see [`PrintArg`]).
+    /// Evaluate every value argument, left to right, then write all the
+    /// arguments and a newline as one line (see [`PrintArg`]): a `print`
+    /// inside a function called by an argument writes its own line first.
     Print(Vec<PrintArg>),
     /// A call whose result, if any, is discarded.
     Call {
@@ -334,6 +379,8 @@ pub struct Place {
 pub enum PlaceKind {
     /// A variable slot.
     Local(LocalId),
+    /// A module-level variable.
+    Global(GlobalId),
     /// A field of a record object (`object` may evaluate to nil: a runtime error).
     Field {
         /// The record reference.
@@ -393,6 +440,36 @@ pub enum CmpOp {
     Ge,
 }
 
+/// Bitwise operators on `int` (and `&`, `|`, `^` on `bool`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BitOp {
+    /// `&`
+    And,
+    /// `|`
+    Or,
+    /// `^`
+    Xor,
+    /// `<<`: the amount is taken modulo 64 (as in Java), so it never fails.
+    Shl,
+    /// `>>`: arithmetic (sign-filling) shift, amount modulo 64.
+    Shr,
+    /// `>>>`: logical (zero-filling) shift, amount modulo 64.
+    UShr,
+}
+
+/// One-operand `float` built-ins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FloatFn {
+    /// `sqrt(x)`: correctly rounded; NaN for negative `x` (but `sqrt(-0.0)` is `-0.0`).
+    Sqrt,
+    /// `abs(x)`: clears the sign bit.
+    Abs,
+    /// `floor(x)`: rounds toward negative infinity.
+    Floor,
+    /// `ceil(x)`: rounds toward positive infinity.
+    Ceil,
+}
+
 /// The forms of [`Expr`]. Operands are evaluated left to right.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExprKind {
@@ -406,6 +483,8 @@ pub enum ExprKind {
     Nil,
     /// The value of a variable slot.
     Local(LocalId),
+    /// The value of a module-level variable.
+    Global(GlobalId),
     /// A call of a function that returns a value.
     Call {
         /// The callee.
@@ -464,6 +543,18 @@ pub enum ExprKind {
     /// `int(f)`: truncates toward zero, saturating at the `int` range; NaN
     /// gives 0 (Rust's `as`, LLVM's `fptosi.sat`).
     FloatToInt(Box<Expr>),
+    /// A bitwise operator; both operands `int`, or both `bool` for `& | ^`.
+    Bitwise(BitOp, Box<Expr>, Box<Expr>),
+    /// `~x` on `int`.
+    BitNot(Box<Expr>),
+    /// `sqrt`, `abs`, `floor`, `ceil` of a `float`.
+    FloatFn(FloatFn, Box<Expr>),
+    /// `abs(i)` of an `int`, wrapping (`abs(MIN)` is `MIN`).
+    IntAbs(Box<Expr>),
+    /// `min(a, b)` (`max` if the flag is true) of two `int`s, or of two
+    /// `float`s with IEEE 754-2019 `minimum`/`maximum`: NaN if either is NaN,
+    /// and `-0.0` below `0.0`.
+    MinMax(bool, Box<Expr>, Box<Expr>),
 }
 
 /// A checked program, ready for a code generator.
@@ -477,6 +568,11 @@ pub struct TypedProgram {
     pub records: Vec<RecordLayout>,
     /// Functions in declaration order.
     pub functions: Vec<Function>,
+    /// Module-level variables in declaration order (the order their
+    /// initializers run).
+    pub globals: Vec<Global>,
+    /// How many globals hold references: they have slots `0..global_refs`.
+    pub global_refs: u32,
     /// The entry point, `fn main(n: int) -> int`.
     pub main: FuncId,
     /// Line starts of the source, for runtime error messages.
@@ -497,6 +593,11 @@ impl TypedProgram {
     /// The function with this id.
     pub fn function(&self, id: FuncId) -> &Function {
         &self.functions[id.index()]
+    }
+
+    /// The global with this id.
+    pub fn global(&self, id: GlobalId) -> &Global {
+        &self.globals[id.index()]
     }
 
     /// The 1-based `(line, column)` of a span's start, for messages such as

@@ -34,11 +34,14 @@ pub(crate) fn check_program(
         records: Vec::new(),
         func_ids: HashMap::new(),
         signatures: Vec::new(),
+        global_ids: HashMap::new(),
+        globals: Vec::new(),
         body: Body::default(),
     };
     checker.declare_records(&program.records);
     checker.declare_functions(&program.functions);
     let main = checker.entry_point(&program.functions);
+    let global_refs = checker.globals(&program.globals);
     let functions: Vec<Function> = program.functions.iter().map(|f| checker.function(f)).collect();
     match main {
         Some(main) if checker.diagnostics.is_empty() => Ok(TypedProgram {
@@ -46,11 +49,20 @@ pub(crate) fn check_program(
             types: checker.types,
             records: checker.records,
             functions,
+            globals: checker.globals,
+            global_refs,
             main,
             lines: lines.clone(),
         }),
         _ => Err(checker.diagnostics),
     }
+}
+
+/// What a name in an expression refers to, with its type.
+#[derive(Clone, Copy)]
+enum Variable {
+    Local(LocalId, TypeId),
+    Global(GlobalId, TypeId),
 }
 
 /// A function's type, known before any body is checked.
@@ -70,6 +82,8 @@ struct Body {
     scope: Vec<(String, LocalId)>,
     /// Where each open block's variables start in `scope`.
     scope_starts: Vec<usize>,
+    /// How many loops enclose the statement being checked.
+    loops: u32,
 }
 
 struct Checker<'a> {
@@ -81,6 +95,10 @@ struct Checker<'a> {
     records: Vec<RecordLayout>,
     func_ids: HashMap<String, FuncId>,
     signatures: Vec<Signature>,
+    /// Globals visible by name: while an initializer is checked, only the
+    /// globals declared before it.
+    global_ids: HashMap<String, GlobalId>,
+    globals: Vec<Global>,
     body: Body,
 }
 
@@ -138,7 +156,11 @@ impl Checker<'_> {
                 field.offset = *slot * WORD;
                 *slot += 1;
             }
-            let size = fields.len() as u32 * WORD;
+            if fields.len() as u64 > cfree_toy_rt::MAX_RECORD_FIELDS {
+                let limit = cfree_toy_rt::MAX_RECORD_FIELDS;
+                self.error(decl.name.span, format!("record `{}` has more than {limit} fields", decl.name.name));
+            }
+            let size = (fields.len() as u32).saturating_mul(WORD);
             self.records.push(RecordLayout { name: decl.name.name.clone(), ty, fields, ref_fields, size });
         }
     }
@@ -167,6 +189,35 @@ impl Checker<'_> {
             return None;
         }
         Some(main)
+    }
+
+    /// Checks the globals' declarations and initializers in order, then gives
+    /// them slots (references first); returns the number of reference globals.
+    fn globals(&mut self, decls: &[ast::GlobalDecl]) -> u32 {
+        for decl in decls {
+            self.body = Body { name: "a global initializer".into(), scope_starts: vec![0], ..Body::default() };
+            let init = match &decl.ty {
+                Some(ty) => {
+                    let ty = self.resolve(ty);
+                    self.coerce_to(&decl.init, ty)
+                }
+                None => self.expr(&decl.init, None),
+            };
+            let id = GlobalId(self.globals.len() as u32);
+            if self.global_ids.insert(decl.name.name.clone(), id).is_some() {
+                self.error(decl.name.span, format!("global `{}` is declared twice", decl.name.name));
+            }
+            let (ty, is_ref) = (init.ty, self.types.is_ref(init.ty));
+            self.globals.push(Global { name: decl.name.name.clone(), ty, is_ref, slot: 0, init, span: decl.name.span });
+        }
+        let refs = self.globals.iter().filter(|g| g.is_ref).count() as u32;
+        let (mut next_ref, mut next_value) = (0, refs);
+        for global in &mut self.globals {
+            let slot = if global.is_ref { &mut next_ref } else { &mut next_value };
+            global.slot = *slot;
+            *slot += 1;
+        }
+        refs
     }
 
     fn function(&mut self, decl: &ast::FnDecl) -> Function {
@@ -201,6 +252,22 @@ impl Checker<'_> {
 
     fn lookup(&self, name: &str) -> Option<LocalId> {
         self.body.scope.iter().rev().find(|(n, _)| n == name).map(|&(_, id)| id)
+    }
+
+    /// A variable by name: a local (innermost first), else a global.
+    fn variable(&self, name: &str) -> Option<Variable> {
+        match self.lookup(name) {
+            Some(local) => Some(Variable::Local(local, self.body.locals[local.index()].ty)),
+            None => self.global_ids.get(name).map(|&g| Variable::Global(g, self.globals[g.index()].ty)),
+        }
+    }
+
+    /// Checks a loop body (with `break` and `continue` allowed).
+    fn loop_body(&mut self, body: &ast::Block) -> Vec<Stmt> {
+        self.body.loops += 1;
+        let (body, _) = self.block(body);
+        self.body.loops -= 1;
+        body
     }
 
     fn block(&mut self, block: &ast::Block) -> (Vec<Stmt>, bool) {
@@ -265,8 +332,32 @@ impl Checker<'_> {
             }
             ast::StmtKind::While { cond, body } => {
                 let cond = self.condition(cond);
-                let (body, _) = self.block(body);
+                let body = self.loop_body(body);
                 StmtKind::While { cond, body }
+            }
+            ast::StmtKind::For { var, start, end, body } => {
+                let message = |_: &str, found: &str| format!("a `for` range needs `int` bounds, found `{found}`");
+                let start = self.coerce(start, TypeId::INT, message);
+                let end = self.coerce(end, TypeId::INT, message);
+                // The variable's own scope encloses the body's.
+                self.body.scope_starts.push(self.body.scope.len());
+                let var = self.declare(var, TypeId::INT);
+                let body = self.loop_body(body);
+                let scope_start = self.body.scope_starts.pop().unwrap_or(0);
+                self.body.scope.truncate(scope_start);
+                StmtKind::For { var, start, end, body }
+            }
+            ast::StmtKind::Break | ast::StmtKind::Continue => {
+                let (kind, word) = match stmt.kind {
+                    ast::StmtKind::Break => (StmtKind::Break, "break"),
+                    _ => (StmtKind::Continue, "continue"),
+                };
+                if self.body.loops == 0 {
+                    self.error(stmt.span, format!("`{word}` outside of a loop"));
+                    return (None, true);
+                }
+                // Like `return`, nothing after it in the same block runs.
+                return (Some(kind), true);
             }
             ast::StmtKind::Return(value) => return (Some(StmtKind::Return(self.return_value(stmt, value))), true),
             ast::StmtKind::Print(args) => {

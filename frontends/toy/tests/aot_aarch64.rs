@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 
 mod common;
-use common::{example, shared_binarytrees, Scratch};
+use common::{example, gc_stats, shared_binarytrees, shared_output, Scratch};
 
 const TRIPLE: &str = "aarch64-unknown-linux-gnu";
 
@@ -78,6 +78,28 @@ fn aarch64_collections_under_stress_move_objects_found_through_stack_maps() {
         // Every managed frame above each collection was walked (recursion depth up to 7).
         assert!(stats.frames > stats.collections * 3, "the walk climbs the recursion ({stats:?})");
     }
+}
+
+#[test]
+fn aarch64_numeric_benchmarks_and_globals_survive_stress() {
+    // Floats, `sqrt`, shifts, `for`, `break`, globals: built for AArch64, under stress.
+    let dir = Scratch::new("a64-numeric");
+    for (name, n) in [("nbody", 1000u32), ("spectralnorm", 100), ("fannkuchredux", 7)] {
+        let exe = dir.path(name);
+        build(&example(&format!("{name}.toy")), &exe, "-O2");
+        let (stdout, stderr, code) = run(&exe, &[&n.to_string()], &common::STRESS_ENV);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert!(stdout == shared_output(name, n), "{name} {n}: output differs:\n{stdout}");
+        assert!(gc_stats(&stderr).collections >= 3, "{name}: {stderr}");
+    }
+    // A global holding a list is a root at every collection.
+    let file = dir.path("globals.toy");
+    std::fs::write(&file, common::GLOBALS_SOURCE).unwrap();
+    let exe = dir.path("globals");
+    build(&file, &exe, "-O2");
+    let (stdout, stderr, code) = run(&exe, &["10"], &common::STRESS_ENV);
+    assert_eq!((code, stdout.as_str()), (0, common::GLOBALS_OUTPUT), "{stderr}");
+    assert!(gc_stats(&stderr).collections > 10, "{stderr}");
 }
 
 #[test]

@@ -109,7 +109,7 @@ fn unexpected_token() {
     assert_eq!(error(&in_main("    let x = 1 +;")), "t.toy:2:16: error: expected an expression, found `;`");
     assert_eq!(error(&in_main("    let x = 1\n    let y = 2;")), "t.toy:3:5: error: expected `;`, found `let`");
     assert_eq!(error("fn main(n: int) -> int {\n    return 0;\n"), "t.toy:3:1: error: expected `}`, found end of file");
-    assert_eq!(error("let x = 1;"), "t.toy:1:1: error: expected `fn` or `type`, found `let`");
+    assert_eq!(error("return 1;"), "t.toy:1:1: error: expected `fn`, `type` or `let`, found `return`");
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn every_example_checks() {
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["basics", "binarytrees", "peano"]);
+    assert_eq!(names, ["basics", "binarytrees", "fannkuchredux", "nbody", "peano", "spectralnorm"]);
     for name in &names {
         load(name);
     }
@@ -80,6 +80,13 @@ fn basics_output() {
 fn binarytrees_output_matches_the_benchmarks_game() {
     assert_output("binarytrees", 4);
     assert_output("binarytrees", 10);
+}
+
+#[test]
+fn numeric_benchmarks_match_the_c_programs() {
+    assert_output("nbody", 1000);
+    assert_output("spectralnorm", 100);
+    assert_output("fannkuchredux", 7);
 }
 
 /// `peano.9.out` is Go's output for the original program. The interpreter

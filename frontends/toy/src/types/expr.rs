@@ -4,7 +4,7 @@
 //! expects (an annotation, a parameter, a field, the other operand of `==`),
 //! and is an error where there is none.
 
-use super::Checker;
+use super::{Checker, Variable};
 use crate::ast::{self, BinOp, Builtin, UnOp};
 use crate::diag::Span;
 use crate::typed::*;
@@ -32,6 +32,39 @@ fn cmp_op(op: BinOp) -> Option<CmpOp> {
         BinOp::Le => CmpOp::Le,
         BinOp::Gt => CmpOp::Gt,
         BinOp::Ge => CmpOp::Ge,
+        _ => return None,
+    })
+}
+
+fn bit_op(op: BinOp) -> Option<BitOp> {
+    Some(match op {
+        BinOp::BitAnd => BitOp::And,
+        BinOp::BitOr => BitOp::Or,
+        BinOp::BitXor => BitOp::Xor,
+        BinOp::Shl => BitOp::Shl,
+        BinOp::Shr => BitOp::Shr,
+        BinOp::UShr => BitOp::UShr,
+        _ => return None,
+    })
+}
+
+/// Built-in math functions, called by name unless the program declares a
+/// function of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Math {
+    Float(FloatFn),
+    Min,
+    Max,
+}
+
+fn math_builtin(name: &str) -> Option<Math> {
+    Some(match name {
+        "sqrt" => Math::Float(FloatFn::Sqrt),
+        "abs" => Math::Float(FloatFn::Abs),
+        "floor" => Math::Float(FloatFn::Floor),
+        "ceil" => Math::Float(FloatFn::Ceil),
+        "min" => Math::Min,
+        "max" => Math::Max,
         _ => return None,
     })
 }
@@ -97,10 +130,20 @@ impl Checker<'_> {
                 Some(TypeId::ERROR) => return Self::poisoned(span),
                 _ => return self.fail(span, "cannot infer the type of `nil` here"),
             },
-            ast::ExprKind::Var(name) => match self.lookup(name) {
-                Some(local) => (ExprKind::Local(local), self.body.locals[local.index()].ty),
+            ast::ExprKind::Var(name) => match self.variable(name) {
+                Some(Variable::Local(local, ty)) => (ExprKind::Local(local), ty),
+                Some(Variable::Global(global, ty)) => (ExprKind::Global(global), ty),
                 None => return self.fail(span, format!("unknown variable `{name}`")),
             },
+            ast::ExprKind::Call { name, args } if !self.func_ids.contains_key(&name.name) => {
+                match math_builtin(&name.name) {
+                    Some(math) => return self.math(span, name, math, args),
+                    None => match self.call(name, args) {
+                        Some(_) => unreachable!("`call` reports unknown functions"),
+                        None => return Self::poisoned(span),
+                    },
+                }
+            }
             ast::ExprKind::Call { name, args } => match self.call(name, args) {
                 Some((func, args, Some(ret))) => (ExprKind::Call { func, args }, ret),
                 Some((_, _, None)) => {
@@ -143,7 +186,11 @@ impl Checker<'_> {
             for arg in args {
                 self.expr(arg, None);
             }
-            self.error(name.span, format!("unknown function `{}`", name.name));
+            let message = match math_builtin(&name.name) {
+                Some(_) => format!("the result of the built-in function `{}` must be used", name.name),
+                None => format!("unknown function `{}`", name.name),
+            };
+            self.error(name.span, message);
             return None;
         };
         let params = self.signatures[func.index()].params.clone();
@@ -198,6 +245,46 @@ impl Checker<'_> {
         Expr { kind, ty, span }
     }
 
+    /// A call of a built-in math function.
+    fn math(&mut self, span: Span, name: &ast::Ident, math: Math, args: &[ast::Expr]) -> Expr {
+        let checked: Vec<Expr> = args.iter().map(|arg| self.expr(arg, None)).collect();
+        let arity = if matches!(math, Math::Float(_)) { 1 } else { 2 };
+        let callee = &name.name;
+        if checked.len() != arity {
+            let (takes, given) = (plural(arity, "argument"), were_given(checked.len()));
+            return self.fail(name.span, format!("`{callee}` takes {takes} but {given} given"));
+        }
+        if checked.iter().any(|arg| arg.ty == TypeId::ERROR) {
+            return Self::poisoned(span);
+        }
+        let mut checked = checked.into_iter();
+        let first = checked.next().expect("arity checked");
+        let found = self.type_name(first.ty);
+        let (kind, ty) = match math {
+            Math::Float(FloatFn::Abs) if first.ty == TypeId::INT => (ExprKind::IntAbs(boxed(first)), TypeId::INT),
+            Math::Float(f) if first.ty == TypeId::FLOAT => (ExprKind::FloatFn(f, boxed(first)), TypeId::FLOAT),
+            Math::Float(FloatFn::Abs) => {
+                return self.fail(first.span, format!("`abs` expects an `int` or a `float`, found `{found}`"))
+            }
+            Math::Float(_) => return self.fail(first.span, format!("`{callee}` expects a `float`, found `{found}`")),
+            Math::Min | Math::Max => {
+                let second = checked.next().expect("arity checked");
+                if first.ty != TypeId::INT && first.ty != TypeId::FLOAT {
+                    let message = format!("`{callee}` expects two `int`s or two `float`s, found `{found}`");
+                    return self.fail(first.span, message);
+                }
+                if second.ty != first.ty {
+                    let other = self.type_name(second.ty);
+                    let message = format!("`{callee}` expects two values of one type, found `{found}` and `{other}`");
+                    return self.fail(second.span, message);
+                }
+                let ty = first.ty;
+                (ExprKind::MinMax(math == Math::Max, boxed(first), boxed(second)), ty)
+            }
+        };
+        Expr { kind, ty, span }
+    }
+
     /// `object.field`: the checked object, the field and its type.
     fn field(&mut self, object: &ast::Expr, field: &ast::Ident) -> Option<(Expr, FieldRef, TypeId)> {
         let object = self.expr(object, None);
@@ -241,8 +328,9 @@ impl Checker<'_> {
     pub(super) fn place(&mut self, target: &ast::Expr) -> Option<Place> {
         let span = target.span;
         let (kind, ty) = match &target.kind {
-            ast::ExprKind::Var(name) => match self.lookup(name) {
-                Some(local) => (PlaceKind::Local(local), self.body.locals[local.index()].ty),
+            ast::ExprKind::Var(name) => match self.variable(name) {
+                Some(Variable::Local(local, ty)) => (PlaceKind::Local(local), ty),
+                Some(Variable::Global(global, ty)) => (PlaceKind::Global(global), ty),
                 None => {
                     self.error(span, format!("assignment to undeclared variable `{name}`"));
                     return None;
@@ -315,8 +403,13 @@ impl Checker<'_> {
             (UnOp::Neg, TypeId::INT) => (ExprKind::IntNeg(boxed(operand)), TypeId::INT),
             (UnOp::Neg, TypeId::FLOAT) => (ExprKind::FloatNeg(boxed(operand)), TypeId::FLOAT),
             (UnOp::Not, TypeId::BOOL) => (ExprKind::Not(boxed(operand)), TypeId::BOOL),
+            (UnOp::BitNot, TypeId::INT) => (ExprKind::BitNot(boxed(operand)), TypeId::INT),
             (_, other) => {
-                let symbol = if op == UnOp::Neg { "-" } else { "!" };
+                let symbol = match op {
+                    UnOp::Neg => "-",
+                    UnOp::Not => "!",
+                    UnOp::BitNot => "~",
+                };
                 let found = self.type_name(other);
                 return self.fail(span, format!("operator `{symbol}` cannot be applied to `{found}`"));
             }
@@ -357,6 +450,14 @@ impl Checker<'_> {
             return self.fail(op_span, format!("mismatched operand types for `{symbol}`: `{l}` and `{r}`"));
         }
         let (l, r) = (boxed(lhs), boxed(rhs));
+        if let Some(bit) = bit_op(op) {
+            let logical = matches!(bit, BitOp::And | BitOp::Or | BitOp::Xor);
+            if ty == TypeId::INT || (logical && ty == TypeId::BOOL) {
+                return Expr { kind: ExprKind::Bitwise(bit, l, r), ty, span };
+            }
+            let found = self.type_name(ty);
+            return self.fail(op_span, format!("operator `{symbol}` cannot be applied to `{found}`"));
+        }
         let kind = match (arith_op(op), cmp_op(op)) {
             (Some(op), _) if ty == TypeId::INT => Some(ExprKind::IntArith(op, l, r)),
             (Some(op), _) if ty == TypeId::FLOAT => Some(ExprKind::FloatArith(op, l, r)),

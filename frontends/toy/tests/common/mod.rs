@@ -11,10 +11,17 @@ pub fn example(name: &str) -> PathBuf {
 /// The Benchmarks Game output of binary-trees for `n`, from the shared test
 /// data (`../shared/testdata` beside the checkout, or `$CFREE_SHARED_TESTDATA`).
 pub fn shared_binarytrees(n: u32) -> String {
+    shared_output("binarytrees", n)
+}
+
+/// The expected output of the Benchmarks Game program `bench` (`nbody`,
+/// `spectralnorm`, `fannkuchredux`, ...) for `n`, from the shared test data
+/// (outputs of the C programs, see `bench/README.md` there).
+pub fn shared_output(bench: &str, n: u32) -> String {
     let dir = std::env::var("CFREE_SHARED_TESTDATA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"));
-    let path = dir.join(format!("bench/binarytrees/generated/{n}_out"));
+    let path = dir.join(format!("bench/{bench}/generated/{n}_out"));
     std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is absent (set CFREE_SHARED_TESTDATA)", path.display()))
 }
@@ -108,3 +115,39 @@ pub fn check_deep_backtrace(stderr: &str, all_frames: bool) {
         assert!(callers.iter().all(|c| rest.any(|e| e == c)), "a subsequence of {expected:?}: {stderr}");
     }
 }
+
+/// Globals holding values and references, a reference global rebuilt in a
+/// loop (under GC stress it is a root at every collection), an initializer
+/// calling a function, and a local hiding a global; `main(10)` prints
+/// [`GLOBALS_OUTPUT`].
+pub const GLOBALS_SOURCE: &str = "type Node { value: int, next: Node }
+let base = 40;
+let half: float = 0.5;
+let list: Node = nil;
+let first = make(base + 2);
+fn make(v: int) -> Node {
+    return new Node { value: v, next: nil };
+}
+fn push(v: int) {
+    list = new Node { value: v, next: list };
+    base = base + 1;
+}
+fn main(n: int) -> int {
+    for i in 0..n {
+        push(i);
+    }
+    let s = 0;
+    let l = list;
+    while l != nil {
+        s = s + l.value;
+        l = l.next;
+    }
+    let base = 1;
+    print(s, \" \", base, \" \", first.value, \" \", half);
+    print(list.value, \" \", list.next.value);
+    return 0;
+}
+";
+
+/// The output of [`GLOBALS_SOURCE`] for N = 10.
+pub const GLOBALS_OUTPUT: &str = "45 1 42 0.500000000\n9 8\n";

@@ -21,7 +21,15 @@ pub struct Outcome {
 /// Runs `main(n)`; a runtime error is `Err("line:col: message")`, with what
 /// had been printed before it.
 pub fn run(program: &TypedProgram, n: i64) -> Result<Outcome, (String, String)> {
-    let mut machine = Machine { program, heap: Vec::new(), stdout: String::new() };
+    let mut machine = Machine { program, heap: Vec::new(), stdout: String::new(), globals: Vec::new() };
+    machine.globals = program.globals.iter().map(|g| machine.zero(g.ty)).collect();
+    let initialised = program.globals.iter().enumerate().try_for_each(|(i, g)| {
+        machine.globals[i] = machine.eval(&[], &g.init)?;
+        Ok(())
+    });
+    if let Err(message) = initialised {
+        return Err((message, machine.stdout));
+    }
     match machine.call(program.main, vec![Value::Int(n)]) {
         Ok(Some(Value::Int(exit))) => Ok(Outcome { stdout: machine.stdout, exit }),
         Ok(other) => panic!("main returned {other:?}"),
@@ -56,6 +64,8 @@ enum Object {
 
 enum Flow {
     Next,
+    Break,
+    Continue,
     Return(Option<Value>),
 }
 
@@ -65,6 +75,7 @@ struct Machine<'p> {
     program: &'p TypedProgram,
     heap: Vec<Object>,
     stdout: String,
+    globals: Vec<Value>,
 }
 
 impl Machine<'_> {
@@ -89,6 +100,7 @@ impl Machine<'_> {
         frame[..args.len()].copy_from_slice(&args);
         match self.block(&mut frame, &function.body)? {
             Flow::Return(value) => Ok(value),
+            Flow::Break | Flow::Continue => panic!("`break` or `continue` outside a loop"),
             Flow::Next => {
                 assert!(function.ret.is_none(), "`{}` fell off its end", function.name);
                 Ok(None)
@@ -98,8 +110,9 @@ impl Machine<'_> {
 
     fn block(&mut self, frame: &mut [Value], stmts: &[Stmt]) -> Eval<Flow> {
         for stmt in stmts {
-            if let Flow::Return(value) = self.stmt(frame, stmt)? {
-                return Ok(Flow::Return(value));
+            match self.stmt(frame, stmt)? {
+                Flow::Next => {}
+                other => return Ok(other),
             }
         }
         Ok(Flow::Next)
@@ -115,11 +128,28 @@ impl Machine<'_> {
             }
             StmtKind::While { cond, body } => {
                 while self.eval_bool(frame, cond)? {
-                    if let Flow::Return(value) = self.block(frame, body)? {
-                        return Ok(Flow::Return(value));
+                    match self.block(frame, body)? {
+                        Flow::Break => break,
+                        Flow::Next | Flow::Continue => {}
+                        Flow::Return(value) => return Ok(Flow::Return(value)),
                     }
                 }
             }
+            StmtKind::For { var, start, end, body } => {
+                let (Value::Int(start), Value::Int(end)) = (self.eval(frame, start)?, self.eval(frame, end)?) else {
+                    panic!("int bounds")
+                };
+                for i in start..end {
+                    frame[var.index()] = Value::Int(i);
+                    match self.block(frame, body)? {
+                        Flow::Break => break,
+                        Flow::Next | Flow::Continue => {}
+                        Flow::Return(value) => return Ok(Flow::Return(value)),
+                    }
+                }
+            }
+            StmtKind::Break => return Ok(Flow::Break),
+            StmtKind::Continue => return Ok(Flow::Continue),
             StmtKind::Return(value) => {
                 let value = value.as_ref().map(|v| self.eval(frame, v)).transpose()?;
                 return Ok(Flow::Return(value));
@@ -153,6 +183,7 @@ impl Machine<'_> {
     fn assign(&mut self, frame: &mut [Value], target: &Place, value: &Expr) -> Eval<()> {
         match &target.kind {
             PlaceKind::Local(local) => frame[local.index()] = self.eval(frame, value)?,
+            PlaceKind::Global(global) => self.globals[global.index()] = self.eval(frame, value)?,
             PlaceKind::Field { object, field } => {
                 let object_ref = self.eval(frame, object)?;
                 let value = self.eval(frame, value)?;
@@ -203,6 +234,7 @@ impl Machine<'_> {
             ExprKind::Bool(v) => Value::Bool(*v),
             ExprKind::Nil => Value::Ref(None),
             ExprKind::Local(local) => frame[local.index()],
+            ExprKind::Global(global) => self.globals[global.index()],
             ExprKind::Call { func, args } => {
                 let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
                 self.call(*func, args)?.expect("a call in an expression returns a value")
@@ -291,6 +323,63 @@ impl Machine<'_> {
             ExprKind::FloatToInt(x) => match self.eval(frame, x)? {
                 Value::Float(v) => Value::Int(v as i64),
                 other => panic!("converting {other:?}"),
+            },
+            ExprKind::Bitwise(op, l, r) => match (self.eval(frame, l)?, self.eval(frame, r)?) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(match op {
+                    BitOp::And => a & b,
+                    BitOp::Or => a | b,
+                    BitOp::Xor => a ^ b,
+                    BitOp::Shl => a.wrapping_shl(b as u32),
+                    BitOp::Shr => a.wrapping_shr(b as u32),
+                    BitOp::UShr => (a as u64).wrapping_shr(b as u32) as i64,
+                }),
+                (Value::Bool(a), Value::Bool(b)) => Value::Bool(match op {
+                    BitOp::And => a & b,
+                    BitOp::Or => a | b,
+                    BitOp::Xor => a ^ b,
+                    other => panic!("{other:?} on bools"),
+                }),
+                other => panic!("bitwise operands {other:?}"),
+            },
+            ExprKind::BitNot(x) => match self.eval(frame, x)? {
+                Value::Int(v) => Value::Int(!v),
+                other => panic!("complementing {other:?}"),
+            },
+            ExprKind::FloatFn(f, x) => match self.eval(frame, x)? {
+                Value::Float(v) => Value::Float(match f {
+                    FloatFn::Sqrt => v.sqrt(),
+                    FloatFn::Abs => v.abs(),
+                    FloatFn::Floor => v.floor(),
+                    FloatFn::Ceil => v.ceil(),
+                }),
+                other => panic!("{f:?} of {other:?}"),
+            },
+            ExprKind::IntAbs(x) => match self.eval(frame, x)? {
+                Value::Int(v) => Value::Int(v.wrapping_abs()),
+                other => panic!("abs of {other:?}"),
+            },
+            ExprKind::MinMax(is_max, l, r) => match (self.eval(frame, l)?, self.eval(frame, r)?) {
+                (Value::Int(a), Value::Int(b)) => Value::Int(if *is_max { a.max(b) } else { a.min(b) }),
+                // IEEE 754-2019 minimum/maximum: NaN wins, and -0 < +0.
+                (Value::Float(a), Value::Float(b)) => Value::Float(if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else if a == b {
+                    let negative = if *is_max {
+                        a.is_sign_negative() && b.is_sign_negative()
+                    } else {
+                        a.is_sign_negative() || b.is_sign_negative()
+                    };
+                    if negative {
+                        -a.abs()
+                    } else {
+                        a.abs()
+                    }
+                } else if (a < b) != *is_max {
+                    a
+                } else {
+                    b
+                }),
+                other => panic!("min/max of {other:?}"),
             },
         })
     }
