@@ -214,6 +214,20 @@ impl Record {
         out.push_str(&format!("struct {attr}{name} {{{body} }};\n"));
     }
 
+    /// Whether every leaf is a float (and there is one).
+    pub fn float_only(&self) -> bool {
+        fn leaves(n: &Node, out: &mut Vec<Scalar>) {
+            match n {
+                Node::Scalar(s) => out.push(*s),
+                Node::Array(e, _) => leaves(e, out),
+                Node::Record(r) => r.fields.iter().for_each(|f| leaves(f, out)),
+            }
+        }
+        let mut all = Vec::new();
+        self.fields.iter().for_each(|f| leaves(f, &mut all));
+        !all.is_empty() && all.iter().all(|s| matches!(s, Scalar::F32 | Scalar::F64))
+    }
+
     /// A one-line description, e.g. `{i8, [2 x f32], align(16) {}}`.
     pub fn describe(&self) -> String {
         let fields: Vec<String> = self.fields.iter().map(describe_node).collect();
@@ -513,13 +527,28 @@ impl Proto {
     }
 }
 
-/// Prototypes over `nshapes` shapes: prototype `k` uses shape `k % nshapes`
+/// Prototypes over `shapes`: prototype `k` uses shape `k % shapes.len()`
 /// (as its result one time in three), with up to ten parameters mixing
-/// records and scalars, enough to run out of argument registers.
-pub fn protos(rng: &mut Rng, nshapes: usize, n: usize) -> Vec<Proto> {
+/// records and scalars, enough to run out of argument registers. One in six
+/// takes floats and float-only records only, to run out of FP registers
+/// (AArch64 HFAs and RISC-V flattened pairs then travel on the stack).
+pub fn protos(rng: &mut Rng, shapes: &[Record], n: usize) -> Vec<Proto> {
+    let nshapes = shapes.len();
+    let floaty: Vec<usize> = (0..nshapes).filter(|i| shapes[*i].float_only()).collect();
     let scalar = |rng: &mut Rng| [Arg::I32, Arg::I64, Arg::F32, Arg::F64, Arg::I8s, Arg::U16z][rng.below(6) as usize];
     (0..n)
         .map(|k| {
+            if k % 6 == 5 && !floaty.is_empty() {
+                let params = (0..8 + rng.below(4))
+                    .map(|_| match rng.below(4) {
+                        0 => Arg::F32,
+                        1 => Arg::F64,
+                        _ => Arg::Record(floaty[rng.below(floaty.len() as u64) as usize]),
+                    })
+                    .collect();
+                let result = Some(Arg::Record(floaty[rng.below(floaty.len() as u64) as usize]));
+                return Proto { params, result };
+            }
             let primary = Arg::Record(k % nshapes);
             let nparams = rng.below(11) as usize;
             let mut params: Vec<Arg> = (0..nparams)

@@ -443,7 +443,7 @@ struct Generated {
 fn generate(seed: u64) -> Generated {
     let mut g = ShapeGen::new(seed, true);
     let shapes = g.shapes(SHAPES);
-    let protos = protos(&mut Rng(seed ^ 0x7072_6f74), SHAPES, PROTOS);
+    let protos = protos(&mut Rng(seed ^ 0x7072_6f74), &shapes, PROTOS);
     Generated { shapes, protos }
 }
 
