@@ -4,6 +4,7 @@
 //! on x86_64, aarch64 and riscv64 ([`aot`]). The tests in `tests/`, the demo
 //! (`cfree-demo`) and the benchmarks build on these.
 
+pub mod abi_shapes;
 pub mod aot;
 pub mod diff;
 pub mod element_pointers;

@@ -8,7 +8,7 @@
 use cfree_facade::{AbiExt, TargetInfo};
 
 use super::shape::Aggregate;
-use super::{scalar_ext, ArgAbi, LeafKind, Piece, RetAbi, Shape, SigAbi};
+use super::{ArgAbi, LeafKind, Piece, RetAbi, Shape, SigAbi};
 
 /// The base type and member count of a homogeneous floating-point aggregate.
 fn hfa(agg: &Aggregate) -> Option<(Piece, u32)> {
@@ -68,20 +68,25 @@ fn composite_result(agg: &Aggregate) -> RetAbi {
     RetAbi::Sret { align: agg.align }
 }
 
+/// AAPCS64 leaves the bits of a register above a narrow integer unspecified
+/// (C.16, and §6.9 for results): the receiver extends, so no integer carries
+/// `signext`/`zeroext` (clang emits none; gcc's callers and callees extend
+/// nothing, so an LLVM caller that trusted `zeroext` on a gcc result would read
+/// garbage). Apple's arm64 differs, but has no classification rules here.
 pub(super) fn classify(
-    target: &TargetInfo,
+    _target: &TargetInfo,
     params: &[(Shape, AbiExt, bool)],
     result: Option<&(Shape, AbiExt)>,
 ) -> SigAbi {
     let result = match result {
         None => RetAbi::Void,
-        Some((shape @ Shape::Scalar(_), ext)) => RetAbi::Scalar(scalar_ext(target, shape, *ext)),
+        Some((Shape::Scalar(_), _)) => RetAbi::Scalar(AbiExt::None),
         Some((Shape::Aggregate(agg), _)) => composite_result(agg),
     };
     let params = params
         .iter()
-        .map(|(shape, ext, _)| match shape {
-            Shape::Scalar(_) => ArgAbi::Scalar(scalar_ext(target, shape, *ext)),
+        .map(|(shape, _, _)| match shape {
+            Shape::Scalar(_) => ArgAbi::Scalar(AbiExt::None),
             Shape::Aggregate(agg) => composite_arg(agg),
         })
         .collect();

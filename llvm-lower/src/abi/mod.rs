@@ -136,7 +136,9 @@ pub(crate) fn classify(
 
 /// The extension attribute for an integer of `width` with frontend fact `ext`.
 ///
-/// - `i1` is C `_Bool`: always zero-extended (as clang does on every target).
+/// - `i1` is C `_Bool`: always zero-extended (as clang does on every target
+///   whose rules extend at all: AAPCS64 and Win64 drop narrow facts in their
+///   classifiers).
 /// - RV64 keeps 32-bit integers sign-extended in registers, even unsigned ones
 ///   (RISC-V psABI, "Integer Calling Convention"), so i32 is always `signext`.
 /// - Otherwise the frontend's fact applies to integers narrower than 32 bits;

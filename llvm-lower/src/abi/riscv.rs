@@ -30,6 +30,12 @@ fn fp_candidate(agg: &Aggregate, flen: u64) -> Option<(Vec<(Piece, u64)>, u32, u
     if leaves.is_empty() || leaves.len() > 2 {
         return None;
     }
+    // "One floating-point real and one integer": a pointer is not an integer
+    // here (gcc's riscv_flatten_aggregate_field takes INTEGRAL_TYPE_P, clang's
+    // detectFPCCEligibleStruct isIntegralOrEnumerationType).
+    if leaves.iter().any(|l| l.kind == LeafKind::Ptr) {
+        return None;
+    }
     let floats = leaves.iter().filter(|l| l.kind.is_float()).count() as u32;
     let ints = leaves.len() as u32 - floats;
     if floats == 0 || ints > 1 {

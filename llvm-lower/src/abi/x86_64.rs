@@ -190,6 +190,15 @@ fn win64_register(agg: &Aggregate) -> Option<Piece> {
     matches!(agg.size, 1 | 2 | 4 | 8).then(|| Piece::Int((agg.size * 8) as u32))
 }
 
+/// Microsoft x64 leaves the bits above a narrow integer unspecified (the
+/// receiver extends): only `_Bool` is `zeroext`, as clang emits.
+fn win64_ext(target: &TargetInfo, shape: &Shape, ext: AbiExt) -> AbiExt {
+    match shape {
+        Shape::Scalar(LeafKind::Int(IntWidth::I1)) => scalar_ext(target, shape, ext),
+        _ => AbiExt::None,
+    }
+}
+
 pub(super) fn classify_win64(
     target: &TargetInfo,
     params: &[(Shape, AbiExt, bool)],
@@ -197,7 +206,7 @@ pub(super) fn classify_win64(
 ) -> SigAbi {
     let result = match result {
         None => RetAbi::Void,
-        Some((shape @ Shape::Scalar(_), ext)) => RetAbi::Scalar(scalar_ext(target, shape, *ext)),
+        Some((shape @ Shape::Scalar(_), ext)) => RetAbi::Scalar(win64_ext(target, shape, *ext)),
         Some((Shape::Aggregate(agg), _)) => match win64_register(agg) {
             Some(p) => RetAbi::Direct(vec![(p, 0)]),
             None => RetAbi::Sret { align: agg.align },
@@ -207,7 +216,7 @@ pub(super) fn classify_win64(
     let params: Vec<ArgAbi> = params
         .iter()
         .map(|(shape, ext, _)| match shape {
-            Shape::Scalar(_) => ArgAbi::Scalar(scalar_ext(target, shape, *ext)),
+            Shape::Scalar(_) => ArgAbi::Scalar(win64_ext(target, shape, *ext)),
             Shape::Aggregate(agg) => match win64_register(agg) {
                 Some(p) => ArgAbi::Direct(vec![(p, 0)]),
                 None => ArgAbi::Indirect { byval: false, align: agg.align },
