@@ -324,6 +324,9 @@ pub enum TargetFeature {
     AggregateByValue,
     /// Reading variadic arguments (`va_arg`; no `va_list` rules for this target yet).
     VariadicDefinitions,
+    /// A record or array of size zero (MSVC targets: C there has none, and clang's
+    /// extension gives them 4 bytes).
+    ZeroSizedType,
 }
 
 impl fmt::Display for TargetFeature {
@@ -339,6 +342,7 @@ impl fmt::Display for TargetFeature {
             TargetFeature::GuaranteedTailCall => f.write_str("guaranteed tail calls"),
             TargetFeature::AggregateByValue => f.write_str("records and arrays by value (no C ABI rules)"),
             TargetFeature::VariadicDefinitions => f.write_str("reading variadic arguments (no va_list rules)"),
+            TargetFeature::ZeroSizedType => f.write_str("records and arrays of size zero (MSVC C has none)"),
         }
     }
 }

@@ -463,6 +463,13 @@ impl TypeTable {
                 let size = u64::try_from(size).ok().filter(|s| *s <= MAX_TYPE_SIZE).ok_or_else(|| {
                     Error::new(call, ErrorKind::TooLarge { what: Quantity::ArraySize, size, limit: MAX_TYPE_SIZE })
                 })?;
+                if size == 0 && target.triple.contains("msvc") {
+                    let feature = crate::TargetFeature::ZeroSizedType;
+                    return Err(Error::new(
+                        call,
+                        ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() },
+                    ));
+                }
                 (Some(Layout { size, align: e.align }), Vec::new())
             }
             TypeKind::Record { fields, align: min_align } => {
@@ -490,6 +497,14 @@ impl TypeTable {
                 let size = offset.next_multiple_of(align);
                 if size > MAX_TYPE_SIZE {
                     return Err(too_large(u128::from(size)));
+                }
+                if size == 0 && target.triple.contains("msvc") {
+                    // MSVC's C has no empty records; clang's extension gives them 4 bytes there.
+                    let feature = crate::TargetFeature::ZeroSizedType;
+                    return Err(Error::new(
+                        call,
+                        ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() },
+                    ));
                 }
                 (Some(Layout { size, align }), offsets)
             }

@@ -359,3 +359,24 @@ fn variadic_misuse() {
     cg.func_end().unwrap();
     assert!(!cfree_llvm_lower::finish(cg).unwrap().emit_object(OptLevel::O0).unwrap().is_empty());
 }
+
+/// MSVC's C has no empty records or zero-length arrays (clang's extension
+/// gives them 4 bytes, unlike every other target): refused there, size 0
+/// elsewhere.
+#[test]
+fn zero_sized_types_on_msvc() {
+    for (triple, refused) in [("x86_64-pc-windows-msvc", true), ("x86_64-unknown-linux-gnu", false)] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("m", &TargetSpec::triple(triple)).unwrap();
+        let i32t = cg.ty_int(IntWidth::I32).unwrap();
+        let empty = cg.ty_record(&[]);
+        let zero = cg.ty_array(i32t, 0);
+        if refused {
+            assert_eq!(empty.unwrap_err().code(), 901);
+            assert_eq!(zero.unwrap_err().code(), 901);
+        } else {
+            assert_eq!(cg.layout(empty.unwrap()).unwrap().size, 0);
+            assert_eq!(cg.layout(zero.unwrap()).unwrap().size, 0);
+        }
+    }
+}
