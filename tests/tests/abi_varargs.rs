@@ -193,13 +193,6 @@ impl Ctx {
     fn rec(&self, name: &str) -> TypeId {
         self.records.iter().find(|(x, _)| *x == name).expect("every record has a type").1
     }
-
-    fn arg_ty(&self, a: &Arg) -> TypeId {
-        match a {
-            Arg::Scalar(k) => self.ty(*k),
-            Arg::Record(name, _) => self.rec(name),
-        }
-    }
 }
 
 /// Folds the scalar on top of the stack (of kind `k`) into local `h`.

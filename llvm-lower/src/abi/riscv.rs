@@ -21,8 +21,11 @@ fn leaf_piece(kind: LeafKind) -> Piece {
     }
 }
 
-/// The FP-convention pieces of `agg` and the (GPRs, FPRs) they need.
-fn fp_candidate(agg: &Aggregate, flen: u64) -> Option<(Vec<(Piece, u64)>, u32, u32)> {
+/// Pieces of an FP-convention struct with the (GPRs, FPRs) they need.
+type FpPieces = (Vec<(Piece, u64)>, u32, u32);
+
+/// The FP-convention pieces of `agg` and the registers they need.
+fn fp_candidate(agg: &Aggregate, flen: u64) -> Option<FpPieces> {
     if flen == 0 || agg.size == 0 {
         return None;
     }

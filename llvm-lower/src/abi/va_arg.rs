@@ -174,7 +174,7 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// A value read from the overflow area (or `__stack`): aligned above 8, stepping by 8-byte units.
-    fn from_stack_area(
+    fn stack_area_arg(
         &self,
         area_field: PointerValue<'ctx>,
         size: u64,
@@ -232,7 +232,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         };
         let overflow = self.field_ptr(list, 8);
         if pieces.is_empty() {
-            return self.from_stack_area(overflow, size, align);
+            return self.stack_area_arg(overflow, size, align);
         }
         let ints = pieces.iter().filter(|p| !p.2).count() as u64;
         let sses = pieces.len() as u64 - ints;
@@ -287,7 +287,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         let reg_end = self.current_block()?;
         self.builder.build_unconditional_branch(done).built()?;
         self.builder.position_at_end(in_mem);
-        let mem = self.from_stack_area(overflow, size, align)?;
+        let mem = self.stack_area_arg(overflow, size, align)?;
         let mem_end = self.current_block()?;
         self.builder.build_unconditional_branch(done).built()?;
         self.builder.position_at_end(done);
@@ -359,7 +359,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         self.builder.position_at_end(on_stack);
         let stack_field = list;
         let stack_addr =
-            self.from_stack_area(stack_field, if indirect { 8 } else { size }, if indirect { 8 } else { align })?;
+            self.stack_area_arg(stack_field, if indirect { 8 } else { size }, if indirect { 8 } else { align })?;
         let stack_end = self.current_block()?;
         self.builder.build_unconditional_branch(done).built()?;
         self.builder.position_at_end(done);

@@ -9,6 +9,7 @@ use super::shape::Aggregate;
 use super::{scalar_ext, ArgAbi, Leaf, LeafKind, Piece, RetAbi, Shape, SigAbi};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // the psABI's own class names
 enum Class {
     NoClass,
     Integer,
@@ -56,10 +57,10 @@ fn integer_piece(agg: &Aggregate, leaves: &[Leaf], offset: u64, pointer: u64) ->
         match l.kind {
             LeafKind::Ptr if pointer == 8 => return Piece::Ptr,
             LeafKind::Int(IntWidth::I64) => return Piece::Int(64),
-            LeafKind::Int(w @ (IntWidth::I8 | IntWidth::I16 | IntWidth::I32)) => {
-                if no_user_data(leaves, offset + l.size, offset + 8) {
-                    return Piece::Int(w.bits());
-                }
+            LeafKind::Int(w @ (IntWidth::I8 | IntWidth::I16 | IntWidth::I32))
+                if no_user_data(leaves, offset + l.size, offset + 8) =>
+            {
+                return Piece::Int(w.bits());
             }
             _ => {}
         }
