@@ -141,6 +141,10 @@ pub struct FuncAttrs {
     pub stack_align: u32,
     /// Do not use the red zone below the stack pointer (kernels, signal-heavy code).
     pub no_red_zone: bool,
+    /// Touch every page of a large or dynamic frame in order (inline stack
+    /// probes), so a stack overflow always hits the guard page; see
+    /// [`crate::TargetInfo::supports_stack_probes`].
+    pub stack_probes: bool,
     /// Target CPU for this function, e.g. `x86-64-v3` (validated against the target).
     pub target_cpu: Option<String>,
     /// Target features for this function, e.g. `+avx2,+fma` (validated against the target).

@@ -151,6 +151,17 @@ pub trait Backend {
 
     /// Marks the current point unreachable; terminates the current block.
     fn unreachable(&mut self) -> BackendResult<()>;
+    /// The address of `block` (an `i8` pointer in address space 0).
+    fn label_addr(&mut self, block: Self::Block) -> BackendResult<Self::Value>;
+    /// Branches to the block whose address is `addr`, one of `dests`; terminates the block.
+    fn indirect_br(&mut self, addr: Self::Value, dests: &[Self::Block]) -> BackendResult<()>;
+    /// `size` bytes (a value of integer type) of stack memory aligned to `align`, until
+    /// the function returns or a `stack_restore` to an earlier point.
+    fn dynamic_alloca(&mut self, size: Self::Value, align: u64) -> BackendResult<Self::Value>;
+    /// The current stack position, for `stack_restore`.
+    fn stack_save(&mut self) -> BackendResult<Self::Value>;
+    /// Releases the dynamic allocations made since `saved` was taken.
+    fn stack_restore(&mut self, saved: Self::Value) -> BackendResult<()>;
 
     /// Finishes the body. `unused` blocks were created but never placed or branched to.
     fn end_function(&mut self, unused: &[Self::Block]) -> BackendResult<()>;

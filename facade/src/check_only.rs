@@ -181,6 +181,21 @@ impl Backend for CheckOnly {
     fn fence(&mut self, _: AtomicOrdering, _: SyncScope) -> BackendResult<()> {
         Ok(())
     }
+    fn label_addr(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
+    fn indirect_br(&mut self, _: (), _: &[()]) -> BackendResult<()> {
+        Ok(())
+    }
+    fn dynamic_alloca(&mut self, _: (), _: u64) -> BackendResult<()> {
+        Ok(())
+    }
+    fn stack_save(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
+    fn stack_restore(&mut self, _: ()) -> BackendResult<()> {
+        Ok(())
+    }
     fn va_start(&mut self, _: ()) -> BackendResult<()> {
         Ok(())
     }

@@ -287,6 +287,8 @@ pub enum ErrorKind {
         /// The index of the earlier case with the same bits.
         first: usize,
     },
+    /// An `indirect_br` without destinations.
+    NoDestinations,
     /// Wrong number of call arguments.
     ArgumentCount {
         /// Fixed parameters of the signature.
@@ -427,6 +429,7 @@ impl ErrorKind {
             NoSuchParam { .. } => 508,
             ArgumentCount { .. } => 509,
             DuplicateCase { .. } => 510,
+            NoDestinations => 511,
             InvalidIntFlags { .. } => 601,
             InvalidMemFlags { .. } => 602,
             InvalidOrdering { .. } => 603,
@@ -511,6 +514,7 @@ impl fmt::Display for ErrorKind {
             DuplicateCase { value, first } => {
                 write!(f, "case value {value} repeats case {first} (equal at the operand's width)")
             }
+            NoDestinations => write!(f, "indirect_br needs at least one destination label"),
             InvalidIntFlags { op, flags } => write!(f, "flags {flags:?} do not apply to {op:?}"),
             InvalidMemFlags { op, flags } => write!(f, "memory flags {flags:?} do not apply to {op}"),
             InvalidOrdering { op, ordering } => {

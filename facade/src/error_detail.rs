@@ -318,6 +318,8 @@ pub enum TargetFeature {
     CallConv(crate::CallConv),
     /// A `nest` (static chain) parameter.
     NestParameter,
+    /// Inline stack probes.
+    StackProbes,
     /// Guaranteed tail calls (`musttail`; WebAssembly needs `+tail-call`).
     GuaranteedTailCall,
     /// Records and arrays by value (no C ABI rules for this target yet).
@@ -339,6 +341,7 @@ impl fmt::Display for TargetFeature {
             TargetFeature::GcSafepoints => f.write_str("GC safepoints (statepoints)"),
             TargetFeature::CallConv(c) => write!(f, "the {c:?} calling convention"),
             TargetFeature::NestParameter => f.write_str("a nest (static chain) parameter"),
+            TargetFeature::StackProbes => f.write_str("inline stack probes"),
             TargetFeature::GuaranteedTailCall => f.write_str("guaranteed tail calls"),
             TargetFeature::AggregateByValue => f.write_str("records and arrays by value (no C ABI rules)"),
             TargetFeature::VariadicDefinitions => f.write_str("reading variadic arguments (no va_list rules)"),

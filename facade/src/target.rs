@@ -172,6 +172,13 @@ impl TargetInfo {
         }
     }
 
+    /// Whether inline stack probes can be requested (`FuncAttrs::stack_probes`;
+    /// measured with LLVM 19: x86 and AArch64 emit probe loops, riscv64 and
+    /// WebAssembly none; Windows probes every large frame anyway).
+    pub fn supports_stack_probes(&self) -> bool {
+        matches!(self.arch, Arch::X86_64 | Arch::X86 | Arch::Aarch64)
+    }
+
     /// Whether the object format can express `visibility`.
     pub fn supports_visibility(&self, visibility: crate::Visibility) -> bool {
         match visibility {

@@ -426,6 +426,11 @@ impl Backend for Refusing {
         fence(o: AtomicOrdering, s: SyncScope) -> BackendResult<()>;
         call_direct(c: Sym, s: &CallSite<'_, ()>) -> BackendResult<Option<()>>;
         va_start(l: ()) -> BackendResult<()>;
+        label_addr(b: ()) -> BackendResult<()>;
+        indirect_br(a: (), d: &[()]) -> BackendResult<()>;
+        dynamic_alloca(s: (), a: u64) -> BackendResult<()>;
+        stack_save() -> BackendResult<()>;
+        stack_restore(s: ()) -> BackendResult<()>;
         va_end(l: ()) -> BackendResult<()>;
         va_copy(d: (), s: ()) -> BackendResult<()>;
         va_arg(l: (), t: TypeId, d: Option<()>) -> BackendResult<Option<()>>;
@@ -631,6 +636,21 @@ impl Backend for Recording {
             self.safepoints.push(seen);
         }
         Ok(Some(self.fresh()?))
+    }
+    fn label_addr(&mut self, _: u32) -> BackendResult<u32> {
+        self.fresh()
+    }
+    fn indirect_br(&mut self, _: u32, _: &[u32]) -> BackendResult<()> {
+        Ok(())
+    }
+    fn dynamic_alloca(&mut self, _: u32, _: u64) -> BackendResult<u32> {
+        self.fresh()
+    }
+    fn stack_save(&mut self) -> BackendResult<u32> {
+        self.fresh()
+    }
+    fn stack_restore(&mut self, _: u32) -> BackendResult<()> {
+        Ok(())
     }
     fn va_start(&mut self, _: u32) -> BackendResult<()> {
         Ok(())

@@ -348,6 +348,21 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn fence(&mut self, ordering: AtomicOrdering, scope: SyncScope) -> BackendResult<()> {
         self.lower_fence(ordering, scope)
     }
+    fn label_addr(&mut self, block: Self::Block) -> BackendResult<Self::Value> {
+        self.lower_label_addr(block)
+    }
+    fn indirect_br(&mut self, addr: Self::Value, dests: &[Self::Block]) -> BackendResult<()> {
+        self.lower_indirect_br(addr, dests)
+    }
+    fn dynamic_alloca(&mut self, size: Self::Value, align: u64) -> BackendResult<Self::Value> {
+        self.lower_dynamic_alloca(size, align)
+    }
+    fn stack_save(&mut self) -> BackendResult<Self::Value> {
+        self.lower_stack_save()
+    }
+    fn stack_restore(&mut self, saved: Self::Value) -> BackendResult<()> {
+        self.lower_stack_restore(saved)
+    }
     fn va_start(&mut self, list: Self::Value) -> BackendResult<()> {
         self.lower_va_intrinsic("llvm.va_start.p0", &[list])
     }

@@ -199,4 +199,49 @@ impl<'ctx> LlvmBackend<'ctx> {
         self.builder.clear_insertion_position();
         self.entry_builder.clear_insertion_position();
     }
+
+    pub(crate) fn lower_label_addr(&mut self, block: BasicBlock<'ctx>) -> BackendResult<BasicValueEnum<'ctx>> {
+        let addr = ffi::block_address(block).ok_or_else(|| refused("address of an entry or detached block"))?;
+        Ok(addr.into())
+    }
+
+    pub(crate) fn lower_indirect_br(
+        &mut self,
+        addr: BasicValueEnum<'ctx>,
+        dests: &[BasicBlock<'ctx>],
+    ) -> BackendResult<()> {
+        self.builder.build_indirect_branch(addr, dests).built()?;
+        Ok(())
+    }
+
+    /// `alloca i8, iN %size` in the current block (not the entry: its size is a run-time value).
+    pub(crate) fn lower_dynamic_alloca(
+        &mut self,
+        size: BasicValueEnum<'ctx>,
+        align: u64,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let slot = self.builder.build_array_alloca(self.i8, size.into_int_value(), "").built()?;
+        if let Some(inst) = slot.as_instruction() {
+            ffi::set_memory_alignment(inst, align as u32);
+        }
+        Ok(slot.into())
+    }
+
+    pub(crate) fn lower_stack_save(&mut self) -> BackendResult<BasicValueEnum<'ctx>> {
+        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+        let f = self.intrinsic("llvm.stacksave.p0", ptr.fn_type(&[], false));
+        let call = self.builder.build_call(f, &[], "").built()?;
+        call.try_as_basic_value().basic().ok_or_else(|| refused("llvm.stacksave returned nothing"))
+    }
+
+    pub(crate) fn lower_stack_restore(&mut self, saved: BasicValueEnum<'ctx>) -> BackendResult<()> {
+        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+        let f = self.intrinsic("llvm.stackrestore.p0", self.ctx.void_type().fn_type(&[ptr.into()], false));
+        self.builder.build_call(f, &[saved.into()], "").built()?;
+        Ok(())
+    }
+
+    fn intrinsic(&self, name: &str, ty: inkwell::types::FunctionType<'ctx>) -> FunctionValue<'ctx> {
+        self.module.get_function(name).unwrap_or_else(|| self.module.add_function(name, ty, None))
+    }
 }

@@ -439,3 +439,10 @@ pub(crate) fn set_tail_kind(call: inkwell::values::CallSiteValue<'_>, kind: Tail
     // SAFETY: `call` is a call instruction (inkwell's CallSiteValue wraps only calls).
     unsafe { core::LLVMSetTailCallKind(call.as_value_ref(), k) };
 }
+
+/// `blockaddress(@f, %block)` for a block of a function other than its entry.
+pub(crate) fn block_address(block: BasicBlock<'_>) -> Option<PointerValue<'_>> {
+    // SAFETY: `block` is a live block of the open function (inkwell checks it has a parent
+    // and is not the entry block, whose address LLVM forbids, and returns None otherwise).
+    unsafe { block.get_address() }
+}

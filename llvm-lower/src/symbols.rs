@@ -178,6 +178,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         for (_, name) in flags.iter().filter(|(on, _)| *on) {
             f.add_attribute(AttributeLoc::Function, enum_attr(name, 0));
         }
+        if a.stack_probes {
+            f.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("probe-stack", "inline-asm"));
+        }
         if a.stack_align != 0 {
             f.add_attribute(AttributeLoc::Function, enum_attr("alignstack", u64::from(a.stack_align)));
         }

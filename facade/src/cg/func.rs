@@ -316,7 +316,7 @@ impl<B: Backend> crate::Cg<B> {
         Ok(&self.func.locals[local.index()])
     }
 
-    fn check_label(&self, call: &'static str, label: Label) -> Result<()> {
+    pub(crate) fn check_label(&self, call: &'static str, label: Label) -> Result<()> {
         if label.owner != self.func.owner || label.index() >= self.func.labels.len() {
             return Err(self
                 .ferr(call, ErrorKind::ForeignHandle { what: HandleKind::Label, handle: label.to_bits() })

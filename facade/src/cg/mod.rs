@@ -8,6 +8,7 @@ mod atomics;
 mod calls;
 mod casts;
 mod constants;
+mod dynamic;
 mod float_ops;
 mod func;
 mod gc;

@@ -60,6 +60,13 @@ impl<B: Backend> super::Cg<B> {
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
         }
         check_func_attrs(&decl.attrs).map_err(|k| Error::new(CALL, k).operand("attrs"))?;
+        if decl.attrs.stack_probes && !self.target.supports_stack_probes() {
+            let e = ErrorKind::UnsupportedOnTarget {
+                feature: TargetFeature::StackProbes,
+                triple: self.target.triple.clone(),
+            };
+            return Err(Error::new(CALL, e).operand("attrs"));
+        }
         if matches!(decl.gc, crate::GcRole::Runtime | crate::GcRole::Safepoints) {
             // Runtime functions are reached through a trampoline, and managed functions'
             // calls are statepoints: neither forwards C ABI aggregates (`doc/abi.md`).
