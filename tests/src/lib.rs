@@ -14,6 +14,7 @@ pub mod jit;
 pub mod programs;
 pub mod random_calls;
 pub mod toy_rt;
+pub mod wasm;
 
 /// The README's example, compiled and run as a doctest.
 #[doc = include_str!("../../README.md")]
