@@ -179,6 +179,92 @@ impl TargetInfo {
         matches!(self.arch, Arch::X86_64 | Arch::X86 | Arch::Aarch64)
     }
 
+    /// Whether floating-point arithmetic of `width` runs on hardware (without
+    /// it, LLVM lowers it to library calls the program must link).
+    pub fn has_hardware_float(&self, width: crate::FloatWidth) -> bool {
+        let has = |f: &str| self.features.split(',').any(|x| x == f);
+        match self.arch {
+            Arch::X86_64 | Arch::X86 | Arch::Aarch64 | Arch::Wasm32 | Arch::Wasm64 => true,
+            Arch::Riscv64 | Arch::Riscv32 => match width {
+                crate::FloatWidth::F32 => has("+f") || has("+d"),
+                crate::FloatWidth::F64 => has("+d"),
+            },
+            Arch::Arm | Arch::Other => false,
+        }
+    }
+
+    /// The SIMD extensions enabled in the feature string (x86 `sse*`/`avx*`,
+    /// AArch64 `neon`/`sve*`, RISC-V `v`, WebAssembly `simd128`). The facade
+    /// has no vector types yet; this says what LLVM may vectorize with.
+    pub fn simd_extensions(&self) -> Vec<String> {
+        let simd = |f: &str| match self.arch {
+            Arch::X86_64 | Arch::X86 => f.starts_with("sse") || f.starts_with("avx") || f.starts_with("ssse"),
+            Arch::Aarch64 => f == "neon" || f.starts_with("sve"),
+            Arch::Riscv64 | Arch::Riscv32 => f == "v",
+            Arch::Wasm32 | Arch::Wasm64 => f == "simd128" || f == "relaxed-simd",
+            Arch::Arm | Arch::Other => f == "neon",
+        };
+        let mut out: Vec<String> = self
+            .features
+            .split(',')
+            .filter_map(|f| f.strip_prefix('+'))
+            .filter(|f| simd(f))
+            .map(str::to_string)
+            .collect();
+        // AArch64 always has Advanced SIMD; x86-64 always has SSE2.
+        let baseline = match self.arch {
+            Arch::Aarch64 => Some("neon"),
+            Arch::X86_64 => Some("sse2"),
+            _ => None,
+        };
+        if let Some(b) = baseline {
+            if !out.iter().any(|f| f == b) {
+                out.insert(0, b.to_string());
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether a scalar access below its natural alignment is one instruction
+    /// (otherwise LLVM splits it into byte accesses, which stay correct).
+    pub fn fast_unaligned_access(&self) -> bool {
+        let has = |f: &str| self.features.split(',').any(|x| x == f);
+        match self.arch {
+            Arch::X86_64 | Arch::X86 | Arch::Wasm32 | Arch::Wasm64 => true,
+            Arch::Aarch64 => !has("+strict-align"),
+            Arch::Riscv64 | Arch::Riscv32 => has("+unaligned-scalar-mem"),
+            Arch::Arm | Arch::Other => false,
+        }
+    }
+
+    /// Bytes below the stack pointer a leaf function may use without moving
+    /// it (x86-64 System V and Apple AArch64: 128; elsewhere none). Functions
+    /// opt out with `FuncAttrs::no_red_zone`.
+    pub fn red_zone_bytes(&self) -> u64 {
+        let windows = self.triple.contains("windows");
+        let apple = self.triple.contains("apple") || self.triple.contains("darwin");
+        match self.arch {
+            Arch::X86_64 if !windows => 128,
+            Arch::Aarch64 if apple => 128,
+            _ => 0,
+        }
+    }
+
+    /// Whether records and arrays can be passed and returned by value (the C
+    /// ABI rules exist here: x86-64 System V and Win64, i686 Linux, AArch64
+    /// Linux, riscv64, wasm32; `doc/abi.md`), and variadic functions defined.
+    pub fn supports_aggregates_by_value(&self) -> bool {
+        let windows = self.triple.contains("windows");
+        let apple = self.triple.contains("apple") || self.triple.contains("darwin");
+        match self.arch {
+            Arch::X86_64 | Arch::Riscv64 | Arch::Wasm32 => true,
+            Arch::X86 | Arch::Aarch64 => !windows && !apple,
+            _ => false,
+        }
+    }
+
     /// Whether the object format can express `visibility`.
     pub fn supports_visibility(&self, visibility: crate::Visibility) -> bool {
         match visibility {

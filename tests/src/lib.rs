@@ -13,6 +13,7 @@ pub mod gc_runtime;
 pub mod jit;
 pub mod programs;
 pub mod random_calls;
+pub mod targets;
 pub mod toy_rt;
 pub mod wasm;
 

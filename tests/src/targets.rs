@@ -1,0 +1,97 @@
+//! The capability matrix of `doc/targets.md`, rendered from each target's
+//! `TargetInfo` queries (a test keeps the document equal to it).
+
+use cfree_facade::{CallConv, FloatWidth, Linkage, TargetInfo, TargetSpec, Visibility};
+use cfree_llvm_lower::LlvmContext;
+
+/// The triples the matrix covers: the executed ones, the compared ones, and
+/// one COFF and one Mach-O target for objects.
+pub const TRIPLES: [&str; 7] = [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-unknown-linux-gnu",
+    "riscv64-unknown-linux-gnu",
+    "i686-unknown-linux-gnu",
+    "wasm32-unknown-unknown",
+    "x86_64-pc-windows-msvc",
+    "x86_64-apple-darwin",
+];
+
+/// Resolves `triple` with its default CPU and features.
+pub fn info(triple: &str) -> TargetInfo {
+    let llvm = LlvmContext::new();
+    let cg = llvm.module("caps", &TargetSpec::triple(triple)).expect("a supported triple");
+    cg.target().clone()
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes" } else { "—" }.to_string()
+}
+
+/// One row per question, one column per target.
+pub fn matrix() -> String {
+    let infos: Vec<TargetInfo> = TRIPLES.iter().map(|t| info(t)).collect();
+    let mut rows: Vec<(&str, Box<dyn Fn(&TargetInfo) -> String>)> = Vec::new();
+    rows.push(("pointer bits", Box::new(|t| t.pointer_bits().to_string())));
+    rows.push(("`i128` storage", Box::new(|t| yes(t.supports_int_width(128)))));
+    rows.push((
+        "hardware `f32` / `f64`",
+        Box::new(|t| {
+            format!("{} / {}", yes(t.has_hardware_float(FloatWidth::F32)), yes(t.has_hardware_float(FloatWidth::F64)))
+        }),
+    ));
+    rows.push(("widest lock-free atomic (bits)", Box::new(|t| t.max_atomic_bits.to_string())));
+    rows.push((
+        "SIMD extensions (default features)",
+        Box::new(|t| {
+            let s = t.simd_extensions();
+            if s.is_empty() {
+                "—".into()
+            } else {
+                s.join(", ")
+            }
+        }),
+    ));
+    rows.push(("fast unaligned scalar access", Box::new(|t| yes(t.fast_unaligned_access()))));
+    rows.push(("red zone (bytes)", Box::new(|t| t.red_zone_bytes().to_string())));
+    rows.push((
+        "calling conventions",
+        Box::new(|t| {
+            CallConv::ALL
+                .iter()
+                .filter(|c| t.supports_call_conv(**c))
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
+    ));
+    rows.push(("records by value, variadic definitions", Box::new(|t| yes(t.supports_aggregates_by_value()))));
+    rows.push(("`nest` parameter", Box::new(|t| yes(t.supports_nest()))));
+    rows.push(("guaranteed tail calls", Box::new(|t| yes(t.supports_guaranteed_tail_calls()))));
+    rows.push(("inline stack probes", Box::new(|t| yes(t.supports_stack_probes()))));
+    rows.push(("GC safepoints (statepoints)", Box::new(|t| yes(t.supports_gc_safepoints()))));
+    rows.push(("protected visibility", Box::new(|t| yes(t.supports_visibility(Visibility::Protected)))));
+    rows.push(("weak, weak_odr, linkonce_odr, extern_weak", Box::new(|t| yes(t.supports_linkage(Linkage::Weak)))));
+    let short: Vec<&str> = TRIPLES.iter().map(|t| t.split('-').next().unwrap_or(t)).collect();
+    let mut out = String::from("| question |");
+    for (t, s) in TRIPLES.iter().zip(&short) {
+        let label = if t.contains("windows") {
+            "x86_64 Windows"
+        } else if t.contains("apple") {
+            "x86_64 macOS"
+        } else {
+            s
+        };
+        out.push_str(&format!(" {label} |"));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(TRIPLES.len()));
+    out.push('\n');
+    for (q, f) in &rows {
+        out.push_str(&format!("| {q} |"));
+        for i in &infos {
+            out.push_str(&format!(" {} |", f(i)));
+        }
+        out.push('\n');
+    }
+    out
+}
