@@ -27,10 +27,13 @@ fn yes(b: bool) -> String {
     if b { "yes" } else { "—" }.to_string()
 }
 
+/// A matrix row: the question and how a target answers it.
+type Row = (&'static str, Box<dyn Fn(&TargetInfo) -> String>);
+
 /// One row per question, one column per target.
 pub fn matrix() -> String {
     let infos: Vec<TargetInfo> = TRIPLES.iter().map(|t| info(t)).collect();
-    let mut rows: Vec<(&str, Box<dyn Fn(&TargetInfo) -> String>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     rows.push(("pointer bits", Box::new(|t| t.pointer_bits().to_string())));
     rows.push(("`i128` storage", Box::new(|t| yes(t.supports_int_width(128)))));
     rows.push((
