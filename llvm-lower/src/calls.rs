@@ -50,7 +50,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             }
         };
         if site.must_tail {
-            self.check_tail_abi(fabi.abi.clone(), sig)?;
+            self.check_tail_abi(&fabi.abi)?;
         }
         let result_abi = fabi.abi.result.clone();
         let result_ty = fabi.result;
@@ -144,12 +144,17 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
     }
 
-    /// The ABI's part of the `musttail` rules: nothing in memory, and on
-    /// targets whose tail calls cannot pass stack arguments, none on the stack.
-    fn check_tail_abi(&self, abi: abi::SigAbi, sig: TypeId) -> BackendResult<()> {
+    /// The ABI's part of the `musttail` rules: nothing of the callee's or the
+    /// caller's in memory, and on riscv64 (whose tail calls cannot pass stack
+    /// arguments) nothing on the stack.
+    fn check_tail_abi(&self, abi: &abi::SigAbi) -> BackendResult<()> {
         let in_memory = matches!(abi.result, RetAbi::Sret { .. })
             || abi.params.iter().any(|p| matches!(p, ArgAbi::Indirect { .. }));
-        let caller_memory = self.open()?.sret.is_some();
+        let caller_sig = self.open()?.sig;
+        let caller_memory = self.abis[caller_sig.index()].as_ref().is_some_and(|c| {
+            matches!(c.abi.result, RetAbi::Sret { .. })
+                || c.abi.params.iter().any(|p| matches!(p, ArgAbi::Indirect { .. }))
+        });
         let problem = if in_memory || caller_memory {
             Some(MustTailProblem::AggregateInMemory)
         } else if self.resolved.info.arch == Arch::Riscv64 && abi.stack_args != Some(false) {
@@ -157,7 +162,6 @@ impl<'ctx> LlvmBackend<'ctx> {
         } else {
             None
         };
-        let _ = sig;
         match problem {
             Some(problem) => Err(ErrorKind::MustTail { problem }.into()),
             None => Ok(()),
