@@ -63,6 +63,9 @@ pub enum Step {
     TailCall(u8, u8),
     CallWith(u8, u8, u8),
     VaOp(u8, u8),
+    LabelAddr(u8),
+    IndirectBr(u8, u8),
+    DynStack(u8, u8),
 }
 
 const CASTS: [CastOp; 14] = [
@@ -288,6 +291,16 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             4 => cg.va_list_arg(),
             _ => pick(&w.locals, *t).map_or(Ok(()), |l| cg.va_list_of_param(l)),
         },
+        Step::LabelAddr(i) => pick(&w.labels, *i).map_or(Ok(()), |l| cg.push_label_addr(l)),
+        Step::IndirectBr(i, n) => {
+            let dests: Vec<Label> = (0..*n % 4).filter_map(|k| pick(&w.labels, i.wrapping_add(k))).collect();
+            cg.indirect_br(&dests)
+        }
+        Step::DynStack(o, a) => match o % 3 {
+            0 => cg.alloca(u32::from(*a % 33)),
+            1 => cg.stack_save(),
+            _ => cg.stack_restore(),
+        },
         Step::GcAlloc(d, n) => cg.gc_alloc(i64::from(*d), u64::from(*n)),
         Step::GcRootSlot(t) => cg.gc_root_slot(ty(*t), "r").map(|l| w.locals.push(l)),
         Step::SafepointId(id) => cg.set_safepoint_id(*id),
@@ -343,7 +356,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 48 {
+        steps.push(match r.u8() % 51 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -391,6 +404,9 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             44 => Step::TailCall(a, b),
             45 => Step::CallWith(a, b, r.u8()),
             46 => Step::VaOp(a, b),
+            47 => Step::LabelAddr(a),
+            48 => Step::IndirectBr(a, b),
+            49 => Step::DynStack(a, b),
             _ => Step::IntOp(a, b),
         });
     }
