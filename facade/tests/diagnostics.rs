@@ -386,6 +386,8 @@ impl Backend for Refusing {
         declare_function(s: Sym, n: &str, d: &FuncDecl, t: &TypeTable) -> BackendResult<()>;
         declare_data(s: Sym, n: &str, d: &DataDecl, t: &TypeTable) -> BackendResult<()>;
         define_data(s: Sym, i: &DataInit) -> BackendResult<()>;
+        declare_alias(s: Sym, n: &str, t: Sym, d: &AliasDecl) -> BackendResult<()>;
+        add_init_fini(k: InitFini, f: Sym, p: u16) -> BackendResult<()>;
         begin_function(s: Sym, p: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()>;
         local_slot(t: TypeId, a: u64, n: &str, k: SlotKind) -> BackendResult<()>;
         new_block() -> BackendResult<()>;
@@ -676,6 +678,8 @@ impl Backend for Recording {
         declare_function(Sym, &str, &FuncDecl, &TypeTable);
         declare_data(Sym, &str, &DataDecl, &TypeTable);
         define_data(Sym, &DataInit);
+        declare_alias(Sym, &str, Sym, &AliasDecl);
+        add_init_fini(InitFini, Sym, u16);
         place_block(u32, bool);
         br(u32);
         cond_br(u32, u32, u32);

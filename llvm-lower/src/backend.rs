@@ -150,6 +150,12 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
         self.lower_define_data(sym, init)
     }
+    fn declare_alias(&mut self, sym: Sym, name: &str, target: Sym, decl: &AliasDecl) -> BackendResult<()> {
+        self.lower_declare_alias(sym, name, target, decl)
+    }
+    fn add_init_fini(&mut self, kind: InitFini, func: Sym, priority: u16) -> BackendResult<()> {
+        self.lower_add_init_fini(kind, func, priority)
+    }
     fn begin_function(&mut self, sym: Sym, params: &[TypeId], slots: &mut Vec<Self::Value>) -> BackendResult<()> {
         self.lower_begin_function(sym, params, slots)
     }
