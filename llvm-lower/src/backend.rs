@@ -91,6 +91,11 @@ impl<'ctx> LlvmBackend<'ctx> {
         if let Some(abi) = resolved.abi_name {
             module.add_metadata_flag("target-abi", FlagBehavior::Error, ctx.metadata_string(abi));
         }
+        if matches!(resolved.info.arch, cfree_facade::Arch::Riscv64 | cfree_facade::Arch::Riscv32) {
+            // No small-data sections, like clang for PIC code: RISC-V's `.sdata` placement
+            // drops a global's COMDAT group (LLVM 19), so duplicates would not fold.
+            module.add_basic_value_flag("SmallDataLimit", FlagBehavior::Error, ctx.i32_type().const_zero());
+        }
         let intptr = crate::types::int_type(ctx, resolved.info.pointer_bits());
         Ok(Self {
             ctx,
