@@ -473,6 +473,8 @@ pub enum AliasProblem {
     Linkage(Linkage),
     /// The target is thread-local data.
     ThreadLocalTarget,
+    /// The target is an alias a strong definition elsewhere may replace (`Weak`).
+    InterposableTarget,
     /// At `finish`, the target has no definition in this module.
     TargetNeverDefined(String),
 }
@@ -482,6 +484,7 @@ impl fmt::Display for AliasProblem {
         match self {
             AliasProblem::Linkage(l) => write!(f, "an alias cannot have {l:?} linkage"),
             AliasProblem::ThreadLocalTarget => f.write_str("the target is thread-local data"),
+            AliasProblem::InterposableTarget => f.write_str("the target is a weak alias (alias its target instead)"),
             AliasProblem::TargetNeverDefined(t) => write!(f, "its target `{t}` is never defined in this module"),
         }
     }

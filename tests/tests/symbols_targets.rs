@@ -208,6 +208,9 @@ fn misuse_is_refused_with_exact_codes() {
     let k = check(cg.declare_alias("a2", tl, AliasDecl::new()), 410);
     assert_eq!(k, ErrorKind::InvalidAlias { name: "a2".into(), problem: AliasProblem::ThreadLocalTarget });
     check(cg.declare_alias("zero_fill", z, AliasDecl::new()), 402);
+    let weak = cg.declare_alias("weak_alias", z, AliasDecl::new().linkage(Linkage::Weak)).unwrap();
+    let k = check(cg.declare_alias("a4", weak, AliasDecl::new()), 410);
+    assert_eq!(k, ErrorKind::InvalidAlias { name: "a4".into(), problem: AliasProblem::InterposableTarget });
     cg.declare_alias("a3", with_param, AliasDecl::new()).unwrap();
     let k = check(cg.check_complete(), 410);
     assert_eq!(

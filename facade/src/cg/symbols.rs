@@ -296,6 +296,10 @@ impl<B: Backend> super::Cg<B> {
             return Err(invalid(AliasProblem::Linkage(decl.linkage)).operand("linkage"));
         }
         self.check_linkage(CALL, decl.linkage, decl.visibility)?;
+        let target_is_alias = self.objects.aliases.iter().any(|&(a, _)| a == target);
+        if target_is_alias && self.syms[target.index()].linkage() == Linkage::Weak {
+            return Err(invalid(AliasProblem::InterposableTarget).operand("target"));
+        }
         let kind = match &self.syms[target.index()].kind {
             SymbolKind::Func(f) => SymbolKind::Func(FuncDecl {
                 linkage: decl.linkage,
