@@ -509,6 +509,10 @@ fn codes_are_distinct() {
         ErrorKind::UnsupportedOnTarget { feature: TargetFeature::GcSafepoints, triple: String::new() },
         ErrorKind::Unsupported(Unimplemented::VariadicDefinition),
         ErrorKind::BackendRefused { backend: "x", reason: String::new() },
+        ErrorKind::InvalidComdat { comdat: "g".into(), problem: ComdatProblem::NoKeySymbol },
+        ErrorKind::InvalidSection { section: "s".into(), problem: SectionProblem::BadName },
+        ErrorKind::InvalidAlias { name: "a".into(), problem: AliasProblem::ThreadLocalTarget },
+        ErrorKind::InvalidPriority { priority: 7 },
     ];
     let codes: HashSet<u32> = kinds.iter().map(ErrorKind::code).collect();
     assert_eq!(codes.len(), kinds.len(), "every kind has its own code");
