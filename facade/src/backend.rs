@@ -102,6 +102,14 @@ pub trait Backend {
     /// Gives a declared data symbol its initializer (size already checked).
     fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()>;
 
+    /// Declares `sym`, named `name`, as an alias of the declared symbol `target`
+    /// (the facade checks at `finish` that `target` is defined).
+    fn declare_alias(&mut self, sym: Sym, name: &str, target: Sym, decl: &crate::AliasDecl) -> BackendResult<()>;
+
+    /// Appends function `func` (no parameters, no result) to the module's
+    /// constructor or destructor array with `priority` (101..=65535).
+    fn add_init_fini(&mut self, kind: crate::InitFini, func: Sym, priority: u16) -> BackendResult<()>;
+
     /// Starts the body of `sym`: creates the entry, one stack slot per parameter
     /// (of the given types) holding the incoming value (for a record or array,
     /// the callee's own copy), their addresses pushed onto `param_slots`, and

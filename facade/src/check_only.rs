@@ -43,6 +43,12 @@ impl Backend for CheckOnly {
     fn define_data(&mut self, _: Sym, _: &DataInit) -> BackendResult<()> {
         Ok(())
     }
+    fn declare_alias(&mut self, _: Sym, _: &str, _: Sym, _: &crate::AliasDecl) -> BackendResult<()> {
+        Ok(())
+    }
+    fn add_init_fini(&mut self, _: crate::InitFini, _: Sym, _: u16) -> BackendResult<()> {
+        Ok(())
+    }
     fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()> {
         slots.resize(params.len(), ());
         Ok(())

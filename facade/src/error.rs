@@ -224,6 +224,27 @@ pub enum ErrorKind {
         /// The visibility asked for.
         visibility: Visibility,
     },
+    /// A COMDAT group that cannot be lowered as declared.
+    InvalidComdat {
+        /// The group's name.
+        comdat: String,
+        /// What is wrong.
+        problem: crate::ComdatProblem,
+    },
+    /// A section name the object format cannot take for this symbol.
+    InvalidSection {
+        /// The section name.
+        section: String,
+        /// What is wrong.
+        problem: crate::SectionProblem,
+    },
+    /// An alias that cannot be lowered as declared.
+    InvalidAlias {
+        /// The alias's linkage name.
+        name: String,
+        /// What is wrong.
+        problem: crate::AliasProblem,
+    },
 
     // ---- constants, sizes, alignment ----
     /// An integer constant does not fit the type.
@@ -286,6 +307,12 @@ pub enum ErrorKind {
         value: i128,
         /// The index of the earlier case with the same bits.
         first: usize,
+    },
+    /// A constructor or destructor priority outside 101..=65535 (0-100 are reserved
+    /// for the C runtime).
+    InvalidPriority {
+        /// The priority asked for.
+        priority: u32,
     },
     /// An `indirect_br` without destinations.
     NoDestinations,
@@ -419,6 +446,9 @@ impl ErrorKind {
             NeverDefined { .. } => 405,
             NotDefinable { .. } => 406,
             VisibilityOnInternal { .. } => 407,
+            InvalidComdat { .. } => 408,
+            InvalidSection { .. } => 409,
+            InvalidAlias { .. } => 410,
             ConstantOutOfRange { .. } => 501,
             InvalidAlignment { .. } => 502,
             UnderalignedAtomic { .. } => 503,
@@ -429,7 +459,8 @@ impl ErrorKind {
             NoSuchParam { .. } => 508,
             ArgumentCount { .. } => 509,
             DuplicateCase { .. } => 510,
-            NoDestinations => 511,
+            InvalidPriority { .. } => 511,
+            NoDestinations => 512,
             InvalidIntFlags { .. } => 601,
             InvalidMemFlags { .. } => 602,
             InvalidOrdering { .. } => 603,
@@ -493,6 +524,9 @@ impl fmt::Display for ErrorKind {
             VisibilityOnInternal { visibility } => {
                 write!(f, "{visibility:?} visibility does not apply to internal linkage")
             }
+            InvalidComdat { comdat, problem } => write!(f, "COMDAT group `{comdat}`: {problem}"),
+            InvalidSection { section, problem } => write!(f, "section {section:?} {problem}"),
+            InvalidAlias { name, problem } => write!(f, "alias `{name}`: {problem}"),
             ConstantOutOfRange { value, ty } => write!(f, "constant {value} does not fit in {ty}"),
             InvalidAlignment { align } => write!(f, "invalid alignment {align} (must be a power of two up to 2^30)"),
             UnderalignedAtomic { align, size } => {
@@ -513,6 +547,9 @@ impl fmt::Display for ErrorKind {
             }
             DuplicateCase { value, first } => {
                 write!(f, "case value {value} repeats case {first} (equal at the operand's width)")
+            }
+            InvalidPriority { priority } => {
+                write!(f, "priority {priority} is outside 101..=65535 (0-100 are reserved)")
             }
             NoDestinations => write!(f, "indirect_br needs at least one destination label"),
             InvalidIntFlags { op, flags } => write!(f, "flags {flags:?} do not apply to {op:?}"),

@@ -57,6 +57,8 @@ pub enum Expected {
     /// A type `va_arg` reads: one that C's default argument promotions leave
     /// alone (i32, i64, i128, a pointer, f64) or a record or array.
     VarArg,
+    /// The signature of a constructor or destructor: no parameters, no result.
+    InitFiniSignature,
 }
 
 impl fmt::Display for Expected {
@@ -77,6 +79,7 @@ impl fmt::Display for Expected {
             Expected::Record => f.write_str("a record type"),
             Expected::ManagedPointer => f.write_str("a managed pointer type"),
             Expected::RuntimeSignature(r) => write!(f, "the signature {}", r.signature()),
+            Expected::InitFiniSignature => f.write_str("a function without parameters or result"),
         }
     }
 }
@@ -329,6 +332,13 @@ pub enum TargetFeature {
     /// A record or array of size zero (MSVC targets: C there has none, and clang's
     /// extension gives them 4 bytes).
     ZeroSizedType,
+    /// COMDAT groups with this selection kind (`TargetInfo::supports_comdat`).
+    Comdat(crate::ComdatKind),
+    /// Thread-local data with this model (`TargetInfo::supports_tls`).
+    ThreadLocal(crate::TlsModel),
+    /// Explicit sections, aliases or constructor priorities in an object format
+    /// LLVM has no rules for here.
+    ObjectFormatFeature(&'static str),
 }
 
 impl fmt::Display for TargetFeature {
@@ -346,6 +356,9 @@ impl fmt::Display for TargetFeature {
             TargetFeature::AggregateByValue => f.write_str("records and arrays by value (no C ABI rules)"),
             TargetFeature::VariadicDefinitions => f.write_str("reading variadic arguments (no va_list rules)"),
             TargetFeature::ZeroSizedType => f.write_str("records and arrays of size zero (MSVC C has none)"),
+            TargetFeature::Comdat(k) => write!(f, "COMDAT selection {k:?}"),
+            TargetFeature::ThreadLocal(m) => write!(f, "thread-local data ({m:?})"),
+            TargetFeature::ObjectFormatFeature(what) => f.write_str(what),
         }
     }
 }
@@ -389,6 +402,93 @@ impl fmt::Display for Unimplemented {
             Unimplemented::DisplayName => {
                 f.write_str("display names are not supported until debug information is (leave display_name None)")
             }
+        }
+    }
+}
+
+/// What is wrong with a COMDAT group ([`crate::ErrorKind::InvalidComdat`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ComdatProblem {
+    /// An earlier member declared the group with another selection kind.
+    KindConflict {
+        /// The kind the group already has.
+        first: crate::ComdatKind,
+    },
+    /// The group's name is empty or contains a NUL byte.
+    BadName,
+    /// A member symbol can never be defined here (`ExternalWeak`).
+    Undefinable(String),
+    /// At `finish`, this member has no definition (LLVM puts only definitions in groups).
+    MemberNeverDefined(String),
+    /// At `finish`, no member carries the group's name (COFF needs this key symbol).
+    NoKeySymbol,
+}
+
+impl fmt::Display for ComdatProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ComdatProblem::KindConflict { first } => write!(f, "the group was declared with selection {first:?}"),
+            ComdatProblem::BadName => f.write_str("the group name is empty or contains a NUL byte"),
+            ComdatProblem::Undefinable(n) => write!(f, "member `{n}` is ExternalWeak and cannot be defined"),
+            ComdatProblem::MemberNeverDefined(n) => write!(f, "member `{n}` is never defined"),
+            ComdatProblem::NoKeySymbol => {
+                f.write_str("no member has the group's name (COFF groups need that key symbol)")
+            }
+        }
+    }
+}
+
+/// What is wrong with a section name ([`crate::ErrorKind::InvalidSection`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SectionProblem {
+    /// Empty, or contains a NUL byte or a newline.
+    BadName,
+    /// Mach-O needs `segment,section`, each 1 to 16 characters.
+    MachOSpecifier,
+    /// A zero-fill section (ELF `.bss`, `.sbss`, `.tbss` names) holding code or
+    /// non-zero data.
+    ZeroFillOnly,
+    /// A name the object format reserves for other contents (wasm `.init_array`,
+    /// or a `.text` name for wasm data).
+    Reserved,
+}
+
+impl fmt::Display for SectionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SectionProblem::BadName => f.write_str("is empty or contains a NUL byte or a newline"),
+            SectionProblem::MachOSpecifier => {
+                f.write_str("is not a Mach-O `segment,section` pair of 1 to 16 characters each")
+            }
+            SectionProblem::ZeroFillOnly => f.write_str("is a zero-fill section: it holds only zero-initialised data"),
+            SectionProblem::Reserved => f.write_str("is reserved by the object format for other contents"),
+        }
+    }
+}
+
+/// What is wrong with an alias ([`crate::ErrorKind::InvalidAlias`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AliasProblem {
+    /// An alias cannot have this linkage (`ExternalWeak`).
+    Linkage(Linkage),
+    /// The target is thread-local data.
+    ThreadLocalTarget,
+    /// The target is an alias a strong definition elsewhere may replace (`Weak`).
+    InterposableTarget,
+    /// At `finish`, the target has no definition in this module.
+    TargetNeverDefined(String),
+}
+
+impl fmt::Display for AliasProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AliasProblem::Linkage(l) => write!(f, "an alias cannot have {l:?} linkage"),
+            AliasProblem::ThreadLocalTarget => f.write_str("the target is thread-local data"),
+            AliasProblem::InterposableTarget => f.write_str("the target is a weak alias (alias its target instead)"),
+            AliasProblem::TargetNeverDefined(t) => write!(f, "its target `{t}` is never defined in this module"),
         }
     }
 }

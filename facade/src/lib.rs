@@ -69,8 +69,8 @@ pub use data::{DataInit, DataPiece};
 pub use emit::{ObjectModule, OptLevel};
 pub use error::{Error, ErrorKind, Result};
 pub use error_detail::{
-    AtomicOp, Category, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason, Quantity, RuntimeFunction,
-    SymbolClass, TargetFeature, TypeName, Unimplemented,
+    AliasProblem, AtomicOp, Category, ComdatProblem, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason,
+    Quantity, RuntimeFunction, SectionProblem, SymbolClass, TargetFeature, TypeName, Unimplemented,
 };
 pub use gc::{GcRuntime, InlineAlloc, PointerKind};
 pub use ids::{Label, Local, Sym, TypeId};
@@ -78,6 +78,9 @@ pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};
 pub use ops::{
     Callee, CastOp, CheckedOp, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp,
 };
-pub use symbols::{DataDecl, FuncDecl, GcRole, Linkage, SymbolInfo, SymbolKind, Visibility};
+pub use symbols::{
+    AliasDecl, Comdat, ComdatKind, DataDecl, FuncDecl, GcRole, InitFini, Linkage, Placement, Retain, SymbolInfo,
+    SymbolKind, TlsModel, Visibility,
+};
 pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
 pub use types::{FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

@@ -60,6 +60,8 @@ pub struct FuncDecl {
     pub gc: GcRole,
     /// Function attributes.
     pub attrs: crate::FuncAttrs,
+    /// Object-level placement: COMDAT group, section, retention.
+    pub placement: Placement,
 }
 
 /// A function's part in precise garbage collection.
@@ -92,7 +94,26 @@ impl FuncDecl {
             display_name: None,
             gc: GcRole::None,
             attrs: crate::FuncAttrs::default(),
+            placement: Placement::default(),
         }
+    }
+
+    /// Puts the function in COMDAT group `comdat` (`doc/symbols.md`).
+    pub fn comdat(mut self, comdat: Comdat) -> Self {
+        self.placement.comdat = Some(comdat);
+        self
+    }
+
+    /// Places the function in the named object-file section.
+    pub fn section(mut self, section: impl Into<String>) -> Self {
+        self.placement.section = Some(section.into());
+        self
+    }
+
+    /// Keeps the function even if nothing refers to it.
+    pub fn retain(mut self, retain: Retain) -> Self {
+        self.placement.retain = retain;
+        self
     }
 
     /// Sets the function attributes.
@@ -135,6 +156,13 @@ pub struct DataDecl {
     pub align: u32,
     /// Source-level name for debug info.
     pub display_name: Option<String>,
+    /// Object-level placement: COMDAT group, section, retention.
+    pub placement: Placement,
+    /// Thread-local storage with this access model; `None` = one object per program.
+    pub tls: Option<TlsModel>,
+    /// The address is not significant: a read-only object whose contents equal
+    /// another's may share its storage (mergeable constant and string sections).
+    pub mergeable: bool,
 }
 
 impl DataDecl {
@@ -147,7 +175,40 @@ impl DataDecl {
             readonly: false,
             align: 0,
             display_name: None,
+            placement: Placement::default(),
+            tls: None,
+            mergeable: false,
         }
+    }
+
+    /// Puts the object in COMDAT group `comdat` (`doc/symbols.md`).
+    pub fn comdat(mut self, comdat: Comdat) -> Self {
+        self.placement.comdat = Some(comdat);
+        self
+    }
+
+    /// Places the object in the named object-file section.
+    pub fn section(mut self, section: impl Into<String>) -> Self {
+        self.placement.section = Some(section.into());
+        self
+    }
+
+    /// Keeps the object even if nothing refers to it.
+    pub fn retain(mut self, retain: Retain) -> Self {
+        self.placement.retain = retain;
+        self
+    }
+
+    /// Makes the object thread-local, accessed with `model`.
+    pub fn thread_local(mut self, model: TlsModel) -> Self {
+        self.tls = Some(model);
+        self
+    }
+
+    /// Marks a read-only object mergeable (its address is not significant).
+    pub fn mergeable(mut self) -> Self {
+        self.mergeable = true;
+        self
     }
 
     /// Sets the linkage.
@@ -173,6 +234,120 @@ impl DataDecl {
         self.align = align;
         self
     }
+}
+
+/// How the linker picks among COMDAT groups of the same name in different
+/// objects. Which kinds an object format has: [`crate::TargetInfo::supports_comdat`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ComdatKind {
+    /// Keep any one group (ELF `GRP_COMDAT`, COFF `SELECT_ANY`, wasm).
+    Any,
+    /// Keep one; all must have identical contents (COFF only).
+    ExactMatch,
+    /// Keep the largest (COFF only).
+    Largest,
+    /// Keep every group: no deduplication (ELF, COFF).
+    NoDeduplicate,
+    /// Keep one; all must have the same size (COFF only).
+    SameSize,
+}
+
+/// Membership in a COMDAT group: the symbols of one group are kept or
+/// discarded together by the linker.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Comdat {
+    /// The group's name (on COFF, one member must have this linkage name).
+    pub name: String,
+    /// The selection rule.
+    pub kind: ComdatKind,
+}
+
+impl Comdat {
+    /// Group `name` with selection `kind`.
+    pub fn new(name: impl Into<String>, kind: ComdatKind) -> Self {
+        Self { name: name.into(), kind }
+    }
+
+    /// Group `name` with selection [`ComdatKind::Any`].
+    pub fn any(name: impl Into<String>) -> Self {
+        Self::new(name, ComdatKind::Any)
+    }
+}
+
+/// Whether a symbol is kept although nothing refers to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Retain {
+    /// Dropped by the optimizer and the linker's section GC when unreferenced.
+    #[default]
+    No,
+    /// Kept by the compiler (`llvm.compiler.used`); the linker may still drop it.
+    Compiler,
+    /// Kept by the compiler and the linker (`llvm.used`; on ELF the section is
+    /// `SHF_GNU_RETAIN`, so `--gc-sections` keeps it).
+    Linker,
+}
+
+/// Object-level placement shared by functions and data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// COMDAT group, if any.
+    pub comdat: Option<Comdat>,
+    /// Explicit section name, if any (Mach-O: `segment,section`).
+    pub section: Option<String>,
+    /// Retention.
+    pub retain: Retain,
+}
+
+/// Thread-local access models (the ELF TLS models; other formats lower every
+/// model to their single mechanism). Each model is an assumption the
+/// frontend makes about where the object is defined and how it is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TlsModel {
+    /// Any object, any module (`__tls_get_addr` per access).
+    GeneralDynamic,
+    /// Defined in the module being linked; any loading.
+    LocalDynamic,
+    /// Any object, but in a module loaded at program start (GOT entry, no call).
+    InitialExec,
+    /// Defined in the executable itself (a constant offset from the thread pointer).
+    LocalExec,
+}
+
+/// Declaration of an alias: a second name for a defined function or data object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AliasDecl {
+    /// Linkage of the alias name (not `ExternalWeak`).
+    pub linkage: Linkage,
+    /// Visibility of the alias name.
+    pub visibility: Visibility,
+}
+
+impl AliasDecl {
+    /// An external, default-visibility alias.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the linkage.
+    pub fn linkage(mut self, linkage: Linkage) -> Self {
+        self.linkage = linkage;
+        self
+    }
+
+    /// Sets the visibility.
+    pub fn visibility(mut self, visibility: Visibility) -> Self {
+        self.visibility = visibility;
+        self
+    }
+}
+
+/// Module initialisation and finalisation arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InitFini {
+    /// Runs before `main` (`llvm.global_ctors`, ELF `.init_array`).
+    Constructor,
+    /// Runs after `main` returns or at `exit` (`llvm.global_dtors`, ELF `.fini_array`).
+    Destructor,
 }
 
 /// What a symbol names.
@@ -201,6 +376,14 @@ impl SymbolInfo {
         match &self.kind {
             SymbolKind::Func(d) => d.linkage,
             SymbolKind::Data(d) => d.linkage,
+        }
+    }
+
+    /// The declaration's object-level placement.
+    pub fn placement(&self) -> &Placement {
+        match &self.kind {
+            SymbolKind::Func(d) => &d.placement,
+            SymbolKind::Data(d) => &d.placement,
         }
     }
 

@@ -281,4 +281,43 @@ impl TargetInfo {
             Weak | WeakOdr | LinkOnceOdr | ExternalWeak => self.object_format != ObjectFormat::Other,
         }
     }
+
+    /// Whether the object format has COMDAT groups with selection `kind`
+    /// (measured with LLVM 19: ELF has `Any` and `NoDeduplicate`, COFF all five,
+    /// wasm `Any`, Mach-O none; any other pair aborts LLVM's code generator).
+    pub fn supports_comdat(&self, kind: crate::ComdatKind) -> bool {
+        use crate::ComdatKind::*;
+        match self.object_format {
+            ObjectFormat::Elf => matches!(kind, Any | NoDeduplicate),
+            ObjectFormat::Coff => true,
+            ObjectFormat::Wasm => kind == Any,
+            ObjectFormat::MachO | ObjectFormat::Other => false,
+        }
+    }
+
+    /// Whether thread-local data with access `model` can be emitted. ELF honours
+    /// each model; Mach-O and COFF lower every model to their one mechanism;
+    /// wasm without `+atomics` (one thread) lowers thread-locals to plain globals.
+    pub fn supports_tls(&self, model: crate::TlsModel) -> bool {
+        let _ = model;
+        self.object_format != ObjectFormat::Other
+    }
+
+    /// Whether functions and data can be placed in named sections (Mach-O
+    /// names are `segment,section`).
+    pub fn supports_sections(&self) -> bool {
+        self.object_format != ObjectFormat::Other
+    }
+
+    /// Whether aliases ([`crate::Cg::declare_alias`]) can be emitted.
+    pub fn supports_aliases(&self) -> bool {
+        self.object_format != ObjectFormat::Other
+    }
+
+    /// Whether constructors and destructors run in priority order
+    /// ([`crate::Cg::add_init_fini`]): ELF `.init_array.N`, COFF `.CRT$XCT`-style
+    /// sections, Mach-O and wasm by sorting each object's list.
+    pub fn supports_init_fini_priority(&self) -> bool {
+        self.object_format != ObjectFormat::Other
+    }
 }

@@ -386,6 +386,8 @@ impl Backend for Refusing {
         declare_function(s: Sym, n: &str, d: &FuncDecl, t: &TypeTable) -> BackendResult<()>;
         declare_data(s: Sym, n: &str, d: &DataDecl, t: &TypeTable) -> BackendResult<()>;
         define_data(s: Sym, i: &DataInit) -> BackendResult<()>;
+        declare_alias(s: Sym, n: &str, t: Sym, d: &AliasDecl) -> BackendResult<()>;
+        add_init_fini(k: InitFini, f: Sym, p: u16) -> BackendResult<()>;
         begin_function(s: Sym, p: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()>;
         local_slot(t: TypeId, a: u64, n: &str, k: SlotKind) -> BackendResult<()>;
         new_block() -> BackendResult<()>;
@@ -512,6 +514,11 @@ fn codes_are_distinct() {
         ErrorKind::UnsupportedOnTarget { feature: TargetFeature::GcSafepoints, triple: String::new() },
         ErrorKind::Unsupported(Unimplemented::VariadicDefinition),
         ErrorKind::BackendRefused { backend: "x", reason: String::new() },
+        ErrorKind::InvalidComdat { comdat: "g".into(), problem: ComdatProblem::NoKeySymbol },
+        ErrorKind::InvalidSection { section: "s".into(), problem: SectionProblem::BadName },
+        ErrorKind::InvalidAlias { name: "a".into(), problem: AliasProblem::ThreadLocalTarget },
+        ErrorKind::InvalidPriority { priority: 7 },
+        ErrorKind::NoDestinations,
     ];
     let codes: HashSet<u32> = kinds.iter().map(ErrorKind::code).collect();
     assert_eq!(codes.len(), kinds.len(), "every kind has its own code");
@@ -696,6 +703,8 @@ impl Backend for Recording {
         declare_function(Sym, &str, &FuncDecl, &TypeTable);
         declare_data(Sym, &str, &DataDecl, &TypeTable);
         define_data(Sym, &DataInit);
+        declare_alias(Sym, &str, Sym, &AliasDecl);
+        add_init_fini(InitFini, Sym, u16);
         place_block(u32, bool);
         br(u32);
         cond_br(u32, u32, u32);

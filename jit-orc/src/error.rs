@@ -95,6 +95,15 @@ pub enum Error {
         /// ORC's message.
         message: String,
     },
+    /// The unit defines or uses thread-local data, which this JIT cannot link
+    /// (LLJIT without an ORC platform runtime has no TLS support: some TLS
+    /// relocations are refused, others would resolve to wrong addresses).
+    ThreadLocal {
+        /// The unit.
+        unit: String,
+        /// The first thread-local symbol found.
+        symbol: String,
+    },
 }
 
 impl Error {
@@ -115,6 +124,7 @@ impl Error {
             Error::NoSuchUnit(_) => 11,
             Error::NotReplaced { .. } => 12,
             Error::Release { .. } => 13,
+            Error::ThreadLocal { .. } => 14,
         }
     }
 }
@@ -147,6 +157,9 @@ impl fmt::Display for Error {
                 write!(f, "unit {} is {state:?}; only replaced units can retire", unit.0)
             }
             Error::Release { unit, message } => write!(f, "releasing unit {}: {message}", unit.0),
+            Error::ThreadLocal { unit, symbol } => {
+                write!(f, "`{unit}` has thread-local data (`{symbol}`), which the JIT cannot link (nothing was added)")
+            }
         }
     }
 }
@@ -166,7 +179,8 @@ impl std::error::Error for Error {
             | Error::NoSuchFunction(_)
             | Error::NoSuchUnit(_)
             | Error::NotReplaced { .. }
-            | Error::Release { .. } => None,
+            | Error::Release { .. }
+            | Error::ThreadLocal { .. } => None,
         }
     }
 }
@@ -246,6 +260,12 @@ mod tests {
                 false,
             ),
             (Error::Release { unit: UnitId(4), message: "busy".into() }, 13, "releasing unit 4: busy", false),
+            (
+                Error::ThreadLocal { unit: "m".into(), symbol: "t".into() },
+                14,
+                "`m` has thread-local data (`t`), which the JIT cannot link (nothing was added)",
+                false,
+            ),
         ];
         let mut codes = Vec::new();
         for (e, code, text, has_source) in cases {
@@ -255,7 +275,7 @@ mod tests {
             codes.push(code);
         }
         codes.dedup();
-        assert_eq!(codes, (1..=13).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
+        assert_eq!(codes, (1..=14).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
     }
 
     #[test]

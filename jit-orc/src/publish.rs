@@ -269,9 +269,22 @@ pub fn compile<M: ObjectModule + ?Sized>(
     let unit = || module.name().to_string();
     let object =
         module.emit_jit_object(renames, level).map_err(|e| Error::Emit { unit: unit(), source: Box::new(e) })?;
+    if let Some(symbol) = thread_local_symbol(&object) {
+        return Err(Error::ThreadLocal { unit: unit(), symbol });
+    }
     let info = ObjectInfo::parse(&object, statepoint_arch(module.target().arch))
         .map_err(|source| Error::Metadata { unit: unit(), source })?;
     Ok((object, info))
+}
+
+/// The first thread-local symbol (defined or referenced) of `object`, if any.
+/// An object the reader cannot parse has none here: [`ObjectInfo::parse`]
+/// reports it next.
+fn thread_local_symbol(object: &[u8]) -> Option<String> {
+    use object::{Object, ObjectSymbol};
+    let file = object::File::parse(object).ok()?;
+    let tls = file.symbols().find(|s| s.kind() == object::SymbolKind::Tls)?;
+    Some(tls.name().unwrap_or("").to_string())
 }
 
 impl Jit {

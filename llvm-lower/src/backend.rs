@@ -91,6 +91,11 @@ impl<'ctx> LlvmBackend<'ctx> {
         if let Some(abi) = resolved.abi_name {
             module.add_metadata_flag("target-abi", FlagBehavior::Error, ctx.metadata_string(abi));
         }
+        if matches!(resolved.info.arch, cfree_facade::Arch::Riscv64 | cfree_facade::Arch::Riscv32) {
+            // No small-data sections, like clang for PIC code: RISC-V's `.sdata` placement
+            // drops a global's COMDAT group (LLVM 19), so duplicates would not fold.
+            module.add_basic_value_flag("SmallDataLimit", FlagBehavior::Error, ctx.i32_type().const_zero());
+        }
         let intptr = crate::types::int_type(ctx, resolved.info.pointer_bits());
         Ok(Self {
             ctx,
@@ -149,6 +154,12 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     }
     fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
         self.lower_define_data(sym, init)
+    }
+    fn declare_alias(&mut self, sym: Sym, name: &str, target: Sym, decl: &AliasDecl) -> BackendResult<()> {
+        self.lower_declare_alias(sym, name, target, decl)
+    }
+    fn add_init_fini(&mut self, kind: InitFini, func: Sym, priority: u16) -> BackendResult<()> {
+        self.lower_add_init_fini(kind, func, priority)
     }
     fn begin_function(&mut self, sym: Sym, params: &[TypeId], slots: &mut Vec<Self::Value>) -> BackendResult<()> {
         self.lower_begin_function(sym, params, slots)

@@ -446,3 +446,58 @@ pub(crate) fn block_address(block: BasicBlock<'_>) -> Option<PointerValue<'_>> {
     // and is not the entry block, whose address LLVM forbids, and returns None otherwise).
     unsafe { block.get_address() }
 }
+
+// ---- symbols and data (aliases, appending arrays) ----
+
+/// A new alias `name` of `aliasee` in `module`, of value type `value_ty`, in address space 0.
+pub(crate) fn add_alias<'ctx>(
+    module: &inkwell::module::Module<'ctx>,
+    value_ty: inkwell::types::AnyTypeEnum<'ctx>,
+    aliasee: PointerValue<'ctx>,
+    name: &str,
+) -> GlobalValue<'ctx> {
+    let name = std::ffi::CString::new(name).expect("the facade refuses names with NUL bytes");
+    // SAFETY: `module`, `value_ty` and `aliasee` belong to one live context; `aliasee` is a
+    // global's address in address space 0 and `name` is NUL-terminated. LLVMAddAlias2 returns
+    // a new GlobalAlias owned by the module (never null).
+    unsafe {
+        let raw =
+            core::LLVMAddAlias2(module.as_mut_ptr(), value_ty.as_type_ref(), 0, aliasee.as_value_ref(), name.as_ptr());
+        GlobalValue::new(raw)
+    }
+}
+
+/// Appends `elem` (of type `elem_ty`) to the appending array global `name`
+/// (`llvm.used`, `llvm.global_ctors`, ...), creating it, and rebuilding it when it exists.
+pub(crate) fn append_to_array_global<'ctx>(
+    module: &inkwell::module::Module<'ctx>,
+    name: &str,
+    elem_ty: BasicTypeEnum<'ctx>,
+    elem: BasicValueEnum<'ctx>,
+    section: Option<&str>,
+) {
+    let mut elems = Vec::new();
+    if let Some(old) = module.get_global(name) {
+        if let Some(init) = old.get_initializer() {
+            let raw = init.as_value_ref();
+            // SAFETY: `raw` is the constant array this function built before; its operands
+            // are its elements, constants of the same context.
+            unsafe {
+                let n = core::LLVMGetNumOperands(raw);
+                elems.extend((0..n as u32).map(|i| core::LLVMGetOperand(raw, i)));
+            }
+        }
+        // SAFETY: only this function refers to the reserved array globals (the facade refuses
+        // `llvm.` names, so no user code or data can), and it drops `old` here.
+        unsafe { old.delete() };
+    }
+    elems.push(elem.as_value_ref());
+    // SAFETY: every element is a constant of type `elem_ty` in the same context.
+    let array = unsafe {
+        BasicValueEnum::new(core::LLVMConstArray2(elem_ty.as_type_ref(), elems.as_mut_ptr(), elems.len() as u64))
+    };
+    let global = module.add_global(array.get_type(), None, name);
+    global.set_linkage(inkwell::module::Linkage::Appending);
+    global.set_initializer(&array);
+    global.set_section(section);
+}

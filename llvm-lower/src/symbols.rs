@@ -3,9 +3,11 @@
 
 use cfree_facade::*;
 use inkwell::attributes::AttributeLoc;
+use inkwell::comdat::ComdatSelectionKind;
 use inkwell::module::Linkage as LlvmLinkage;
-use inkwell::values::{BasicValueEnum, FunctionValue, GlobalValue};
-use inkwell::GlobalVisibility;
+use inkwell::types::{AnyType, AnyTypeEnum};
+use inkwell::values::{BasicValue, BasicValueEnum, FunctionValue, GlobalValue, UnnamedAddress};
+use inkwell::{GlobalVisibility, ThreadLocalMode};
 
 use crate::backend::{refused, LlvmBackend};
 use crate::ffi;
@@ -41,6 +43,34 @@ pub(crate) fn declaration_linkage(l: Linkage) -> LlvmLinkage {
         LlvmLinkage::ExternalWeak
     } else {
         LlvmLinkage::External
+    }
+}
+
+pub(crate) fn llvm_comdat_kind(k: ComdatKind) -> ComdatSelectionKind {
+    match k {
+        ComdatKind::Any => ComdatSelectionKind::Any,
+        ComdatKind::ExactMatch => ComdatSelectionKind::ExactMatch,
+        ComdatKind::Largest => ComdatSelectionKind::Largest,
+        ComdatKind::NoDeduplicate => ComdatSelectionKind::NoDuplicates,
+        ComdatKind::SameSize => ComdatSelectionKind::SameSize,
+    }
+}
+
+pub(crate) fn llvm_tls_model(m: TlsModel) -> ThreadLocalMode {
+    match m {
+        TlsModel::GeneralDynamic => ThreadLocalMode::GeneralDynamicTLSModel,
+        TlsModel::LocalDynamic => ThreadLocalMode::LocalDynamicTLSModel,
+        TlsModel::InitialExec => ThreadLocalMode::InitialExecTLSModel,
+        TlsModel::LocalExec => ThreadLocalMode::LocalExecTLSModel,
+    }
+}
+
+/// The reserved array that keeps a retained symbol, if any.
+fn retain_array(r: Retain) -> Option<&'static str> {
+    match r {
+        Retain::No => None,
+        Retain::Compiler => Some("llvm.compiler.used"),
+        Retain::Linker => Some("llvm.used"),
     }
 }
 
@@ -85,6 +115,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
         self.apply_abi(decl.sig, |loc, a| value.add_attribute(loc, a));
         self.apply_func_attrs(value, &decl.attrs)?;
+        self.apply_placement(value.as_global_value(), &decl.placement);
+        self.retain(value.as_global_value(), decl.placement.retain);
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
         Ok(())
@@ -105,12 +137,38 @@ impl<'ctx> LlvmBackend<'ctx> {
         let natural = types.layout(decl.ty).map_or(1, |l| l.align);
         let align = if decl.align == 0 { natural } else { u64::from(decl.align) };
         global.set_alignment(align as u32);
+        self.apply_data_decl(global, decl);
+        self.retain(global, decl.placement.retain);
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Data { global, decl: decl.clone(), align });
         Ok(())
     }
 
     pub(crate) fn lower_define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
+        let LoweredSym::Data { decl, .. } = &self.syms[sym.index()] else {
+            unreachable!("facade checked the symbol kind")
+        };
+        // A mergeable constant is one byte array, the shape LLVM recognises for
+        // mergeable string (`SHF_STRINGS`) and constant sections.
+        let flat = decl.mergeable && init.pieces.iter().all(|p| !matches!(p, DataPiece::Reloc { .. }));
+        let init_value: BasicValueEnum<'ctx> = if flat {
+            let mut bytes = Vec::new();
+            for p in &init.pieces {
+                match p {
+                    DataPiece::Bytes(b) => bytes.extend_from_slice(b),
+                    DataPiece::Zeros(n) => bytes.resize(bytes.len() + *n as usize, 0),
+                    DataPiece::Reloc { .. } => unreachable!("checked above"),
+                }
+            }
+            self.ctx.const_string(&bytes, false).into()
+        } else {
+            self.data_struct(init).into()
+        };
+        self.replace_data_global(sym, init_value);
+        Ok(())
+    }
+
+    fn data_struct(&self, init: &DataInit) -> inkwell::values::StructValue<'ctx> {
         let mut fields: Vec<BasicValueEnum<'ctx>> = Vec::with_capacity(init.pieces.len());
         for piece in &init.pieces {
             match piece {
@@ -127,7 +185,10 @@ impl<'ctx> LlvmBackend<'ctx> {
                 }
             }
         }
-        let init_value = self.ctx.const_struct(&fields, true);
+        self.ctx.const_struct(&fields, true)
+    }
+
+    fn replace_data_global(&mut self, sym: Sym, init_value: BasicValueEnum<'ctx>) {
         let LoweredSym::Data { global: old, decl, align } = &self.syms[sym.index()] else {
             unreachable!("facade checked the symbol kind")
         };
@@ -139,6 +200,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         new.set_visibility(llvm_visibility(decl.visibility));
         new.set_constant(decl.readonly);
         new.set_alignment(*align as u32);
+        self.apply_data_decl(new, decl);
         let old = *old;
         // Existing uses move now; the old global lives on until `finalize`, since a value
         // stack entry of the open function may still name it.
@@ -147,6 +209,89 @@ impl<'ctx> LlvmBackend<'ctx> {
         if let LoweredSym::Data { global, .. } = &mut self.syms[sym.index()] {
             *global = new;
         }
+    }
+
+    /// COMDAT group and section of a function or data global.
+    fn apply_placement(&self, g: GlobalValue<'ctx>, p: &Placement) {
+        if let Some(c) = &p.comdat {
+            let comdat = self.module.get_or_insert_comdat(&c.name);
+            comdat.set_selection_kind(llvm_comdat_kind(c.kind));
+            g.set_comdat(comdat);
+        }
+        if let Some(section) = &p.section {
+            g.set_section(Some(section));
+        }
+    }
+
+    /// Placement, thread-local model and mergeability of a data global.
+    fn apply_data_decl(&self, g: GlobalValue<'ctx>, decl: &DataDecl) {
+        self.apply_placement(g, &decl.placement);
+        if let Some(model) = decl.tls {
+            g.set_thread_local_mode(Some(llvm_tls_model(model)));
+        }
+        if decl.mergeable {
+            g.set_unnamed_address(UnnamedAddress::Global);
+        }
+    }
+
+    /// Adds `g` to `llvm.used` or `llvm.compiler.used` (uses follow later replacements).
+    fn retain(&self, g: GlobalValue<'ctx>, r: Retain) {
+        if let Some(array) = retain_array(r) {
+            let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+            let elem = g.as_pointer_value().as_basic_value_enum();
+            ffi::append_to_array_global(&self.module, array, ptr.into(), elem, Some("llvm.metadata"));
+        }
+    }
+
+    pub(crate) fn lower_declare_alias(
+        &mut self,
+        sym: Sym,
+        name: &str,
+        target: Sym,
+        decl: &AliasDecl,
+    ) -> BackendResult<()> {
+        check_llvm_name(name)?;
+        let (lowered, value_ty, aliasee): (LoweredSym<'ctx>, AnyTypeEnum<'ctx>, _) = match &self.syms[target.index()] {
+            LoweredSym::Func { value, sig, .. } => (
+                // Calls through the alias in this module go to the target it is bound to.
+                LoweredSym::Func { value: *value, linkage: decl.linkage, sig: *sig },
+                value.get_type().into(),
+                value.as_global_value().as_pointer_value(),
+            ),
+            LoweredSym::Data { global, decl: d, align } => {
+                let d = DataDecl { linkage: decl.linkage, visibility: decl.visibility, ..d.clone() };
+                let ty = self.basic(d.ty).as_any_type_enum();
+                let placeholder = LoweredSym::Data { global: *global, decl: d, align: *align };
+                (placeholder, ty, global.as_pointer_value())
+            }
+        };
+        let alias = ffi::add_alias(&self.module, value_ty, aliasee, name);
+        alias.set_linkage(llvm_linkage(decl.linkage));
+        alias.set_visibility(llvm_visibility(decl.visibility));
+        let lowered = match lowered {
+            LoweredSym::Data { decl, align, .. } => LoweredSym::Data { global: alias, decl, align },
+            f @ LoweredSym::Func { .. } => f,
+        };
+        debug_assert_eq!(sym.index(), self.syms.len());
+        self.syms.push(lowered);
+        Ok(())
+    }
+
+    pub(crate) fn lower_add_init_fini(&mut self, kind: InitFini, func: Sym, priority: u16) -> BackendResult<()> {
+        let name = match kind {
+            InitFini::Constructor => "llvm.global_ctors",
+            InitFini::Destructor => "llvm.global_dtors",
+        };
+        let ptr = self.ctx.ptr_type(inkwell::AddressSpace::default());
+        let i32t = self.ctx.i32_type();
+        let entry_ty = self.ctx.struct_type(&[i32t.into(), ptr.into(), ptr.into()], false);
+        let f = self.lower_sym_addr(func);
+        let entry = entry_ty.const_named_struct(&[
+            i32t.const_int(u64::from(priority), false).into(),
+            f,
+            ptr.const_null().into(),
+        ]);
+        ffi::append_to_array_global(&self.module, name, entry_ty.into(), entry.into(), None);
         Ok(())
     }
 

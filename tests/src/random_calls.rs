@@ -63,6 +63,10 @@ pub enum Step {
     TailCall(u8, u8),
     CallWith(u8, u8, u8),
     VaOp(u8, u8),
+    /// Declares data with placement facts picked by the flag bits (`doc/symbols.md`).
+    DeclarePlaced(u8, u8),
+    DeclareAlias(u8, u8),
+    InitFini(u8, u8),
     LabelAddr(u8),
     IndirectBr(u8, u8),
     DynStack(u8, u8),
@@ -306,6 +310,47 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         Step::SafepointId(id) => cg.set_safepoint_id(*id),
         Step::Safepoint => cg.safepoint(),
         Step::ManagedStore(t, o) => cg.managed_store(MemAccess::new(ty(*t)), i64::from(*o), PointerKind::Strong),
+        Step::DeclarePlaced(t, f) => {
+            const SECTIONS: [&str; 5] = [".data.fz", ".bss.fz", "a\0b", ".text.fz", ""];
+            const KINDS: [ComdatKind; 5] = [
+                ComdatKind::Any,
+                ComdatKind::NoDeduplicate,
+                ComdatKind::Largest,
+                ComdatKind::ExactMatch,
+                ComdatKind::SameSize,
+            ];
+            const MODELS: [TlsModel; 4] =
+                [TlsModel::GeneralDynamic, TlsModel::LocalDynamic, TlsModel::InitialExec, TlsModel::LocalExec];
+            let mut d = DataDecl::new(ty(*t));
+            if f & 1 != 0 {
+                d = d.comdat(Comdat::new(format!("g{}", f >> 5), KINDS[usize::from(f >> 4) % 5]));
+            }
+            if f & 2 != 0 {
+                d = d.section(SECTIONS[usize::from(f >> 3) % 5]);
+            }
+            if f & 4 != 0 {
+                d = d.thread_local(MODELS[usize::from(f >> 5) % 4]);
+            }
+            if f & 8 != 0 {
+                d = d.readonly().mergeable();
+            }
+            if f & 16 != 0 {
+                d = d.retain(if f & 32 != 0 { Retain::Linker } else { Retain::Compiler });
+            }
+            if f & 64 != 0 {
+                d = d.linkage(Linkage::Internal);
+            }
+            cg.declare_data(&format!("placed{}", w.syms.len()), d).map(|s| w.syms.push(s))
+        }
+        Step::DeclareAlias(s, l) => {
+            let linkage = [Linkage::External, Linkage::Weak, Linkage::Internal, Linkage::ExternalWeak][*l as usize % 4];
+            let name = format!("alias{}", w.syms.len());
+            cg.declare_alias(&name, sym(*s), AliasDecl::new().linkage(linkage)).map(|a| w.syms.push(a))
+        }
+        Step::InitFini(s, p) => {
+            let kind = if p % 2 == 0 { InitFini::Constructor } else { InitFini::Destructor };
+            cg.add_init_fini(kind, sym(*s), [65535, 101, 100, 200, 0, 70000][*p as usize % 6])
+        }
     };
 }
 
@@ -339,6 +384,28 @@ pub fn check(calls: &[Step]) -> Result<(), String> {
         cg.unreachable().unwrap();
         cg.func_end().unwrap();
     }
+    // Internal data, COMDAT members and alias targets need definitions at `finish`: give them trivial
+    // ones, as a frontend would; one that cannot be defined leaves a refused module.
+    for _ in 0..64 {
+        let missing = match cg.check_complete().map_err(|e| e.kind().clone()) {
+            Err(ErrorKind::InvalidComdat { problem: ComdatProblem::MemberNeverDefined(n), .. }) => n,
+            Err(ErrorKind::InvalidAlias { problem: AliasProblem::TargetNeverDefined(n), .. }) => n,
+            Err(ErrorKind::NeverDefined { name, .. }) => name,
+            _ => break,
+        };
+        let s = cg.symbol_by_name(&missing).unwrap();
+        let defined = match &cg.symbol(s).unwrap().kind {
+            SymbolKind::Data(d) => {
+                let size = cg.layout(d.ty).map_or(0, |l| l.size);
+                cg.define_data(s, &DataInit::zeroed(size))
+            }
+            SymbolKind::Func(_) => cg.func_begin(s).and_then(|()| cg.unreachable()).and_then(|()| cg.func_end()),
+        };
+        if defined.is_err() {
+            let _ = cg.func_abandon();
+            return Ok(());
+        }
+    }
     let mut module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
     if let Err(e) = module.verify() {
         return Err(format!("accepted calls produced invalid IR: {e}\n{}", module.ir()));
@@ -356,7 +423,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 51 {
+        steps.push(match r.u8() % 54 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -404,9 +471,12 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             44 => Step::TailCall(a, b),
             45 => Step::CallWith(a, b, r.u8()),
             46 => Step::VaOp(a, b),
+            48 => Step::DeclarePlaced(a, b),
+            49 => Step::DeclareAlias(a, b),
+            50 => Step::InitFini(a, b),
             47 => Step::LabelAddr(a),
-            48 => Step::IndirectBr(a, b),
-            49 => Step::DynStack(a, b),
+            52 => Step::IndirectBr(a, b),
+            53 => Step::DynStack(a, b),
             _ => Step::IntOp(a, b),
         });
     }

@@ -1,7 +1,7 @@
 //! The capability matrix of `doc/targets.md`, rendered from each target's
 //! `TargetInfo` queries (a test keeps the document equal to it).
 
-use cfree_facade::{CallConv, FloatWidth, Linkage, TargetInfo, TargetSpec, Visibility};
+use cfree_facade::{CallConv, ComdatKind, FloatWidth, Linkage, TargetInfo, TargetSpec, TlsModel, Visibility};
 use cfree_llvm_lower::LlvmContext;
 
 /// The triples the matrix covers: the executed ones, the compared ones, and
@@ -74,6 +74,35 @@ pub fn matrix() -> String {
     rows.push(("GC safepoints (statepoints)", Box::new(|t| yes(t.supports_gc_safepoints()))));
     rows.push(("protected visibility", Box::new(|t| yes(t.supports_visibility(Visibility::Protected)))));
     rows.push(("weak, weak_odr, linkonce_odr, extern_weak", Box::new(|t| yes(t.supports_linkage(Linkage::Weak)))));
+    rows.push((
+        "COMDAT selection kinds",
+        Box::new(|t| {
+            let kinds = [
+                ComdatKind::Any,
+                ComdatKind::ExactMatch,
+                ComdatKind::Largest,
+                ComdatKind::NoDeduplicate,
+                ComdatKind::SameSize,
+            ];
+            let s: Vec<String> = kinds.iter().filter(|k| t.supports_comdat(**k)).map(|k| format!("{k:?}")).collect();
+            if s.is_empty() {
+                "—".into()
+            } else {
+                s.join(", ")
+            }
+        }),
+    ));
+    rows.push((
+        "thread-locals (all four models)",
+        Box::new(|t| {
+            let models = [TlsModel::GeneralDynamic, TlsModel::LocalDynamic, TlsModel::InitialExec, TlsModel::LocalExec];
+            yes(models.iter().all(|m| t.supports_tls(*m)))
+        }),
+    ));
+    rows.push((
+        "sections, aliases, constructor priorities",
+        Box::new(|t| yes(t.supports_sections() && t.supports_aliases() && t.supports_init_fini_priority())),
+    ));
     let short: Vec<&str> = TRIPLES.iter().map(|t| t.split('-').next().unwrap_or(t)).collect();
     let mut out = String::from("| question |");
     for (t, s) in TRIPLES.iter().zip(&short) {

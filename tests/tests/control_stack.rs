@@ -323,7 +323,7 @@ fn misuse() {
     cg.func_begin(f).unwrap();
     let l = cg.new_label().unwrap();
     cg.push_label_addr(l).unwrap();
-    assert_eq!(cg.indirect_br(&[]).unwrap_err().code(), 511, "no destinations");
+    assert_eq!(cg.indirect_br(&[]).unwrap_err().code(), 512, "no destinations");
     cg.discard().unwrap();
     cg.push_int(i64t, 3).unwrap();
     assert_eq!(cg.indirect_br(&[l]).unwrap_err().code(), 203, "an integer is not an address");

@@ -62,6 +62,9 @@ fn call_strategy() -> impl Strategy<Value = Step> {
         1 => any::<u64>().prop_map(Step::SafepointId),
         1 => Just(Step::Safepoint),
         2 => (any::<u8>(), any::<i8>()).prop_map(|(t, o)| Step::ManagedStore(t, o)),
+        2 => (any::<u8>(), any::<u8>()).prop_map(|(t, f)| Step::DeclarePlaced(t, f)),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(s, l)| Step::DeclareAlias(s, l)),
+        1 => (any::<u8>(), any::<u8>()).prop_map(|(s, p)| Step::InitFini(s, p)),
     ]
 }
 

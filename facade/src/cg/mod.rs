@@ -44,6 +44,8 @@ pub struct Cg<B: Backend> {
     managed_space: Option<u32>,
     /// Runtime functions behind managed operations.
     gc_runtime: Option<crate::GcRuntime>,
+    /// COMDAT groups, section kinds and aliases (`symbols.rs`).
+    objects: symbols::ObjectTables,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -117,6 +119,7 @@ impl<B: Backend> Cg<B> {
             alias_scopes: 0,
             managed_space: None,
             gc_runtime: None,
+            objects: symbols::ObjectTables::default(),
         }
     }
 
@@ -256,7 +259,7 @@ impl<B: Backend> Cg<B> {
                 return Err(Error::new(CALL, e));
             }
         }
-        Ok(())
+        self.check_objects_complete()
     }
 
     /// Completes the module and hands back the backend with the list of

@@ -1,8 +1,36 @@
 //! Symbol declarations and data definitions: one name model (the exact
-//! linkage name), linkage and visibility checked against the target.
+//! linkage name), linkage and visibility checked against the target; COMDAT
+//! groups, sections, thread-locals, aliases and constructor arrays checked
+//! against what the object format can lower (`doc/symbols.md`).
 
 use super::{check_align, check_name};
 use crate::*;
+
+/// Module-wide facts behind object-level placement.
+#[derive(Debug, Default)]
+pub(super) struct ObjectTables {
+    /// Each COMDAT group's selection kind, fixed by its first member.
+    comdats: crate::hash::FxHashMap<String, ComdatKind>,
+    /// `(alias, target)` pairs, checked at `finish`.
+    aliases: Vec<(Sym, Sym)>,
+}
+
+/// Section names ELF (LLVM's `getELFKindForNamedSection`) makes zero-fill (`SHT_NOBITS`).
+fn elf_zero_fill(section: &str) -> bool {
+    const EXACT: [&str; 3] = [".bss", ".sbss", ".tbss"];
+    const PREFIXES: [&str; 9] = [
+        ".bss.",
+        ".sbss.",
+        ".tbss.",
+        ".gnu.linkonce.b.",
+        ".gnu.linkonce.sb.",
+        ".gnu.linkonce.tb.",
+        ".llvm.linkonce.b.",
+        ".llvm.linkonce.sb.",
+        ".llvm.linkonce.tb.",
+    ];
+    EXACT.contains(&section) || PREFIXES.iter().any(|p| section.starts_with(p))
+}
 
 impl<B: Backend> super::Cg<B> {
     fn check_linkage(&self, call: &'static str, linkage: Linkage, vis: crate::Visibility) -> Result<()> {
@@ -67,6 +95,7 @@ impl<B: Backend> super::Cg<B> {
             };
             return Err(Error::new(CALL, e).operand("attrs"));
         }
+        self.check_placement(CALL, name, &decl.placement, decl.linkage, true)?;
         if matches!(decl.gc, crate::GcRole::Runtime | crate::GcRole::Safepoints) {
             // Runtime functions are reached through a trampoline, and managed functions'
             // calls are statepoints: neither forwards C ABI aggregates (`doc/abi.md`).
@@ -77,7 +106,10 @@ impl<B: Backend> super::Cg<B> {
                 return Err(Error::new(CALL, e).operand("signature"));
             }
         }
-        self.add_symbol(CALL, name, SymbolKind::Func(decl))
+        let comdat = decl.placement.comdat.clone();
+        let sym = self.add_symbol(CALL, name, SymbolKind::Func(decl))?;
+        self.register_comdat(comdat);
+        Ok(sym)
     }
 
     /// Declares a data object with the exact linkage name `name`.
@@ -92,7 +124,12 @@ impl<B: Backend> super::Cg<B> {
         if decl.display_name.is_some() {
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
         }
-        self.add_symbol(CALL, name, SymbolKind::Data(decl))
+        self.check_placement(CALL, name, &decl.placement, decl.linkage, false)?;
+        self.check_data_storage(CALL, &decl)?;
+        let comdat = decl.placement.comdat.clone();
+        let sym = self.add_symbol(CALL, name, SymbolKind::Data(decl))?;
+        self.register_comdat(comdat);
+        Ok(sym)
     }
 
     /// Looks up a symbol by linkage name.
@@ -144,8 +181,221 @@ impl<B: Backend> super::Cg<B> {
                 self.check_sym(CALL, *target).map_err(|e| e.operand(format!("relocation in piece {i}")))?;
             }
         }
+        if let Some(section) = &decl.placement.section {
+            let nonzero = init.pieces.iter().any(|p| match p {
+                DataPiece::Bytes(b) => b.iter().any(|&x| x != 0),
+                DataPiece::Zeros(_) => false,
+                DataPiece::Reloc { .. } => true,
+            });
+            if nonzero && self.target.object_format == ObjectFormat::Elf && elf_zero_fill(section) {
+                let e = ErrorKind::InvalidSection { section: section.clone(), problem: SectionProblem::ZeroFillOnly };
+                return Err(Error::new(CALL, e).operand("section"));
+            }
+        }
         self.backend.define_data(sym, init).map_err(|k| Error::new(CALL, k))?;
         self.syms[sym.index()].defined = true;
+        Ok(())
+    }
+}
+
+impl<B: Backend> super::Cg<B> {
+    fn unsupported(&self, call: &'static str, feature: TargetFeature) -> Error {
+        Error::new(call, ErrorKind::UnsupportedOnTarget { feature, triple: self.target.triple.clone() })
+    }
+
+    /// COMDAT group, section and retention of a declaration, before anything is declared.
+    fn check_placement(
+        &self,
+        call: &'static str,
+        name: &str,
+        p: &Placement,
+        linkage: Linkage,
+        func: bool,
+    ) -> Result<()> {
+        if let Some(c) = &p.comdat {
+            let err = |problem| Error::new(call, ErrorKind::InvalidComdat { comdat: c.name.clone(), problem });
+            if c.name.is_empty() || c.name.contains('\0') {
+                return Err(err(ComdatProblem::BadName).operand("comdat"));
+            }
+            if !self.target.supports_comdat(c.kind) {
+                return Err(self.unsupported(call, TargetFeature::Comdat(c.kind)).operand("comdat"));
+            }
+            if !linkage.allows_definition() {
+                return Err(err(ComdatProblem::Undefinable(name.to_string())).operand("comdat"));
+            }
+            if let Some(&first) = self.objects.comdats.get(&c.name) {
+                if first != c.kind {
+                    return Err(err(ComdatProblem::KindConflict { first }).operand("comdat"));
+                }
+            }
+        }
+        if let Some(section) = &p.section {
+            let err = |problem| {
+                Error::new(call, ErrorKind::InvalidSection { section: section.clone(), problem }).operand("section")
+            };
+            if !self.target.supports_sections() {
+                return Err(self.unsupported(call, TargetFeature::ObjectFormatFeature("explicit sections")));
+            }
+            if section.is_empty() || section.contains(['\0', '\n']) {
+                return Err(err(SectionProblem::BadName));
+            }
+            match self.target.object_format {
+                ObjectFormat::MachO => {
+                    let parts: Vec<&str> = section.split(',').collect();
+                    if parts.len() != 2 || parts.iter().any(|p| p.is_empty() || p.len() > 16) {
+                        return Err(err(SectionProblem::MachOSpecifier));
+                    }
+                }
+                ObjectFormat::Elf if func && elf_zero_fill(section) => return Err(err(SectionProblem::ZeroFillOnly)),
+                ObjectFormat::Wasm if section.starts_with(".init_array") || (!func && section.starts_with(".text")) => {
+                    return Err(err(SectionProblem::Reserved));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Thread-local and mergeable data.
+    fn check_data_storage(&self, call: &'static str, d: &DataDecl) -> Result<()> {
+        if let Some(model) = d.tls {
+            if !self.target.supports_tls(model) {
+                return Err(self.unsupported(call, TargetFeature::ThreadLocal(model)).operand("tls"));
+            }
+        }
+        if d.mergeable {
+            let conflict = if !d.readonly {
+                Some("writable")
+            } else if d.tls.is_some() {
+                Some("thread_local")
+            } else if d.placement.section.is_some() {
+                Some("section")
+            } else {
+                None
+            };
+            if let Some(other) = conflict {
+                let e = ErrorKind::InvalidAttribute { attr: "mergeable", problem: AttrProblem::Conflicts(other) };
+                return Err(Error::new(call, e).operand("mergeable"));
+            }
+        }
+        Ok(())
+    }
+
+    fn register_comdat(&mut self, comdat: Option<Comdat>) {
+        if let Some(c) = comdat {
+            self.objects.comdats.entry(c.name).or_insert(c.kind);
+        }
+    }
+
+    /// Declares `name` as a second name of `target`, a function or data object
+    /// defined in this module (checked at `finish`). The alias is a symbol of
+    /// the target's kind: it can be called, pushed and relocated against, but
+    /// not defined. A call through a function alias in this module calls the
+    /// target directly (the alias is bound to it here).
+    pub fn declare_alias(&mut self, name: &str, target: Sym, decl: AliasDecl) -> Result<Sym> {
+        const CALL: &str = "declare_alias";
+        self.check_sym(CALL, target).map_err(|e| e.operand("target"))?;
+        if !self.target.supports_aliases() {
+            return Err(self.unsupported(CALL, TargetFeature::ObjectFormatFeature("aliases")));
+        }
+        let invalid = |problem| Error::new(CALL, ErrorKind::InvalidAlias { name: name.to_string(), problem });
+        if !decl.linkage.allows_definition() {
+            return Err(invalid(AliasProblem::Linkage(decl.linkage)).operand("linkage"));
+        }
+        self.check_linkage(CALL, decl.linkage, decl.visibility)?;
+        let target_is_alias = self.objects.aliases.iter().any(|&(a, _)| a == target);
+        if target_is_alias && self.syms[target.index()].linkage() == Linkage::Weak {
+            return Err(invalid(AliasProblem::InterposableTarget).operand("target"));
+        }
+        let kind = match &self.syms[target.index()].kind {
+            SymbolKind::Func(f) => SymbolKind::Func(FuncDecl {
+                linkage: decl.linkage,
+                visibility: decl.visibility,
+                placement: Placement::default(),
+                ..f.clone()
+            }),
+            SymbolKind::Data(d) if d.tls.is_some() => {
+                return Err(invalid(AliasProblem::ThreadLocalTarget).operand("target"));
+            }
+            SymbolKind::Data(d) => SymbolKind::Data(DataDecl {
+                linkage: decl.linkage,
+                visibility: decl.visibility,
+                placement: Placement::default(),
+                mergeable: false,
+                ..d.clone()
+            }),
+        };
+        check_name(CALL, name)?;
+        if self.by_name.contains_key(name) {
+            return Err(Error::new(CALL, ErrorKind::DuplicateSymbol { name: name.to_string() }));
+        }
+        let sym = Sym::new(self.owner, self.syms.len());
+        self.backend.declare_alias(sym, name, target, &decl).map_err(|k| Error::new(CALL, k))?;
+        self.syms.push(SymbolInfo { name: name.to_string(), kind, defined: true });
+        self.by_name.insert(name.to_string(), sym);
+        self.objects.aliases.push((sym, target));
+        Ok(sym)
+    }
+
+    /// Adds `func` (no parameters, no result) to the module's constructors or
+    /// destructors, run in increasing `priority` (101..=65535; 65535 is the
+    /// C runtime's default order, after every explicit priority).
+    pub fn add_init_fini(&mut self, kind: InitFini, func: Sym, priority: u32) -> Result<()> {
+        const CALL: &str = "add_init_fini";
+        self.check_sym(CALL, func).map_err(|e| e.operand("function"))?;
+        let info = &self.syms[func.index()];
+        let SymbolKind::Func(decl) = &info.kind else {
+            let e = ErrorKind::WrongSymbolKind { name: info.name.clone(), expected: SymbolClass::Function };
+            return Err(Error::new(CALL, e).operand("function"));
+        };
+        let sig = self.types.func_sig(decl.sig).expect("declared functions have signatures");
+        if !sig.params.is_empty() || sig.result.is_some() || sig.variadic || sig.conv != CallConv::C {
+            let e = ErrorKind::TypeMismatch { expected: Expected::InitFiniSignature, found: self.types.name(decl.sig) };
+            return Err(Error::new(CALL, e).operand("function"));
+        }
+        if !(101..=65535).contains(&priority) {
+            return Err(Error::new(CALL, ErrorKind::InvalidPriority { priority }).operand("priority"));
+        }
+        if !self.target.supports_init_fini_priority() {
+            return Err(self.unsupported(CALL, TargetFeature::ObjectFormatFeature("constructor arrays")));
+        }
+        self.backend.add_init_fini(kind, func, priority as u16).map_err(|k| Error::new(CALL, k))
+    }
+
+    /// At `finish`: COMDAT members are defined (and on COFF each group has its
+    /// key symbol), alias targets are defined.
+    pub(super) fn check_objects_complete(&self) -> Result<()> {
+        const CALL: &str = "finish";
+        let comdat_err =
+            |comdat: &str, problem| Error::new(CALL, ErrorKind::InvalidComdat { comdat: comdat.to_string(), problem });
+        for s in &self.syms {
+            if let Some(c) = &s.placement().comdat {
+                if !s.defined {
+                    return Err(comdat_err(&c.name, ComdatProblem::MemberNeverDefined(s.name.clone())));
+                }
+            }
+        }
+        if self.target.object_format == ObjectFormat::Coff {
+            for name in self.objects.comdats.keys() {
+                let keyed = self
+                    .by_name
+                    .get(name)
+                    .is_some_and(|k| self.syms[k.index()].placement().comdat.as_ref().is_some_and(|c| &c.name == name));
+                if !keyed {
+                    return Err(comdat_err(name, ComdatProblem::NoKeySymbol));
+                }
+            }
+        }
+        for &(alias, target) in &self.objects.aliases {
+            let t = &self.syms[target.index()];
+            if !t.defined {
+                let problem = AliasProblem::TargetNeverDefined(t.name.clone());
+                return Err(Error::new(
+                    CALL,
+                    ErrorKind::InvalidAlias { name: self.syms[alias.index()].name.clone(), problem },
+                ));
+            }
+        }
         Ok(())
     }
 }
