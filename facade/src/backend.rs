@@ -16,8 +16,8 @@ use std::fmt::Debug;
 
 use crate::{
     AtomicOrdering, AtomicRmwOp, CastOp, CheckedOp, DataDecl, DataInit, ErrorKind, FastMath, FloatBinOp, FloatCmp,
-    FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, ResolvedAsm, Sym, SyncScope, TargetInfo, TypeId,
-    TypeKind, TypeTable,
+    FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, ResolvedAsm, Sym, SyncScope, TargetInfo,
+    TypeId, TypeKind, TypeTable,
 };
 
 /// What a backend returns: a lowered value, or its refusal.

@@ -6,8 +6,9 @@ use std::fmt;
 
 use crate::error_detail::ordering_name;
 use crate::{
-    Arch, AsmArch, AsmDialect, AsmOptionProblem, AsmTemplateProblem, AsmTieProblem, AtomicOp, RegClass, AtomicOrdering, Category, Expected, HandleKind, IntBinOp, IntFlags, Linkage, MemFlags, MemOp,
-    NameProblem, NoDefinitionReason, Quantity, SymbolClass, TargetFeature, TypeName, Unimplemented, Visibility,
+    Arch, AsmArch, AsmDialect, AsmOptionProblem, AsmTemplateProblem, AsmTieProblem, AtomicOp, AtomicOrdering, Category,
+    Expected, HandleKind, IntBinOp, IntFlags, Linkage, MemFlags, MemOp, NameProblem, NoDefinitionReason, Quantity,
+    RegClass, SymbolClass, TargetFeature, TypeName, Unimplemented, Visibility,
 };
 
 /// Result alias for the facade.
@@ -611,7 +612,9 @@ impl fmt::Display for ErrorKind {
             AsmTargetMismatch { arch, written_for } => {
                 write!(f, "the assembly block is written for {written_for:?}, not {arch:?}")
             }
-            AsmDialectUnsupported { dialect, arch } => write!(f, "{dialect:?} assembly syntax does not exist on {arch:?}"),
+            AsmDialectUnsupported { dialect, arch } => {
+                write!(f, "{dialect:?} assembly syntax does not exist on {arch:?}")
+            }
             AsmOptions { problem } => write!(f, "inline assembly options: {problem}"),
             AsmRegClassUnsupported { class, arch } => write!(f, "register class `{class}` does not exist on {arch:?}"),
             AsmUnknownRegister { name } => write!(f, "unknown register `{name}` (see TargetInfo::asm_registers)"),

@@ -130,7 +130,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         );
         let args: Vec<BasicMetadataValueEnum<'ctx>> = inputs.iter().map(|v| (*v).into()).collect();
         let call = self.builder.build_indirect_call(fn_ty, callee, &args, "").built()?;
-        let attr = |name: &str, value: u64| self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), value);
+        let attr =
+            |name: &str, value: u64| self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), value);
         call.add_attribute(AttributeLoc::Function, attr("nounwind", 0));
         if asm.options.nomem {
             call.add_attribute(AttributeLoc::Function, attr("memory", 0));

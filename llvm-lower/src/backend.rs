@@ -183,7 +183,12 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn select(&mut self, cond: Self::Value, t: Self::Value, f: Self::Value) -> BackendResult<Self::Value> {
         self.lower_select(cond, t, f)
     }
-    fn inline_asm(&mut self, asm: &ResolvedAsm, inputs: &[Self::Value], outputs: &mut Vec<Self::Value>) -> BackendResult<()> {
+    fn inline_asm(
+        &mut self,
+        asm: &ResolvedAsm,
+        inputs: &[Self::Value],
+        outputs: &mut Vec<Self::Value>,
+    ) -> BackendResult<()> {
         self.lower_inline_asm(asm, inputs, outputs)
     }
     fn begin_naked_function(&mut self, sym: Sym) -> BackendResult<()> {

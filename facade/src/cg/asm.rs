@@ -106,18 +106,11 @@ impl<B: Backend> crate::Cg<B> {
             inputs.push(AsmInput { loc: r.loc, ty: r.ty, tied });
         }
         // A placeholder names an inout operand's output, an input's own number otherwise.
-        let llvm_index: Vec<usize> =
-            (0..block.operands.len()).map(|i| if out_index[i] != usize::MAX { out_index[i] } else { in_index[i] }).collect();
+        let llvm_index: Vec<usize> = (0..block.operands.len())
+            .map(|i| if out_index[i] != usize::MAX { out_index[i] } else { in_index[i] })
+            .collect();
         let pieces = self.parse_template(arch, &block.template, &resolved, &llvm_index)?;
-        Ok(ResolvedAsm {
-            arch,
-            pieces,
-            dialect: block.dialect,
-            options: block.options,
-            outputs,
-            inputs,
-            clobbers,
-        })
+        Ok(ResolvedAsm { arch, pieces, dialect: block.dialect, options: block.options, outputs, inputs, clobbers })
     }
 
     fn check_asm_options(&self, block: &AsmBlock, has_outputs: bool) -> Result<()> {
@@ -221,7 +214,8 @@ impl<B: Backend> crate::Cg<B> {
             RegLookup::Found(r) => {
                 // riscv64 float registers exist with the F extension only.
                 if r.kind == RegKind::Fpr && !regs::classes(&self.target).contains(&regs::class_of(arch, r)) {
-                    let e = ErrorKind::AsmRegClassUnsupported { class: regs::class_of(arch, r), arch: self.target.arch };
+                    let e =
+                        ErrorKind::AsmRegClassUnsupported { class: regs::class_of(arch, r), arch: self.target.arch };
                     return Err(self.ferr(CALL, e));
                 }
                 Ok(r)
@@ -248,7 +242,9 @@ impl<B: Backend> crate::Cg<B> {
             let (ResolvedLoc::Reg(reg), false) = (r.loc, matches!(op.loc, AsmLoc::Tied(_))) else { continue };
             let dup = (op.dir.is_input() && ins.contains(&reg)) || (op.dir.is_output() && outs.contains(&reg));
             if dup {
-                return Err(self.ferr(CALL, ErrorKind::AsmDuplicateRegister { name: reg.name }).operand(format!("operand {i}")));
+                return Err(self
+                    .ferr(CALL, ErrorKind::AsmDuplicateRegister { name: reg.name })
+                    .operand(format!("operand {i}")));
             }
             if op.dir.is_input() {
                 ins.push(reg);
@@ -326,7 +322,8 @@ impl<B: Backend> crate::Cg<B> {
         resolved: &[Resolved],
         llvm_index: &[usize],
     ) -> Result<Vec<AsmPiece>> {
-        let err = |offset, problem| Err(self.ferr(CALL, ErrorKind::AsmTemplate { offset, problem }).operand("template"));
+        let err =
+            |offset, problem| Err(self.ferr(CALL, ErrorKind::AsmTemplate { offset, problem }).operand("template"));
         if let Some(offset) = template.find('\0') {
             return err(offset, AsmTemplateProblem::Nul);
         }

@@ -1,0 +1,353 @@
+//! Inline assembly and naked functions (`doc/asm.md`), executed: on x86_64
+//! natively and through the JIT, on aarch64 and riscv64 as AOT executables
+//! under qemu-user, at O0 and O2, each checked against an oracle (gcc's
+//! `<cpuid.h>` and `__rdtsc`, Rust arithmetic). Then every refusal with its
+//! exact code, and a property test: random operand and constraint
+//! combinations are refused by the facade or compile to an object (an LLVM
+//! abort on a constraint would kill this process, which is the failure
+//! guarded against).
+
+use cfree_facade::*;
+use cfree_jit_orc::Jit;
+use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
+use cfree_tests::aot::{link_with, scratch_dir, LinuxTarget};
+
+type C<'a> = Cg<LlvmBackend<'a>>;
+
+const LIVE: usize = 16;
+
+fn arch(t: LinuxTarget) -> AsmArch {
+    match t {
+        LinuxTarget::X86_64 => AsmArch::X86_64,
+        LinuxTarget::Aarch64 => AsmArch::Aarch64,
+        LinuxTarget::Riscv64 => AsmArch::Riscv64,
+    }
+}
+
+/// Declares `name(params) -> result` with `attrs` and opens its body.
+fn begin(cg: &mut C<'_>, name: &str, params: &[TypeId], result: Option<TypeId>, attrs: FuncAttrs) -> Sym {
+    let sig = cg.ty_func(FuncSig::new(params, result)).unwrap();
+    let mut decl = FuncDecl::new(sig);
+    decl.attrs = attrs;
+    let f = cg.declare_func(name, decl).unwrap();
+    cg.func_begin(f).unwrap();
+    f
+}
+
+fn param(cg: &mut C<'_>, i: u32, ty: TypeId) {
+    let l = cg.param_slot(i, "").unwrap();
+    cg.push_local(l).unwrap();
+    cg.load(MemAccess::new(ty)).unwrap();
+}
+
+fn finish_ret(cg: &mut C<'_>) {
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+}
+
+/// The ISA's add of two registers, the first operand also the destination.
+fn add_template(t: LinuxTarget) -> &'static str {
+    match t {
+        LinuxTarget::X86_64 => "add {1}, {0}",
+        LinuxTarget::Aarch64 | LinuxTarget::Riscv64 => "add {0}, {0}, {1}",
+    }
+}
+
+/// Registers the zapping template overwrites with all ones: the integer and
+/// float caller-saved registers of the C convention.
+fn zapped(t: LinuxTarget) -> Vec<String> {
+    match t {
+        LinuxTarget::X86_64 => {
+            let mut r: Vec<String> =
+                ["rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11"].iter().map(|s| s.to_string()).collect();
+            r.extend((0..16).map(|i| format!("xmm{i}")));
+            r
+        }
+        LinuxTarget::Aarch64 => {
+            let mut r: Vec<String> = (0..18).map(|i| format!("x{i}")).collect();
+            r.push("x30".into());
+            r.extend((0..32).map(|i| format!("v{i}")));
+            r
+        }
+        LinuxTarget::Riscv64 => {
+            let mut r: Vec<String> = ["ra", "t0", "t1", "t2", "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7"]
+                .iter()
+                .chain(&["t3", "t4", "t5", "t6"])
+                .map(|s| s.to_string())
+                .collect();
+            r.extend((0..8).map(|i| format!("ft{i}")));
+            r.extend((0..8).map(|i| format!("fa{i}")));
+            r.extend((8..12).map(|i| format!("ft{i}")));
+            r
+        }
+    }
+}
+
+fn zap_template(t: LinuxTarget) -> String {
+    let mut s = String::new();
+    for r in zapped(t) {
+        let line = match t {
+            LinuxTarget::X86_64 if r.starts_with("xmm") => format!("pcmpeqd %{r}, %{r}\n"),
+            LinuxTarget::X86_64 => format!("mov $-1, %{r}\n"),
+            LinuxTarget::Aarch64 if r.starts_with('v') => format!("movi {r}.2d, #0xffffffffffffffff\n"),
+            LinuxTarget::Aarch64 => format!("mov {r}, #-1\n"),
+            LinuxTarget::Riscv64 if r.starts_with('f') => format!("fmv.d.x {r}, t0\n"),
+            LinuxTarget::Riscv64 => format!("li {r}, -1\n"),
+        };
+        s.push_str(&line);
+    }
+    s
+}
+
+/// `name(x, y) = sum(x * (i + 3)) + (i64)sum(y * (i + 2))` over `LIVE` values
+/// of each kind, all live across a block that overwrites every caller-saved
+/// register, declared by explicit clobbers or by `clobber_abi("C")`.
+fn emit_zap(cg: &mut C<'_>, t: LinuxTarget, name: &str, abi: bool) {
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let f64t = cg.ty_float(FloatWidth::F64).unwrap();
+    begin(cg, name, &[i64t, f64t], Some(i64t), FuncAttrs::default());
+    for i in 0..LIVE {
+        param(cg, 0, i64t);
+        cg.push_int(i64t, i as i128 + 3).unwrap();
+        cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
+    }
+    for i in 0..LIVE {
+        param(cg, 1, f64t);
+        cg.push_f64(i as f64 + 2.0).unwrap();
+        cg.float_op(FloatBinOp::Mul, FastMath::NONE).unwrap();
+    }
+    let mut block = AsmBlock::new(&[arch(t)], zap_template(t));
+    if abi {
+        block = block.clobber_abi(ClobberAbi::C);
+    } else {
+        for r in zapped(t) {
+            block = block.clobber(&r);
+        }
+    }
+    cg.asm(&block).unwrap();
+    for _ in 1..LIVE {
+        cg.float_op(FloatBinOp::Add, FastMath::NONE).unwrap();
+    }
+    cg.cast(CastOp::FPToSI, i64t).unwrap();
+    for _ in 0..LIVE {
+        cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    }
+    finish_ret(cg);
+}
+
+fn zap_oracle(x: i64, y: f64) -> i64 {
+    let ints: i64 = (0..LIVE as i64).map(|i| x.wrapping_mul(i + 3)).fold(0, i64::wrapping_add);
+    let floats: f64 = (0..LIVE).map(|i| y * (i as f64 + 2.0)).sum();
+    ints.wrapping_add(floats as i64)
+}
+
+/// Every function of the executed tests for `t`.
+fn emit_module(cg: &mut C<'_>, t: LinuxTarget) {
+    let a = arch(t);
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let nomem = AsmOptions { pure: true, nomem: true, nostack: true, ..AsmOptions::default() };
+
+    // asm_add(a, b): `inout(reg) a`, `in(reg) b`.
+    begin(cg, "asm_add", &[i64t, i64t], Some(i64t), FuncAttrs::default());
+    param(cg, 0, i64t);
+    param(cg, 1, i64t);
+    let add = AsmBlock::new(&[a], add_template(t))
+        .operand(AsmDir::InOut, AsmLoc::Class(RegClass::Reg))
+        .input(RegClass::Reg)
+        .options(nomem);
+    cg.asm(&add).unwrap();
+    finish_ret(cg);
+
+    // asm_add_tied(a, b): `lateout(reg) r`, an input tied to it, `in(reg) b`.
+    begin(cg, "asm_add_tied", &[i64t, i64t], Some(i64t), FuncAttrs::default());
+    param(cg, 0, i64t);
+    param(cg, 1, i64t);
+    let tied = AsmBlock::new(&[a], add_template(t))
+        .operand(AsmDir::LateOut(i64t), AsmLoc::Class(RegClass::Reg))
+        .operand(AsmDir::In, AsmLoc::Tied(0))
+        .operand(AsmDir::In, AsmLoc::Class(RegClass::Reg))
+        .options(nomem);
+    // Operand 0 is the output (and the tied input), operand 2 the addend.
+    let tied = AsmBlock { template: tied.template.replace("{1}", "{2}"), ..tied };
+    cg.asm(&tied).unwrap();
+    finish_ret(cg);
+
+    emit_zap(cg, t, "zap_explicit", false);
+    emit_zap(cg, t, "zap_abi", true);
+
+    // naked_inc(x) = x + 1, a `noreturn` block; naked_add(a, b) = a + b, a block and `unreachable`.
+    let naked = FuncAttrs { naked: true, ..FuncAttrs::default() };
+    let (inc, add2) = match t {
+        LinuxTarget::X86_64 => ("lea 1(%rdi), %rax\nret", "lea (%rdi,%rsi), %rax\nret"),
+        LinuxTarget::Aarch64 => ("add x0, x0, #1\nret", "add x0, x0, x1\nret"),
+        LinuxTarget::Riscv64 => ("addi a0, a0, 1\nret", "add a0, a0, a1\nret"),
+    };
+    begin(cg, "naked_inc", &[i64t], Some(i64t), naked.clone());
+    let noreturn = AsmOptions { noreturn: true, nostack: true, ..AsmOptions::default() };
+    cg.asm(&AsmBlock::new(&[a], inc).options(noreturn)).unwrap();
+    cg.func_end().unwrap();
+    begin(cg, "naked_add", &[i64t, i64t], Some(i64t), naked);
+    cg.asm(&AsmBlock::new(&[a], add2).options(AsmOptions { nostack: true, ..AsmOptions::default() })).unwrap();
+    cg.unreachable().unwrap();
+    cg.func_end().unwrap();
+
+    if t != LinuxTarget::X86_64 {
+        return;
+    }
+    // cpuid_{b,c,d}(leaf): the register of leaf `leaf`, subleaf 0.
+    for (name, keep) in [("cpuid_b", 1), ("cpuid_c", 2), ("cpuid_d", 3)] {
+        begin(cg, name, &[i32t], Some(i32t), FuncAttrs::default());
+        param(cg, 0, i32t);
+        cg.push_int(i32t, 0).unwrap();
+        let cpuid = AsmBlock::new(&[a], "cpuid")
+            .operand(AsmDir::InLateOut, AsmLoc::Reg("rax".into()))
+            .output_reg("rbx", i32t)
+            .operand(AsmDir::InLateOut, AsmLoc::Reg("rcx".into()))
+            .output_reg("rdx", i32t)
+            .options(AsmOptions { nomem: true, preserves_flags: true, nostack: true, ..AsmOptions::default() });
+        cg.asm(&cpuid).unwrap();
+        // Outputs eax, ebx, ecx, edx are on the stack, edx on top: keep one.
+        let locals: Vec<Local> = (0..4).map(|_| cg.local_slot(i32t, "", 0).unwrap()).collect();
+        for l in locals.iter().rev() {
+            cg.push_local(*l).unwrap();
+            cg.swap().unwrap();
+            cg.store(MemAccess::new(i32t)).unwrap();
+        }
+        cg.push_local(locals[keep]).unwrap();
+        cg.load(MemAccess::new(i32t)).unwrap();
+        finish_ret(cg);
+    }
+    // rdtsc(): edx:eax combined in the template; rdx an explicit clobber.
+    begin(cg, "asm_rdtsc", &[], Some(i64t), FuncAttrs::default());
+    let rdtsc = AsmBlock::new(&[a], "rdtsc\nshl $32, %rdx\nor %rdx, {0}")
+        .output_reg("rax", i64t)
+        .clobber("rdx")
+        .options(AsmOptions { nomem: true, nostack: true, ..AsmOptions::default() });
+    cg.asm(&rdtsc).unwrap();
+    finish_ret(cg);
+    // intel_add(a, b) in Intel syntax.
+    begin(cg, "intel_add", &[i64t, i64t], Some(i64t), FuncAttrs::default());
+    param(cg, 0, i64t);
+    param(cg, 1, i64t);
+    let intel = AsmBlock::new(&[a], "add {0}, {1}")
+        .dialect(AsmDialect::Intel)
+        .operand(AsmDir::InOut, AsmLoc::Class(RegClass::Reg))
+        .input(RegClass::Reg)
+        .options(nomem);
+    cg.asm(&intel).unwrap();
+    finish_ret(cg);
+}
+
+const X: i64 = 0x1234_5678_9a;
+const Y: f64 = 1.5;
+
+fn driver(t: LinuxTarget) -> String {
+    let mut c = String::from(
+        "#include <stdio.h>\n\
+         long long asm_add(long long, long long), asm_add_tied(long long, long long);\n\
+         long long zap_explicit(long long, double), zap_abi(long long, double);\n\
+         long long naked_inc(long long), naked_add(long long, long long);\n",
+    );
+    if t == LinuxTarget::X86_64 {
+        c.push_str(
+            "#include <cpuid.h>\n#include <x86intrin.h>\n\
+             int cpuid_b(int), cpuid_c(int), cpuid_d(int);\nlong long asm_rdtsc(void), intel_add(long long, long long);\n",
+        );
+    }
+    c.push_str(&format!(
+        "int main(void) {{\n\
+         \x20 printf(\"add %lld %lld\\n\", asm_add(40, 2), asm_add(-5, 3));\n\
+         \x20 printf(\"tied %lld\\n\", asm_add_tied(1000, -1));\n\
+         \x20 printf(\"zap %lld %lld\\n\", zap_explicit({X}LL, {Y}), zap_abi({X}LL, {Y}));\n\
+         \x20 printf(\"naked %lld %lld\\n\", naked_inc(41), naked_add(20, 22));\n"
+    ));
+    if t == LinuxTarget::X86_64 {
+        c.push_str(
+            "  unsigned a, b, cc, d;\n  __get_cpuid(0, &a, &b, &cc, &d);\n\
+             \x20 printf(\"cpuid %d\\n\", cpuid_b(0) == (int)b && cpuid_c(0) == (int)cc && cpuid_d(0) == (int)d);\n\
+             \x20 unsigned long long t0 = __rdtsc(), t1 = asm_rdtsc(), t2 = asm_rdtsc(), t3 = __rdtsc();\n\
+             \x20 printf(\"rdtsc %d\\n\", t0 <= t1 && t1 <= t2 && t2 <= t3);\n\
+             \x20 printf(\"intel %lld\\n\", intel_add(7, 35));\n",
+        );
+    }
+    c.push_str("  return 0;\n}\n");
+    c
+}
+
+fn expected(t: LinuxTarget) -> String {
+    let z = zap_oracle(X, Y);
+    let mut e = format!("add 42 -2\ntied 999\nzap {z} {z}\nnaked 42 42\n");
+    if t == LinuxTarget::X86_64 {
+        e.push_str("cpuid 1\nrdtsc 1\nintel 42\n");
+    }
+    e
+}
+
+fn run_aot(t: LinuxTarget, level: OptLevel) {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("asm", &TargetSpec::triple(t.triple())).unwrap();
+    emit_module(&mut cg, t);
+    let object = cfree_llvm_lower::finish(cg).unwrap().emit_object(level).unwrap();
+    let dir = scratch_dir("inline-asm").unwrap();
+    let exe = link_with(t, &object, &driver(t), &dir).unwrap();
+    let out = t.command(&exe).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{} at {level:?}: {}\n{stdout}", t.triple(), out.status);
+    assert_eq!(stdout, expected(t), "{} at {level:?}", t.triple());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn asm_runs_on_x86_64() {
+    run_aot(LinuxTarget::X86_64, OptLevel::O0);
+    run_aot(LinuxTarget::X86_64, OptLevel::O2);
+}
+
+#[test]
+fn asm_runs_on_aarch64() {
+    run_aot(LinuxTarget::Aarch64, OptLevel::O0);
+    run_aot(LinuxTarget::Aarch64, OptLevel::O2);
+}
+
+#[test]
+fn asm_runs_on_riscv64() {
+    run_aot(LinuxTarget::Riscv64, OptLevel::O0);
+    run_aot(LinuxTarget::Riscv64, OptLevel::O2);
+}
+
+#[test]
+fn asm_runs_in_the_jit() {
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("asm", &TargetSpec::host()).unwrap();
+        emit_module(&mut cg, LinuxTarget::X86_64);
+        let module = cfree_llvm_lower::finish(cg).unwrap();
+        let jit = Jit::new().unwrap();
+        jit.publish(&module, level).unwrap();
+        let add = jit.get::<unsafe extern "C" fn(i64, i64) -> i64>("asm_add").unwrap();
+        let tied = jit.get::<unsafe extern "C" fn(i64, i64) -> i64>("asm_add_tied").unwrap();
+        let intel = jit.get::<unsafe extern "C" fn(i64, i64) -> i64>("intel_add").unwrap();
+        let naked_add = jit.get::<unsafe extern "C" fn(i64, i64) -> i64>("naked_add").unwrap();
+        let naked_inc = jit.get::<unsafe extern "C" fn(i64) -> i64>("naked_inc").unwrap();
+        let zap = jit.get::<unsafe extern "C" fn(i64, f64) -> i64>("zap_explicit").unwrap();
+        let zap_abi = jit.get::<unsafe extern "C" fn(i64, f64) -> i64>("zap_abi").unwrap();
+        let cpuid_b = jit.get::<unsafe extern "C" fn(i32) -> i32>("cpuid_b").unwrap();
+        let rdtsc = jit.get::<unsafe extern "C" fn() -> i64>("asm_rdtsc").unwrap();
+        // SAFETY: the functions compute on their arguments; cpuid and rdtsc are unprivileged.
+        unsafe {
+            assert_eq!(add.call(i64::MAX, 1), i64::MIN);
+            assert_eq!(tied.call(-7, 10), 3);
+            assert_eq!(intel.call(7, 35), 42);
+            assert_eq!(naked_add.call(20, 22), 42);
+            assert_eq!(naked_inc.call(-1), 0);
+            assert_eq!(zap.call(X, Y), zap_oracle(X, Y));
+            assert_eq!(zap_abi.call(-X, -Y), zap_oracle(-X, -Y));
+            // SAFETY: cpuid leaf 0 exists on every x86-64.
+            let r = std::arch::x86_64::__cpuid(0);
+            assert_eq!(cpuid_b.call(0), r.ebx as i32);
+            let (t1, t2) = (rdtsc.call(), rdtsc.call());
+            assert!(t1 as u64 <= t2 as u64, "{t1} {t2}");
+        }
+    }
+}
