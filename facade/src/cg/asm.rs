@@ -272,9 +272,12 @@ impl<B: Backend> crate::Cg<B> {
         Ok(clobbers)
     }
 
-    /// Class operands must surely find registers: LLVM aborts code generation
-    /// when it runs out. Counted conservatively: every class operand needs its
-    /// own register (tied inputs none), outputs one that is not clobbered.
+    /// Class operands must surely find registers: LLVM ends the process when
+    /// it runs out ("inline assembly requires more registers than
+    /// available"). Counted conservatively: every class operand needs its own
+    /// register (a tied input none), and neither explicit operand registers nor
+    /// clobbered ones are available (LLVM gives clobbered registers to no
+    /// operand, inputs included).
     fn check_pressure(
         &self,
         arch: AsmArch,
@@ -290,22 +293,25 @@ impl<B: Backend> crate::Cg<B> {
             })
             .collect();
         for class in regs::classes(&self.target) {
-            // `reg` operands compete with `reg_abcd` ones for the same registers.
-            let counts = |c: RegClass| c == class || (class == RegClass::Reg && c == RegClass::RegAbcd);
-            let (mut outs, mut all) = (0, 0);
-            for (op, r) in block.operands.iter().zip(resolved) {
-                let (ResolvedLoc::Class(c), false) = (r.loc, matches!(op.loc, AsmLoc::Tied(_))) else { continue };
-                if counts(c) {
-                    all += 1;
-                    outs += usize::from(op.dir.is_output());
-                }
-            }
-            if all == 0 {
+            // `reg` and `reg_abcd` operands compete for the same registers, and
+            // LLVM's O0 allocator, first come first served, may give `reg`
+            // operands all of `rax`, `rcx`, `rdx`: each class counts both.
+            let gpr = |c: RegClass| matches!(c, RegClass::Reg | RegClass::RegAbcd);
+            let counts = |c: RegClass| c == class || (gpr(class) && gpr(c));
+            let needed = block
+                .operands
+                .iter()
+                .zip(resolved)
+                .filter(|(op, r)| {
+                    !matches!(op.loc, AsmLoc::Tied(_)) && matches!(r.loc, ResolvedLoc::Class(c) if counts(c))
+                })
+                .count();
+            let has_own = resolved.iter().any(|r| r.loc == ResolvedLoc::Class(class));
+            if needed == 0 || (class == RegClass::RegAbcd && !has_own) {
                 continue;
             }
-            let free: Vec<&Register> = regs::allocatable(arch, class).filter(|r| !explicit.contains(r)).collect();
-            let free_out = free.iter().filter(|r| !clobbers.contains(r)).count();
-            let (needed, available) = if outs > free_out { (outs, free_out) } else { (all, free.len()) };
+            let available =
+                regs::allocatable(arch, class).filter(|r| !explicit.contains(r) && !clobbers.contains(r)).count();
             if needed > available {
                 let e = ErrorKind::AsmRegisterPressure { class, needed, available };
                 return Err(self.ferr(CALL, e).operand("operands"));
