@@ -239,7 +239,7 @@ fn emit_module(cg: &mut C<'_>, t: LinuxTarget) {
     finish_ret(cg);
 }
 
-const X: i64 = 0x1234_5678_9a;
+const X: i64 = 0x0012_3456_789a;
 const Y: f64 = 1.5;
 
 fn driver(t: LinuxTarget) -> String {
