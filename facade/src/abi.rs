@@ -151,6 +151,11 @@ pub struct FuncAttrs {
     pub target_features: Option<String>,
     /// Frame-pointer policy; `None` = the module's default.
     pub frame_pointer: Option<FramePointer>,
+    /// No prologue or epilogue: the body is inline assembly (and `unreachable`)
+    /// that reads its arguments from the convention's registers and returns by
+    /// itself. Never inlined; excludes `alwaysinline` and GC safepoints
+    /// (`doc/asm.md`).
+    pub naked: bool,
 }
 
 /// Tail-call policy of one call site.

@@ -16,8 +16,8 @@ use std::fmt::Debug;
 
 use crate::{
     AtomicOrdering, AtomicRmwOp, CastOp, CheckedOp, DataDecl, DataInit, ErrorKind, FastMath, FloatBinOp, FloatCmp,
-    FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, Sym, SyncScope, TargetInfo, TypeId,
-    TypeKind, TypeTable,
+    FloatUnOp, FuncDecl, IntBinOp, IntCmp, IntFlags, IntUnOp, ResolvedAccess, ResolvedAsm, Sym, SyncScope, TargetInfo,
+    TypeId, TypeKind, TypeTable,
 };
 
 /// What a backend returns: a lowered value, or its refusal.
@@ -152,6 +152,22 @@ pub trait Backend {
         when_true: Self::Value,
         when_false: Self::Value,
     ) -> BackendResult<Self::Value>;
+
+    /// An inline assembly block, validated (`doc/asm.md`): `inputs` in
+    /// `asm.inputs` order; pushes one value per output, in order, onto
+    /// `outputs`. After a `noreturn` block the backend marks the point
+    /// unreachable (the facade treats the block as terminated).
+    fn inline_asm(
+        &mut self,
+        asm: &ResolvedAsm,
+        inputs: &[Self::Value],
+        outputs: &mut Vec<Self::Value>,
+    ) -> BackendResult<()>;
+
+    /// Starts the body of naked function `sym` (`FuncAttrs::naked`): no
+    /// prologue, epilogue or parameter slots; the body is inline assembly and
+    /// `unreachable`.
+    fn begin_naked_function(&mut self, sym: Sym) -> BackendResult<()>;
 
     /// Return; terminates the current block. For a record or array result,
     /// `value` is the address of the place holding it.

@@ -6,8 +6,9 @@ use std::fmt;
 
 use crate::error_detail::ordering_name;
 use crate::{
-    AtomicOp, AtomicOrdering, Category, Expected, HandleKind, IntBinOp, IntFlags, Linkage, MemFlags, MemOp,
-    NameProblem, NoDefinitionReason, Quantity, SymbolClass, TargetFeature, TypeName, Unimplemented, Visibility,
+    Arch, AsmArch, AsmDialect, AsmOptionProblem, AsmTemplateProblem, AsmTieProblem, AtomicOp, AtomicOrdering, Category,
+    Expected, HandleKind, IntBinOp, IntFlags, Linkage, MemFlags, MemOp, NameProblem, NoDefinitionReason, Quantity,
+    RegClass, SymbolClass, TargetFeature, TypeName, Unimplemented, Visibility,
 };
 
 /// Result alias for the facade.
@@ -365,6 +366,81 @@ pub enum ErrorKind {
         /// The aggregate type.
         ty: TypeName,
     },
+    /// An inline assembly block compiled for an architecture its target guard does not name.
+    AsmTargetMismatch {
+        /// The module's architecture.
+        arch: Arch,
+        /// The architectures the block is written for.
+        written_for: Vec<AsmArch>,
+    },
+    /// An assembly dialect the target does not have (Intel outside x86-64).
+    AsmDialectUnsupported {
+        /// The dialect.
+        dialect: AsmDialect,
+        /// The module's architecture.
+        arch: Arch,
+    },
+    /// Inline assembly options that exclude each other, or that the block's operands contradict.
+    AsmOptions {
+        /// What is wrong.
+        problem: AsmOptionProblem,
+    },
+    /// A register class the target does not have (or lacks the feature for).
+    AsmRegClassUnsupported {
+        /// The class.
+        class: RegClass,
+        /// The module's architecture.
+        arch: Arch,
+    },
+    /// A register name the target's table does not have.
+    AsmUnknownRegister {
+        /// The name as given.
+        name: String,
+    },
+    /// A register that may not be an operand or clobber (stack, frame or base pointer, ...).
+    AsmReservedRegister {
+        /// The name as given.
+        name: String,
+        /// What the register is for.
+        role: &'static str,
+    },
+    /// An inline assembly operand whose type its register (class) cannot hold.
+    AsmOperandType {
+        /// The operand's class (for an explicit register, the class it belongs to).
+        class: RegClass,
+        /// The operand's type.
+        found: TypeName,
+    },
+    /// A register used twice: by two inputs, two outputs, or an operand and an explicit clobber.
+    AsmDuplicateRegister {
+        /// The register's name.
+        name: &'static str,
+    },
+    /// An input tied to an operand it cannot share a register with.
+    AsmTiedOperand {
+        /// The operand index the input is tied to.
+        output: usize,
+        /// What is wrong.
+        problem: AsmTieProblem,
+    },
+    /// A template whose placeholders do not match the operands.
+    AsmTemplate {
+        /// Byte offset of the problem in the template.
+        offset: usize,
+        /// What is wrong.
+        problem: AsmTemplateProblem,
+    },
+    /// More operands of a register class than the register allocator surely has registers for.
+    AsmRegisterPressure {
+        /// The class.
+        class: RegClass,
+        /// Registers the block's operands need.
+        needed: usize,
+        /// Registers left for them.
+        available: usize,
+    },
+    /// A call other than `asm` and `unreachable` in a naked function.
+    NakedFunctionBody,
 
     // ---- managed code ----
     /// `movable` or `interior` on an address space that is not `managed`.
@@ -467,6 +543,18 @@ impl ErrorKind {
             InvalidAttribute { .. } => 604,
             MustTail { .. } => 605,
             AggregateNotPlace { .. } => 606,
+            AsmTargetMismatch { .. } => 607,
+            AsmDialectUnsupported { .. } => 608,
+            AsmOptions { .. } => 609,
+            AsmRegClassUnsupported { .. } => 610,
+            AsmUnknownRegister { .. } => 611,
+            AsmReservedRegister { .. } => 612,
+            AsmOperandType { .. } => 613,
+            AsmDuplicateRegister { .. } => 614,
+            AsmTiedOperand { .. } => 615,
+            AsmTemplate { .. } => 616,
+            AsmRegisterPressure { .. } => 617,
+            NakedFunctionBody => 618,
             MovableWithoutManaged { .. } => 701,
             NoManagedSpace => 702,
             NoGcRuntime => 703,
@@ -561,6 +649,28 @@ impl fmt::Display for ErrorKind {
             MustTail { problem } => write!(f, "guaranteed tail call impossible: {problem}"),
             AggregateNotPlace { ty } => {
                 write!(f, "{ty} is passed by value from a place (push a local, a global or deref a pointer)")
+            }
+            AsmTargetMismatch { arch, written_for } => {
+                write!(f, "the assembly block is written for {written_for:?}, not {arch:?}")
+            }
+            AsmDialectUnsupported { dialect, arch } => {
+                write!(f, "{dialect:?} assembly syntax does not exist on {arch:?}")
+            }
+            AsmOptions { problem } => write!(f, "inline assembly options: {problem}"),
+            AsmRegClassUnsupported { class, arch } => write!(f, "register class `{class}` does not exist on {arch:?}"),
+            AsmUnknownRegister { name } => write!(f, "unknown register `{name}` (see TargetInfo::asm_registers)"),
+            AsmReservedRegister { name, role } => {
+                write!(f, "register `{name}` ({role}) cannot be an operand or clobber")
+            }
+            AsmOperandType { class, found } => write!(f, "a `{class}` register cannot hold {found}"),
+            AsmDuplicateRegister { name } => write!(f, "register `{name}` is used twice"),
+            AsmTiedOperand { output, problem } => write!(f, "tied operand {output} {problem}"),
+            AsmTemplate { offset, problem } => write!(f, "template at byte {offset}: {problem}"),
+            AsmRegisterPressure { class, needed, available } => {
+                write!(f, "the block needs {needed} `{class}` registers but only {available} are free")
+            }
+            NakedFunctionBody => {
+                write!(f, "a naked function's body is inline assembly and `unreachable` only")
             }
             MovableWithoutManaged { space } => {
                 write!(f, "address space {space} is movable or interior but not managed (only collected objects move)")

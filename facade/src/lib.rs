@@ -41,6 +41,7 @@
 #![warn(missing_docs)]
 
 mod abi;
+mod asm;
 mod atomics;
 mod backend;
 mod cg;
@@ -60,6 +61,10 @@ mod types;
 
 pub use abi::{
     AbiExt, AttrProblem, CallAttrs, CallConv, FramePointer, FuncAttrs, MustTailProblem, ParamAttrs, TailPolicy,
+};
+pub use asm::{
+    AsmArch, AsmBlock, AsmDialect, AsmDir, AsmInput, AsmLoc, AsmOperand, AsmOptionProblem, AsmOptions, AsmOutput,
+    AsmPiece, AsmTemplateProblem, AsmTieProblem, ClobberAbi, RegClass, RegKind, Register, ResolvedAsm, ResolvedLoc,
 };
 pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
 pub use backend::{Backend, BackendError, BackendResult, CallSite, Safepoint, SlotKind};

@@ -320,4 +320,43 @@ impl TargetInfo {
     pub fn supports_init_fini_priority(&self) -> bool {
         self.object_format != ObjectFormat::Other
     }
+
+    /// The inline assembly architecture of this target ([`crate::AsmBlock`]'s
+    /// guard must name it); `None` where inline assembly is not offered.
+    pub fn asm_arch(&self) -> Option<crate::AsmArch> {
+        crate::AsmArch::of(self.arch)
+    }
+
+    /// The inline assembly dialects: AT&T and Intel on x86-64, the target's
+    /// own syntax (`Att`) on AArch64 and riscv64, none elsewhere.
+    pub fn asm_dialects(&self) -> &'static [crate::AsmDialect] {
+        use crate::AsmDialect::*;
+        match self.asm_arch() {
+            Some(crate::AsmArch::X86_64) => &[Att, Intel],
+            Some(_) => &[Att],
+            None => &[],
+        }
+    }
+
+    /// The register classes inline assembly operands may use here (riscv64
+    /// `freg` needs the F extension).
+    pub fn asm_reg_classes(&self) -> Vec<crate::RegClass> {
+        crate::asm::classes(self)
+    }
+
+    /// The explicit register names operands and clobbers of `class` accept,
+    /// in table order (riscv64 also accepts the numeric `xN`/`fN` spellings).
+    pub fn asm_registers(&self, class: crate::RegClass) -> Vec<&'static str> {
+        let Some(arch) = self.asm_arch() else { return Vec::new() };
+        if !self.asm_reg_classes().contains(&class) {
+            return Vec::new();
+        }
+        crate::asm::registers(arch).filter(|r| crate::asm::in_class(r, class)).map(|r| r.name).collect()
+    }
+
+    /// The registers `clobber_abi(abi)` clobbers here.
+    pub fn asm_clobber_set(&self, abi: crate::ClobberAbi) -> Vec<&'static str> {
+        let Some(arch) = self.asm_arch() else { return Vec::new() };
+        crate::asm::clobber_set(self, arch, abi).into_iter().map(|r| r.name).collect()
+    }
 }

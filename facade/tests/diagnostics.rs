@@ -397,6 +397,8 @@ impl Backend for Refusing {
         ret(v: Option<()>) -> BackendResult<()>;
         switch(v: (), t: TypeId, d: (), c: &[(u128, ())]) -> BackendResult<()>;
         select(c: (), t: (), f: ()) -> BackendResult<()>;
+        inline_asm(a: &ResolvedAsm, i: &[()], o: &mut Vec<()>) -> BackendResult<()>;
+        begin_naked_function(s: Sym) -> BackendResult<()>;
         unreachable() -> BackendResult<()>;
         end_function(u: &[()]) -> BackendResult<()>;
         const_int(t: TypeId, b: u128) -> BackendResult<()>;
@@ -502,6 +504,18 @@ fn codes_are_distinct() {
         ErrorKind::InvalidAttribute { attr: "nest", problem: AttrProblem::Duplicate },
         ErrorKind::MustTail { problem: MustTailProblem::Safepoint },
         ErrorKind::AggregateNotPlace { ty: TypeName { id: TypeId::from_bits(0), spelling: String::new() } },
+        ErrorKind::AsmTargetMismatch { arch: Arch::Wasm32, written_for: vec![AsmArch::X86_64] },
+        ErrorKind::AsmDialectUnsupported { dialect: AsmDialect::Intel, arch: Arch::Aarch64 },
+        ErrorKind::AsmOptions { problem: AsmOptionProblem::NomemAndReadonly },
+        ErrorKind::AsmRegClassUnsupported { class: RegClass::XmmReg, arch: Arch::Aarch64 },
+        ErrorKind::AsmUnknownRegister { name: String::new() },
+        ErrorKind::AsmReservedRegister { name: String::new(), role: "stack pointer" },
+        ErrorKind::AsmOperandType { class: RegClass::Reg, found: t.clone() },
+        ErrorKind::AsmDuplicateRegister { name: "rax" },
+        ErrorKind::AsmTiedOperand { output: 0, problem: AsmTieProblem::NotAnOutput },
+        ErrorKind::AsmTemplate { offset: 0, problem: AsmTemplateProblem::Malformed },
+        ErrorKind::AsmRegisterPressure { class: RegClass::Reg, needed: 2, available: 1 },
+        ErrorKind::NakedFunctionBody,
         ErrorKind::InvalidIntFlags { op: IntBinOp::Add, flags: IntFlags::EXACT },
         ErrorKind::InvalidMemFlags { op: MemOp::Store, flags: MemFlags::INVARIANT },
         ErrorKind::InvalidOrdering { op: AtomicOp::Fence, ordering: AtomicOrdering::Relaxed },
@@ -696,6 +710,16 @@ impl Backend for Recording {
         atomic_load(u32, &ResolvedAccess, AtomicOrdering, SyncScope);
         atomic_rmw(AtomicRmwOp, u32, u32, &ResolvedAccess, AtomicOrdering, SyncScope);
         select(u32, u32, u32);
+    }
+    fn inline_asm(&mut self, asm: &ResolvedAsm, _: &[u32], outputs: &mut Vec<u32>) -> BackendResult<()> {
+        for _ in &asm.outputs {
+            let v = self.fresh()?;
+            outputs.push(v);
+        }
+        Ok(())
+    }
+    fn begin_naked_function(&mut self, _: Sym) -> BackendResult<()> {
+        Ok(())
     }
     units! {
         set_address_space_policy(u32, &AddrSpacePolicy);

@@ -194,6 +194,17 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn select(&mut self, cond: Self::Value, t: Self::Value, f: Self::Value) -> BackendResult<Self::Value> {
         self.lower_select(cond, t, f)
     }
+    fn inline_asm(
+        &mut self,
+        asm: &ResolvedAsm,
+        inputs: &[Self::Value],
+        outputs: &mut Vec<Self::Value>,
+    ) -> BackendResult<()> {
+        self.lower_inline_asm(asm, inputs, outputs)
+    }
+    fn begin_naked_function(&mut self, sym: Sym) -> BackendResult<()> {
+        self.lower_begin_naked_function(sym)
+    }
     fn ret(&mut self, value: Option<Self::Value>) -> BackendResult<()> {
         self.lower_ret(value)
     }

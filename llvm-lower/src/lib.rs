@@ -42,6 +42,7 @@ pub extern crate llvm_sys_191 as llvm_sys;
 pub extern crate llvm_sys_221 as llvm_sys;
 
 mod abi;
+mod asm;
 mod atomics;
 mod backend;
 mod calls;

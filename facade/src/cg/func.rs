@@ -67,6 +67,8 @@ pub(crate) struct FuncState<B: Backend> {
     pub(crate) managed: bool,
     /// Whether the function's signature is variadic (`va_start` applies).
     pub(crate) variadic: bool,
+    /// Whether the function is naked (`FuncAttrs::naked`): inline assembly only.
+    pub(crate) naked: bool,
     /// Addresses of the explicit root slots, reported at every later safepoint.
     pub(crate) gc_roots: Vec<B::Value>,
     /// Addresses of the other slots of managed pointer type (see [`crate::Safepoint`]).
@@ -97,6 +99,7 @@ impl<B: Backend> FuncState<B> {
             block: BlockState::Terminated,
             managed: false,
             variadic: false,
+            naked: false,
             gc_roots: Vec::new(),
             managed_slots: Vec::new(),
             live_scratch: Vec::new(),
@@ -121,6 +124,7 @@ impl<B: Backend> FuncState<B> {
         self.block = BlockState::Terminated;
         self.managed = false;
         self.variadic = false;
+        self.naked = false;
         self.gc_roots.clear();
         self.managed_slots.clear();
         self.frame_bytes = 0;
@@ -139,7 +143,17 @@ impl<B: Backend> crate::Cg<B> {
         }
     }
 
+    /// A function must be open, and not naked (whose body is inline assembly only).
     pub(crate) fn require_open(&self, call: &'static str) -> Result<()> {
+        self.require_open_naked_ok(call)?;
+        if self.func.naked {
+            return Err(self.ferr(call, ErrorKind::NakedFunctionBody));
+        }
+        Ok(())
+    }
+
+    /// A function must be open; it may be naked (`asm`, `unreachable`, ending the body).
+    pub(crate) fn require_open_naked_ok(&self, call: &'static str) -> Result<()> {
         if !self.func.is_open() {
             return Err(Error::new(call, ErrorKind::NoOpenFunction));
         }
@@ -207,13 +221,22 @@ impl<B: Backend> crate::Cg<B> {
                 .in_function(info.name.clone()));
         }
         let variadic = sig.variadic;
-        let param_types: Vec<TypeId> = sig.params.iter().map(|p| p.ty).collect();
+        let naked = decl.attrs.naked;
+        if naked {
+            self.check_naked(decl).map_err(|k| Error::new(CALL, k).in_function(info.name.clone()))?;
+        }
+        // A naked function has no parameter slots: its assembly reads the registers.
+        let param_types: Vec<TypeId> = if naked { Vec::new() } else { sig.params.iter().map(|p| p.ty).collect() };
         let result = sig.result;
         let managed = decl.gc == crate::GcRole::Safepoints;
 
         let mut slots = std::mem::take(&mut self.func.scratch);
         slots.clear();
-        let begun = self.backend.begin_function(sym, &param_types, &mut slots);
+        let begun = if naked {
+            self.backend.begin_naked_function(sym)
+        } else {
+            self.backend.begin_function(sym, &param_types, &mut slots)
+        };
         if let Err(kind) = begun {
             self.func.scratch = slots;
             return Err(Error::new(CALL, kind).in_function(self.syms[sym.index()].name.clone()));
@@ -226,6 +249,7 @@ impl<B: Backend> crate::Cg<B> {
         self.func.result = result;
         self.func.managed = managed;
         self.func.variadic = variadic;
+        self.func.naked = naked;
         self.func.param_count = param_types.len();
         for (ty, addr) in param_types.into_iter().zip(slots.drain(..)) {
             if self.is_managed_ptr(ty) {
@@ -492,7 +516,7 @@ impl<B: Backend> crate::Cg<B> {
     /// Marks this point unreachable (a real terminator).
     pub fn unreachable(&mut self) -> Result<()> {
         const CALL: &str = "unreachable";
-        self.require_open(CALL)?;
+        self.require_open_naked_ok(CALL)?;
         self.require_empty_stack(CALL, 0)?;
         self.ensure_block(CALL)?;
         self.backend.unreachable().map_err(|k| self.ferr(CALL, k))?;
@@ -504,7 +528,7 @@ impl<B: Backend> crate::Cg<B> {
     /// the end, a label that is branched to was never placed, or values remain.
     pub fn func_end(&mut self) -> Result<()> {
         const CALL: &str = "func_end";
-        self.require_open(CALL)?;
+        self.require_open_naked_ok(CALL)?;
         self.require_empty_stack(CALL, 0)?;
         if self.func.block == BlockState::Open {
             return Err(self.ferr(CALL, ErrorKind::FallsOffEnd));
@@ -530,7 +554,7 @@ impl<B: Backend> crate::Cg<B> {
 
     /// Discards the open function's body; its symbol stays declared and undefined.
     pub fn func_abandon(&mut self) -> Result<()> {
-        self.require_open("func_abandon")?;
+        self.require_open_naked_ok("func_abandon")?;
         self.backend.abandon_function();
         self.func.reset();
         Ok(())

@@ -4,6 +4,7 @@
 //! modules.
 
 mod access;
+mod asm;
 mod atomics;
 mod calls;
 mod casts;
