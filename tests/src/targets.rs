@@ -75,6 +75,28 @@ pub fn matrix() -> String {
     rows.push(("protected visibility", Box::new(|t| yes(t.supports_visibility(Visibility::Protected)))));
     rows.push(("weak, weak_odr, linkonce_odr, extern_weak", Box::new(|t| yes(t.supports_linkage(Linkage::Weak)))));
     rows.push((
+        "inline asm dialects",
+        Box::new(|t| {
+            let d: Vec<String> = t.asm_dialects().iter().map(|d| format!("{d:?}")).collect();
+            if d.is_empty() {
+                "—".into()
+            } else {
+                d.join(", ")
+            }
+        }),
+    ));
+    rows.push((
+        "inline asm register classes",
+        Box::new(|t| {
+            let c: Vec<String> = t.asm_reg_classes().iter().map(|c| format!("{c:?}")).collect();
+            if c.is_empty() {
+                "—".into()
+            } else {
+                c.join(", ")
+            }
+        }),
+    ));
+    rows.push((
         "COMDAT selection kinds",
         Box::new(|t| {
             let kinds = [
