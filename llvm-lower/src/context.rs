@@ -48,7 +48,9 @@ pub fn disable_statepoint_rematerialization() {
 /// Owns an LLVM context. Modules borrow it, so it outlives every module made from it.
 #[derive(Debug)]
 pub struct LlvmContext {
+    // Dropped before `_diagnostics`, which its handler points to (kept only for that).
     context: Context,
+    _diagnostics: Box<crate::ffi::Diagnostics>,
 }
 
 impl Default for LlvmContext {
@@ -61,7 +63,10 @@ impl LlvmContext {
     /// A fresh context.
     pub fn new() -> Self {
         init_targets();
-        Self { context: Context::create() }
+        let context = Context::create();
+        let diagnostics = Box::<crate::ffi::Diagnostics>::default();
+        crate::ffi::install_diagnostics(&context, &diagnostics);
+        Self { context, _diagnostics: diagnostics }
     }
 
     /// The inkwell context, for code that mixes in hand-written inkwell.

@@ -501,3 +501,62 @@ pub(crate) fn append_to_array_global<'ctx>(
     global.set_initializer(&array);
     global.set_section(section);
 }
+
+// ---- diagnostics ----
+
+/// Error diagnostics LLVM reported on a context (inline assembly the
+/// assembler rejects, among others). Without a handler LLVM prints them and
+/// exits the process; with one, code generation continues and the emitter
+/// turns them into an `Error`.
+#[derive(Debug, Default)]
+pub(crate) struct Diagnostics(std::sync::Mutex<Vec<String>>);
+
+impl Diagnostics {
+    /// Takes the errors recorded so far.
+    pub(crate) fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+extern "C" fn on_diagnostic(info: crate::llvm_sys::prelude::LLVMDiagnosticInfoRef, sink: *mut std::ffi::c_void) {
+    // SAFETY: LLVM passes a live diagnostic; `sink` is the `Diagnostics` installed with
+    // this handler, which outlives its context (`LlvmContext` drops the context first).
+    // The description is a malloc'ed C string we own and dispose of.
+    unsafe {
+        if core::LLVMGetDiagInfoSeverity(info) != crate::llvm_sys::LLVMDiagnosticSeverity::LLVMDSError {
+            return;
+        }
+        let raw = core::LLVMGetDiagInfoDescription(info);
+        let text = std::ffi::CStr::from_ptr(raw).to_string_lossy().into_owned();
+        core::LLVMDisposeMessage(raw);
+        let sink = &*(sink as *const Diagnostics);
+        sink.0.lock().unwrap_or_else(|p| p.into_inner()).push(text);
+    }
+}
+
+/// Makes `context` report error diagnostics to `sink` instead of exiting.
+pub(crate) fn install_diagnostics(context: &Context, sink: &Diagnostics) {
+    // SAFETY: the context is live; `sink` outlives it (see `on_diagnostic`).
+    unsafe {
+        core::LLVMContextSetDiagnosticHandler(
+            context.raw(),
+            Some(on_diagnostic),
+            sink as *const Diagnostics as *mut std::ffi::c_void,
+        )
+    };
+}
+
+/// The diagnostics sink of `context`, if ours is installed.
+pub(crate) fn diagnostics(context: inkwell::context::ContextRef<'_>) -> Option<&Diagnostics> {
+    // SAFETY: the handler and its context pointer are read from a live context; the
+    // pointer is a `Diagnostics` exactly when the handler is `on_diagnostic`, and it
+    // lives as long as the context (so as long as the returned borrow).
+    unsafe {
+        let raw = context.raw();
+        let handler = core::LLVMContextGetDiagnosticHandler(raw)?;
+        if handler as *const () != on_diagnostic as *const () {
+            return None;
+        }
+        (core::LLVMContextGetDiagnosticContext(raw) as *const Diagnostics).as_ref()
+    }
+}

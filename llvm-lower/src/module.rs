@@ -234,6 +234,16 @@ pub(crate) fn optimize(module: &Module<'_>, tm: &TargetMachine, level: OptLevel,
 
 /// Code generation of `module` into memory.
 pub(crate) fn write(tm: &TargetMachine, module: &Module<'_>, file_type: FileType) -> Result<Vec<u8>> {
+    let sink = crate::ffi::diagnostics(module.get_context());
+    if let Some(s) = sink {
+        s.take();
+    }
     let buf = tm.write_to_memory_buffer(module, file_type).map_err(|m| Error::Emit(m.to_string()))?;
+    // Errors LLVM reported through the context (e.g. inline assembly the assembler
+    // rejects) leave the output unusable even though writing "succeeded".
+    let errors = sink.map(crate::ffi::Diagnostics::take).unwrap_or_default();
+    if !errors.is_empty() {
+        return Err(Error::Emit(errors.join("; ")));
+    }
     Ok(buf.as_slice().to_vec())
 }

@@ -773,3 +773,32 @@ mod property {
         }
     }
 }
+
+/// Assembly text the assembler rejects is an emission error, not the end of
+/// the process: LLVM reports it through the context's diagnostics, which the
+/// backend collects (LLVM's default handler would print it and exit).
+#[test]
+fn rejected_assembly_text_is_an_error() {
+    for target in [LinuxTarget::X86_64, LinuxTarget::Aarch64, LinuxTarget::Riscv64] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("bad_text", &TargetSpec::triple(target.triple())).unwrap();
+        let a = arch(target);
+        let sig = cg.ty_func(FuncSig::new(&[], None)).unwrap();
+        let f = cg.declare_func("bad", FuncDecl::new(sig)).unwrap();
+        cg.func_begin(f).unwrap();
+        cg.asm(&AsmBlock::new(&[a], "no_such_instruction_here")).unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+        let mut m = cfree_llvm_lower::finish(cg).unwrap();
+        let e = m.emit_object(OptLevel::O0).unwrap_err();
+        assert!(e.to_string().contains("no_such_instruction_here") || e.to_string().contains("instruction"), "{e}");
+        // The context stays usable: a valid module in it still compiles.
+        let mut ok = llvm.module("good", &TargetSpec::triple(target.triple())).unwrap();
+        let sig = ok.ty_func(FuncSig::new(&[], None)).unwrap();
+        let g = ok.declare_func("good", FuncDecl::new(sig)).unwrap();
+        ok.func_begin(g).unwrap();
+        ok.ret().unwrap();
+        ok.func_end().unwrap();
+        cfree_llvm_lower::finish(ok).unwrap().emit_object(OptLevel::O0).unwrap();
+    }
+}
