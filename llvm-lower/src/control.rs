@@ -2,6 +2,7 @@
 //! blocks, branches and terminators, ending or abandoning a body.
 
 use cfree_facade::*;
+use inkwell::attributes::AttributeLoc;
 use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicValue, BasicValueEnum, FunctionValue};
 
@@ -194,6 +195,20 @@ impl<'ctx> LlvmBackend<'ctx> {
         decl.as_global_value().set_visibility(f.value.as_global_value().get_visibility());
         decl.set_call_conventions(self.call_conv(sig));
         self.apply_abi(sig, |loc, a| decl.add_attribute(loc, a));
+        // What the declaration set stays for a later definition: function attributes
+        // (`FuncAttrs`, GC roles), the GC strategy, the section and the COMDAT group.
+        for a in f.value.attributes(AttributeLoc::Function) {
+            decl.add_attribute(AttributeLoc::Function, a);
+        }
+        if let Some(gc) = ffi::function_gc(f.value) {
+            decl.set_gc(&gc);
+        }
+        let old = f.value.as_global_value();
+        let section = old.get_section().map(|s| s.to_string_lossy().into_owned());
+        decl.as_global_value().set_section(section.as_deref());
+        if let Some(comdat) = old.get_comdat() {
+            decl.as_global_value().set_comdat(comdat);
+        }
         ffi::replace_function(f.value, decl, &name);
         self.syms[f.sym.index()] = LoweredSym::Func { value: decl, linkage, sig };
         self.builder.clear_insertion_position();

@@ -560,3 +560,14 @@ pub(crate) fn diagnostics(context: inkwell::context::ContextRef<'_>) -> Option<&
         (core::LLVMContextGetDiagnosticContext(raw) as *const Diagnostics).as_ref()
     }
 }
+
+/// The GC strategy of `function`, if it has one (inkwell's `get_gc` reads the
+/// null LLVM returns for none).
+pub(crate) fn function_gc(function: inkwell::values::FunctionValue<'_>) -> Option<String> {
+    // SAFETY: `function` is a live function; LLVMGetGC returns null or a NUL-terminated
+    // string owned by the function, copied here before anything can change it.
+    unsafe {
+        let raw = core::LLVMGetGC(function.as_value_ref());
+        (!raw.is_null()).then(|| std::ffi::CStr::from_ptr(raw).to_string_lossy().into_owned())
+    }
+}

@@ -380,3 +380,46 @@ fn zero_sized_types_on_msvc() {
         }
     }
 }
+
+/// A body abandoned and written again keeps what the declaration said:
+/// function attributes, the GC strategy, the section and the COMDAT group.
+#[test]
+fn abandoned_bodies_keep_their_declaration() {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("m", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let attrs = FuncAttrs { noinline: true, cold: true, ..FuncAttrs::default() };
+    let decl = FuncDecl::new(sig)
+        .attrs(attrs)
+        .section(".text.kept")
+        .comdat(Comdat::any("grouped"))
+        .linkage(Linkage::LinkOnceOdr);
+    let f = cg.declare_func("grouped", decl).unwrap();
+    let m = cg.declare_func("managed", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
+    for sym in [f, m] {
+        cg.func_begin(sym).unwrap();
+        cg.push_int(i64t, 1).unwrap();
+        cg.func_abandon().unwrap();
+        cg.func_begin(sym).unwrap();
+        let x = cg.param_slot(0, "x").unwrap();
+        cg.push_local(x).unwrap();
+        cg.load(MemAccess::new(i64t)).unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+    }
+    let mut module = cfree_llvm_lower::finish(cg).unwrap();
+    let ir = module.ir();
+    let define = |name: &str| {
+        ir.lines().find(|l| l.starts_with("define") && l.contains(&format!("@{name}("))).unwrap_or("").to_string()
+    };
+    let grouped = define("grouped");
+    assert!(grouped.contains("section \".text.kept\"") && grouped.contains("comdat"), "{grouped}");
+    assert!(define("managed").contains("gc \"statepoint-example\""), "{}", define("managed"));
+    let attr_group: String =
+        grouped.split('#').nth(1).map(|n| n.chars().take_while(char::is_ascii_digit).collect()).unwrap_or_default();
+    let attrs_line = ir.lines().find(|l| l.starts_with(&format!("attributes #{attr_group} "))).unwrap_or("");
+    assert!(attrs_line.contains("noinline") && attrs_line.contains("cold"), "{attrs_line}\n{ir}");
+    module.emit_object(OptLevel::O2).unwrap();
+}
