@@ -59,7 +59,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         };
         self.types.push(lowered);
         self.abis.push(abi);
-        let shape = (!matches!(kind, TypeKind::Func(_))).then(|| abi::Shape::of(types, id, &self.resolved.info));
+        let shape = (!matches!(kind, TypeKind::Func(_))).then(|| {
+            abi::Shape::of(types, id, &self.resolved.info, |t| self.shapes.get(t.index()).and_then(Option::as_ref))
+        });
         self.shapes.push(shape);
         self.sigs.push(match kind {
             TypeKind::Func(sig) => Some(sig.clone()),

@@ -1,6 +1,9 @@
 //! The facts about a type that ABI classification reads: for scalars their
 //! kind, for aggregates size, alignment and the scalar leaves at their byte
 //! offsets (arrays and nested records flattened, empty parts dropped).
+//!
+//! Types are interned fields first, so each shape is built from its fields'
+//! shapes, computed earlier: no recursion, whatever a type's nesting depth.
 
 use cfree_facade::*;
 
@@ -47,8 +50,11 @@ pub(crate) struct Aggregate {
     pub(crate) scalar_fields: Option<Vec<LeafKind>>,
     /// The one non-empty element, through single-field records and
     /// one-element arrays, when it fills the whole aggregate (clang's
-    /// "single element struct").
+    /// "single element struct"; records only).
     pub(crate) single_element: Option<LeafKind>,
+    /// As a field of a record: the single scalar it amounts to (arrays of
+    /// one element look through; records need their own single element).
+    as_field: Option<LeafKind>,
 }
 
 /// A parameter's or result's type as the ABI sees it.
@@ -59,134 +65,127 @@ pub(crate) enum Shape {
 }
 
 impl Shape {
-    pub(crate) fn of(types: &TypeTable, ty: TypeId, target: &TargetInfo) -> Shape {
-        if let Some(kind) = scalar_kind(types, ty) {
-            return Shape::Scalar(kind);
+    /// The shape of `ty`, from the shapes of the types it is made of (`known`).
+    pub(crate) fn of<'s>(
+        types: &TypeTable,
+        ty: TypeId,
+        target: &TargetInfo,
+        known: impl Fn(TypeId) -> Option<&'s Shape>,
+    ) -> Shape {
+        let layout = types.layout(ty).unwrap_or(Layout { size: 0, align: 1 });
+        let kind = match types.get(ty) {
+            Some(TypeKind::Int(w)) => return Shape::Scalar(LeafKind::Int(*w)),
+            Some(TypeKind::Float(FloatWidth::F32)) => return Shape::Scalar(LeafKind::F32),
+            Some(TypeKind::Float(FloatWidth::F64)) => return Shape::Scalar(LeafKind::F64),
+            Some(TypeKind::Ptr { .. }) => return Shape::Scalar(LeafKind::Ptr),
+            Some(k) => k,
+            None => return Shape::Aggregate(Aggregate::empty(layout)),
+        };
+        let small = layout.size <= LEAF_LIMIT_BYTES;
+        let mut agg = Aggregate::empty(layout);
+        match kind {
+            TypeKind::Array { elem, count } => {
+                let e = known(*elem);
+                let elem_size = types.layout(*elem).map_or(0, |l| l.size);
+                agg.natural_align = layout.align;
+                agg.zero_length_array = *count == 0 || e.is_some_and(Shape::has_zero_length_array);
+                if small {
+                    let mut leaves = Vec::new();
+                    if elem_size > 0 {
+                        for i in 0..*count {
+                            push_leaves(&mut leaves, e, i * elem_size, elem_size);
+                        }
+                    }
+                    agg.leaves = Some(leaves);
+                }
+                agg.as_field = if *count == 1 { e.and_then(Shape::field_element) } else { None };
+            }
+            TypeKind::Record { fields, .. } => {
+                let offsets = types.field_offsets(ty).unwrap_or(&[]);
+                let mut leaves = small.then(Vec::new);
+                let mut scalars = Some(Vec::with_capacity(fields.len()));
+                let mut single: Option<Option<LeafKind>> = None;
+                agg.natural_align = 1;
+                for (f, off) in fields.iter().zip(offsets) {
+                    let fs = known(*f);
+                    let fl = types.layout(*f).unwrap_or(Layout { size: 0, align: 1 });
+                    agg.natural_align = agg.natural_align.max(fl.align);
+                    agg.zero_length_array |= fs.is_some_and(Shape::has_zero_length_array);
+                    if let Some(out) = leaves.as_mut() {
+                        push_leaves(out, fs, *off, fl.size);
+                    }
+                    scalars = match (scalars, fs) {
+                        (Some(mut v), Some(Shape::Scalar(k))) => {
+                            v.push(*k);
+                            Some(v)
+                        }
+                        _ => None,
+                    };
+                    // clang's isSingleElementStruct: empty fields are ignored, a second
+                    // non-empty field disqualifies, the element must fill the record.
+                    if fl.size > 0 {
+                        single = match single {
+                            None => Some(fs.and_then(Shape::field_element)),
+                            Some(_) => Some(None),
+                        };
+                    }
+                }
+                agg.leaves = leaves;
+                agg.scalar_fields = scalars;
+                let element = single.flatten();
+                let element_size = |k: LeafKind| match k {
+                    LeafKind::Int(w) => u64::from(w.bits()).div_ceil(8),
+                    LeafKind::Ptr => target.pointer.size,
+                    LeafKind::F32 => 4,
+                    LeafKind::F64 => 8,
+                };
+                agg.single_element = element.filter(|k| element_size(*k) == layout.size);
+                agg.as_field = agg.single_element;
+            }
+            TypeKind::Func(_) | TypeKind::Int(_) | TypeKind::Float(_) | TypeKind::Ptr { .. } => {}
         }
-        let layout = types.layout(ty).expect("signatures hold sized types");
-        let mut zero_length_array = false;
-        let leaves = (layout.size <= LEAF_LIMIT_BYTES).then(|| {
-            let mut out = Vec::new();
-            collect_leaves(types, ty, 0, &mut out, &mut zero_length_array);
-            out
-        });
-        Shape::Aggregate(Aggregate {
+        Shape::Aggregate(agg)
+    }
+
+    fn has_zero_length_array(&self) -> bool {
+        matches!(self, Shape::Aggregate(a) if a.zero_length_array)
+    }
+
+    /// The single scalar this type amounts to as a record field.
+    fn field_element(&self) -> Option<LeafKind> {
+        match self {
+            Shape::Scalar(k) => Some(*k),
+            Shape::Aggregate(a) => a.as_field,
+        }
+    }
+}
+
+impl Aggregate {
+    fn empty(layout: Layout) -> Self {
+        Aggregate {
             size: layout.size,
             align: layout.align,
-            natural_align: natural_align(types, ty),
-            leaves,
-            zero_length_array,
-            scalar_fields: scalar_fields(types, ty),
-            single_element: single_element(types, ty, layout.size, target.pointer.size),
-        })
-    }
-}
-
-fn scalar_kind(types: &TypeTable, ty: TypeId) -> Option<LeafKind> {
-    Some(match types.get(ty)? {
-        TypeKind::Int(w) => LeafKind::Int(*w),
-        TypeKind::Float(FloatWidth::F32) => LeafKind::F32,
-        TypeKind::Float(FloatWidth::F64) => LeafKind::F64,
-        TypeKind::Ptr { .. } => LeafKind::Ptr,
-        _ => return None,
-    })
-}
-
-/// Alignment from the members, ignoring a record's own `align`.
-fn natural_align(types: &TypeTable, ty: TypeId) -> u64 {
-    match types.get(ty) {
-        Some(TypeKind::Record { fields, .. }) => {
-            fields.iter().filter_map(|f| types.layout(*f)).map(|l| l.align).max().unwrap_or(1)
+            natural_align: layout.align,
+            leaves: None,
+            zero_length_array: false,
+            scalar_fields: None,
+            single_element: None,
+            as_field: None,
         }
-        _ => types.layout(ty).map_or(1, |l| l.align),
     }
 }
 
-fn collect_leaves(types: &TypeTable, ty: TypeId, base: u64, out: &mut Vec<Leaf>, zero_len: &mut bool) {
-    if let Some(kind) = scalar_kind(types, ty) {
-        let size = types.layout(ty).map_or(0, |l| l.size);
-        out.push(Leaf { offset: base, size, kind });
-        return;
-    }
-    match types.get(ty) {
-        Some(TypeKind::Array { elem, count }) => {
-            let elem_size = types.layout(*elem).map_or(0, |l| l.size);
-            if *count == 0 {
-                *zero_len = true;
-                return;
-            }
-            if elem_size == 0 {
-                return;
-            }
-            for i in 0..*count {
-                collect_leaves(types, *elem, base + i * elem_size, out, zero_len);
+/// Appends the leaves of a member of `size` bytes at `base`; a member whose
+/// leaves are not known (over the size limit) cannot occur inside a small
+/// aggregate, so it contributes nothing.
+fn push_leaves(out: &mut Vec<Leaf>, member: Option<&Shape>, base: u64, size: u64) {
+    match member {
+        Some(Shape::Scalar(kind)) => out.push(Leaf { offset: base, size, kind: *kind }),
+        Some(Shape::Aggregate(a)) => {
+            if let Some(leaves) = &a.leaves {
+                out.extend(leaves.iter().map(|l| Leaf { offset: base + l.offset, ..*l }));
             }
         }
-        Some(TypeKind::Record { fields, .. }) => {
-            let offsets = types.field_offsets(ty).unwrap_or(&[]);
-            for (f, off) in fields.iter().zip(offsets) {
-                collect_leaves(types, *f, base + off, out, zero_len);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The fields of a record whose fields are all scalars; an array by value
-/// counts as a record holding the array (so it has no scalar fields).
-fn scalar_fields(types: &TypeTable, ty: TypeId) -> Option<Vec<LeafKind>> {
-    match types.get(ty)? {
-        TypeKind::Record { fields, .. } => fields.iter().map(|f| scalar_kind(types, *f)).collect(),
-        _ => None,
-    }
-}
-
-fn single_element(types: &TypeTable, ty: TypeId, size: u64, pointer: u64) -> Option<LeafKind> {
-    let found = single_element_of_record(types, ty)?;
-    let found_size = match found {
-        LeafKind::Int(w) => u64::from(w.bits()).div_ceil(8),
-        LeafKind::Ptr => pointer,
-        LeafKind::F32 => 4,
-        LeafKind::F64 => 8,
-    };
-    (found_size == size).then_some(found)
-}
-
-/// clang's `isSingleElementStruct` for C records.
-fn single_element_of_record(types: &TypeTable, ty: TypeId) -> Option<LeafKind> {
-    let TypeKind::Record { fields, .. } = types.get(ty)? else { return None };
-    let mut found = None;
-    for f in fields {
-        if is_empty_field(types, *f) {
-            continue;
-        }
-        if found.is_some() {
-            return None;
-        }
-        let mut ft = *f;
-        while let Some(TypeKind::Array { elem, count: 1 }) = types.get(ft) {
-            ft = *elem;
-        }
-        found = Some(match scalar_kind(types, ft) {
-            Some(k) => k,
-            None => single_element_of_record(types, ft)?,
-        });
-    }
-    found
-}
-
-/// clang's `isEmptyField` with arrays allowed: zero-length arrays, and
-/// (arrays of) records with only empty fields.
-fn is_empty_field(types: &TypeTable, ty: TypeId) -> bool {
-    let mut t = ty;
-    while let Some(TypeKind::Array { elem, count }) = types.get(t) {
-        if *count == 0 {
-            return true;
-        }
-        t = *elem;
-    }
-    match types.get(t) {
-        Some(TypeKind::Record { fields, .. }) => fields.iter().all(|f| is_empty_field(types, *f)),
-        _ => false,
+        None => {}
     }
 }
