@@ -99,8 +99,9 @@ pub trait Backend {
     /// Declares a data symbol.
     fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> BackendResult<()>;
 
-    /// Gives a declared data symbol its initializer (size already checked).
-    fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()>;
+    /// Gives a declared data symbol its initializer (size already checked);
+    /// `labels` are the blocks of its `LabelAddr` pieces, in order.
+    fn define_data(&mut self, sym: Sym, init: &DataInit, labels: &[Self::Block]) -> BackendResult<()>;
 
     /// Declares `sym`, named `name`, as an alias of the declared symbol `target`
     /// (the facade checks at `finish` that `target` is defined).

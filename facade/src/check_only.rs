@@ -40,7 +40,7 @@ impl Backend for CheckOnly {
     fn declare_data(&mut self, _: Sym, _: &str, _: &DataDecl, _: &TypeTable) -> BackendResult<()> {
         Ok(())
     }
-    fn define_data(&mut self, _: Sym, _: &DataInit) -> BackendResult<()> {
+    fn define_data(&mut self, _: Sym, _: &DataInit, _: &[()]) -> BackendResult<()> {
         Ok(())
     }
     fn declare_alias(&mut self, _: Sym, _: &str, _: Sym, _: &crate::AliasDecl) -> BackendResult<()> {

@@ -1,7 +1,7 @@
 //! Data definitions (cg-ext §10): object bytes plus relocations, with no
 //! aggregate constant model. Frontends lay out initializers themselves.
 
-use crate::Sym;
+use crate::{Label, Sym};
 
 /// One piece of an initializer, laid out in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,10 @@ pub enum DataPiece {
         /// Byte offset added to the address.
         addend: i64,
     },
+    /// A pointer-sized slot holding the address of a label of the open
+    /// function (a dispatch table for `indirect_br`); the data must be defined
+    /// while that function is open.
+    LabelAddr(Label),
 }
 
 /// The initializer of a data object.
@@ -55,6 +59,12 @@ impl DataInit {
         self
     }
 
+    /// Appends the address of `label` (see [`DataPiece::LabelAddr`]).
+    pub fn label_addr(mut self, label: Label) -> Self {
+        self.pieces.push(DataPiece::LabelAddr(label));
+        self
+    }
+
     /// Size in bytes for a target with `pointer_size`-byte pointers.
     pub fn size(&self, pointer_size: u64) -> u64 {
         self.pieces
@@ -62,7 +72,7 @@ impl DataInit {
             .map(|p| match p {
                 DataPiece::Bytes(b) => b.len() as u64,
                 DataPiece::Zeros(n) => *n,
-                DataPiece::Reloc { .. } => pointer_size,
+                DataPiece::Reloc { .. } | DataPiece::LabelAddr(_) => pointer_size,
             })
             .fold(0u64, u64::saturating_add)
     }

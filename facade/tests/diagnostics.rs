@@ -385,7 +385,7 @@ impl Backend for Refusing {
         define_type(id: TypeId, k: &TypeKind, t: &TypeTable) -> BackendResult<()>;
         declare_function(s: Sym, n: &str, d: &FuncDecl, t: &TypeTable) -> BackendResult<()>;
         declare_data(s: Sym, n: &str, d: &DataDecl, t: &TypeTable) -> BackendResult<()>;
-        define_data(s: Sym, i: &DataInit) -> BackendResult<()>;
+        define_data(s: Sym, i: &DataInit, l: &[()]) -> BackendResult<()>;
         declare_alias(s: Sym, n: &str, t: Sym, d: &AliasDecl) -> BackendResult<()>;
         add_init_fini(k: InitFini, f: Sym, p: u16) -> BackendResult<()>;
         begin_function(s: Sym, p: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()>;
@@ -726,7 +726,7 @@ impl Backend for Recording {
         define_type(TypeId, &TypeKind, &TypeTable);
         declare_function(Sym, &str, &FuncDecl, &TypeTable);
         declare_data(Sym, &str, &DataDecl, &TypeTable);
-        define_data(Sym, &DataInit);
+        define_data(Sym, &DataInit, &[u32]);
         declare_alias(Sym, &str, Sym, &AliasDecl);
         add_init_fini(InitFini, Sym, u16);
         place_block(u32, bool);

@@ -152,8 +152,8 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn declare_data(&mut self, sym: Sym, name: &str, decl: &DataDecl, types: &TypeTable) -> BackendResult<()> {
         self.lower_declare_data(sym, name, decl, types)
     }
-    fn define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
-        self.lower_define_data(sym, init)
+    fn define_data(&mut self, sym: Sym, init: &DataInit, labels: &[Self::Block]) -> BackendResult<()> {
+        self.lower_define_data(sym, init, labels)
     }
     fn declare_alias(&mut self, sym: Sym, name: &str, target: Sym, decl: &AliasDecl) -> BackendResult<()> {
         self.lower_declare_alias(sym, name, target, decl)

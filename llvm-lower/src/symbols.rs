@@ -144,32 +144,43 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(())
     }
 
-    pub(crate) fn lower_define_data(&mut self, sym: Sym, init: &DataInit) -> BackendResult<()> {
+    pub(crate) fn lower_define_data(
+        &mut self,
+        sym: Sym,
+        init: &DataInit,
+        labels: &[inkwell::basic_block::BasicBlock<'ctx>],
+    ) -> BackendResult<()> {
         let LoweredSym::Data { decl, .. } = &self.syms[sym.index()] else {
             unreachable!("facade checked the symbol kind")
         };
         // A mergeable constant is one byte array, the shape LLVM recognises for
         // mergeable string (`SHF_STRINGS`) and constant sections.
-        let flat = decl.mergeable && init.pieces.iter().all(|p| !matches!(p, DataPiece::Reloc { .. }));
+        let flat = decl.mergeable
+            && init.pieces.iter().all(|p| !matches!(p, DataPiece::Reloc { .. } | DataPiece::LabelAddr(_)));
         let init_value: BasicValueEnum<'ctx> = if flat {
             let mut bytes = Vec::new();
             for p in &init.pieces {
                 match p {
                     DataPiece::Bytes(b) => bytes.extend_from_slice(b),
                     DataPiece::Zeros(n) => bytes.resize(bytes.len() + *n as usize, 0),
-                    DataPiece::Reloc { .. } => unreachable!("checked above"),
+                    DataPiece::Reloc { .. } | DataPiece::LabelAddr(_) => unreachable!("checked above"),
                 }
             }
             self.ctx.const_string(&bytes, false).into()
         } else {
-            self.data_struct(init).into()
+            self.data_struct(init, labels)?.into()
         };
         self.replace_data_global(sym, init_value);
         Ok(())
     }
 
-    fn data_struct(&self, init: &DataInit) -> inkwell::values::StructValue<'ctx> {
+    fn data_struct(
+        &self,
+        init: &DataInit,
+        labels: &[inkwell::basic_block::BasicBlock<'ctx>],
+    ) -> BackendResult<inkwell::values::StructValue<'ctx>> {
         let mut fields: Vec<BasicValueEnum<'ctx>> = Vec::with_capacity(init.pieces.len());
+        let mut labels = labels.iter();
         for piece in &init.pieces {
             match piece {
                 DataPiece::Bytes(b) => fields.push(self.ctx.const_string(b, false).into()),
@@ -183,9 +194,14 @@ impl<'ctx> LlvmBackend<'ctx> {
                     };
                     fields.push(addr.into());
                 }
+                DataPiece::LabelAddr(_) => {
+                    let block = labels.next().ok_or_else(|| refused("a label piece without its block"))?;
+                    let addr = ffi::block_address(*block).ok_or_else(|| refused("address of an entry block"))?;
+                    fields.push(addr.into());
+                }
             }
         }
-        self.ctx.const_struct(&fields, true)
+        Ok(self.ctx.const_struct(&fields, true))
     }
 
     fn replace_data_global(&mut self, sym: Sym, init_value: BasicValueEnum<'ctx>) {

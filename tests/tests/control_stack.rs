@@ -50,17 +50,24 @@ fn interp_oracle(n: i64) -> i64 {
     acc
 }
 
-/// `interp(n)`: runs PROGRAM with the counter at `n` (n >= 1).
-fn interpreter(cg: &mut G<'_>) {
+/// `interp(n)`: runs PROGRAM with the counter at `n` (n >= 1); the dispatch
+/// table is a local filled at entry, or (`interp_data`) read-only data
+/// defined with the labels' addresses.
+fn interpreter(cg: &mut G<'_>, name: &str, table_in_data: bool) {
     let i64t = cg.ty_int(IntWidth::I64).unwrap();
     let i8t = cg.ty_int(IntWidth::I8).unwrap();
     let ptr = cg.ty_ptr(i8t, 0).unwrap();
     let prog_ty = cg.ty_array(i8t, PROGRAM.len() as u64).unwrap();
     let table_ty = cg.ty_array(ptr, 4).unwrap();
-    let prog = cg.declare_data("program", DataDecl::new(prog_ty).readonly().linkage(Linkage::Internal)).unwrap();
+    let prog = cg
+        .declare_data(&format!("{name}_program"), DataDecl::new(prog_ty).readonly().linkage(Linkage::Internal))
+        .unwrap();
     cg.define_data(prog, &DataInit::new().bytes(&PROGRAM)).unwrap();
+    let data_table = cg
+        .declare_data(&format!("{name}_table"), DataDecl::new(table_ty).readonly().linkage(Linkage::Internal))
+        .unwrap();
     let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
-    let f = cg.declare_func("interp", FuncDecl::new(sig)).unwrap();
+    let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
     cg.func_begin(f).unwrap();
     let n = cg.param_slot(0, "n").unwrap();
     let (pc, acc, cnt) = (
@@ -70,18 +77,28 @@ fn interpreter(cg: &mut G<'_>) {
     );
     let table = cg.local_slot(table_ty, "table", 0).unwrap();
     let handlers: Vec<Label> = (0..4).map(|_| cg.new_label().unwrap()).collect();
-    for (k, l) in handlers.iter().enumerate() {
-        cg.push_local(table).unwrap();
-        cg.addr_offset(8 * k as i64, ptr).unwrap();
-        cg.push_label_addr(*l).unwrap();
-        cg.store(MemAccess::new(ptr)).unwrap();
+    if table_in_data {
+        let init = handlers.iter().fold(DataInit::new(), |init, l| init.label_addr(*l));
+        cg.define_data(data_table, &init).unwrap();
+    } else {
+        cg.define_data(data_table, &DataInit::zeroed(32)).unwrap();
+        for (k, l) in handlers.iter().enumerate() {
+            cg.push_local(table).unwrap();
+            cg.addr_offset(8 * k as i64, ptr).unwrap();
+            cg.push_label_addr(*l).unwrap();
+            cg.store(MemAccess::new(ptr)).unwrap();
+        }
     }
     set(cg, pc, i64t, |cg| cg.push_int(i64t, 0).unwrap());
     set(cg, acc, i64t, |cg| cg.push_int(i64t, 0).unwrap());
     set(cg, cnt, i64t, |cg| get(cg, n, i64t));
     // Each handler ends with its own dispatch: table[program[pc]].
     let dispatch = |cg: &mut G<'_>| {
-        cg.push_local(table).unwrap();
+        if table_in_data {
+            cg.push_global(data_table).unwrap();
+        } else {
+            cg.push_local(table).unwrap();
+        }
         cg.push_global(prog).unwrap();
         get(cg, pc, i64t);
         cg.addr_index(1, i8t).unwrap();
@@ -245,9 +262,10 @@ fn big_frame(cg: &mut G<'_>, probes: bool) {
 
 const DRIVER: &str = r#"
 #include <stdio.h>
-long long interp(long long), vla_sum(long long), big_frame(long long);
+long long interp(long long), interp_data(long long), vla_sum(long long), big_frame(long long);
 int main(void) {
     printf("interp %lld %lld %lld\n", interp(1), interp(7), interp(100000));
+    printf("interp %lld %lld %lld\n", interp_data(1), interp_data(7), interp_data(100000));
     printf("vla %lld\n", vla_sum(1000000));
     printf("frame %lld\n", big_frame(2 << 20));
     return 0;
@@ -259,7 +277,8 @@ fn run(target: LinuxTarget) {
         let llvm = LlvmContext::new();
         let mut cg = llvm.module("control_stack", &TargetSpec::triple(target.triple())).unwrap();
         let probes = cg.target().supports_stack_probes();
-        interpreter(&mut cg);
+        interpreter(&mut cg, "interp", false);
+        interpreter(&mut cg, "interp_data", true);
         vla_loop(&mut cg);
         if !probes {
             let ty = cg.ty_func(FuncSig::new(&[], None)).unwrap();
@@ -284,14 +303,8 @@ fn run(target: LinuxTarget) {
         let out = target.command(&exe).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{} at {level:?}: {}\n{text}", target.triple(), out.status);
-        let expected = format!(
-            "interp {} {} {}\nvla {}\nframe {}\n",
-            interp_oracle(1),
-            interp_oracle(7),
-            interp_oracle(100_000),
-            (0..ITERATIONS).sum::<i64>(),
-            10 + 11 + 20 + 21
-        );
+        let interp = format!("interp {} {} {}\n", interp_oracle(1), interp_oracle(7), interp_oracle(100_000));
+        let expected = format!("{interp}{interp}vla {}\nframe {}\n", (0..ITERATIONS).sum::<i64>(), 10 + 11 + 20 + 21);
         assert_eq!(text, expected, "{} at {level:?}", target.triple());
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -343,6 +356,11 @@ fn misuse() {
     cg.place_label(l).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
+    // A label address in data needs its function open.
+    let ptr_ty = cg.ty_ptr(i64t, 0).unwrap();
+    let d = cg.declare_data("table", DataDecl::new(ptr_ty).linkage(Linkage::Internal)).unwrap();
+    assert_eq!(cg.define_data(d, &DataInit::new().label_addr(l)).unwrap_err().code(), 101);
+    cg.define_data(d, &DataInit::zeroed(8)).unwrap();
     let _ = f64t;
     cfree_llvm_lower::finish(cg).unwrap().emit_object(OptLevel::O2).unwrap();
 }

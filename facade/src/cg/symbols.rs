@@ -176,23 +176,37 @@ impl<B: Backend> super::Cg<B> {
         if expected != found {
             return Err(Error::new(CALL, ErrorKind::DataSize { expected, found }));
         }
+        let mut blocks = Vec::new();
         for (i, piece) in init.pieces.iter().enumerate() {
-            if let DataPiece::Reloc { target, .. } = piece {
-                self.check_sym(CALL, *target).map_err(|e| e.operand(format!("relocation in piece {i}")))?;
+            match piece {
+                DataPiece::Reloc { target, .. } => {
+                    self.check_sym(CALL, *target).map_err(|e| e.operand(format!("relocation in piece {i}")))?;
+                }
+                DataPiece::LabelAddr(label) => {
+                    self.require_open(CALL)?;
+                    self.check_label(CALL, *label).map_err(|e| e.operand(format!("label in piece {i}")))?;
+                    blocks.push(self.func.labels[label.index()].block);
+                }
+                DataPiece::Bytes(_) | DataPiece::Zeros(_) => {}
             }
         }
         if let Some(section) = &decl.placement.section {
             let nonzero = init.pieces.iter().any(|p| match p {
                 DataPiece::Bytes(b) => b.iter().any(|&x| x != 0),
                 DataPiece::Zeros(_) => false,
-                DataPiece::Reloc { .. } => true,
+                DataPiece::Reloc { .. } | DataPiece::LabelAddr(_) => true,
             });
             if nonzero && self.target.object_format == ObjectFormat::Elf && elf_zero_fill(section) {
                 let e = ErrorKind::InvalidSection { section: section.clone(), problem: SectionProblem::ZeroFillOnly };
                 return Err(Error::new(CALL, e).operand("section"));
             }
         }
-        self.backend.define_data(sym, init).map_err(|k| Error::new(CALL, k))?;
+        self.backend.define_data(sym, init, &blocks).map_err(|k| Error::new(CALL, k))?;
+        for piece in &init.pieces {
+            if let DataPiece::LabelAddr(label) = piece {
+                self.func.labels[label.index()].used = true;
+            }
+        }
         self.syms[sym.index()].defined = true;
         Ok(())
     }
