@@ -220,9 +220,10 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         Step::Discard => cg.discard(),
         Step::Dup => cg.dup(),
         Step::DefineData(s, n) => {
-            let init = match n % 3 {
-                0 => DataInit::zeroed(8),
-                1 => DataInit::new().bytes(&[1; 9]).reloc(sym(*s), 3).zeros(7),
+            let init = match (n % 4, pick(&w.labels, *n)) {
+                (0, _) => DataInit::zeroed(8),
+                (1, _) => DataInit::new().bytes(&[1; 9]).reloc(sym(*s), 3).zeros(7),
+                (3, Some(l)) => DataInit::new().label_addr(l),
                 _ => DataInit::new().reloc(sym(*n), -1),
             };
             cg.define_data(sym(*s), &init)
