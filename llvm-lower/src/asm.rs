@@ -133,6 +133,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         let attr =
             |name: &str, value: u64| self.ctx.create_enum_attribute(Attribute::get_named_enum_kind_id(name), value);
         call.add_attribute(AttributeLoc::Function, attr("nounwind", 0));
+        // Not a safepoint: in managed functions RS4GC would otherwise wrap the asm in a
+        // statepoint, which the verifier rejects (found by the random-call fuzzer).
+        call.add_attribute(AttributeLoc::Function, self.ctx.create_string_attribute("gc-leaf-function", ""));
         if asm.options.nomem {
             call.add_attribute(AttributeLoc::Function, attr("memory", 0));
         } else if asm.options.readonly {

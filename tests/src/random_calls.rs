@@ -70,6 +70,7 @@ pub enum Step {
     LabelAddr(u8),
     IndirectBr(u8, u8),
     DynStack(u8, u8),
+    Asm(u8, u8, u8),
 }
 
 const CASTS: [CastOp; 14] = [
@@ -297,6 +298,32 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             _ => pick(&w.locals, *t).map_or(Ok(()), |l| cg.va_list_of_param(l)),
         },
         Step::LabelAddr(i) => pick(&w.labels, *i).map_or(Ok(()), |l| cg.push_label_addr(l)),
+        Step::Asm(a, b, c) => {
+            // Mostly refused by validation; whatever is accepted must compile.
+            let dirs = [AsmDir::In, AsmDir::LateOut(ty(*b)), AsmDir::Out(ty(*c)), AsmDir::InOut, AsmDir::InLateOut];
+            let locs = [
+                AsmLoc::Class(RegClass::Reg),
+                AsmLoc::Class(RegClass::XmmReg),
+                AsmLoc::Class(RegClass::RegAbcd),
+                AsmLoc::Reg("rax".into()),
+                AsmLoc::Reg("rsp".into()),
+                AsmLoc::Tied(0),
+            ];
+            let mut block =
+                AsmBlock::new(&[AsmArch::X86_64], ["nop", "# {0}", "# {0} {1}", "# {1} {0} {2}"][*a as usize % 4]);
+            for k in 0..(a / 4) % 4 {
+                let d = dirs[(b.wrapping_add(k * 3)) as usize % dirs.len()];
+                let l = locs[(c.wrapping_add(k * 5)) as usize % locs.len()].clone();
+                block = block.operand(d, l);
+            }
+            if a & 0x40 != 0 {
+                block = block.clobber_abi(ClobberAbi::C);
+            }
+            if a & 0x80 != 0 {
+                block = block.options(AsmOptions { pure: true, nomem: true, ..AsmOptions::default() });
+            }
+            cg.asm(&block)
+        }
         Step::IndirectBr(i, n) => {
             let dests: Vec<Label> = (0..*n % 4).filter_map(|k| pick(&w.labels, i.wrapping_add(k))).collect();
             cg.indirect_br(&dests)
@@ -424,7 +451,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 54 {
+        steps.push(match r.u8() % 55 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -478,6 +505,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             47 => Step::LabelAddr(a),
             52 => Step::IndirectBr(a, b),
             53 => Step::DynStack(a, b),
+            54 => Step::Asm(a, b, r.u8()),
             _ => Step::IntOp(a, b),
         });
     }

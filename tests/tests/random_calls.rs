@@ -57,6 +57,7 @@ fn call_strategy() -> impl Strategy<Value = Step> {
         2 => any::<u8>().prop_map(Step::LabelAddr),
         2 => (any::<u8>(), any::<u8>()).prop_map(|(i, n)| Step::IndirectBr(i, n)),
         3 => (any::<u8>(), any::<u8>()).prop_map(|(o, a)| Step::DynStack(o, a)),
+        2 => (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(a, b, c)| Step::Asm(a, b, c)),
         3 => (any::<i8>(), any::<u8>()).prop_map(|(d, n)| Step::GcAlloc(d, n)),
         2 => any::<u8>().prop_map(Step::GcRootSlot),
         1 => any::<u64>().prop_map(Step::SafepointId),
