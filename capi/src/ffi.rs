@@ -1,0 +1,573 @@
+//! The `extern "C"` functions of `capi/include/cfree.h`. Each one catches
+//! panics, checks its pointers, records the last error and returns a status:
+//! 0 on success, else the error's code (`doc/errors.md`, `doc/capi.md`).
+//!
+//! # Safety (for every function here)
+//!
+//! Pointer parameters must be null or valid for the access the header states
+//! (strings NUL-terminated, arrays of the stated length, out-parameters
+//! writable). Handles are plain integers: any value is safe to pass.
+
+use std::ffi::{c_char, c_int, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use cfree_facade::*;
+use cfree_jit_orc::Jit;
+use cfree_llvm_lower::{LlvmContext, OptLevel};
+
+use crate::error::{self, CapiError, INVALID_ARGUMENT, NULL_POINTER, PANIC};
+use crate::handles::{self, ModuleBox};
+
+/// Runs `f`, turning errors and panics into a recorded status.
+fn entry(call: &'static str, f: impl FnOnce() -> Result<(), CapiError>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => {
+            error::clear();
+            0
+        }
+        Ok(Err(e)) => error::record(&e) as c_int,
+        Err(_) => error::record(&CapiError::new(PANIC, call, "internal panic caught at the C boundary")) as c_int,
+    }
+}
+
+/// Writes `value` through the out-pointer `out`.
+///
+/// # Safety
+/// `out` must be null or valid for writes of a `T`.
+unsafe fn put<T>(call: &str, out: *mut T, value: T) -> Result<(), CapiError> {
+    if out.is_null() {
+        return Err(CapiError::new(NULL_POINTER, call, "the out-parameter is null"));
+    }
+    // SAFETY: non-null, and valid for writes by the caller's contract.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// A string argument; null is allowed only where `optional`.
+///
+/// # Safety
+/// `s` must be null or a NUL-terminated string valid for reads.
+unsafe fn text<'a>(call: &str, s: *const c_char, what: &str) -> Result<Option<&'a str>, CapiError> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-null and NUL-terminated by the caller's contract.
+    let c = unsafe { CStr::from_ptr(s) };
+    c.to_str().map(Some).map_err(|_| CapiError::new(INVALID_ARGUMENT, call, format!("{what} is not UTF-8")))
+}
+
+/// A required string argument.
+///
+/// # Safety
+/// As [`text`].
+unsafe fn required<'a>(call: &str, s: *const c_char, what: &str) -> Result<&'a str, CapiError> {
+    // SAFETY: forwarded contract.
+    unsafe { text(call, s, what) }?.ok_or_else(|| CapiError::new(NULL_POINTER, call, format!("{what} is null")))
+}
+
+/// An array argument of `n` elements (null only when `n` is 0).
+///
+/// # Safety
+/// `p` must be null or valid for reads of `n` elements.
+unsafe fn array<'a, T>(call: &str, p: *const T, n: usize) -> Result<&'a [T], CapiError> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(CapiError::new(NULL_POINTER, call, "the array is null"));
+    }
+    // SAFETY: non-null and valid for `n` reads by the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(p, n) })
+}
+
+fn cg_err(e: cfree_facade::Error) -> CapiError {
+    CapiError::cg(e)
+}
+
+fn enum_value<T: Copy>(call: &str, table: &[T], v: c_int, what: &str) -> Result<T, CapiError> {
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| table.get(i).copied())
+        .ok_or_else(|| CapiError::new(INVALID_ARGUMENT, call, format!("{what} {v} is out of range")))
+}
+
+fn level(call: &str, v: c_int) -> Result<OptLevel, CapiError> {
+    enum_value(call, &[OptLevel::O0, OptLevel::O1, OptLevel::O2, OptLevel::O3], v, "optimisation level")
+}
+
+const INT_OPS: [IntBinOp; 20] = [
+    IntBinOp::Add,
+    IntBinOp::Sub,
+    IntBinOp::Mul,
+    IntBinOp::And,
+    IntBinOp::Or,
+    IntBinOp::Xor,
+    IntBinOp::Shl,
+    IntBinOp::LShr,
+    IntBinOp::AShr,
+    IntBinOp::ShlMasked,
+    IntBinOp::LShrMasked,
+    IntBinOp::AShrMasked,
+    IntBinOp::SDiv,
+    IntBinOp::UDiv,
+    IntBinOp::SRem,
+    IntBinOp::URem,
+    IntBinOp::SMin,
+    IntBinOp::SMax,
+    IntBinOp::UMin,
+    IntBinOp::UMax,
+];
+
+const INT_CMPS: [IntCmp; 10] = [
+    IntCmp::Eq,
+    IntCmp::Ne,
+    IntCmp::Slt,
+    IntCmp::Sle,
+    IntCmp::Sgt,
+    IntCmp::Sge,
+    IntCmp::Ult,
+    IntCmp::Ule,
+    IntCmp::Ugt,
+    IntCmp::Uge,
+];
+
+const LINKAGES: [Linkage; 6] = [
+    Linkage::External,
+    Linkage::Internal,
+    Linkage::Weak,
+    Linkage::WeakOdr,
+    Linkage::LinkOnceOdr,
+    Linkage::ExternalWeak,
+];
+
+// ---- version and errors ----
+
+/// The API version of the library (`CFREE_VERSION`).
+#[no_mangle]
+pub extern "C" fn cfree_version() -> u32 {
+    crate::VERSION
+}
+
+/// 0 when a program built against header version `header_version` can use
+/// this library, else `INVALID_ARGUMENT` (2004).
+#[no_mangle]
+pub extern "C" fn cfree_abi_check(header_version: u32) -> c_int {
+    entry("cfree_abi_check", || {
+        if header_version == crate::VERSION {
+            Ok(())
+        } else {
+            Err(CapiError::new(
+                INVALID_ARGUMENT,
+                "cfree_abi_check",
+                format!("header version {header_version}, library version {}", crate::VERSION),
+            ))
+        }
+    })
+}
+
+fn last_field(f: impl Fn(&error::LastError) -> *const c_char) -> *const c_char {
+    error::LAST.with(|l| f(&l.borrow()))
+}
+
+/// The last error's code on this thread (0 after a successful call).
+#[no_mangle]
+pub extern "C" fn cfree_error_code() -> c_int {
+    error::LAST.with(|l| l.borrow().code as c_int)
+}
+
+/// The last error's message on this thread ("" if none); valid until the next call.
+#[no_mangle]
+pub extern "C" fn cfree_error_message() -> *const c_char {
+    last_field(|l| l.message.as_ptr())
+}
+
+/// The emitter call or C function of the last error ("" if none).
+#[no_mangle]
+pub extern "C" fn cfree_error_call() -> *const c_char {
+    last_field(|l| l.call.as_ptr())
+}
+
+/// The function being emitted when the last error happened ("" if none).
+#[no_mangle]
+pub extern "C" fn cfree_error_function() -> *const c_char {
+    last_field(|l| l.function.as_ptr())
+}
+
+/// The operand at fault in the last error ("" if unknown).
+#[no_mangle]
+pub extern "C" fn cfree_error_operand() -> *const c_char {
+    last_field(|l| l.operand.as_ptr())
+}
+
+// ---- modules ----
+
+/// Creates a module named `name` for `triple` (null: the host) in a context of its own.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_module_new(name: *const c_char, triple: *const c_char, out: *mut u64) -> c_int {
+    const CALL: &str = "cfree_cg_module_new";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name` and `triple`.
+        let (name, triple) = unsafe { (required(CALL, name, "name")?, text(CALL, triple, "triple")?) };
+        let spec = triple.map_or_else(TargetSpec::host, TargetSpec::triple);
+        let context = Box::new(LlvmContext::new());
+        let cg = context.module(name, &spec).map_err(|e| CapiError::llvm(CALL, e))?;
+        // SAFETY: `cg` borrows `*context`, which lives in a box whose address does not
+        // change and which `ModuleBox` drops after `cg` (field order); nothing else can
+        // reach the context, so extending the borrow to the box's lifetime is sound.
+        let cg: Cg<cfree_llvm_lower::LlvmBackend<'static>> = unsafe { std::mem::transmute(cg) };
+        let h = handles::add_module(ModuleBox { cg, context });
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, h) }
+    })
+}
+
+/// Frees module `m` (its context and everything emitted).
+#[no_mangle]
+pub extern "C" fn cfree_cg_module_free(m: u64) -> c_int {
+    entry("cfree_cg_module_free", || handles::take_module("cfree_cg_module_free", m).map(drop))
+}
+
+macro_rules! out_call {
+    ($(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty),* ) -> $out:ty => |$cg:ident| $body:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// See the module documentation.
+        #[no_mangle]
+        pub unsafe extern "C" fn $name(m: u64, $($arg: $ty,)* out: *mut $out) -> c_int {
+            const CALL: &str = stringify!($name);
+            entry(CALL, || {
+                let v = handles::with_module(CALL, m, |$cg| $body)?;
+                // SAFETY: the caller's contract on `out`.
+                unsafe { put(CALL, out, v) }
+            })
+        }
+    };
+}
+
+macro_rules! unit_call {
+    ($(#[$doc:meta])* $name:ident ( $($arg:ident : $ty:ty),* ) => |$cg:ident| $body:expr) => {
+        $(#[$doc])*
+        #[no_mangle]
+        pub extern "C" fn $name(m: u64, $($arg: $ty),*) -> c_int {
+            const CALL: &str = stringify!($name);
+            entry(CALL, || handles::with_module(CALL, m, |$cg| $body))
+        }
+    };
+}
+
+fn width(call: &str, bits: u32) -> Result<IntWidth, CapiError> {
+    Ok(match bits {
+        1 => IntWidth::I1,
+        8 => IntWidth::I8,
+        16 => IntWidth::I16,
+        32 => IntWidth::I32,
+        64 => IntWidth::I64,
+        128 => IntWidth::I128,
+        _ => return Err(CapiError::new(INVALID_ARGUMENT, call, format!("no {bits}-bit integer type"))),
+    })
+}
+
+out_call!(
+    /// The integer type of `bits` (1, 8, 16, 32, 64, 128).
+    cfree_cg_ty_int(bits: u32) -> u64 => |cg| {
+        let w = width("cfree_cg_ty_int", bits)?;
+        cg.ty_int(w).map(TypeId::to_bits).map_err(cg_err)
+    }
+);
+
+out_call!(
+    /// The float type of `bits` (32, 64).
+    cfree_cg_ty_float(bits: u32) -> u64 => |cg| {
+        let w = match bits {
+            32 => FloatWidth::F32,
+            64 => FloatWidth::F64,
+            _ => return Err(CapiError::new(INVALID_ARGUMENT, "cfree_cg_ty_float", format!("no {bits}-bit float type"))),
+        };
+        cg.ty_float(w).map(TypeId::to_bits).map_err(cg_err)
+    }
+);
+
+out_call!(
+    /// A pointer to `pointee` in `addr_space`.
+    cfree_cg_ty_ptr(pointee: u64, addr_space: u32) -> u64 => |cg| {
+        cg.ty_ptr(TypeId::from_bits(pointee), addr_space).map(TypeId::to_bits).map_err(cg_err)
+    }
+);
+
+/// A record of `n` fields with natural C layout.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_ty_record(m: u64, fields: *const u64, n: usize, out: *mut u64) -> c_int {
+    const CALL: &str = "cfree_cg_ty_record";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `fields`.
+        let fields: Vec<TypeId> = unsafe { array(CALL, fields, n)? }.iter().map(|b| TypeId::from_bits(*b)).collect();
+        let v = handles::with_module(CALL, m, |cg| cg.ty_record(&fields).map(TypeId::to_bits).map_err(cg_err))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+/// A C-convention function type of `n` parameters returning `result` (when
+/// `has_result` is non-zero), variadic when `variadic` is non-zero.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_ty_func(
+    m: u64,
+    params: *const u64,
+    n: usize,
+    has_result: c_int,
+    result: u64,
+    variadic: c_int,
+    out: *mut u64,
+) -> c_int {
+    const CALL: &str = "cfree_cg_ty_func";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `params`.
+        let params: Vec<TypeId> = unsafe { array(CALL, params, n)? }.iter().map(|b| TypeId::from_bits(*b)).collect();
+        let result = (has_result != 0).then(|| TypeId::from_bits(result));
+        let sig = FuncSig::new(&params, result);
+        let sig = if variadic != 0 { sig.variadic() } else { sig };
+        let v = handles::with_module(CALL, m, |cg| cg.ty_func(sig).map(TypeId::to_bits).map_err(cg_err))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+/// Declares function `name` of type `sig` with `linkage` (`CFREE_LINKAGE_*`).
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_declare_func(
+    m: u64,
+    name: *const c_char,
+    sig: u64,
+    linkage: c_int,
+    out: *mut u64,
+) -> c_int {
+    const CALL: &str = "cfree_cg_declare_func";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { required(CALL, name, "name")? };
+        let linkage = enum_value(CALL, &LINKAGES, linkage, "linkage")?;
+        let decl = FuncDecl::new(TypeId::from_bits(sig)).linkage(linkage);
+        let v = handles::with_module(CALL, m, |cg| cg.declare_func(name, decl).map(Sym::to_bits).map_err(cg_err))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+unit_call!(
+    /// Starts the body of function `sym`.
+    cfree_cg_func_begin(sym: u64) => |cg| cg.func_begin(Sym::from_bits(sym)).map_err(cg_err)
+);
+
+/// The slot of parameter `index`, named `name` (may be null).
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_param_slot(m: u64, index: u32, name: *const c_char, out: *mut u64) -> c_int {
+    const CALL: &str = "cfree_cg_param_slot";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { text(CALL, name, "name")? }.unwrap_or("");
+        let v = handles::with_module(CALL, m, |cg| cg.param_slot(index, name).map(Local::to_bits).map_err(cg_err))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+/// A local slot of type `ty` aligned to `align` (0 = natural), named `name` (may be null).
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_local_slot(m: u64, ty: u64, name: *const c_char, align: u32, out: *mut u64) -> c_int {
+    const CALL: &str = "cfree_cg_local_slot";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { text(CALL, name, "name")? }.unwrap_or("");
+        let v = handles::with_module(CALL, m, |cg| {
+            cg.local_slot(TypeId::from_bits(ty), name, align).map(Local::to_bits).map_err(cg_err)
+        })?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+out_call!(
+    /// A new label in the open function.
+    cfree_cg_new_label() -> u64 => |cg| cg.new_label().map(Label::to_bits).map_err(cg_err)
+);
+
+unit_call!(
+    /// Places `label` here.
+    cfree_cg_place_label(label: u64) => |cg| cg.place_label(Label::from_bits(label)).map_err(cg_err)
+);
+unit_call!(
+    /// Branches to `label`.
+    cfree_cg_br(label: u64) => |cg| cg.br(Label::from_bits(label)).map_err(cg_err)
+);
+unit_call!(
+    /// Pops an `i1` and branches to `then` or `otherwise`.
+    cfree_cg_cond_br(then: u64, otherwise: u64) => |cg| {
+        cg.cond_br(Label::from_bits(then), Label::from_bits(otherwise)).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// Pushes an integer constant of type `ty`.
+    cfree_cg_push_int(ty: u64, value: i64) => |cg| cg.push_int(TypeId::from_bits(ty), i128::from(value)).map_err(cg_err)
+);
+unit_call!(
+    /// Pushes slot `local` as a place.
+    cfree_cg_push_local(local: u64) => |cg| cg.push_local(Local::from_bits(local)).map_err(cg_err)
+);
+unit_call!(
+    /// `load`: pops a place or pointer, pushes the value of type `ty` (`align` 0 = natural).
+    cfree_cg_load(ty: u64, align: u32) => |cg| cg.load(MemAccess::new(TypeId::from_bits(ty)).align(align)).map_err(cg_err)
+);
+unit_call!(
+    /// `store`: pops the value, then the place or pointer (`align` 0 = natural).
+    cfree_cg_store(ty: u64, align: u32) => |cg| cg.store(MemAccess::new(TypeId::from_bits(ty)).align(align)).map_err(cg_err)
+);
+unit_call!(
+    /// An integer operation `op` (`CFREE_INT_*`) with `flags` (`CFREE_FLAG_*`).
+    cfree_cg_int_op(op: c_int, flags: u32) => |cg| {
+        let op = enum_value("cfree_cg_int_op", &INT_OPS, op, "operation")?;
+        let flags = u8::try_from(flags).ok().and_then(IntFlags::from_bits).ok_or_else(|| {
+            CapiError::new(INVALID_ARGUMENT, "cfree_cg_int_op", format!("flags {flags:#x} are not NSW/NUW/EXACT"))
+        })?;
+        cg.int_op(op, flags).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// An integer comparison `pred` (`CFREE_CMP_*`); pushes an `i1`.
+    cfree_cg_int_cmp(pred: c_int) => |cg| {
+        let pred = enum_value("cfree_cg_int_cmp", &INT_CMPS, pred, "predicate")?;
+        cg.int_cmp(pred).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// Calls function `sym` with the top `nargs` values; pushes its result, if any.
+    cfree_cg_call(sym: u64, nargs: u32) => |cg| cg.call(Callee::Direct(Sym::from_bits(sym)), nargs).map_err(cg_err)
+);
+unit_call!(
+    /// Returns (popping the result, if the function has one).
+    cfree_cg_ret() => |cg| cg.ret().map_err(cg_err)
+);
+unit_call!(
+    /// Ends the open function.
+    cfree_cg_func_end() => |cg| cg.func_end().map_err(cg_err)
+);
+
+/// Finishes module `m` and writes an object file at `level` (0-3) into a new
+/// buffer `*bytes` of `*len` bytes, freed with `cfree_bytes_free`. The module
+/// is consumed (freed) whether or not this succeeds.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_emit_object(m: u64, level_: c_int, bytes: *mut *mut u8, len: *mut usize) -> c_int {
+    const CALL: &str = "cfree_cg_emit_object";
+    entry(CALL, || {
+        if bytes.is_null() || len.is_null() {
+            return Err(CapiError::new(NULL_POINTER, CALL, "an out-parameter is null"));
+        }
+        let level = level(CALL, level_)?;
+        let ModuleBox { cg, context } = handles::take_module(CALL, m)?;
+        let object = {
+            let mut module = cfree_llvm_lower::finish(cg).map_err(|e| CapiError::llvm(CALL, e))?;
+            module.emit_object(level).map_err(|e| CapiError::llvm(CALL, e))?
+        };
+        drop(context);
+        let boxed = object.into_boxed_slice();
+        let n = boxed.len();
+        let p = Box::into_raw(boxed) as *mut u8;
+        // SAFETY: both out-pointers are non-null and writable by the caller's contract.
+        unsafe {
+            bytes.write(p);
+            len.write(n);
+        }
+        Ok(())
+    })
+}
+
+/// Frees a buffer from `cfree_cg_emit_object` (null is ignored).
+///
+/// # Safety
+/// `bytes` and `len` must be exactly what `cfree_cg_emit_object` returned, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_bytes_free(bytes: *mut u8, len: usize) {
+    if bytes.is_null() {
+        return;
+    }
+    // SAFETY: the pointer and length came from `Box::into_raw` of a boxed slice of that length.
+    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes, len)) });
+}
+
+// ---- JIT ----
+
+/// Creates a JIT for the host.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_jit_new(out: *mut u64) -> c_int {
+    const CALL: &str = "cfree_jit_new";
+    entry(CALL, || {
+        let jit = Jit::new().map_err(|e| CapiError::jit(CALL, e))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, handles::add_jit(jit)) }
+    })
+}
+
+/// Finishes module `m` and publishes it at `level` (0-3). The module is
+/// consumed whether or not this succeeds; a failed publish leaves the JIT as it was.
+#[no_mangle]
+pub extern "C" fn cfree_jit_publish(jit: u64, m: u64, level_: c_int) -> c_int {
+    const CALL: &str = "cfree_jit_publish";
+    entry(CALL, || {
+        let level = level(CALL, level_)?;
+        let jit = handles::jit(CALL, jit)?;
+        let ModuleBox { cg, context } = handles::take_module(CALL, m)?;
+        {
+            let module = cfree_llvm_lower::finish(cg).map_err(|e| CapiError::llvm(CALL, e))?;
+            jit.publish(&module, level).map_err(|e| CapiError::jit(CALL, e))?;
+        }
+        drop(context);
+        Ok(())
+    })
+}
+
+/// The address of published function `name`, or an error if there is none.
+///
+/// # Safety
+/// See the module documentation.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_jit_lookup(jit: u64, name: *const c_char, out: *mut *const std::ffi::c_void) -> c_int {
+    const CALL: &str = "cfree_jit_lookup";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { required(CALL, name, "name")? };
+        let jit = handles::jit(CALL, jit)?;
+        let addr = jit.address(name).map_err(|e| CapiError::jit(CALL, e))?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, addr as usize as *const std::ffi::c_void) }
+    })
+}
+
+/// Frees JIT `jit`. Its code must no longer run or be called.
+#[no_mangle]
+pub extern "C" fn cfree_jit_free(jit: u64) -> c_int {
+    entry("cfree_jit_free", || handles::remove_jit("cfree_jit_free", jit).map(drop))
+}

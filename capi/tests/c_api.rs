@@ -1,0 +1,108 @@
+//! The C API from C, compiled by gcc: `tests/c/basic.c` under AddressSanitizer
+//! and UndefinedBehaviorSanitizer against the shared library (a JIT'd
+//! function, an object file, and every misuse returning its documented code);
+//! the header compiling as C99 and C++17 with warnings as errors; and every
+//! exported `cfree_` symbol declared in the header.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// The directory holding `libcfree_capi.so`: `cargo test` leaves the library
+/// it built beside this test binary (`target/<profile>/deps`); `cargo build`
+/// also copies it one level up.
+fn lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("target/<profile>/deps/<test>").to_path_buf();
+    if deps.join("libcfree_capi.so").exists() {
+        return deps;
+    }
+    deps.parent().map(Path::to_path_buf).unwrap_or(deps)
+}
+
+fn run(cmd: &mut Command, what: &str) -> std::process::Output {
+    let out =
+        cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run {:?}: {e} (run ci/bootstrap)", cmd.get_program()));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn c_program_under_sanitizers() {
+    let lib = lib_dir();
+    assert!(lib.join("libcfree_capi.so").exists(), "no libcfree_capi.so in {}", lib.display());
+    let dir = std::env::temp_dir().join(format!("cfree-capi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("basic");
+    run(
+        Command::new("gcc")
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+            .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(root().join("tests/c/basic.c"))
+            .arg("-L")
+            .arg(&lib)
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .arg("-lcfree_capi")
+            .arg("-o")
+            .arg(&exe),
+        "compiling tests/c/basic.c",
+    );
+    // Leak checking is off: LLVM keeps process-lifetime allocations (its target
+    // registry, option tables) that LeakSanitizer would report at exit.
+    let out = run(
+        Command::new(&exe)
+            .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+            .env("UBSAN_OPTIONS", "halt_on_error=1"),
+        "running the C program",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Sanitizer") && !stderr.contains("runtime error"), "sanitizer reports:\n{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "c api ok\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn header_compiles_as_c99_and_cxx17() {
+    let header = root().join("include/cfree.h");
+    for (compiler, lang, std) in [("gcc", "c", "-std=c99"), ("g++", "c++", "-std=c++17")] {
+        run(
+            Command::new(compiler)
+                .args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-pedantic", std, "-x", lang])
+                .arg(&header),
+            &format!("{compiler} {std} on cfree.h"),
+        );
+    }
+}
+
+#[test]
+fn every_export_is_declared_in_the_header() {
+    let header = std::fs::read_to_string(root().join("include/cfree.h")).unwrap();
+    let out = run(
+        Command::new("nm").args(["-D", "--defined-only"]).arg(lib_dir().join("libcfree_capi.so")),
+        "nm on libcfree_capi.so",
+    );
+    let exports: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|s| s.starts_with("cfree_"))
+        .map(str::to_string)
+        .collect();
+    assert!(exports.len() >= 30, "too few exports: {exports:?}");
+    for e in &exports {
+        assert!(
+            header.contains(&format!(" {e}(")) || header.contains(&format!("*{e}(")),
+            "{e} is not declared in cfree.h"
+        );
+    }
+}
