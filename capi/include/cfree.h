@@ -96,6 +96,97 @@ enum {
     CFREE_CMP_UGE
 };
 
+/* Float operations (cfree_cg_float_op), unary ones (cfree_cg_float_unop), comparisons. */
+enum {
+    CFREE_FLOAT_ADD = 0,
+    CFREE_FLOAT_SUB,
+    CFREE_FLOAT_MUL,
+    CFREE_FLOAT_DIV,
+    CFREE_FLOAT_REM,
+    CFREE_FLOAT_COPYSIGN,
+    CFREE_FLOAT_MINNUM,
+    CFREE_FLOAT_MAXNUM,
+    CFREE_FLOAT_MINIMUM,
+    CFREE_FLOAT_MAXIMUM
+};
+enum {
+    CFREE_FUNARY_NEG = 0,
+    CFREE_FUNARY_ABS,
+    CFREE_FUNARY_SQRT,
+    CFREE_FUNARY_FLOOR,
+    CFREE_FUNARY_CEIL,
+    CFREE_FUNARY_TRUNC,
+    CFREE_FUNARY_ROUND,
+    CFREE_FUNARY_ROUND_EVEN
+};
+enum {
+    CFREE_FCMP_OEQ = 0,
+    CFREE_FCMP_OGT,
+    CFREE_FCMP_OGE,
+    CFREE_FCMP_OLT,
+    CFREE_FCMP_OLE,
+    CFREE_FCMP_ONE,
+    CFREE_FCMP_ORD,
+    CFREE_FCMP_UEQ,
+    CFREE_FCMP_UGT,
+    CFREE_FCMP_UGE,
+    CFREE_FCMP_ULT,
+    CFREE_FCMP_ULE,
+    CFREE_FCMP_UNE,
+    CFREE_FCMP_UNO
+};
+/* Fast-math bits (0 = strict IEEE), doc/semantics.md. */
+#define CFREE_FM_NONE 0u
+
+/* Conversions (cfree_cg_cast). */
+enum {
+    CFREE_CAST_SEXT = 0,
+    CFREE_CAST_ZEXT,
+    CFREE_CAST_TRUNC,
+    CFREE_CAST_PTR_TO_INT,
+    CFREE_CAST_INT_TO_PTR,
+    CFREE_CAST_FP_EXT,
+    CFREE_CAST_FP_TRUNC,
+    CFREE_CAST_SI_TO_FP,
+    CFREE_CAST_UI_TO_FP,
+    CFREE_CAST_FP_TO_SI,
+    CFREE_CAST_FP_TO_UI,
+    CFREE_CAST_FP_TO_SI_SAT,
+    CFREE_CAST_FP_TO_UI_SAT,
+    CFREE_CAST_BITCAST
+};
+
+/* Memory flags (cfree_cg_load_ex, cfree_cg_store_ex). */
+#define CFREE_MEM_VOLATILE 1u
+#define CFREE_MEM_NONTEMPORAL 2u
+#define CFREE_MEM_INVARIANT 4u
+
+/* Atomic read-modify-write operations and orderings. */
+enum {
+    CFREE_RMW_XCHG = 0,
+    CFREE_RMW_ADD,
+    CFREE_RMW_SUB,
+    CFREE_RMW_AND,
+    CFREE_RMW_OR,
+    CFREE_RMW_XOR,
+    CFREE_RMW_NAND,
+    CFREE_RMW_SMIN,
+    CFREE_RMW_SMAX,
+    CFREE_RMW_UMIN,
+    CFREE_RMW_UMAX,
+    CFREE_RMW_FADD,
+    CFREE_RMW_FSUB,
+    CFREE_RMW_FMIN,
+    CFREE_RMW_FMAX
+};
+enum {
+    CFREE_ORDER_RELAXED = 0,
+    CFREE_ORDER_ACQUIRE,
+    CFREE_ORDER_RELEASE,
+    CFREE_ORDER_ACQ_REL,
+    CFREE_ORDER_SEQ_CST
+};
+
 /* Version and errors. */
 uint32_t cfree_version(void);
 /* 0 if this library serves programs built with CFREE_VERSION `header_version`. */
@@ -138,6 +229,32 @@ int cfree_cg_store(cfree_module m, cfree_type ty, uint32_t align);
 int cfree_cg_int_op(cfree_module m, int op, uint32_t flags);
 int cfree_cg_int_cmp(cfree_module m, int pred);
 int cfree_cg_call(cfree_module m, cfree_sym sym, uint32_t nargs);
+
+/* Floats, conversions and choice. */
+int cfree_cg_push_f64(cfree_module m, double value);
+int cfree_cg_push_f32(cfree_module m, float value);
+int cfree_cg_float_op(cfree_module m, int op, uint32_t fast_math);
+int cfree_cg_float_unop(cfree_module m, int op, uint32_t fast_math);
+int cfree_cg_float_cmp(cfree_module m, int pred, uint32_t fast_math);
+int cfree_cg_cast(cfree_module m, int op, cfree_type to);
+int cfree_cg_select(cfree_module m);
+
+/* Stack shuffles and addresses. */
+int cfree_cg_discard(cfree_module m);
+int cfree_cg_dup(cfree_module m);
+int cfree_cg_swap(cfree_module m);
+int cfree_cg_addr_of(cfree_module m);
+int cfree_cg_deref(cfree_module m, cfree_type ty);
+int cfree_cg_addr_offset(cfree_module m, int64_t offset, cfree_type result_type);
+int cfree_cg_push_sym_addr(cfree_module m, cfree_sym sym);
+int cfree_cg_call_indirect(cfree_module m, cfree_type sig, uint32_t nargs);
+
+/* Memory facts and atomics (system scope). */
+int cfree_cg_load_ex(cfree_module m, cfree_type ty, uint32_t align, uint32_t flags);
+int cfree_cg_store_ex(cfree_module m, cfree_type ty, uint32_t align, uint32_t flags);
+int cfree_cg_atomic_rmw(cfree_module m, int op, cfree_type ty, int ordering);
+int cfree_cg_cmpxchg(cfree_module m, cfree_type ty, int success, int failure);
+int cfree_cg_fence(cfree_module m, int ordering);
 
 /* Output: `level` 0-3; consumes the module. */
 int cfree_cg_emit_object(cfree_module m, int level, uint8_t **bytes, size_t *len);

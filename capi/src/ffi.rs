@@ -571,3 +571,216 @@ pub unsafe extern "C" fn cfree_jit_lookup(jit: u64, name: *const c_char, out: *m
 pub extern "C" fn cfree_jit_free(jit: u64) -> c_int {
     entry("cfree_jit_free", || handles::remove_jit("cfree_jit_free", jit).map(drop))
 }
+
+// ---- floats, conversions, addresses, memory facts, atomics ----
+
+const FLOAT_OPS: [FloatBinOp; 10] = [
+    FloatBinOp::Add,
+    FloatBinOp::Sub,
+    FloatBinOp::Mul,
+    FloatBinOp::Div,
+    FloatBinOp::Rem,
+    FloatBinOp::CopySign,
+    FloatBinOp::MinNum,
+    FloatBinOp::MaxNum,
+    FloatBinOp::Minimum,
+    FloatBinOp::Maximum,
+];
+
+const FLOAT_UNOPS: [FloatUnOp; 8] = [
+    FloatUnOp::Neg,
+    FloatUnOp::Abs,
+    FloatUnOp::Sqrt,
+    FloatUnOp::Floor,
+    FloatUnOp::Ceil,
+    FloatUnOp::Trunc,
+    FloatUnOp::Round,
+    FloatUnOp::RoundEven,
+];
+
+const FLOAT_CMPS: [FloatCmp; 14] = [
+    FloatCmp::Oeq,
+    FloatCmp::Ogt,
+    FloatCmp::Oge,
+    FloatCmp::Olt,
+    FloatCmp::Ole,
+    FloatCmp::One,
+    FloatCmp::Ord,
+    FloatCmp::Ueq,
+    FloatCmp::Ugt,
+    FloatCmp::Uge,
+    FloatCmp::Ult,
+    FloatCmp::Ule,
+    FloatCmp::Une,
+    FloatCmp::Uno,
+];
+
+const CASTS: [CastOp; 14] = [
+    CastOp::SExt,
+    CastOp::ZExt,
+    CastOp::Trunc,
+    CastOp::PtrToInt,
+    CastOp::IntToPtr,
+    CastOp::FpExt,
+    CastOp::FpTrunc,
+    CastOp::SIToFP,
+    CastOp::UIToFP,
+    CastOp::FPToSI,
+    CastOp::FPToUI,
+    CastOp::FPToSISat,
+    CastOp::FPToUISat,
+    CastOp::Bitcast,
+];
+
+const RMW_OPS: [AtomicRmwOp; 15] = [
+    AtomicRmwOp::Xchg,
+    AtomicRmwOp::Add,
+    AtomicRmwOp::Sub,
+    AtomicRmwOp::And,
+    AtomicRmwOp::Or,
+    AtomicRmwOp::Xor,
+    AtomicRmwOp::Nand,
+    AtomicRmwOp::SMin,
+    AtomicRmwOp::SMax,
+    AtomicRmwOp::UMin,
+    AtomicRmwOp::UMax,
+    AtomicRmwOp::FAdd,
+    AtomicRmwOp::FSub,
+    AtomicRmwOp::FMin,
+    AtomicRmwOp::FMax,
+];
+
+const ORDERINGS: [AtomicOrdering; 5] = [
+    AtomicOrdering::Relaxed,
+    AtomicOrdering::Acquire,
+    AtomicOrdering::Release,
+    AtomicOrdering::AcqRel,
+    AtomicOrdering::SeqCst,
+];
+
+fn fast_math(call: &str, bits: u32) -> Result<FastMath, CapiError> {
+    u8::try_from(bits)
+        .ok()
+        .and_then(FastMath::from_bits)
+        .ok_or_else(|| CapiError::new(INVALID_ARGUMENT, call, format!("fast-math bits {bits:#x} are not defined")))
+}
+
+/// The access descriptor of a load, store or atomic: type, alignment (0 =
+/// natural) and `CFREE_MEM_*` flags.
+fn access(call: &str, ty: u64, align: u32, flags: u32) -> Result<MemAccess, CapiError> {
+    let flags = MemFlags::from_bits(flags)
+        .ok_or_else(|| CapiError::new(INVALID_ARGUMENT, call, format!("memory flags {flags:#x} are not defined")))?;
+    Ok(MemAccess::new(TypeId::from_bits(ty)).align(align).flags(flags))
+}
+
+unit_call!(
+    /// Pushes an `f64` constant.
+    cfree_cg_push_f64(value: f64) => |cg| cg.push_f64(value).map_err(cg_err)
+);
+unit_call!(
+    /// Pushes an `f32` constant.
+    cfree_cg_push_f32(value: f32) => |cg| cg.push_f32(value).map_err(cg_err)
+);
+unit_call!(
+    /// A float operation `op` (`CFREE_FLOAT_*`) with fast-math bits `fm`.
+    cfree_cg_float_op(op: c_int, fm: u32) => |cg| {
+        let op = enum_value("cfree_cg_float_op", &FLOAT_OPS, op, "operation")?;
+        cg.float_op(op, fast_math("cfree_cg_float_op", fm)?).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// A unary float operation `op` (`CFREE_FUNARY_*`) with fast-math bits `fm`.
+    cfree_cg_float_unop(op: c_int, fm: u32) => |cg| {
+        let op = enum_value("cfree_cg_float_unop", &FLOAT_UNOPS, op, "operation")?;
+        cg.float_unop(op, fast_math("cfree_cg_float_unop", fm)?).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// A float comparison `pred` (`CFREE_FCMP_*`); pushes an `i1`.
+    cfree_cg_float_cmp(pred: c_int, fm: u32) => |cg| {
+        let pred = enum_value("cfree_cg_float_cmp", &FLOAT_CMPS, pred, "predicate")?;
+        cg.float_cmp(pred, fast_math("cfree_cg_float_cmp", fm)?).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// A conversion `op` (`CFREE_CAST_*`) to type `to`.
+    cfree_cg_cast(op: c_int, to: u64) => |cg| {
+        let op = enum_value("cfree_cg_cast", &CASTS, op, "conversion")?;
+        cg.cast(op, TypeId::from_bits(to)).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// `select`: pops the condition, the false value and the true value; pushes one.
+    cfree_cg_select() => |cg| cg.select().map_err(cg_err)
+);
+unit_call!(
+    /// Pops the top entry.
+    cfree_cg_discard() => |cg| cg.discard().map_err(cg_err)
+);
+unit_call!(
+    /// Pushes a copy of the top entry.
+    cfree_cg_dup() => |cg| cg.dup().map_err(cg_err)
+);
+unit_call!(
+    /// Exchanges the top two entries.
+    cfree_cg_swap() => |cg| cg.swap().map_err(cg_err)
+);
+unit_call!(
+    /// Pops a place, pushes its address.
+    cfree_cg_addr_of() => |cg| cg.addr_of().map_err(cg_err)
+);
+unit_call!(
+    /// Pops a pointer, pushes the place of type `ty` it points to.
+    cfree_cg_deref(ty: u64) => |cg| cg.deref(TypeId::from_bits(ty)).map_err(cg_err)
+);
+unit_call!(
+    /// Pops a place or pointer, pushes it moved by `offset` bytes as `result_type`.
+    cfree_cg_addr_offset(offset: i64, result_type: u64) => |cg| {
+        cg.addr_offset(offset, TypeId::from_bits(result_type)).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// `load` with memory flags (`CFREE_MEM_*`).
+    cfree_cg_load_ex(ty: u64, align: u32, flags: u32) => |cg| cg.load(access("cfree_cg_load_ex", ty, align, flags)?).map_err(cg_err)
+);
+unit_call!(
+    /// `store` with memory flags (`CFREE_MEM_*`).
+    cfree_cg_store_ex(ty: u64, align: u32, flags: u32) => |cg| cg.store(access("cfree_cg_store_ex", ty, align, flags)?).map_err(cg_err)
+);
+unit_call!(
+    /// An atomic read-modify-write `op` (`CFREE_RMW_*`) with `ordering` (`CFREE_ORDER_*`):
+    /// pops the value, then the address; pushes the old value.
+    cfree_cg_atomic_rmw(op: c_int, ty: u64, ordering: c_int) => |cg| {
+        const CALL: &str = "cfree_cg_atomic_rmw";
+        let op = enum_value(CALL, &RMW_OPS, op, "operation")?;
+        let ordering = enum_value(CALL, &ORDERINGS, ordering, "ordering")?;
+        cg.atomic_rmw(op, MemAccess::new(TypeId::from_bits(ty)), ordering, SyncScope::System).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// A strong compare-exchange: pops the new value, the expected one, then the address;
+    /// pushes the old value, then the success flag.
+    cfree_cg_cmpxchg(ty: u64, success: c_int, failure: c_int) => |cg| {
+        const CALL: &str = "cfree_cg_cmpxchg";
+        let success = enum_value(CALL, &ORDERINGS, success, "success ordering")?;
+        let failure = enum_value(CALL, &ORDERINGS, failure, "failure ordering")?;
+        cg.cmpxchg(MemAccess::new(TypeId::from_bits(ty)), success, failure, false, SyncScope::System).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// A fence with `ordering` (`CFREE_ORDER_*`).
+    cfree_cg_fence(ordering: c_int) => |cg| {
+        let ordering = enum_value("cfree_cg_fence", &ORDERINGS, ordering, "ordering")?;
+        cg.fence(ordering, SyncScope::System).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// Pushes the address of function or data `sym`.
+    cfree_cg_push_sym_addr(sym: u64) => |cg| cg.push_sym_addr(Sym::from_bits(sym)).map_err(cg_err)
+);
+unit_call!(
+    /// Calls through the function pointer below the top `nargs` values, with function type `sig`.
+    cfree_cg_call_indirect(sig: u64, nargs: u32) => |cg| {
+        cg.call(Callee::Indirect(TypeId::from_bits(sig)), nargs).map_err(cg_err)
+    }
+);
