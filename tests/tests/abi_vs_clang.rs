@@ -48,7 +48,7 @@ fn param(cg: &mut Cg<LlvmBackend<'_>>, a: Arg, built: &[Built]) -> Result<Param>
 fn define(cg: &mut Cg<LlvmBackend<'_>>, k: usize, p: &Proto, built: &[Built]) -> Result<()> {
     let params = p.params.iter().map(|a| param(cg, *a, built)).collect::<Result<Vec<_>>>()?;
     let result = p.result.map(|a| param(cg, a, built)).transpose()?;
-    let sig = cg.ty_func(FuncSig::with_params(params, result))?;
+    let sig = cg.ty_func(FuncSig::with_params(params.clone(), result))?;
     // Internal: `Cg::finish` panics on exported definitions with records (see
     // abi_interop's `finish_accepts_exported_functions_with_records`); the
     // IR before optimisation keeps the C signature either way.
@@ -63,7 +63,54 @@ fn define(cg: &mut Cg<LlvmBackend<'_>>, k: usize, p: &Proto, built: &[Built]) ->
         }
     }
     cg.ret()?;
+    cg.func_end()?;
+    // `c_k` passes its own parameters on to `f_k` and returns its result: the call site.
+    let caller = cg.declare_func(&format!("c_{k}"), FuncDecl::new(sig).linkage(Linkage::Internal))?;
+    cg.func_begin(caller)?;
+    let dest = match result {
+        Some(r) if !cg.types().is_scalar(r.ty) => {
+            let l = cg.local_slot(r.ty, "r", 0)?;
+            cg.push_local(l)?;
+            Some(l)
+        }
+        _ => None,
+    };
+    for (i, p) in params.iter().enumerate() {
+        let slot = cg.param_slot(i as u32, "")?;
+        cg.push_local(slot)?;
+        if cg.types().is_scalar(p.ty) {
+            cg.load(MemAccess::new(p.ty))?;
+        }
+    }
+    cg.call(Callee::Direct(f), params.len() as u32)?;
+    if let Some(l) = dest {
+        cg.push_local(l)?;
+    }
+    cg.ret()?;
     cg.func_end()
+}
+
+/// The normalised call of `@callee` inside `@caller`'s body: (result, arguments).
+fn call_site(ir: &str, caller: &str, callee: &str) -> Option<(String, Vec<String>, String)> {
+    let start = ir.lines().position(|l| l.starts_with("define ") && l.contains(&format!("@{caller}(")))?;
+    let needle = format!("@{callee}(");
+    let line =
+        ir.lines().skip(start).take_while(|l| *l != "}").find(|l| l.contains(" call ") && l.contains(&needle))?;
+    let from = line.find(" call ")? + " call ".len();
+    let at = line.find(&needle)?;
+    let result = normalise(&line[from..at], false);
+    let rest = &line[at + needle.len()..];
+    let mut depth = 1;
+    let end = rest.char_indices().find_map(|(i, c)| {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        (depth == 0).then_some(i)
+    })?;
+    let args = split_top(&rest[..end], Some(',')).iter().map(|p| normalise(p, true)).collect();
+    Some((result, args, line.trim().to_string()))
 }
 
 /// Splits at whitespace (or `sep`) outside brackets.
@@ -216,6 +263,10 @@ fn c_source(shapes: &[Record], protos: &[Proto]) -> String {
             Some(_) => " return 0; ".into(),
         };
         let _ = writeln!(c, "{} {{{body}}}", p.c(&format!("f_{k}")));
+        let args: Vec<String> = (0..p.params.len()).map(|i| format!("p{i}")).collect();
+        let call = format!("f_{k}({})", args.join(", "));
+        let body = if p.result.is_some() { format!(" return {call}; ") } else { format!(" {call}; ") };
+        let _ = writeln!(c, "{} {{{body}}}", p.c(&format!("c_{k}")));
     }
     c
 }
@@ -276,6 +327,19 @@ fn check(triple: &str) {
             continue;
         };
         let b = if triple.starts_with("aarch64") { aarch64_equivalent(&theirs, b) } else { b };
+        // The call site in `c_k` must pass the same way as the definition takes.
+        let caller = format!("c_{k}");
+        match (call_site(&ours, &caller, &name), call_site(&theirs, &caller, &name)) {
+            (Some(x), Some(y)) => {
+                let y = if triple.starts_with("aarch64") { aarch64_equivalent(&theirs, y) } else { y };
+                if (&x.0, &x.1) != (&y.0, &y.1) {
+                    let _ = writeln!(failures, "--- call in {}\n  facade: {}\n  clang:  {}", p.c(&caller), x.2, y.2);
+                }
+            }
+            _ => {
+                let _ = writeln!(failures, "--- {}: no call of {name} on one side", p.c(&caller));
+            }
+        }
         if (&a.0, &a.1) == (&b.0, &b.1) {
             continue;
         }
@@ -292,7 +356,9 @@ fn check(triple: &str) {
             let _ = writeln!(failures, "  S{r} = {} (size {})", shapes[r].describe(), built[r].size);
         }
     }
-    println!("abi_vs_clang {triple}: seed {seed:#x}, {SHAPES} shapes, {PROTOS} prototypes compared");
+    println!(
+        "abi_vs_clang {triple}: seed {seed:#x}, {SHAPES} shapes, {PROTOS} prototypes and their call sites compared"
+    );
     assert!(refused.is_empty(), "{triple} seed {seed:#x}: the facade refused\n{refused}");
     assert!(failures.is_empty(), "{triple} seed {seed:#x}: signatures differ from clang's\n{failures}");
 }
