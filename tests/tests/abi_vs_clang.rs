@@ -87,6 +87,33 @@ fn define(cg: &mut Cg<LlvmBackend<'_>>, k: usize, p: &Proto, built: &[Built]) ->
         cg.push_local(l)?;
     }
     cg.ret()?;
+    cg.func_end()?;
+    // `vc_k` passes the same values as variadic extras of `v_k(int, ...)`,
+    // promoted as C promotes them (float to double, narrow integers to int).
+    let (i32t, i64t, f64t) = (cg.ty_int(IntWidth::I32)?, cg.ty_int(IntWidth::I64)?, cg.ty_float(FloatWidth::F64)?);
+    let v_sig = cg.ty_func(FuncSig::new(&[i32t], Some(i64t)).variadic())?;
+    let v = cg.declare_func(&format!("v_{k}"), FuncDecl::new(v_sig))?;
+    let vc_params: Vec<TypeId> = params.iter().map(|p| p.ty).collect();
+    let vc_sig = cg.ty_func(FuncSig::new(&vc_params, Some(i64t)))?;
+    let vc = cg.declare_func(&format!("vc_{k}"), FuncDecl::new(vc_sig).linkage(Linkage::Internal))?;
+    cg.func_begin(vc)?;
+    cg.push_int(i32t, 1)?;
+    for (i, (p, a)) in params.iter().zip(&p.params).enumerate() {
+        let slot = cg.param_slot(i as u32, "")?;
+        cg.push_local(slot)?;
+        if !cg.types().is_scalar(p.ty) {
+            continue;
+        }
+        cg.load(MemAccess::new(p.ty))?;
+        match a {
+            Arg::F32 => cg.cast(CastOp::FpExt, f64t)?,
+            Arg::I8s => cg.cast(CastOp::SExt, i32t)?,
+            Arg::U16z => cg.cast(CastOp::ZExt, i32t)?,
+            _ => {}
+        }
+    }
+    cg.call(Callee::Direct(v), 1 + params.len() as u32)?;
+    cg.ret()?;
     cg.func_end()
 }
 
@@ -267,6 +294,9 @@ fn c_source(shapes: &[Record], protos: &[Proto]) -> String {
         let call = format!("f_{k}({})", args.join(", "));
         let body = if p.result.is_some() { format!(" return {call}; ") } else { format!(" {call}; ") };
         let _ = writeln!(c, "{} {{{body}}}", p.c(&format!("c_{k}")));
+        let vc = Proto { params: p.params.clone(), result: Some(Arg::I64) }.c(&format!("vc_{k}"));
+        let extras: String = args.iter().map(|a| format!(", {a}")).collect();
+        let _ = writeln!(c, "long long v_{k}(int, ...);\n{vc} {{ return v_{k}(1{extras}); }}");
     }
     c
 }
@@ -338,6 +368,28 @@ fn check(triple: &str) {
             }
             _ => {
                 let _ = writeln!(failures, "--- {}: no call of {name} on one side", p.c(&caller));
+            }
+        }
+        let (vcaller, vname) = (format!("vc_{k}"), format!("v_{k}"));
+        let theirs_call = call_site(&theirs, &vcaller, &vname);
+        let theirs_call = if triple.starts_with("aarch64") {
+            theirs_call.map(|y| aarch64_equivalent(&theirs, y))
+        } else {
+            theirs_call
+        };
+        match (call_site(&ours, &vcaller, &vname), theirs_call) {
+            (Some(x), Some(y)) if (&x.0, &x.1) == (&y.0, &y.1) => {}
+            (Some(x), Some(y)) => {
+                let _ = writeln!(
+                    failures,
+                    "--- variadic call in vc_{k} ({})\n  facade: {}\n  clang:  {}",
+                    p.c(&vname),
+                    x.2,
+                    y.2
+                );
+            }
+            _ => {
+                let _ = writeln!(failures, "--- vc_{k}: no call of {vname} on one side");
             }
         }
         if (&a.0, &a.1) == (&b.0, &b.1) {
