@@ -130,7 +130,8 @@ fn c_fold(k: K, v: &str) -> String {
     }
 }
 
-fn c_source(cases: &[Vec<Arg>]) -> String {
+/// Declarations, gcc's reference readers `ref_n` and the facade's names.
+fn c_readers(cases: &[Vec<Arg>]) -> String {
     let mut c = String::from(
         "#include <stdarg.h>\n#include <stdio.h>\n#include <string.h>\n\
          static long long fold(long long h, long long v) { return (long long)((unsigned long long)h * 1000003ULL) ^ v; }\n",
@@ -160,6 +161,12 @@ fn c_source(cases: &[Vec<Arg>]) -> String {
         c.push_str("  va_end(ap); return h;\n}\n");
         c.push_str(&format!("long long fac_{n}(int tag, ...);\nlong long call_{n}(void);\n"));
     }
+    c
+}
+
+/// The hosted driver: prints each case's three sums, then `twice` and `fmt`.
+fn c_source(cases: &[Vec<Arg>]) -> String {
+    let mut c = c_readers(cases);
     c.push_str(
         "long long twice(int n, ...);\nint fmt(char *buf, const char *f, ...);\n\
          int main(void) {\n",
@@ -313,9 +320,11 @@ fn push_arg(cg: &mut G<'_>, x: &Ctx, a: &Arg, c: usize, i: usize) {
     }
 }
 
-fn module_object(target: LinuxTarget, cases: &[Vec<Arg>], level: OptLevel) -> Vec<u8> {
+/// The facade's side: `fac_n` reading each list, `call_n` passing it to gcc's
+/// (or clang's) `ref_n`, and where a C library exists `twice` and `fmt`.
+fn module_object(triple: &str, cases: &[Vec<Arg>], level: OptLevel, hosted: bool) -> Vec<u8> {
     let llvm = LlvmContext::new();
-    let mut cg = llvm.module("varargs", &TargetSpec::triple(target.triple())).unwrap();
+    let mut cg = llvm.module("varargs", &TargetSpec::triple(triple)).unwrap();
     let mut kinds = Vec::new();
     for (k, w) in [(K::I32, IntWidth::I32), (K::I64, IntWidth::I64), (K::I8, IntWidth::I8), (K::I128, IntWidth::I128)] {
         kinds.push((k, cg.ty_int(w).unwrap()));
@@ -360,6 +369,9 @@ fn module_object(target: LinuxTarget, cases: &[Vec<Arg>], level: OptLevel) -> Ve
         cg.call(Callee::Direct(reference), 1 + case.len() as u32).unwrap();
         cg.ret().unwrap();
         cg.func_end().unwrap();
+    }
+    if !hosted {
+        return cfree_llvm_lower::finish(cg).unwrap().emit_object(level).unwrap();
     }
     // twice(n, ...): sums n i64s, va_copy'd, twice over.
     let twice = cg.declare_func("twice", FuncDecl::new(vsig)).unwrap();
@@ -431,7 +443,7 @@ fn run(target: LinuxTarget) {
     let cases = cases(seed);
     let source = c_source(&cases);
     for level in [OptLevel::O0, OptLevel::O2] {
-        let object = module_object(target, &cases, level);
+        let object = module_object(target.triple(), &cases, level, true);
         let dir = scratch_dir("varargs").unwrap();
         let exe = link_with(target, &object, &source, &dir).unwrap();
         let out = target.command(&exe).output().unwrap();
@@ -471,4 +483,70 @@ fn varargs_on_aarch64() {
 #[test]
 fn varargs_on_riscv64() {
     run(LinuxTarget::Riscv64);
+}
+
+/// wasm32, executed: the facade's object and clang's compiled C (`ref_n`
+/// reading each list with clang's `va_arg`; `cc_n` calling it, `cf_n`
+/// calling the facade's `fac_n`) linked with `wasm-ld` and run in wasmi:
+/// C→C, C→facade and facade→C must agree for every list.
+#[test]
+fn varargs_on_wasm32() {
+    let triple = "wasm32-unknown-unknown";
+    // Without 16-aligned values: clang 19's own wasm32 caller and `va_arg`
+    // disagree on them (a C-to-C call of such a list traps in wasmi).
+    let aligned16 = |a: &Arg| matches!(a, Arg::Scalar(K::I128)) || matches!(a, Arg::Record("Q", _));
+    let cases: Vec<Vec<Arg>> = cases(0x5eed_0000_0000_0032).into_iter().filter(|c| !c.iter().any(aligned16)).collect();
+    let mut c = c_readers(&cases)
+        .replace("#include <stdio.h>\n", "")
+        .replace("#include <string.h>\n", "")
+        .replace("memcpy(", "__builtin_memcpy(");
+    for (n, case) in cases.iter().enumerate() {
+        let args: Vec<String> = case.iter().enumerate().map(|(i, a)| c_arg(a, n, i)).collect();
+        let args = args.join(", ");
+        c.push_str(&format!(
+            "long long cc_{n}(void) {{ return ref_{n}({n}, {args}); }}\nlong long cf_{n}(void) {{ return fac_{n}({n}, {args}); }}\n"
+        ));
+    }
+    let dir = scratch_dir("varargs-wasm").unwrap();
+    let c_path = dir.join("ref.c");
+    std::fs::write(&c_path, &c).unwrap();
+    let c_obj = dir.join("ref.o");
+    let out = std::process::Command::new("clang-19")
+        .args(["--target=wasm32-unknown-unknown", "-O1", "-c", "-ffreestanding", "-nostdlib", "-w", "-o"])
+        .arg(&c_obj)
+        .arg(&c_path)
+        .output()
+        .expect("clang-19 (run ci/bootstrap)");
+    assert!(out.status.success(), "clang-19 for wasm32: {}", String::from_utf8_lossy(&out.stderr));
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let ours = module_object(triple, &cases, level, false);
+        std::fs::write(dir.join("facade.o"), &ours).unwrap();
+        let wasm = dir.join("linked.wasm");
+        let out = std::process::Command::new("wasm-ld-19")
+            .args(["--no-entry", "--export-all", "-o"])
+            .arg(&wasm)
+            .arg(dir.join("facade.o"))
+            .arg(&c_obj)
+            .arg(cfree_tests::wasm::BUILTINS)
+            .output()
+            .expect("wasm-ld-19 (run ci/bootstrap)");
+        assert!(out.status.success(), "wasm-ld: {}", String::from_utf8_lossy(&out.stderr));
+        let bytes = std::fs::read(&wasm).unwrap();
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &bytes[..]).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance =
+            wasmi::Linker::<()>::new(&engine).instantiate(&mut store, &module).unwrap().start(&mut store).unwrap();
+        for (n, case) in cases.iter().enumerate() {
+            let mut call = |name: String| {
+                let f = instance.get_typed_func::<(), i64>(&store, &name).unwrap_or_else(|e| panic!("{name}: {e}"));
+                f.call(&mut store, ()).unwrap_or_else(|e| panic!("{name} trapped: {e}"))
+            };
+            let (cc, cf, fc) = (call(format!("cc_{n}")), call(format!("cf_{n}")), call(format!("call_{n}")));
+            assert_eq!(cc, cf, "va_arg of {case:?} on wasm32 at {level:?}");
+            assert_eq!(cc, fc, "variadic call of {case:?} on wasm32 at {level:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("wasm32: {} variadic lists read and passed at O0 and O2 (clang's C, wasmi)", cases.len());
 }
