@@ -579,3 +579,14 @@ pub fn protos(rng: &mut Rng, shapes: &[Record], n: usize) -> Vec<Proto> {
         })
         .collect()
 }
+
+/// The generators' seed: `CFREE_ABI_SEED` (hex) if set, else `default`.
+///
+/// # Panics
+/// If `CFREE_ABI_SEED` is not hexadecimal.
+pub fn seed(default: u64) -> u64 {
+    match std::env::var("CFREE_ABI_SEED") {
+        Ok(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("CFREE_ABI_SEED is hex"),
+        Err(_) => default,
+    }
+}

@@ -35,10 +35,7 @@ const G: u64 = 0x9e37_79b9_7f4a_7c15;
 const M1: u64 = 0xbf58_476d_1ce4_e5b9;
 
 fn seed() -> u64 {
-    match std::env::var("CFREE_ABI_SEED") {
-        Ok(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("CFREE_ABI_SEED is hex"),
-        Err(_) => DEFAULT_SEED,
-    }
+    cfree_tests::abi_shapes::seed(DEFAULT_SEED)
 }
 
 /// The bits of leaf `j` of argument `i` of prototype `k`.

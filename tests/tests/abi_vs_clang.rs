@@ -26,10 +26,7 @@ const SHAPES: usize = 200;
 const PROTOS: usize = 200;
 
 fn seed() -> u64 {
-    match std::env::var("CFREE_ABI_SEED") {
-        Ok(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).expect("CFREE_ABI_SEED is hex"),
-        Err(_) => DEFAULT_SEED,
-    }
+    cfree_tests::abi_shapes::seed(DEFAULT_SEED)
 }
 
 fn param(cg: &mut Cg<LlvmBackend<'_>>, a: Arg, built: &[Built]) -> Result<Param> {

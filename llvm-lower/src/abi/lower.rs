@@ -62,16 +62,6 @@ pub(crate) fn llvm_call_conv(conv: CallConv) -> u32 {
     }
 }
 
-/// The natural alignment LLVM gives a piece.
-fn piece_align(piece: Piece, pointer: u64) -> u64 {
-    match piece {
-        Piece::Int(bits) => u64::from(bits).div_ceil(8).next_power_of_two().min(16),
-        Piece::Ptr => pointer,
-        Piece::F32 => 4,
-        Piece::F64 | Piece::F32x2 => 8,
-    }
-}
-
 /// The alignment an access at `offset` into memory aligned to `base` may claim.
 fn align_at(base: u64, offset: u64) -> u64 {
     if offset == 0 {
@@ -322,12 +312,6 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(())
     }
 
-    fn pieces_align(&self, ty: TypeId, pieces: &[(Piece, u64)]) -> u64 {
-        let ptr = self.resolved.info.pointer.size;
-        let (_, align) = self.aggregate_layout(ty);
-        pieces.iter().map(|(p, _)| piece_align(*p, ptr)).fold(align, u64::min).max(1)
-    }
-
     /// Loads an aggregate's pieces from the place at `addr`.
     pub(crate) fn load_pieces(
         &self,
@@ -438,7 +422,8 @@ impl<'ctx> LlvmBackend<'ctx> {
             function.get_nth_param(first + i).ok_or_else(|| crate::backend::refused("parameter beyond the arity"))
         };
         let (size, align) = self.aggregate_layout(ty);
-        let slot_for = |span: u64, piece_align: u64| self.temp_slot(span.max(size), align.max(piece_align));
+        // The slot holds the record and whatever the pieces cover beyond it.
+        let slot_for = |span: u64| self.temp_slot(span.max(size), align);
         match abi {
             ArgAbi::Scalar(_) => {
                 let slot = self.entry_builder.build_alloca(self.basic(ty), "").built()?;
@@ -446,7 +431,7 @@ impl<'ctx> LlvmBackend<'ctx> {
                 Ok(slot)
             }
             ArgAbi::Direct(pieces) => {
-                let slot = slot_for(self.span(pieces), self.pieces_align(ty, pieces))?;
+                let slot = slot_for(self.span(pieces))?;
                 let a = align.max(1);
                 for (i, (_, off)) in pieces.iter().enumerate() {
                     let p = self.offset_ptr(&self.entry_builder, slot, *off);
@@ -457,7 +442,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             }
             ArgAbi::Array(p, n) => {
                 let ptr = self.resolved.info.pointer.size;
-                let slot = slot_for(p.size(ptr) * u64::from(*n), align)?;
+                let slot = slot_for(p.size(ptr) * u64::from(*n))?;
                 let st = self.entry_builder.build_store(slot, param(0)?).built()?;
                 crate::ffi::set_memory_alignment(st, align as u32);
                 Ok(slot)
