@@ -10,12 +10,16 @@ pub enum DataPiece {
     Bytes(Vec<u8>),
     /// That many zero bytes.
     Zeros(u64),
-    /// A pointer-sized slot holding the address of `target` plus `addend` bytes.
+    /// A pointer-sized slot holding the address of `target` plus `addend` bytes,
+    /// as a pointer into address space `addr_space` (0 for ordinary pointers;
+    /// see `TargetInfo::supports_address_constants_in`).
     Reloc {
         /// The symbol whose address is stored.
         target: Sym,
         /// Byte offset added to the address.
         addend: i64,
+        /// The address space of the stored pointer.
+        addr_space: u32,
     },
     /// A pointer-sized slot holding the address of a label of the open
     /// function (a dispatch table for `indirect_br`); the data must be defined
@@ -54,8 +58,14 @@ impl DataInit {
     }
 
     /// Appends a pointer to `target` + `addend`.
-    pub fn reloc(mut self, target: Sym, addend: i64) -> Self {
-        self.pieces.push(DataPiece::Reloc { target, addend });
+    pub fn reloc(self, target: Sym, addend: i64) -> Self {
+        self.reloc_in(target, addend, 0)
+    }
+
+    /// Appends a pointer to `target` + `addend` in address space `addr_space`
+    /// (a managed space's static objects, or a target's other pointer spaces).
+    pub fn reloc_in(mut self, target: Sym, addend: i64, addr_space: u32) -> Self {
+        self.pieces.push(DataPiece::Reloc { target, addend, addr_space });
         self
     }
 

@@ -246,6 +246,19 @@ pub enum ErrorKind {
         /// What is wrong.
         problem: crate::AliasProblem,
     },
+    /// A data relocation names thread-local data, whose address differs per
+    /// thread and is no link-time constant.
+    ThreadLocalInData {
+        /// The thread-local symbol's linkage name.
+        name: String,
+    },
+    /// A partition name or a partitioned symbol that cannot be lowered.
+    InvalidPartition {
+        /// The partition name.
+        partition: String,
+        /// What is wrong.
+        problem: crate::PartitionProblem,
+    },
 
     // ---- constants, sizes, alignment ----
     /// An integer constant does not fit the type.
@@ -317,6 +330,12 @@ pub enum ErrorKind {
     },
     /// An `indirect_br` without destinations.
     NoDestinations,
+    /// `addr_of` on a slot declared without `SlotFlags::ADDRESS_TAKEN` (or on
+    /// a place inside it).
+    AddressNotTaken {
+        /// The slot's index among the function's parameters and locals.
+        index: u32,
+    },
     /// Wrong number of call arguments.
     ArgumentCount {
         /// Fixed parameters of the signature.
@@ -525,6 +544,8 @@ impl ErrorKind {
             InvalidComdat { .. } => 408,
             InvalidSection { .. } => 409,
             InvalidAlias { .. } => 410,
+            ThreadLocalInData { .. } => 411,
+            InvalidPartition { .. } => 412,
             ConstantOutOfRange { .. } => 501,
             InvalidAlignment { .. } => 502,
             UnderalignedAtomic { .. } => 503,
@@ -537,6 +558,7 @@ impl ErrorKind {
             DuplicateCase { .. } => 510,
             InvalidPriority { .. } => 511,
             NoDestinations => 512,
+            AddressNotTaken { .. } => 513,
             InvalidIntFlags { .. } => 601,
             InvalidMemFlags { .. } => 602,
             InvalidOrdering { .. } => 603,
@@ -615,6 +637,10 @@ impl fmt::Display for ErrorKind {
             InvalidComdat { comdat, problem } => write!(f, "COMDAT group `{comdat}`: {problem}"),
             InvalidSection { section, problem } => write!(f, "section {section:?} {problem}"),
             InvalidAlias { name, problem } => write!(f, "alias `{name}`: {problem}"),
+            InvalidPartition { partition, problem } => write!(f, "partition {partition:?}: {problem}"),
+            ThreadLocalInData { name } => {
+                write!(f, "data cannot hold the address of thread-local `{name}` (it differs per thread)")
+            }
             ConstantOutOfRange { value, ty } => write!(f, "constant {value} does not fit in {ty}"),
             InvalidAlignment { align } => write!(f, "invalid alignment {align} (must be a power of two up to 2^30)"),
             UnderalignedAtomic { align, size } => {
@@ -640,6 +666,9 @@ impl fmt::Display for ErrorKind {
                 write!(f, "priority {priority} is outside 101..=65535 (0-100 are reserved)")
             }
             NoDestinations => write!(f, "indirect_br needs at least one destination label"),
+            AddressNotTaken { index } => {
+                write!(f, "the address of slot {index} is taken, but it was declared without ADDRESS_TAKEN")
+            }
             InvalidIntFlags { op, flags } => write!(f, "flags {flags:?} do not apply to {op:?}"),
             InvalidMemFlags { op, flags } => write!(f, "memory flags {flags:?} do not apply to {op}"),
             InvalidOrdering { op, ordering } => {

@@ -339,6 +339,11 @@ pub enum TargetFeature {
     /// Explicit sections, aliases or constructor priorities in an object format
     /// LLVM has no rules for here.
     ObjectFormatFeature(&'static str),
+    /// Pointers into this address space (`TargetInfo::supports_address_space`).
+    AddressSpace(u32),
+    /// Symbol addresses in data as pointers into this address space
+    /// (`TargetInfo::supports_address_constants_in`).
+    AddressConstantIn(u32),
 }
 
 impl fmt::Display for TargetFeature {
@@ -359,6 +364,10 @@ impl fmt::Display for TargetFeature {
             TargetFeature::Comdat(k) => write!(f, "COMDAT selection {k:?}"),
             TargetFeature::ThreadLocal(m) => write!(f, "thread-local data ({m:?})"),
             TargetFeature::ObjectFormatFeature(what) => f.write_str(what),
+            TargetFeature::AddressSpace(s) => write!(f, "pointers into address space {s}"),
+            TargetFeature::AddressConstantIn(s) => {
+                write!(f, "symbol addresses in data as pointers into address space {s}")
+            }
         }
     }
 }
@@ -464,6 +473,29 @@ impl fmt::Display for SectionProblem {
             }
             SectionProblem::ZeroFillOnly => f.write_str("is a zero-fill section: it holds only zero-initialised data"),
             SectionProblem::Reserved => f.write_str("is reserved by the object format for other contents"),
+        }
+    }
+}
+
+/// What is wrong with a partition ([`crate::ErrorKind::InvalidPartition`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PartitionProblem {
+    /// Empty, or not printable ASCII without `"` and `\\`.
+    BadName,
+    /// The symbol is not a default-visibility definition that other
+    /// partitions could load (internal, hidden, protected or extern_weak):
+    /// the linker would ignore the request.
+    NotAnEntryPoint,
+}
+
+impl fmt::Display for PartitionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PartitionProblem::BadName => f.write_str("is empty or not printable ASCII without quotes and backslashes"),
+            PartitionProblem::NotAnEntryPoint => {
+                f.write_str("names a symbol that is not an exported definition (internal, hidden or extern_weak)")
+            }
         }
     }
 }

@@ -55,6 +55,7 @@ mod hash;
 mod ids;
 mod memory;
 mod ops;
+mod slot;
 mod symbols;
 mod target;
 mod types;
@@ -75,7 +76,7 @@ pub use emit::{ObjectModule, OptLevel};
 pub use error::{Error, ErrorKind, Result};
 pub use error_detail::{
     AliasProblem, AtomicOp, Category, ComdatProblem, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason,
-    Quantity, RuntimeFunction, SectionProblem, SymbolClass, TargetFeature, TypeName, Unimplemented,
+    PartitionProblem, Quantity, RuntimeFunction, SectionProblem, SymbolClass, TargetFeature, TypeName, Unimplemented,
 };
 pub use gc::{GcRuntime, InlineAlloc, PointerKind};
 pub use ids::{Label, Local, Sym, TypeId};
@@ -83,6 +84,7 @@ pub use memory::{AddrSpacePolicy, MemAccess, MemFlags, ResolvedAccess};
 pub use ops::{
     Callee, CastOp, CheckedOp, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags, IntUnOp,
 };
+pub use slot::SlotFlags;
 pub use symbols::{
     AliasDecl, Comdat, ComdatKind, DataDecl, FuncDecl, GcRole, InitFini, Linkage, Placement, Retain, SymbolInfo,
     SymbolKind, TlsModel, Visibility,

@@ -116,6 +116,12 @@ impl FuncDecl {
         self
     }
 
+    /// Makes the function an entry point of ELF loadable partition `partition`.
+    pub fn partition(mut self, partition: impl Into<String>) -> Self {
+        self.placement.partition = Some(partition.into());
+        self
+    }
+
     /// Sets the function attributes.
     pub fn attrs(mut self, attrs: crate::FuncAttrs) -> Self {
         self.attrs = attrs;
@@ -196,6 +202,12 @@ impl DataDecl {
     /// Keeps the object even if nothing refers to it.
     pub fn retain(mut self, retain: Retain) -> Self {
         self.placement.retain = retain;
+        self
+    }
+
+    /// Makes the object an entry point of ELF loadable partition `partition`.
+    pub fn partition(mut self, partition: impl Into<String>) -> Self {
+        self.placement.partition = Some(partition.into());
         self
     }
 
@@ -296,6 +308,9 @@ pub struct Placement {
     pub section: Option<String>,
     /// Retention.
     pub retain: Retain,
+    /// ELF loadable partition (lld `.llvm_sympart`), if any: the symbol is an
+    /// entry point of that partition (`doc/symbols.md`).
+    pub partition: Option<String>,
 }
 
 /// Thread-local access models (the ELF TLS models; other formats lower every

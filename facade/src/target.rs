@@ -136,6 +136,42 @@ impl TargetInfo {
         (8..=u64::from(self.max_atomic_bits)).contains(&bits)
     }
 
+    /// Whether pointers into address space `space` can be used on this target:
+    /// typed, loaded, stored and passed. Refused (measured with LLVM 19, whose
+    /// code generator aborts or whose layout differs from ours):
+    /// - x86: 270, 271 and 272, the mixed-size pointer spaces (`__ptr32`,
+    ///   `__ptr64`), whose pointers are not the target's pointer width;
+    /// - WebAssembly: 1 (wasm globals), 10 and 20 (`externref`, `funcref`),
+    ///   which are not memory;
+    /// - targets without rules here: every space but 0.
+    pub fn supports_address_space(&self, space: u32) -> bool {
+        if space >= 1 << 24 {
+            return false;
+        }
+        match self.arch {
+            Arch::X86_64 | Arch::X86 => !matches!(space, 270..=272),
+            Arch::Wasm32 | Arch::Wasm64 => !matches!(space, 1 | 10 | 20),
+            Arch::Aarch64 | Arch::Arm | Arch::Riscv64 | Arch::Riscv32 => true,
+            Arch::Other => space == 0,
+        }
+    }
+
+    /// Whether data can hold the address of a symbol as a pointer into address
+    /// space `space` ([`crate::DataInit::reloc_in`]): the symbol's address must
+    /// mean the same in that space. x86 segment spaces (256 and up) and every
+    /// non-zero space on WebAssembly are refused (LLVM aborts on such initializers).
+    pub fn supports_address_constants_in(&self, space: u32) -> bool {
+        if space == 0 {
+            return true;
+        }
+        self.supports_address_space(space)
+            && match self.arch {
+                Arch::X86_64 | Arch::X86 => space < 256,
+                Arch::Wasm32 | Arch::Wasm64 => false,
+                _ => true,
+            }
+    }
+
     /// Whether functions with GC safepoints can be compiled (LLVM's statepoint
     /// lowering exists for x86-64 and AArch64 only).
     pub fn supports_gc_safepoints(&self) -> bool {
@@ -307,6 +343,12 @@ impl TargetInfo {
     /// names are `segment,section`).
     pub fn supports_sections(&self) -> bool {
         self.object_format != ObjectFormat::Other
+    }
+
+    /// Whether symbols can name an ELF loadable partition (`Placement::partition`;
+    /// lld's partitions exist for ELF only).
+    pub fn supports_partitions(&self) -> bool {
+        self.object_format == ObjectFormat::Elf
     }
 
     /// Whether aliases ([`crate::Cg::declare_alias`]) can be emitted.

@@ -455,6 +455,13 @@ impl TypeTable {
                 if *addr_space >= 1 << 24 {
                     return Err(Error::new(call, ErrorKind::InvalidAddressSpace { addr_space: *addr_space }));
                 }
+                if !target.supports_address_space(*addr_space) {
+                    let feature = crate::TargetFeature::AddressSpace(*addr_space);
+                    return Err(Error::new(
+                        call,
+                        ErrorKind::UnsupportedOnTarget { feature, triple: target.triple.clone() },
+                    ));
+                }
                 (Some(scalar(target.pointer)), Vec::new())
             }
             TypeKind::Array { elem, count } => {

@@ -62,6 +62,8 @@ pub struct LlvmBackend<'ctx> {
     /// Data declarations replaced by their definitions, deleted by [`Self::finalize`]:
     /// the open function's value stack may still hold the old address.
     pub(crate) replaced: Vec<(GlobalValue<'ctx>, GlobalValue<'ctx>)>,
+    /// (linkage name, partition) of each partitioned symbol, in declaration order.
+    pub(crate) partitions: Vec<(String, String)>,
     pub(crate) kind_nontemporal: u32,
     pub(crate) kind_invariant: u32,
     pub(crate) kind_alias_scope: u32,
@@ -112,6 +114,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             syms: Vec::new(),
             func: None,
             replaced: Vec::new(),
+            partitions: Vec::new(),
             kind_nontemporal: ctx.get_kind_id("nontemporal"),
             kind_invariant: ctx.get_kind_id("invariant.load"),
             kind_alias_scope: ctx.get_kind_id("alias.scope"),
@@ -130,6 +133,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         for (old, new) in self.replaced.drain(..) {
             ffi::replace_global(old, new);
         }
+        self.emit_partitions();
     }
 }
 

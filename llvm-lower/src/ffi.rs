@@ -104,6 +104,12 @@ pub(crate) fn replace_uses<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>)
     unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
 }
 
+/// Appends `asm` to the module-level inline assembly.
+pub(crate) fn append_module_asm(module: &inkwell::module::Module<'_>, asm: &str) {
+    // SAFETY: the module is live; LLVM copies `len` bytes from `asm`, which need no NUL.
+    unsafe { core::LLVMAppendModuleInlineAsm(module.as_mut_ptr(), asm.as_ptr().cast(), asm.len()) }
+}
+
 /// Points every use of global `old` at `new`, then deletes `old`.
 pub(crate) fn replace_global<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>) {
     replace_uses(old, new);

@@ -7,7 +7,7 @@ use inkwell::comdat::ComdatSelectionKind;
 use inkwell::module::Linkage as LlvmLinkage;
 use inkwell::types::{AnyType, AnyTypeEnum};
 use inkwell::values::{BasicValue, BasicValueEnum, FunctionValue, GlobalValue, UnnamedAddress};
-use inkwell::{GlobalVisibility, ThreadLocalMode};
+use inkwell::{AddressSpace, GlobalVisibility, ThreadLocalMode};
 
 use crate::backend::{refused, LlvmBackend};
 use crate::ffi;
@@ -117,6 +117,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         self.apply_func_attrs(value, &decl.attrs)?;
         self.apply_placement(value.as_global_value(), &decl.placement);
         self.retain(value.as_global_value(), decl.placement.retain);
+        if let Some(p) = &decl.placement.partition {
+            self.partitions.push((name.to_string(), p.clone()));
+        }
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
         Ok(())
@@ -139,6 +142,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         global.set_alignment(align as u32);
         self.apply_data_decl(global, decl);
         self.retain(global, decl.placement.retain);
+        if let Some(p) = &decl.placement.partition {
+            self.partitions.push((name.to_string(), p.clone()));
+        }
         debug_assert_eq!(sym.index(), self.syms.len());
         self.syms.push(LoweredSym::Data { global, decl: decl.clone(), align });
         Ok(())
@@ -185,12 +191,19 @@ impl<'ctx> LlvmBackend<'ctx> {
             match piece {
                 DataPiece::Bytes(b) => fields.push(self.ctx.const_string(b, false).into()),
                 DataPiece::Zeros(n) => fields.push(ffi::array_type(self.i8.into(), *n).const_zero()),
-                DataPiece::Reloc { target, addend } => {
+                DataPiece::Reloc { target, addend, addr_space } => {
                     let base = self.lower_sym_addr(*target).into_pointer_value();
                     let addr = if *addend == 0 {
                         base
                     } else {
                         ffi::const_byte_offset(self.i8, base, self.intptr.const_int(*addend as u64, true))
+                    };
+                    let addr = if *addr_space == 0 {
+                        addr
+                    } else {
+                        let space =
+                            AddressSpace::try_from(*addr_space).map_err(|()| refused("address space out of range"))?;
+                        addr.const_address_space_cast(self.ctx.ptr_type(space))
                     };
                     fields.push(addr.into());
                 }
@@ -247,6 +260,30 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
         if decl.mergeable {
             g.set_unnamed_address(UnnamedAddress::Global);
+        }
+    }
+
+    /// Emits one `.llvm_sympart` section per partitioned definition, as LLVM's
+    /// own printer does for its `partition` attribute (which the C API cannot
+    /// set): the partition name, NUL, and the symbol's address. Declarations
+    /// get none (the definition's object carries it).
+    pub(crate) fn emit_partitions(&mut self) {
+        let word = if self.resolved.info.pointer.size == 8 { ".quad" } else { ".long" };
+        let mut asm = String::new();
+        for (id, (name, partition)) in self.partitions.iter().enumerate() {
+            let defined = match self.module.get_function(name) {
+                Some(f) => f.count_basic_blocks() > 0,
+                None => self.module.get_global(name).is_some_and(|g| g.get_initializer().is_some()),
+            };
+            if defined {
+                asm.push_str(&format!(
+                    "\t.pushsection .llvm_sympart,\"\",@llvm_sympart,unique,{}\n\t.asciz \"{partition}\"\n\t{word} \"{name}\"\n\t.popsection\n",
+                    id + 1
+                ));
+            }
+        }
+        if !asm.is_empty() {
+            ffi::append_module_asm(&self.module, &asm);
         }
     }
 

@@ -191,6 +191,11 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             r
         }
         Step::EndFunc => cg.func_end(),
+        Step::Local(t) if *t >= 128 => {
+            // Flags (the address-taken promise checked by `addr_of`), 16 = unknown bits.
+            let flags = SlotFlags::from_bits(u32::from(*t >> 3) % 17).unwrap_or(SlotFlags::NONE);
+            cg.local_slot_with(ty(*t), "l", 0, flags).map(|l| w.locals.push(l))
+        }
         Step::Local(t) => cg.local_slot(ty(*t), "l", 0).map(|l| w.locals.push(l)),
         Step::Label => cg.new_label().map(|l| w.labels.push(l)),
         Step::Place(i) => pick(&w.labels, *i).map_or(Ok(()), |l| cg.place_label(l)),
@@ -223,7 +228,7 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         Step::DefineData(s, n) => {
             let init = match (n % 4, pick(&w.labels, *n)) {
                 (0, _) => DataInit::zeroed(8),
-                (1, _) => DataInit::new().bytes(&[1; 9]).reloc(sym(*s), 3).zeros(7),
+                (1, _) => DataInit::new().bytes(&[1; 9]).reloc_in(sym(*s), 3, u32::from(*n >> 2) % 300).zeros(7),
                 (3, Some(l)) => DataInit::new().label_addr(l),
                 _ => DataInit::new().reloc(sym(*n), -1),
             };
@@ -367,6 +372,9 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             }
             if f & 64 != 0 {
                 d = d.linkage(Linkage::Internal);
+            }
+            if f & 128 != 0 {
+                d = d.partition(["p", "", "q\"", "part"][usize::from(f >> 2) % 4]);
             }
             cg.declare_data(&format!("placed{}", w.syms.len()), d).map(|s| w.syms.push(s))
         }

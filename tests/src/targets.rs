@@ -31,6 +31,19 @@ fn yes(b: bool) -> String {
 type Row = (&'static str, Box<dyn Fn(&TargetInfo) -> String>);
 
 /// One row per question, one column per target.
+/// Address spaces with a meaning on some target (x86 segments and mixed-size
+/// pointers; wasm globals and reference types) plus ordinary ones.
+pub const ADDRESS_SPACE_PROBES: [u32; 10] = [1, 5, 10, 20, 256, 257, 258, 270, 271, 272];
+
+fn list<'a>(spaces: impl Iterator<Item = &'a u32>) -> String {
+    let v: Vec<String> = spaces.map(|s| s.to_string()).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
 pub fn matrix() -> String {
     let infos: Vec<TargetInfo> = TRIPLES.iter().map(|t| info(t)).collect();
     let mut rows: Vec<Row> = Vec::new();
@@ -121,9 +134,21 @@ pub fn matrix() -> String {
             yes(models.iter().all(|m| t.supports_tls(*m)))
         }),
     ));
+    rows.push(("loadable partitions", Box::new(|t| yes(t.supports_partitions()))));
     rows.push((
         "sections, aliases, constructor priorities",
         Box::new(|t| yes(t.supports_sections() && t.supports_aliases() && t.supports_init_fini_priority())),
+    ));
+    rows.push((
+        "address spaces refused (of those probed)",
+        Box::new(|t| list(ADDRESS_SPACE_PROBES.iter().filter(|s| !t.supports_address_space(**s)))),
+    ));
+    rows.push((
+        "symbol addresses in data: spaces refused (of those probed)",
+        Box::new(|t| {
+            let probes = ADDRESS_SPACE_PROBES.iter().filter(|s| t.supports_address_space(**s));
+            list(probes.filter(|s| !t.supports_address_constants_in(**s)))
+        }),
     ));
     let short: Vec<&str> = TRIPLES.iter().map(|t| t.split('-').next().unwrap_or(t)).collect();
     let mut out = String::from("| question |");

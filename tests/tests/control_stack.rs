@@ -69,13 +69,15 @@ fn interpreter(cg: &mut G<'_>, name: &str, table_in_data: bool) {
     let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
     let f = cg.declare_func(name, FuncDecl::new(sig)).unwrap();
     cg.func_begin(f).unwrap();
-    let n = cg.param_slot(0, "n").unwrap();
+    // No slot's address is taken (the facade checks the promise); the
+    // dispatch table is the compiler's own.
+    let n = cg.param_slot_with(0, "n", SlotFlags::NONE).unwrap();
     let (pc, acc, cnt) = (
-        cg.local_slot(i64t, "pc", 0).unwrap(),
-        cg.local_slot(i64t, "acc", 0).unwrap(),
-        cg.local_slot(i64t, "cnt", 0).unwrap(),
+        cg.local_slot_with(i64t, "pc", 0, SlotFlags::NONE).unwrap(),
+        cg.local_slot_with(i64t, "acc", 0, SlotFlags::NONE).unwrap(),
+        cg.local_slot_with(i64t, "cnt", 0, SlotFlags::NONE).unwrap(),
     );
-    let table = cg.local_slot(table_ty, "table", 0).unwrap();
+    let table = cg.local_slot_with(table_ty, "table", 0, SlotFlags::ARTIFICIAL | SlotFlags::COMPILER_TEMP).unwrap();
     let handlers: Vec<Label> = (0..4).map(|_| cg.new_label().unwrap()).collect();
     if table_in_data {
         let init = handlers.iter().fold(DataInit::new(), |init, l| init.label_addr(*l));

@@ -365,3 +365,46 @@ fn huge_frames_and_deep_types_are_refused_or_cheap() {
     fx.finish_body(x, 1);
     assert_eq!(run(fx, "f", 41), 42);
 }
+
+#[test]
+fn address_of_a_slot_declared_without_address_taken() {
+    let llvm = LlvmContext::new();
+    let mut fx = fixture(&llvm);
+    let f = fx.cg.declare_func("f", FuncDecl::new(fx.unary)).unwrap();
+    fx.cg.func_begin(f).unwrap();
+    let x = fx.cg.param_slot_with(0, "x", SlotFlags::NONE).unwrap();
+    let pair = fx.cg.ty_array(fx.i64t, 2).unwrap();
+    let plain = fx.cg.local_slot_with(pair, "plain", 0, SlotFlags::ARTIFICIAL).unwrap();
+    let taken = fx.cg.local_slot(fx.i64t, "taken", 0).unwrap();
+    assert_eq!(fx.cg.local_flags(x).unwrap(), SlotFlags::NONE);
+    assert_eq!(fx.cg.local_flags(plain).unwrap(), SlotFlags::ARTIFICIAL);
+    assert_eq!(fx.cg.local_flags(taken).unwrap(), SlotFlags::ADDRESS_TAKEN);
+    assert_eq!(SlotFlags::from_bits(16), None);
+    assert_eq!(SlotFlags::from_bits(15).map(SlotFlags::bits), Some(15));
+    // The parameter itself, and a place derived from a local, are refused...
+    fx.cg.push_local(x).unwrap();
+    let k = assert_err(fx.cg.addr_of(), "addr_of", Some("f"));
+    assert_eq!(k, ErrorKind::AddressNotTaken { index: 0 });
+    assert_eq!(fx.cg.stack_depth(), 1, "the refused call leaves the place");
+    fx.cg.discard().unwrap();
+    fx.cg.push_local(plain).unwrap();
+    fx.cg.addr_offset(8, fx.i64t).unwrap();
+    let k = assert_err(fx.cg.addr_of(), "addr_of", Some("f"));
+    assert_eq!(k, ErrorKind::AddressNotTaken { index: 1 });
+    // ... but loads and stores through them are fine: plain[1] = x + 1.
+    fx.cg.push_local(x).unwrap();
+    fx.cg.load(MemAccess::new(fx.i64t)).unwrap();
+    fx.cg.push_int(fx.i64t, 1).unwrap();
+    fx.cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    fx.cg.store(MemAccess::new(fx.i64t)).unwrap();
+    // An address-taken slot's address is a value: *(&taken) = plain[1].
+    fx.cg.push_local(taken).unwrap();
+    fx.cg.addr_of().unwrap();
+    fx.cg.deref(fx.i64t).unwrap();
+    fx.cg.push_local(plain).unwrap();
+    fx.cg.addr_offset(8, fx.i64t).unwrap();
+    fx.cg.load(MemAccess::new(fx.i64t)).unwrap();
+    fx.cg.store(MemAccess::new(fx.i64t)).unwrap();
+    fx.finish_body(taken, 10);
+    assert_eq!(run(fx, "f", 5), 16);
+}

@@ -66,3 +66,31 @@ fn thread_local_data_is_refused_and_the_jit_stays_usable() {
     // SAFETY: as above.
     assert_eq!(unsafe { f.call(2) }, 10);
 }
+
+/// A partition is a linker matter: the JIT links the unit's `.llvm_sympart`
+/// section (not loaded) and runs the function.
+#[test]
+fn partitioned_functions_run_in_the_jit() {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("part", &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let d = cg.declare_data("part_k", DataDecl::new(i64t).partition("extra")).unwrap();
+    cg.define_data(d, &DataInit::new().bytes(&40i64.to_le_bytes())).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let f = cg.declare_func("part_add", FuncDecl::new(sig).partition("extra")).unwrap();
+    cg.func_begin(f).unwrap();
+    let x = cg.param_slot(0, "x").unwrap();
+    cg.push_local(x).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    cg.push_global(d).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    let module = cfree_llvm_lower::finish(cg).unwrap();
+    let jit = Jit::new().unwrap();
+    jit.publish(&module, OptLevel::O2).unwrap();
+    let add = jit.get::<unsafe extern "C" fn(i64) -> i64>("part_add").unwrap();
+    // SAFETY: the function reads its argument and a global of this unit.
+    assert_eq!(unsafe { add.call(2) }, 42);
+}

@@ -1,7 +1,8 @@
 //! Symbols and data, linked and run: constructor and destructor priorities,
 //! COMDAT folding across two facade objects, weak definitions overridden by a
 //! gcc-compiled one, extern_weak resolving to null, thread-locals per thread
-//! (four models, four pthreads), aliases, mergeable strings, retention under
+//! (four models, four pthreads), aliases, symbol addresses in data as
+//! pointers into other address spaces, loadable partitions split by lld, mergeable strings, retention under
 //! `--gc-sections`, `DataDecl.align` at run time; on x86_64 natively and on
 //! aarch64 and riscv64 under qemu-user. Object-level facts (section flags,
 //! alignment, visibility) are read with the `object` crate; hidden visibility
@@ -358,6 +359,96 @@ fn thread_locals_are_distinct_per_thread() {
 }
 
 /// The ELF section of symbol `name` in `file`.
+#[test]
+fn address_constants_in_other_address_spaces_link_and_run() {
+    each_target("addrspace", |t, dir| {
+        let obj = object(t.triple(), |cg| {
+            let i64t = i64t(cg);
+            let pair = cg.ty_array(i64t, 2).unwrap();
+            let vals = cg.declare_data("vals", DataDecl::new(pair)).unwrap();
+            let init = DataInit::new().bytes(&11i64.to_le_bytes()).bytes(&22i64.to_le_bytes());
+            cg.define_data(vals, &init).unwrap();
+            for (space, addend) in [(1u32, 0i64), (5, 8)] {
+                let p = cg.ty_ptr(i64t, space).unwrap();
+                let slot = cg.declare_data(&format!("slot{space}"), DataDecl::new(p)).unwrap();
+                cg.define_data(slot, &DataInit::new().reloc_in(vals, addend, space)).unwrap();
+                // read{space}() -> *slot; bump{space}() { *slot += 100 }
+                let sig = sig0(cg, true);
+                let f = cg.declare_func(&format!("read{space}"), FuncDecl::new(sig)).unwrap();
+                cg.func_begin(f).unwrap();
+                cg.push_global(slot).unwrap();
+                cg.load(MemAccess::new(p)).unwrap();
+                cg.deref(i64t).unwrap();
+                cg.load(MemAccess::new(i64t)).unwrap();
+                cg.ret().unwrap();
+                cg.func_end().unwrap();
+                let sig = sig0(cg, false);
+                let f = cg.declare_func(&format!("bump{space}"), FuncDecl::new(sig)).unwrap();
+                cg.func_begin(f).unwrap();
+                cg.push_global(slot).unwrap();
+                cg.load(MemAccess::new(p)).unwrap();
+                cg.deref(i64t).unwrap();
+                cg.dup().unwrap();
+                cg.load(MemAccess::new(i64t)).unwrap();
+                cg.push_int(i64t, 100).unwrap();
+                cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+                cg.store(MemAccess::new(i64t)).unwrap();
+                cg.ret().unwrap();
+                cg.func_end().unwrap();
+            }
+        });
+        let driver = r#"
+            #include <stdio.h>
+            extern long vals[2];
+            extern long *slot1, *slot5;
+            long read1(void), read5(void);
+            void bump1(void), bump5(void);
+            int main(void) {
+                long a = read1(), b = read5();
+                bump1(); bump5(); bump5();
+                printf("%ld %ld %d %d %ld %ld\n", a, b, slot1 == &vals[0], slot5 == &vals[1], vals[0], vals[1]);
+                return 0;
+            }
+        "#;
+        let exe = link(t, dir, &[obj], &[driver], &[]);
+        assert_eq!(run(t, &exe), "11 22 1 1 111 222\n", "{}", t.triple());
+    });
+}
+
+/// Loadable partitions: lld splits a shared object at the `.llvm_sympart`
+/// entry points the facade emits, and `llvm-objcopy --extract-partition`
+/// finds the partition with its symbols, which the main partition lacks.
+#[test]
+fn partitions_split_a_shared_object_with_lld() {
+    for t in LinuxTarget::ALL {
+        let dir = scratch_dir(&format!("partition-{}", t.triple())).unwrap();
+        let obj = object(t.triple(), |cg| {
+            const_fn(cg, "part_fn", |f| f.partition("extra").section(".text.part_fn"), 41);
+            i64_data(cg, "part_data", |d| d.partition("extra").section(".data.part_data"), 7);
+            const_fn(cg, "main_fn", |f| f.section(".text.main_fn"), 1);
+        });
+        std::fs::write(dir.join("m.o"), &obj).unwrap();
+        let so = dir.join("lib.so");
+        run_tool(Command::new("ld.lld-19").args(["-shared", "--gc-sections", "-o"]).arg(&so).arg(dir.join("m.o")));
+        let (main, extra) = (dir.join("main.so"), dir.join("extra.so"));
+        run_tool(Command::new("llvm-objcopy-19").arg("--extract-main-partition").arg(&so).arg(&main));
+        run_tool(Command::new("llvm-objcopy-19").arg("--extract-partition=extra").arg(&so).arg(&extra));
+        let defines = |path: &Path, name: &str| {
+            let bytes = std::fs::read(path).unwrap();
+            let file = object::File::parse(&*bytes).unwrap();
+            let found = file.dynamic_symbols().any(|s| s.name() == Ok(name) && !s.is_undefined());
+            found
+        };
+        assert!(
+            defines(&main, "main_fn") && !defines(&main, "part_fn") && !defines(&main, "part_data"),
+            "{}",
+            t.triple()
+        );
+        assert!(defines(&extra, "part_fn") && defines(&extra, "part_data"), "{}", t.triple());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 fn section_of<'a>(file: &'a object::File<'a>, name: &str) -> object::Section<'a, 'a> {
     let sym = file.symbols().find(|s| s.name() == Ok(name)).unwrap_or_else(|| panic!("no symbol {name}"));
     file.section_by_index(sym.section_index().unwrap()).unwrap()

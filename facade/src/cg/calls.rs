@@ -240,7 +240,7 @@ impl<B: Backend> crate::Cg<B> {
     ) -> Result<B::Value> {
         self.check_depth(call, needed)?;
         match self.entry(from_top) {
-            Entry::Place { ty: found, addr_space, addr } => {
+            Entry::Place { ty: found, addr_space, addr, .. } => {
                 if !self.types.compatible(found, ty) {
                     return Err(self.mismatch(call, operand, Expected::Type(self.types.name(ty)), found));
                 }

@@ -15,8 +15,18 @@ pub(crate) const MAX_FRAME_BYTES: u64 = 1 << 30;
 /// A value-stack entry: an rvalue, or a place (lvalue) given by its address.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Entry<V> {
-    Value { ty: TypeId, v: V },
-    Place { ty: TypeId, addr_space: u32, addr: V },
+    Value {
+        ty: TypeId,
+        v: V,
+    },
+    /// `origin`: the local slot the place lies in when that slot is declared
+    /// without `SlotFlags::ADDRESS_TAKEN` (its address must not be taken).
+    Place {
+        ty: TypeId,
+        addr_space: u32,
+        addr: V,
+        origin: Option<u32>,
+    },
 }
 
 impl<V: Copy> Entry<V> {
@@ -42,6 +52,7 @@ pub(crate) enum BlockState {
 pub(crate) struct LocalInfo<V> {
     pub(crate) ty: TypeId,
     pub(crate) addr: V,
+    pub(crate) flags: crate::SlotFlags,
 }
 
 #[derive(Debug)]
@@ -255,7 +266,7 @@ impl<B: Backend> crate::Cg<B> {
             if self.is_managed_ptr(ty) {
                 self.func.managed_slots.push(addr);
             }
-            self.func.locals.push(LocalInfo { ty, addr });
+            self.func.locals.push(LocalInfo { ty, addr, flags: crate::SlotFlags::ADDRESS_TAKEN });
         }
         self.func.scratch = slots;
         self.func.block = BlockState::Open;
@@ -264,27 +275,56 @@ impl<B: Backend> crate::Cg<B> {
 
     /// The slot of parameter `index`, named `name` (may be empty).
     pub fn param_slot(&mut self, index: u32, name: &str) -> Result<Local> {
-        const CALL: &str = "param_slot";
-        self.require_open(CALL)?;
+        self.param_slot_impl("param_slot", index, name, None)
+    }
+
+    /// [`Self::param_slot`] with the slot's flags; they apply to the uses
+    /// that follow (a parameter is [`SlotFlags::ADDRESS_TAKEN`] until then).
+    pub fn param_slot_with(&mut self, index: u32, name: &str, flags: SlotFlags) -> Result<Local> {
+        self.param_slot_impl("param_slot_with", index, name, Some(flags))
+    }
+
+    /// The flags of a parameter or local slot.
+    pub fn local_flags(&self, local: Local) -> Result<SlotFlags> {
+        Ok(self.check_local("local_flags", local)?.flags)
+    }
+
+    fn param_slot_impl(
+        &mut self,
+        call: &'static str,
+        index: u32,
+        name: &str,
+        flags: Option<SlotFlags>,
+    ) -> Result<Local> {
+        self.require_open(call)?;
         let count = self.func.param_count;
         if index as usize >= count {
-            return Err(self.ferr(CALL, ErrorKind::NoSuchParam { index, count }));
+            return Err(self.ferr(call, ErrorKind::NoSuchParam { index, count }));
         }
         if name.contains('\0') {
             return Err(
-                self.ferr(CALL, ErrorKind::InvalidName { name: name.into(), problem: NameProblem::ContainsNul })
+                self.ferr(call, ErrorKind::InvalidName { name: name.into(), problem: NameProblem::ContainsNul })
             );
         }
         let addr = self.func.locals[index as usize].addr;
         if !name.is_empty() {
             self.backend.set_name(addr, name);
         }
+        if let Some(flags) = flags {
+            self.func.locals[index as usize].flags = flags;
+        }
         Ok(Local::new(self.func.owner, index as usize))
     }
 
-    /// A local stack slot of type `ty`; `align` 0 = natural alignment.
+    /// A local stack slot of type `ty`; `align` 0 = natural alignment. Its
+    /// address may be taken ([`SlotFlags::ADDRESS_TAKEN`]).
     pub fn local_slot(&mut self, ty: TypeId, name: &str, align: u32) -> Result<Local> {
-        self.new_slot("local_slot", ty, name, align, SlotKind::Plain)
+        self.new_slot("local_slot", ty, name, align, SlotKind::Plain, SlotFlags::ADDRESS_TAKEN)
+    }
+
+    /// [`Self::local_slot`] with explicit flags (`doc/architecture.md`, "Slot flags").
+    pub fn local_slot_with(&mut self, ty: TypeId, name: &str, align: u32, flags: SlotFlags) -> Result<Local> {
+        self.new_slot("local_slot_with", ty, name, align, SlotKind::Plain, flags)
     }
 
     /// Validates and makes a slot: sizes are bounded per slot and per frame, so
@@ -296,6 +336,7 @@ impl<B: Backend> crate::Cg<B> {
         name: &str,
         align: u32,
         kind: SlotKind,
+        flags: SlotFlags,
     ) -> Result<Local> {
         self.require_open(call)?;
         self.types.check(ty).map_err(|k| self.ferr(call, k).operand("type"))?;
@@ -327,7 +368,7 @@ impl<B: Backend> crate::Cg<B> {
             SlotKind::Plain if self.is_managed_ptr(ty) => self.func.managed_slots.push(addr),
             SlotKind::Plain => {}
         }
-        self.func.locals.push(LocalInfo { ty, addr });
+        self.func.locals.push(LocalInfo { ty, addr, flags });
         Ok(local)
     }
 

@@ -166,7 +166,7 @@ impl<B: Backend> crate::Cg<B> {
         if !self.is_managed_ptr(ty) {
             return Err(self.mismatch(CALL, "type", Expected::ManagedPointer, ty));
         }
-        self.new_slot(CALL, ty, name, 0, SlotKind::GcRoot)
+        self.new_slot(CALL, ty, name, 0, SlotKind::GcRoot, SlotFlags::ADDRESS_TAKEN)
     }
 
     /// The next safepoint of the open function (a call that may collect, or

@@ -150,6 +150,13 @@ impl<B: Backend> Cg<B> {
         if !policy.managed && (policy.movable || policy.interior) {
             return Err(Error::new(CALL, ErrorKind::MovableWithoutManaged { space }));
         }
+        if !self.target.supports_address_space(space) {
+            let feature = crate::TargetFeature::AddressSpace(space);
+            return Err(Error::new(
+                CALL,
+                ErrorKind::UnsupportedOnTarget { feature, triple: self.target.triple.clone() },
+            ));
+        }
         if policy.managed && space != 1 {
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::ManagedSpace(space))));
         }

@@ -11,8 +11,9 @@ impl<B: Backend> crate::Cg<B> {
         self.begin_op(CALL)?;
         let info = self.check_local(CALL, local)?;
         let (ty, addr) = (info.ty, info.addr);
+        let origin = (!info.flags.contains(SlotFlags::ADDRESS_TAKEN)).then_some(local.index() as u32);
         self.ensure_block(CALL)?;
-        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr });
+        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr, origin });
         Ok(())
     }
 
@@ -29,7 +30,7 @@ impl<B: Backend> crate::Cg<B> {
         let ty = decl.ty;
         self.ensure_block(CALL)?;
         let addr = self.backend.sym_addr(sym).map_err(|k| self.ferr(CALL, k))?;
-        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr });
+        self.func.stack.push(Entry::Place { ty, addr_space: 0, addr, origin: None });
         Ok(())
     }
 
@@ -54,11 +55,14 @@ impl<B: Backend> crate::Cg<B> {
         const CALL: &str = "addr_of";
         self.begin_op(CALL)?;
         self.check_depth(CALL, 1)?;
-        let Entry::Place { ty, addr_space, addr } = self.entry(0) else {
+        let Entry::Place { ty, addr_space, addr, origin } = self.entry(0) else {
             return Err(self
                 .ferr(CALL, ErrorKind::WrongValueCategory { expected: Category::Place, found: Category::Value })
                 .operand("operand"));
         };
+        if let Some(index) = origin {
+            return Err(self.ferr(CALL, ErrorKind::AddressNotTaken { index }).operand("operand"));
+        }
         let ptr = self.ty_ptr(ty, addr_space)?;
         self.pop_n(1);
         self.push_value(ptr, addr);
@@ -80,7 +84,7 @@ impl<B: Backend> crate::Cg<B> {
                 .operand("pointer"));
         }
         self.pop_n(1);
-        self.func.stack.push(Entry::Place { ty, addr_space: a.addr_space, addr: a.addr });
+        self.func.stack.push(Entry::Place { ty, addr_space: a.addr_space, addr: a.addr, origin: None });
         Ok(())
     }
 
@@ -104,7 +108,7 @@ impl<B: Backend> crate::Cg<B> {
         let v = self.backend.addr_offset(a.addr, byte_offset).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(1);
         if a.is_place {
-            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v });
+            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v, origin: a.origin });
         } else {
             self.push_value(result_type, v);
         }
@@ -139,7 +143,7 @@ impl<B: Backend> crate::Cg<B> {
         let v = self.backend.addr_index(a.addr, index, elem_size).map_err(|k| self.ferr(CALL, k))?;
         self.pop_n(2);
         if a.is_place {
-            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v });
+            self.func.stack.push(Entry::Place { ty: result_type, addr_space: a.addr_space, addr: v, origin: a.origin });
         } else {
             self.push_value(result_type, v);
         }

@@ -10,6 +10,8 @@ pub(crate) struct Addr<V> {
     pub(crate) addr: V,
     pub(crate) addr_space: u32,
     pub(crate) is_place: bool,
+    /// A place's non-address-taken slot (see `Entry::Place`).
+    pub(crate) origin: Option<u32>,
 }
 
 impl<B: Backend> crate::Cg<B> {
@@ -74,9 +76,9 @@ impl<B: Backend> crate::Cg<B> {
     pub(crate) fn peek_addr(&self, call: &'static str, needed: usize, from_top: usize) -> Result<Addr<B::Value>> {
         self.check_depth(call, needed)?;
         match self.entry(from_top) {
-            Entry::Place { addr_space, addr, .. } => Ok(Addr { addr, addr_space, is_place: true }),
+            Entry::Place { addr_space, addr, origin, .. } => Ok(Addr { addr, addr_space, is_place: true, origin }),
             Entry::Value { ty, v } => match self.types.ptr_addr_space(ty) {
-                Some(addr_space) => Ok(Addr { addr: v, addr_space, is_place: false }),
+                Some(addr_space) => Ok(Addr { addr: v, addr_space, is_place: false, origin: None }),
                 None => Err(self.mismatch(call, "address", Expected::Pointer, ty)),
             },
         }

@@ -95,7 +95,7 @@ impl<B: Backend> super::Cg<B> {
             };
             return Err(Error::new(CALL, e).operand("attrs"));
         }
-        self.check_placement(CALL, name, &decl.placement, decl.linkage, true)?;
+        self.check_placement(CALL, name, &decl.placement, decl.linkage, decl.visibility, true)?;
         if matches!(decl.gc, crate::GcRole::Runtime | crate::GcRole::Safepoints) {
             // Runtime functions are reached through a trampoline, and managed functions'
             // calls are statepoints: neither forwards C ABI aggregates (`doc/abi.md`).
@@ -124,7 +124,7 @@ impl<B: Backend> super::Cg<B> {
         if decl.display_name.is_some() {
             return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
         }
-        self.check_placement(CALL, name, &decl.placement, decl.linkage, false)?;
+        self.check_placement(CALL, name, &decl.placement, decl.linkage, decl.visibility, false)?;
         self.check_data_storage(CALL, &decl)?;
         let comdat = decl.placement.comdat.clone();
         let sym = self.add_symbol(CALL, name, SymbolKind::Data(decl))?;
@@ -179,8 +179,23 @@ impl<B: Backend> super::Cg<B> {
         let mut blocks = Vec::new();
         for (i, piece) in init.pieces.iter().enumerate() {
             match piece {
-                DataPiece::Reloc { target, .. } => {
+                DataPiece::Reloc { target, addr_space, .. } => {
                     self.check_sym(CALL, *target).map_err(|e| e.operand(format!("relocation in piece {i}")))?;
+                    if let SymbolKind::Data(d) = &self.syms[target.index()].kind {
+                        if d.tls.is_some() {
+                            let e = ErrorKind::ThreadLocalInData { name: self.syms[target.index()].name.clone() };
+                            return Err(Error::new(CALL, e).operand(format!("relocation in piece {i}")));
+                        }
+                    }
+                    if *addr_space >= 1 << 24 {
+                        let e = ErrorKind::InvalidAddressSpace { addr_space: *addr_space };
+                        return Err(Error::new(CALL, e).operand(format!("relocation in piece {i}")));
+                    }
+                    if !self.target.supports_address_constants_in(*addr_space) {
+                        let feature = crate::TargetFeature::AddressConstantIn(*addr_space);
+                        let e = ErrorKind::UnsupportedOnTarget { feature, triple: self.target.triple.clone() };
+                        return Err(Error::new(CALL, e).operand(format!("relocation in piece {i}")));
+                    }
                 }
                 DataPiece::LabelAddr(label) => {
                     self.require_open(CALL)?;
@@ -224,8 +239,25 @@ impl<B: Backend> super::Cg<B> {
         name: &str,
         p: &Placement,
         linkage: Linkage,
+        visibility: Visibility,
         func: bool,
     ) -> Result<()> {
+        if let Some(partition) = &p.partition {
+            let err = |problem| {
+                let e = ErrorKind::InvalidPartition { partition: partition.clone(), problem };
+                Error::new(call, e).operand("partition")
+            };
+            if !self.target.supports_partitions() {
+                return Err(self.unsupported(call, TargetFeature::ObjectFormatFeature("loadable partitions")));
+            }
+            if partition.is_empty() || !partition.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+            {
+                return Err(err(PartitionProblem::BadName));
+            }
+            if matches!(linkage, Linkage::Internal | Linkage::ExternalWeak) || visibility != Visibility::Default {
+                return Err(err(PartitionProblem::NotAnEntryPoint));
+            }
+        }
         if let Some(c) = &p.comdat {
             let err = |problem| Error::new(call, ErrorKind::InvalidComdat { comdat: c.name.clone(), problem });
             if c.name.is_empty() || c.name.contains('\0') {

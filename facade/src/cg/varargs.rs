@@ -159,7 +159,7 @@ impl<B: Backend> crate::Cg<B> {
         self.check_depth(call, from_top + 1)?;
         let list = self.ty_va_list()?;
         match self.entry(from_top) {
-            Entry::Place { ty, addr_space: 0, addr } if self.types.compatible(ty, list) => Ok(addr),
+            Entry::Place { ty, addr_space: 0, addr, .. } if self.types.compatible(ty, list) => Ok(addr),
             Entry::Place { ty, .. } => Err(self.mismatch(call, "va_list", Expected::Type(self.types.name(list)), ty)),
             Entry::Value { .. } => Err(self
                 .ferr(call, ErrorKind::WrongValueCategory { expected: Category::Place, found: Category::Value })
