@@ -345,6 +345,13 @@ impl TargetInfo {
         self.object_format != ObjectFormat::Other
     }
 
+    /// Whether read-only data can be mergeable (`DataDecl::mergeable`: ELF
+    /// `SHF_MERGE` sections, Mach-O `__cstring`/literal sections, COFF and wasm
+    /// string sections the linker may fold).
+    pub fn supports_mergeable_data(&self) -> bool {
+        self.object_format != ObjectFormat::Other
+    }
+
     /// Whether symbols can name an ELF loadable partition (`Placement::partition`;
     /// lld's partitions exist for ELF only).
     pub fn supports_partitions(&self) -> bool {

@@ -136,8 +136,13 @@ pub fn matrix() -> String {
     ));
     rows.push(("loadable partitions", Box::new(|t| yes(t.supports_partitions()))));
     rows.push((
-        "sections, aliases, constructor priorities",
-        Box::new(|t| yes(t.supports_sections() && t.supports_aliases() && t.supports_init_fini_priority())),
+        "sections, aliases, constructor priorities, mergeable data",
+        Box::new(|t| {
+            yes(t.supports_sections()
+                && t.supports_aliases()
+                && t.supports_init_fini_priority()
+                && t.supports_mergeable_data())
+        }),
     ));
     rows.push((
         "address spaces refused (of those probed)",

@@ -104,6 +104,7 @@ fn capability_answers_match_what_compiles() {
             assert!(!emit(cg).is_empty());
         }
         assert!(info.supports_sections() && info.supports_aliases() && info.supports_init_fini_priority());
+        assert!(info.supports_mergeable_data());
         let mut cg = llvm.module("placement", &TargetSpec::triple(triple)).unwrap();
         let i32t = cg.ty_int(IntWidth::I32).unwrap();
         let section = section_name(&info);

@@ -309,6 +309,11 @@ impl<B: Backend> super::Cg<B> {
                 return Err(self.unsupported(call, TargetFeature::ThreadLocal(model)).operand("tls"));
             }
         }
+        if d.mergeable && !self.target.supports_mergeable_data() {
+            return Err(self
+                .unsupported(call, TargetFeature::ObjectFormatFeature("mergeable data"))
+                .operand("mergeable"));
+        }
         if d.mergeable {
             let conflict = if !d.readonly {
                 Some("writable")
