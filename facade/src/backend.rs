@@ -178,6 +178,13 @@ pub trait Backend {
     fn unreachable(&mut self) -> BackendResult<()>;
     /// The address of `block` (an `i8` pointer in address space 0).
     fn label_addr(&mut self, block: Self::Block) -> BackendResult<Self::Value>;
+    /// Branches to `handler` when `failed` (an `i1`) is true, marked unlikely,
+    /// and continues in a new block that only this branch reaches (values
+    /// computed before stay usable). With `implicit_null`, `failed` is
+    /// `pointer == null` and the backend may fold the check into the first
+    /// access through that pointer after it, recording the access in its trap
+    /// table (`doc/runtime.md`).
+    fn check_branch(&mut self, failed: Self::Value, handler: Self::Block, implicit_null: bool) -> BackendResult<()>;
     /// Branches to the block whose address is `addr`, one of `dests`; terminates the block.
     fn indirect_br(&mut self, addr: Self::Value, dests: &[Self::Block]) -> BackendResult<()>;
     /// `size` bytes (a value of integer type) of stack memory aligned to `align`, until

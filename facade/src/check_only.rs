@@ -69,6 +69,9 @@ impl Backend for CheckOnly {
     fn cond_br(&mut self, _: (), _: (), _: ()) -> BackendResult<()> {
         Ok(())
     }
+    fn check_branch(&mut self, _: (), _: (), _: bool) -> BackendResult<()> {
+        Ok(())
+    }
     fn switch(&mut self, _: (), _: TypeId, _: (), _: &[(u128, ())]) -> BackendResult<()> {
         Ok(())
     }

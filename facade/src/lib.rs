@@ -69,7 +69,7 @@ pub use asm::{
 };
 pub use atomics::{AtomicOrdering, AtomicRmwOp, SyncScope};
 pub use backend::{Backend, BackendError, BackendResult, CallSite, Safepoint, SlotKind};
-pub use cg::{Cg, Finished, FuncExport, ScalarType};
+pub use cg::{Cg, CheckLowering, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
 pub use emit::{ObjectModule, OptLevel};

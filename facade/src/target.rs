@@ -208,6 +208,13 @@ impl TargetInfo {
         }
     }
 
+    /// Whether [`crate::CheckLowering::Implicit`] null checks become faulting
+    /// accesses in the trap table (LLVM's implicit null checks and fault maps:
+    /// x86-64 and AArch64, measured with LLVM 19; elsewhere they stay branches).
+    pub fn supports_implicit_null_checks(&self) -> bool {
+        matches!(self.arch, Arch::X86_64 | Arch::Aarch64)
+    }
+
     /// Whether inline stack probes can be requested (`FuncAttrs::stack_probes`;
     /// measured with LLVM 19: x86 and AArch64 emit probe loops, riscv64 and
     /// WebAssembly none; Windows probes every large frame anyway).

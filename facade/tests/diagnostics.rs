@@ -394,6 +394,7 @@ impl Backend for Refusing {
         place_block(b: (), f: bool) -> BackendResult<()>;
         br(b: ()) -> BackendResult<()>;
         cond_br(c: (), t: (), e: ()) -> BackendResult<()>;
+        check_branch(c: (), h: (), i: bool) -> BackendResult<()>;
         ret(v: Option<()>) -> BackendResult<()>;
         switch(v: (), t: TypeId, d: (), c: &[(u128, ())]) -> BackendResult<()>;
         select(c: (), t: (), f: ()) -> BackendResult<()>;
@@ -732,6 +733,7 @@ impl Backend for Recording {
         place_block(u32, bool);
         br(u32);
         cond_br(u32, u32, u32);
+        check_branch(u32, u32, bool);
         ret(Option<u32>);
         switch(u32, TypeId, u32, &[(u128, u32)]);
         unreachable();

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use cfree_statepoint::{Arch, OtherRecords, SafepointTable, StackMapSection, TableError};
+use cfree_statepoint::{Arch, FaultMapSection, FaultSite, OtherRecords, SafepointTable, StackMapSection, TableError};
 use object::{Object, ObjectSection, ObjectSymbol, RelocationTarget, SectionIndex, SymbolKind};
 
 /// A function defined in the object.
@@ -49,6 +49,8 @@ pub struct ObjectInfo {
     /// The stack map records with their safepoints, PCs in the object's layout
     /// (see [`ObjectInfo::layout_base`]).
     pub safepoints: SafepointTable,
+    /// Implicit checks from `.llvm_faultmaps`: each function with its sites.
+    pub faults: Vec<(StackMapFunction, Vec<FaultSite>)>,
     /// `(section, base)` of each code section in the layout.
     layout: Vec<(usize, u64)>,
 }
@@ -63,6 +65,8 @@ pub enum ObjectError {
     SectionData(object::Error),
     /// `.llvm_stackmaps` is not a valid stack map section.
     StackMaps(cfree_statepoint::Error),
+    /// `.llvm_faultmaps` is not a valid fault map section.
+    FaultMaps(cfree_statepoint::Error),
     /// A function entry of `.llvm_stackmaps` has no relocation (its address is unknown).
     NoRelocation {
         /// Index of the function entry.
@@ -97,6 +101,7 @@ impl fmt::Display for ObjectError {
             ObjectError::Object(e) => write!(f, "object file: {e}"),
             ObjectError::SectionData(e) => write!(f, ".llvm_stackmaps: {e}"),
             ObjectError::StackMaps(e) => write!(f, ".llvm_stackmaps: {e}"),
+            ObjectError::FaultMaps(e) => write!(f, ".llvm_faultmaps: {e}"),
             ObjectError::NoRelocation { function } => {
                 write!(f, ".llvm_stackmaps: no relocation for function entry {function}")
             }
@@ -119,7 +124,7 @@ impl std::error::Error for ObjectError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ObjectError::Object(e) | ObjectError::SectionData(e) | ObjectError::Symbol { source: e, .. } => Some(e),
-            ObjectError::StackMaps(e) => Some(e),
+            ObjectError::StackMaps(e) | ObjectError::FaultMaps(e) => Some(e),
             ObjectError::Table(e) => Some(e),
             ObjectError::NoRelocation { .. }
             | ObjectError::NotASymbol { .. }
@@ -149,6 +154,14 @@ impl ObjectInfo {
             })
             .collect();
         let mut info = ObjectInfo { functions, ..ObjectInfo::default() };
+        if let Some(section) = file.section_by_name(".llvm_faultmaps") {
+            let data = section.data().map_err(ObjectError::SectionData)?;
+            let maps = FaultMapSection::parse(data).map_err(ObjectError::FaultMaps)?;
+            for (i, f) in maps.functions.into_iter().enumerate() {
+                let function = stack_map_function(&file, &section, i, f.address_offset as u64, &info.functions)?;
+                info.faults.push((function, f.sites));
+            }
+        }
         let Some(section) = file.section_by_name(".llvm_stackmaps") else {
             return Ok(info);
         };

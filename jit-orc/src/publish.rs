@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use cfree_facade::{FuncExport, ObjectModule, OptLevel};
 
-use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, UnitId, UnitInfo, UnitState};
+use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
 use crate::session::{describe, Writer};
 use crate::{ffi, stubs, Error, Jit, ObjectInfo, Result};
 
@@ -219,6 +219,19 @@ fn next_registry(
             safepoint: e.safepoint.clone().map(Arc::new),
             unit,
         });
+    }
+    for (f, sites) in &p.info.faults {
+        let Some(base) = bases.get(&f.section) else { continue };
+        let start = base + f.offset;
+        for s in sites {
+            next.traps.push(TrapInfo {
+                pc: start + u64::from(s.fault_offset),
+                handler: start + u64::from(s.handler_offset),
+                kind: s.kind,
+                function: Arc::from(f.name.as_str()),
+                unit,
+            });
+        }
     }
     let mut replaced = Vec::new();
     let mut cell_updates = Vec::new();

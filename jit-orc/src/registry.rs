@@ -83,13 +83,18 @@ pub struct StackMapInfo {
     pub unit: UnitId,
 }
 
-/// A trap or implicit-check site (filled by a later issue; the slot exists now).
+/// An implicit check: a memory access that faults when the checked pointer
+/// is null, and where to resume when it does (`doc/runtime.md`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrapInfo {
-    /// The faulting or checking PC.
+    /// The faulting instruction.
     pub pc: u64,
-    /// Language-defined trap kind.
-    pub kind: u32,
+    /// The check's failure path: a fault handler resumes the thread here.
+    pub handler: u64,
+    /// The kind of access.
+    pub kind: cfree_statepoint::FaultKind,
+    /// Its function.
+    pub function: Arc<str>,
     /// Its unit.
     pub unit: UnitId,
 }
@@ -177,6 +182,11 @@ impl Registry {
     /// The GC safepoint whose return address is exactly `pc`.
     pub fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
         self.stackmap_at(pc)?.safepoint.as_deref()
+    }
+
+    /// Every implicit check's faulting access, sorted by PC.
+    pub fn traps(&self) -> &[TrapInfo] {
+        &self.traps
     }
 
     /// The trap record at `pc`.

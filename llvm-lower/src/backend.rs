@@ -186,6 +186,9 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
     fn cond_br(&mut self, cond: Self::Value, then: Self::Block, otherwise: Self::Block) -> BackendResult<()> {
         self.lower_cond_br(cond, then, otherwise)
     }
+    fn check_branch(&mut self, failed: Self::Value, handler: Self::Block, implicit_null: bool) -> BackendResult<()> {
+        self.lower_check_branch(failed, handler, implicit_null)
+    }
     fn switch(
         &mut self,
         value: Self::Value,

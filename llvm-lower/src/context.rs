@@ -45,6 +45,14 @@ pub fn disable_statepoint_rematerialization() {
     ONCE.call_once(|| crate::ffi::set_llvm_option(crate::ffi::LlvmOption::NoStatepointRematerialization));
 }
 
+/// Turns on LLVM's implicit null check pass for the process: it rewrites only
+/// the branches `Cg::check_nonnull` marks `!make.implicit`, so code without
+/// implicit checks is unaffected.
+fn enable_implicit_null_checks() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| crate::ffi::set_llvm_option(crate::ffi::LlvmOption::ImplicitNullChecks));
+}
+
 /// Owns an LLVM context. Modules borrow it, so it outlives every module made from it.
 #[derive(Debug)]
 pub struct LlvmContext {
@@ -63,6 +71,7 @@ impl LlvmContext {
     /// A fresh context.
     pub fn new() -> Self {
         init_targets();
+        enable_implicit_null_checks();
         let context = Context::create();
         let diagnostics = Box::<crate::ffi::Diagnostics>::default();
         crate::ffi::install_diagnostics(&context, &diagnostics);

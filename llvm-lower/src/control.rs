@@ -110,6 +110,37 @@ impl<'ctx> LlvmBackend<'ctx> {
         Ok(())
     }
 
+    /// A check: `br i1 %failed, %handler, %continue` weighted 1:2000 (as
+    /// `__builtin_expect`), with `!make.implicit` for an implicit null check
+    /// (the ImplicitNullChecks pass folds it into a faulting access and records
+    /// it in `.llvm_faultmaps`); the builder moves on to `%continue`.
+    pub(crate) fn lower_check_branch(
+        &mut self,
+        failed: BasicValueEnum<'ctx>,
+        handler: BasicBlock<'ctx>,
+        implicit_null: bool,
+    ) -> BackendResult<()> {
+        let function = self.open()?.value;
+        let cont = self.ctx.append_basic_block(function, "");
+        let br = self.builder.build_conditional_branch(failed.into_int_value(), handler, cont).built()?;
+        let i32t = self.ctx.i32_type();
+        let weights = self.ctx.metadata_node(&[
+            self.ctx.metadata_string("branch_weights").into(),
+            i32t.const_int(1, false).into(),
+            i32t.const_int(2000, false).into(),
+        ]);
+        br.set_metadata(weights, self.ctx.get_kind_id("prof")).map_err(|_| refused("branch weights"))?;
+        if implicit_null {
+            let mark = self.ctx.metadata_node(&[]);
+            br.set_metadata(mark, self.ctx.get_kind_id("make.implicit")).map_err(|_| refused("make.implicit"))?;
+        }
+        if let Some(current) = self.builder.get_insert_block() {
+            cont.move_after(current).map_err(|()| refused("a block outside the function"))?;
+        }
+        self.builder.position_at_end(cont);
+        Ok(())
+    }
+
     /// `switch`: LLVM picks a jump table, a bit test or a compare tree.
     pub(crate) fn lower_switch(
         &mut self,

@@ -296,12 +296,16 @@ pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str
 pub(crate) enum LlvmOption {
     /// `-spp-rematerialization-threshold=0` (RewriteStatepointsForGC keeps derived pointers).
     NoStatepointRematerialization,
+    /// `-enable-implicit-null-checks` (the ImplicitNullChecks machine pass; it
+    /// acts only on branches marked `!make.implicit`).
+    ImplicitNullChecks,
 }
 
 /// Sets one LLVM command-line option (process-wide, not undone).
 pub(crate) fn set_llvm_option(option: LlvmOption) {
     let arg = match option {
         LlvmOption::NoStatepointRematerialization => c"-spp-rematerialization-threshold=0",
+        LlvmOption::ImplicitNullChecks => c"-enable-implicit-null-checks",
     };
     let argv = [c"cfree".as_ptr(), arg.as_ptr()];
     // SAFETY: `argv` holds two valid C strings for the duration of the call (LLVM copies what

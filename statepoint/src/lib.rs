@@ -46,19 +46,25 @@
 //! - [`relocate`] rewrites every slot from the collector's `forward(old base)`,
 //!   keeping derived pointers at their offset from the base.
 //!
-//! `doc/gc.md` in the repository is the contract these follow.
+//! - [`FaultMapSection`] parses `.llvm_faultmaps`, the trap table of
+//!   implicit null checks (faulting PC to handler PC).
+//!
+//! `doc/gc.md` and `doc/runtime.md` in the repository are the contracts these follow.
 
 #![warn(missing_docs)]
 
 mod entry;
+mod faultmap;
 mod frames;
 #[doc(hidden)]
 pub mod fuzzing;
 mod parse;
 mod safepoint;
 mod table;
+mod traps;
 
 pub use entry::{enter_runtime, runtime_entries, EntryGuard};
+pub use faultmap::{FaultKind, FaultMapFunction, FaultMapSection, FaultSite};
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub use frames::current_frame_pointer;
 pub use frames::{return_addresses, walk_frames, walk_managed_frames, walk_managed_frames_aarch64, Frame};
@@ -69,3 +75,4 @@ pub use safepoint::{
     aarch64, relocate, relocation_comparisons, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot,
 };
 pub use table::{OtherRecords, SafepointTable, TableEntry, TableError};
+pub use traps::{install_trap_handler, InstallError, TrapLookup};

@@ -4,10 +4,12 @@
 //! modules.
 
 mod access;
+pub use checks::CheckLowering;
 mod asm;
 mod atomics;
 mod calls;
 mod casts;
+mod checks;
 mod constants;
 mod dynamic;
 mod float_ops;
