@@ -20,7 +20,7 @@ use std::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::Arc;
 
-use cfree_statepoint::{Arch, OtherRecords, Safepoint, SafepointTable, StackMapSection};
+use cfree_statepoint::{Arch, FaultMapSection, OtherRecords, Safepoint, SafepointTable, StackMapSection};
 use object::elf::{FileHeader64, ET_DYN, ET_EXEC};
 use object::read::elf::{FileHeader, SectionHeader};
 use object::read::ReadCache;
@@ -104,30 +104,56 @@ impl StackMaps {
     /// An executable without `.llvm_stackmaps` has no safepoints.
     pub fn read_executable(path: &Path) -> Result<StackMaps, String> {
         let shown = path.display();
-        let file = std::fs::File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
-        let cache = ReadCache::new(file);
-        let header = FileHeader64::<Endianness>::parse(&cache).map_err(|e| format!("{shown}: {e}"))?;
-        let endian = header.endian().map_err(|e| format!("{shown}: {e}"))?;
-        if header.e_machine(endian) != MACHINE {
-            return Err(format!("{shown}: not an {ARCH:?} executable"));
+        match executable_section(path, b".llvm_stackmaps")? {
+            Some(data) => StackMaps::parse(&data).map_err(|e| format!("{shown}: {e}")),
+            None => Ok(StackMaps::default()),
         }
-        match header.e_type(endian) {
-            ET_EXEC => {}
-            ET_DYN => {
-                return Err(format!(
-                    "{shown} is a position-independent executable: its stack maps hold unrelocated addresses (link \
-                     with -no-pie)"
-                ))
-            }
-            _ => return Err(format!("{shown}: not an executable")),
-        }
-        let sections = header.sections(endian, &cache).map_err(|e| format!("{shown}: {e}"))?;
-        let Some((_, section)) = sections.section_by_name(endian, b".llvm_stackmaps") else {
-            return Ok(StackMaps::default());
-        };
-        let data = section.data(endian, &cache).map_err(|e| format!("{shown}: .llvm_stackmaps: {e}"))?;
-        StackMaps::parse(data).map_err(|e| format!("{shown}: {e}"))
     }
+}
+
+/// The implicit checks of the non-PIE executable at `path`: `(faulting pc,
+/// handler pc)` from its `.llvm_faultmaps` (none without the section).
+pub fn read_trap_sites(path: &Path) -> Result<Vec<(u64, u64)>, String> {
+    let shown = path.display();
+    let Some(data) = executable_section(path, b".llvm_faultmaps")? else {
+        return Ok(Vec::new());
+    };
+    let maps = FaultMapSection::parse(&data).map_err(|e| format!("{shown}: .llvm_faultmaps: {e}"))?;
+    if maps.functions.iter().any(|f| f.address == 0) {
+        return Err(format!("{shown}: .llvm_faultmaps: a function address is 0 (unrelocated)"));
+    }
+    let starts: Vec<u64> = maps.functions.iter().map(|f| f.address).collect();
+    Ok(maps.sites_at(&starts).map(|(pc, handler, _)| (pc, handler)).collect())
+}
+
+/// The contents of section `name` of the non-PIE ELF executable at `path` (of
+/// this runtime's architecture), if it has one.
+fn executable_section(path: &Path, name: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {shown}: {e}"))?;
+    let cache = ReadCache::new(file);
+    let header = FileHeader64::<Endianness>::parse(&cache).map_err(|e| format!("{shown}: {e}"))?;
+    let endian = header.endian().map_err(|e| format!("{shown}: {e}"))?;
+    if header.e_machine(endian) != MACHINE {
+        return Err(format!("{shown}: not an {ARCH:?} executable"));
+    }
+    match header.e_type(endian) {
+        ET_EXEC => {}
+        ET_DYN => {
+            return Err(format!(
+                "{shown} is a position-independent executable: its stack maps hold unrelocated addresses (link \
+                 with -no-pie)"
+            ))
+        }
+        _ => return Err(format!("{shown}: not an executable")),
+    }
+    let sections = header.sections(endian, &cache).map_err(|e| format!("{shown}: {e}"))?;
+    let Some((_, section)) = sections.section_by_name(endian, name) else {
+        return Ok(None);
+    };
+    let section_name = String::from_utf8_lossy(name);
+    let data = section.data(endian, &cache).map_err(|e| format!("{shown}: {section_name}: {e}"))?;
+    Ok(Some(data.to_vec()))
 }
 
 /// What the command line asked for.
@@ -229,6 +255,11 @@ fn main_with(args: &[String], entry: Option<unsafe extern "C" fn(i64) -> i64>, f
             return STARTUP_FAILURE;
         }
     };
+    let traps = read_trap_sites(Path::new("/proc/self/exe")).and_then(crate::set_trap_table);
+    if let Err(e) = traps {
+        eprintln!("cfree-toy-rt: installing the trap table: {e}");
+        return STARTUP_FAILURE;
+    }
     let settings = Settings::from_env();
     let thread = std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || {
         crate::set_file_name(&file_name);

@@ -38,6 +38,9 @@
 
 pub mod aot;
 mod guard;
+mod trap;
+
+pub use trap::set_trap_table;
 
 use std::cell::RefCell;
 use std::io::Write;

@@ -22,9 +22,9 @@
 use std::collections::HashMap;
 
 use cfree_facade::{
-    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp, FloatCmp,
-    FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth,
-    Label, Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
+    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
+    FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags,
+    IntWidth, Label, Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
 };
 
 use crate::diag::Span;
@@ -72,6 +72,20 @@ struct Gen<'p, 'c, B: Backend> {
     globals: Sym,
     /// (break, continue) targets of the enclosing loops, innermost last.
     loops: Vec<(Label, Label)>,
+    /// How nil checks are lowered.
+    nil_checks: CheckLowering,
+    /// Failure paths of the open function's checks: (label, kind, position),
+    /// emitted after its body, out of the hot path.
+    failures: Vec<(Label, i64, Span)>,
+}
+
+/// Nil checks are implicit (a faulting access and the trap table) unless
+/// `CFREE_TOY_CHECKS=explicit` asks for compare-and-branch checks.
+fn nil_checks_from_env() -> CheckLowering {
+    match std::env::var("CFREE_TOY_CHECKS").as_deref() {
+        Ok("explicit") => CheckLowering::Explicit,
+        _ => CheckLowering::Implicit,
+    }
 }
 
 /// Emits the whole program into `cg` (which must be fresh).
@@ -118,6 +132,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         locals: Vec::new(),
         globals,
         loops: Vec::new(),
+        nil_checks: nil_checks_from_env(),
+        failures: Vec::new(),
     };
     for f in &p.functions {
         let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
@@ -189,6 +205,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         } else {
             self.cg.unreachable()?;
         }
+        self.failure_paths()?;
         self.cg.func_end()
     }
 
@@ -212,6 +229,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
         self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 1)?;
         self.cg.ret()?;
+        self.failure_paths()?;
         self.cg.func_end()
     }
 
@@ -237,17 +255,26 @@ impl<B: Backend> Gen<'_, '_, B> {
 
     /// Calls the runtime's panic with `kind` at `span` if the `i1` on the stack is 1.
     fn check(&mut self, kind: i64, span: Span) -> Result<()> {
-        let (fail, ok) = (self.cg.new_label()?, self.cg.new_label()?);
-        self.cg.cond_br(fail, ok)?;
-        self.cg.place_label(fail)?;
-        let (line, col) = self.p.position(span);
-        self.at(span)?;
-        self.cg.push_int(self.i64, i128::from(kind))?;
-        self.cg.push_int(self.i64, i128::from(line))?;
-        self.cg.push_int(self.i64, i128::from(col))?;
-        self.cg.call(Callee::Direct(self.rt.panic), 3)?;
-        self.cg.unreachable()?;
-        self.cg.place_label(ok)
+        let fail = self.cg.new_label()?;
+        self.cg.check(fail)?;
+        self.failures.push((fail, kind, span));
+        Ok(())
+    }
+
+    /// Emits the failure paths of the function's checks (after its last
+    /// terminator): each calls the runtime's panic with its kind and position.
+    fn failure_paths(&mut self) -> Result<()> {
+        for (fail, kind, span) in std::mem::take(&mut self.failures) {
+            self.cg.place_label(fail)?;
+            let (line, col) = self.p.position(span);
+            self.at(span)?;
+            self.cg.push_int(self.i64, i128::from(kind))?;
+            self.cg.push_int(self.i64, i128::from(line))?;
+            self.cg.push_int(self.i64, i128::from(col))?;
+            self.cg.call(Callee::Direct(self.rt.panic), 3)?;
+            self.cg.unreachable()?;
+        }
+        Ok(())
     }
 
     /// The next safepoint's stack map ID is the source position of `span`.
@@ -256,11 +283,15 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.set_safepoint_id(cfree_toy_rt::safepoint_id(line, col))
     }
 
+    /// Checks that reference `r` is not nil; implicit by default, so the
+    /// access through `r` that follows faults instead (`doc/runtime.md`).
     fn nil_check(&mut self, r: Local, span: Span) -> Result<()> {
+        let fail = self.cg.new_label()?;
         self.get(r, self.reference)?;
-        self.cg.push_null(self.reference)?;
-        self.cg.int_cmp(IntCmp::Eq)?;
-        self.check(NIL, span)
+        self.cg.check_nonnull(fail, self.nil_checks)?;
+        self.cg.discard()?;
+        self.failures.push((fail, NIL, span));
+        Ok(())
     }
 
     /// Evaluates `e` into a new temporary.

@@ -57,6 +57,8 @@ fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings)
     let buffer = cfree_toy_rt::AllocBuffer::leak_new();
     jit.define_host_symbol("toy_alloc_buffer", buffer.address()).map_err(|e| e.to_string())?;
     jit.publish(&module, level).map_err(|e| e.to_string())?;
+    let traps = jit.registry().traps().iter().map(|t| (t.pc, t.handler)).collect();
+    cfree_toy_rt::set_trap_table(traps)?;
     cfree_toy_rt::set_file_name(&program.file_name);
     cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
     let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
