@@ -105,6 +105,13 @@ fn moving_collector_in_c_o2() {
     c_program_with_args("gc", &["2"], "gc ok\n");
 }
 
+/// A C thread calls a function while the main thread replaces it twelve
+/// times; then retire, veto and reclaim.
+#[test]
+fn replace_while_another_thread_calls() {
+    c_program_under_sanitizers("replace", "replace ok\n");
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
