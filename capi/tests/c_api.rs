@@ -112,6 +112,27 @@ fn replace_while_another_thread_calls() {
     c_program_under_sanitizers("replace", "replace ok\n");
 }
 
+/// Control flow, data, layout, target queries, calls, records by value, tail
+/// calls, memory operations and text emission against C; then the object it
+/// writes (data, a constructor, a function) linked by gcc and run.
+#[test]
+fn flow_data_and_an_aot_object_linked_by_gcc() {
+    let dir = std::env::temp_dir().join(format!("cfree-capi-aot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let obj = dir.join("aot.o");
+    c_program_with_args("flow", &[obj.to_str().unwrap()], "flow ok\n");
+    let exe = dir.join("aot");
+    run(
+        Command::new("gcc").arg(root().join("tests/c/aot_main.c")).arg(&obj).arg("-o").arg(&exe),
+        "linking the AOT object with gcc",
+    );
+    let out = run(&mut Command::new(&exe), "running the AOT program");
+    let jump = |x: i64| if x & 1 == 1 { x * 5 } else { x * 3 };
+    let jumps: Vec<String> = (0..6).map(|x| jump(x).to_string()).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{} {}\n{}\n", 5 + 10, 5 + 10 + 100, jumps.join(" ")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
