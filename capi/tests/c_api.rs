@@ -133,6 +133,49 @@ fn flow_data_and_an_aot_object_linked_by_gcc() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `ci/install` into a temporary prefix, then C programs built only with
+/// what `pkg-config` says: `cfree` (shared library) and `cfree-static` (the
+/// archive; the executable must not need `libcfree_capi.so`).
+#[test]
+fn installed_with_pkg_config_shared_and_static() {
+    let lib = lib_dir();
+    assert!(lib.join("libcfree_capi.a").exists(), "no libcfree_capi.a in {}", lib.display());
+    let dir = std::env::temp_dir().join(format!("cfree-capi-install-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prefix = dir.join("prefix");
+    run(
+        Command::new(root().join("../ci/install")).arg(&prefix).env("CFREE_LIB_DIR", &lib),
+        "ci/install into a temporary prefix",
+    );
+    let pkgconfig = prefix.join("lib/pkgconfig");
+    let flags = |package: &str| -> Vec<String> {
+        let out = run(
+            Command::new("pkg-config").env("PKG_CONFIG_PATH", &pkgconfig).args(["--cflags", "--libs", package]),
+            &format!("pkg-config {package}"),
+        );
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+    };
+    for (package, exe_name) in [("cfree", "replace_shared"), ("cfree-static", "replace_static")] {
+        let exe = dir.join(exe_name);
+        run(
+            Command::new("gcc")
+                .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+                .arg(root().join("tests/c/replace.c"))
+                .args(flags(package))
+                .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()))
+                .args(["-lpthread", "-o"])
+                .arg(&exe),
+            &format!("building against the installed {package}"),
+        );
+        let out = run(&mut Command::new(&exe), &format!("running the {package} build"));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "replace ok\n");
+        let needed = run(Command::new("readelf").arg("-d").arg(&exe), "readelf -d");
+        let dynamic = String::from_utf8_lossy(&needed.stdout).contains("libcfree_capi.so");
+        assert_eq!(dynamic, package == "cfree", "{package}: NEEDED libcfree_capi.so is {dynamic}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
