@@ -176,6 +176,12 @@ fn installed_with_pkg_config_shared_and_static() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Misuse of the extended API: every case returns its documented code.
+#[test]
+fn extended_misuse_returns_documented_codes() {
+    c_program_under_sanitizers("misuse", "misuse ok\n");
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
