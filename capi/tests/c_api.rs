@@ -182,6 +182,36 @@ fn extended_misuse_returns_documented_codes() {
     c_program_under_sanitizers("misuse", "misuse ok\n");
 }
 
+/// The quick start of `doc/capi.md`, as shown, compiles and runs.
+#[test]
+fn quick_start_in_the_docs_compiles_and_runs() {
+    let doc = std::fs::read_to_string(root().join("../doc/capi.md")).unwrap();
+    let start = doc.find("## Quick start").expect("a quick start section");
+    let rest = &doc[start..];
+    let code_start = rest.find("```c\n").expect("a C block") + 5;
+    let code = &rest[code_start..code_start + rest[code_start..].find("```").unwrap()];
+    let dir = std::env::temp_dir().join(format!("cfree-capi-quick-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("quick.c"), code).unwrap();
+    let lib = lib_dir();
+    run(
+        Command::new("gcc")
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(dir.join("quick.c"))
+            .arg("-L")
+            .arg(&lib)
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .args(["-lcfree_capi", "-o"])
+            .arg(dir.join("quick")),
+        "compiling the quick start",
+    );
+    let out = run(&mut Command::new(dir.join("quick")), "running the quick start");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "inc(41) = 42\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
@@ -212,6 +242,22 @@ fn every_export_is_declared_in_the_header() {
         .map(str::to_string)
         .collect();
     assert!(exports.len() >= 120, "too few exports: {exports:?}");
+    // And the other way: every function the headers declare is exported.
+    let mut declared = Vec::new();
+    for line in header.lines() {
+        let Some(open) = line.find("(") else { continue };
+        let before = &line[..open];
+        if line.starts_with(' ') || line.starts_with("typedef") || line.starts_with('#') || line.starts_with("/*") {
+            continue;
+        }
+        if let Some(name) = before.rsplit([' ', '*']).next().filter(|n| n.starts_with("cfree_")) {
+            declared.push(name.to_string());
+        }
+    }
+    assert!(declared.len() >= 120, "too few declarations found: {}", declared.len());
+    for d in &declared {
+        assert!(exports.contains(d), "{d} is declared but not exported");
+    }
     for e in &exports {
         assert!(
             header.contains(&format!(" {e}(")) || header.contains(&format!("*{e}(")),
