@@ -23,8 +23,13 @@ pub struct CapiError {
 pub(crate) const NULL_POINTER: u32 = 2001;
 /// A handle that was never issued, was freed, or belongs to another thread.
 pub(crate) const UNKNOWN_HANDLE: u32 = 2002;
+/// A name, PC or record that does not exist (a symbol, a safepoint, a unit).
+pub(crate) const NOT_FOUND: u32 = 2003;
 /// An argument outside its documented range (an enum value, a non-UTF-8 string).
 pub(crate) const INVALID_ARGUMENT: u32 = 2004;
+/// The operation does not exist on this host (e.g. frame walks off x86-64/AArch64).
+#[allow(dead_code)]
+pub(crate) const UNSUPPORTED: u32 = 2006;
 /// A Rust panic was caught at the boundary (a bug: please report it).
 pub(crate) const PANIC: u32 = 2005;
 

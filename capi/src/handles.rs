@@ -82,3 +82,40 @@ pub(crate) fn remove_jit(call: &str, h: u64) -> Result<Arc<Jit>, CapiError> {
     let mut t = JITS.lock().unwrap_or_else(|p| p.into_inner());
     t.as_mut().and_then(|t| t.remove(&h)).ok_or_else(|| unknown(call, "JIT", h))
 }
+
+/// Buffers handed to C (objects, assembly, IR), by address: freeing an
+/// address that is not one of them is refused instead of corrupting the heap.
+static BUFFERS: Mutex<Option<HashMap<usize, Box<[u8]>>>> = Mutex::new(None);
+
+/// Keeps `bytes` (plus a trailing NUL) for C; returns its address and length without the NUL.
+pub(crate) fn add_buffer(mut bytes: Vec<u8>) -> (*mut u8, usize) {
+    let n = bytes.len();
+    bytes.push(0);
+    let mut boxed = bytes.into_boxed_slice();
+    let p = boxed.as_mut_ptr();
+    BUFFERS.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashMap::new).insert(p as usize, boxed);
+    (p, n)
+}
+
+/// Releases the buffer at `p`; false if there is none.
+pub(crate) fn free_buffer(p: *mut u8) -> bool {
+    BUFFERS.lock().unwrap_or_else(|p| p.into_inner()).as_mut().and_then(|t| t.remove(&(p as usize))).is_some()
+}
+
+static TABLES: Mutex<Option<HashMap<u64, Arc<cfree_statepoint::SafepointTable>>>> = Mutex::new(None);
+
+pub(crate) fn add_table(t: cfree_statepoint::SafepointTable) -> u64 {
+    let h = next();
+    TABLES.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(HashMap::new).insert(h, Arc::new(t));
+    h
+}
+
+pub(crate) fn table(call: &str, h: u64) -> Result<Arc<cfree_statepoint::SafepointTable>, CapiError> {
+    let t = TABLES.lock().unwrap_or_else(|p| p.into_inner());
+    t.as_ref().and_then(|t| t.get(&h)).cloned().ok_or_else(|| unknown(call, "statepoint table", h))
+}
+
+pub(crate) fn remove_table(call: &str, h: u64) -> Result<Arc<cfree_statepoint::SafepointTable>, CapiError> {
+    let mut t = TABLES.lock().unwrap_or_else(|p| p.into_inner());
+    t.as_mut().and_then(|t| t.remove(&h)).ok_or_else(|| unknown(call, "statepoint table", h))
+}

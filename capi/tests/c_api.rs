@@ -39,22 +39,27 @@ fn run(cmd: &mut Command, what: &str) -> std::process::Output {
 /// Compiles `tests/c/<name>.c` against the shared library with the
 /// sanitizers, runs it and checks it printed `expected` with no report.
 fn c_program_under_sanitizers(name: &str, expected: &str) {
+    c_program_with_args(name, &[], expected);
+}
+
+/// [`c_program_under_sanitizers`] with command-line arguments.
+fn c_program_with_args(name: &str, args: &[&str], expected: &str) {
     let lib = lib_dir();
     assert!(lib.join("libcfree_capi.so").exists(), "no libcfree_capi.so in {}", lib.display());
-    let dir = std::env::temp_dir().join(format!("cfree-capi-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("cfree-capi-{name}-{}-{}", args.join("-"), std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(name);
     run(
         Command::new("gcc")
             .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
-            .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+            .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
             .arg("-I")
             .arg(root().join("include"))
             .arg(root().join(format!("tests/c/{name}.c")))
             .arg("-L")
             .arg(&lib)
             .arg(format!("-Wl,-rpath,{}", lib.display()))
-            .args(["-lcfree_capi", "-lm"])
+            .args(["-lcfree_capi", "-lm", "-lpthread"])
             .arg("-o")
             .arg(&exe),
         &format!("compiling tests/c/{name}.c"),
@@ -63,9 +68,10 @@ fn c_program_under_sanitizers(name: &str, expected: &str) {
     // registry, option tables) that LeakSanitizer would report at exit.
     let out = run(
         Command::new(&exe)
+            .args(args)
             .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
             .env("UBSAN_OPTIONS", "halt_on_error=1"),
-        &format!("running {name}"),
+        &format!("running {name} {args:?}"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("Sanitizer") && !stderr.contains("runtime error"), "sanitizer reports:\n{stderr}");
@@ -86,6 +92,126 @@ fn operations_against_c() {
     c_program_under_sanitizers("ops", "ops ok\n");
 }
 
+/// A moving collector written in C: roots from the JIT registry's
+/// safepoints through the entry frame pointers, at O0 and O2.
+#[test]
+fn moving_collector_in_c_o0() {
+    c_program_with_args("gc", &["0"], "gc ok\n");
+}
+
+/// As [`moving_collector_in_c_o0`], optimised.
+#[test]
+fn moving_collector_in_c_o2() {
+    c_program_with_args("gc", &["2"], "gc ok\n");
+}
+
+/// A C thread calls a function while the main thread replaces it twelve
+/// times; then retire, veto and reclaim.
+#[test]
+fn replace_while_another_thread_calls() {
+    c_program_under_sanitizers("replace", "replace ok\n");
+}
+
+/// Control flow, data, layout, target queries, calls, records by value, tail
+/// calls, memory operations and text emission against C; then the object it
+/// writes (data, a constructor, a function) linked by gcc and run.
+#[test]
+fn flow_data_and_an_aot_object_linked_by_gcc() {
+    let dir = std::env::temp_dir().join(format!("cfree-capi-aot-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let obj = dir.join("aot.o");
+    c_program_with_args("flow", &[obj.to_str().unwrap()], "flow ok\n");
+    let exe = dir.join("aot");
+    run(
+        Command::new("gcc").arg(root().join("tests/c/aot_main.c")).arg(&obj).arg("-o").arg(&exe),
+        "linking the AOT object with gcc",
+    );
+    let out = run(&mut Command::new(&exe), "running the AOT program");
+    let jump = |x: i64| if x & 1 == 1 { x * 5 } else { x * 3 };
+    let jumps: Vec<String> = (0..6).map(|x| jump(x).to_string()).collect();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{} {}\n{}\n", 5 + 10, 5 + 10 + 100, jumps.join(" ")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `ci/install` into a temporary prefix, then C programs built only with
+/// what `pkg-config` says: `cfree` (shared library) and `cfree-static` (the
+/// archive; the executable must not need `libcfree_capi.so`).
+#[test]
+fn installed_with_pkg_config_shared_and_static() {
+    let lib = lib_dir();
+    assert!(lib.join("libcfree_capi.a").exists(), "no libcfree_capi.a in {}", lib.display());
+    let dir = std::env::temp_dir().join(format!("cfree-capi-install-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let prefix = dir.join("prefix");
+    run(
+        Command::new(root().join("../ci/install")).arg(&prefix).env("CFREE_LIB_DIR", &lib),
+        "ci/install into a temporary prefix",
+    );
+    let pkgconfig = prefix.join("lib/pkgconfig");
+    let flags = |package: &str| -> Vec<String> {
+        let out = run(
+            Command::new("pkg-config").env("PKG_CONFIG_PATH", &pkgconfig).args(["--cflags", "--libs", package]),
+            &format!("pkg-config {package}"),
+        );
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+    };
+    for (package, exe_name) in [("cfree", "replace_shared"), ("cfree-static", "replace_static")] {
+        let exe = dir.join(exe_name);
+        run(
+            Command::new("gcc")
+                .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+                .arg(root().join("tests/c/replace.c"))
+                .args(flags(package))
+                .arg(format!("-Wl,-rpath,{}", prefix.join("lib").display()))
+                .args(["-lpthread", "-o"])
+                .arg(&exe),
+            &format!("building against the installed {package}"),
+        );
+        let out = run(&mut Command::new(&exe), &format!("running the {package} build"));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "replace ok\n");
+        let needed = run(Command::new("readelf").arg("-d").arg(&exe), "readelf -d");
+        let dynamic = String::from_utf8_lossy(&needed.stdout).contains("libcfree_capi.so");
+        assert_eq!(dynamic, package == "cfree", "{package}: NEEDED libcfree_capi.so is {dynamic}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Misuse of the extended API: every case returns its documented code.
+#[test]
+fn extended_misuse_returns_documented_codes() {
+    c_program_under_sanitizers("misuse", "misuse ok\n");
+}
+
+/// The quick start of `doc/capi.md`, as shown, compiles and runs.
+#[test]
+fn quick_start_in_the_docs_compiles_and_runs() {
+    let doc = std::fs::read_to_string(root().join("../doc/capi.md")).unwrap();
+    let start = doc.find("## Quick start").expect("a quick start section");
+    let rest = &doc[start..];
+    let code_start = rest.find("```c\n").expect("a C block") + 5;
+    let code = &rest[code_start..code_start + rest[code_start..].find("```").unwrap()];
+    let dir = std::env::temp_dir().join(format!("cfree-capi-quick-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("quick.c"), code).unwrap();
+    let lib = lib_dir();
+    run(
+        Command::new("gcc")
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+            .arg("-I")
+            .arg(root().join("include"))
+            .arg(dir.join("quick.c"))
+            .arg("-L")
+            .arg(&lib)
+            .arg(format!("-Wl,-rpath,{}", lib.display()))
+            .args(["-lcfree_capi", "-o"])
+            .arg(dir.join("quick")),
+        "compiling the quick start",
+    );
+    let out = run(&mut Command::new(dir.join("quick")), "running the quick start");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "inc(41) = 42\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn header_compiles_as_c99_and_cxx17() {
     let header = root().join("include/cfree.h");
@@ -101,7 +227,10 @@ fn header_compiles_as_c99_and_cxx17() {
 
 #[test]
 fn every_export_is_declared_in_the_header() {
-    let header = std::fs::read_to_string(root().join("include/cfree.h")).unwrap();
+    let header: String = ["cfree.h", "cfree/common.h", "cfree/cg.h", "cfree/jit.h", "cfree/statepoint.h"]
+        .iter()
+        .map(|h| std::fs::read_to_string(root().join("include").join(h)).unwrap())
+        .collect();
     let out = run(
         Command::new("nm").args(["-D", "--defined-only"]).arg(lib_dir().join("libcfree_capi.so")),
         "nm on libcfree_capi.so",
@@ -112,11 +241,27 @@ fn every_export_is_declared_in_the_header() {
         .filter(|s| s.starts_with("cfree_"))
         .map(str::to_string)
         .collect();
-    assert!(exports.len() >= 30, "too few exports: {exports:?}");
+    assert!(exports.len() >= 120, "too few exports: {exports:?}");
+    // And the other way: every function the headers declare is exported.
+    let mut declared = Vec::new();
+    for line in header.lines() {
+        let Some(open) = line.find("(") else { continue };
+        let before = &line[..open];
+        if line.starts_with(' ') || line.starts_with("typedef") || line.starts_with('#') || line.starts_with("/*") {
+            continue;
+        }
+        if let Some(name) = before.rsplit([' ', '*']).next().filter(|n| n.starts_with("cfree_")) {
+            declared.push(name.to_string());
+        }
+    }
+    assert!(declared.len() >= 120, "too few declarations found: {}", declared.len());
+    for d in &declared {
+        assert!(exports.contains(d), "{d} is declared but not exported");
+    }
     for e in &exports {
         assert!(
             header.contains(&format!(" {e}(")) || header.contains(&format!("*{e}(")),
-            "{e} is not declared in cfree.h"
+            "{e} is not declared in the headers"
         );
     }
 }

@@ -92,7 +92,7 @@ fn enum_value<T: Copy>(call: &str, table: &[T], v: c_int, what: &str) -> Result<
 }
 
 fn level(call: &str, v: c_int) -> Result<OptLevel, CapiError> {
-    enum_value(call, &[OptLevel::O0, OptLevel::O1, OptLevel::O2, OptLevel::O3], v, "optimisation level")
+    enum_value(call, &[OptLevel::O0, OptLevel::O1, OptLevel::O2, OptLevel::O3, OptLevel::Os], v, "optimisation level")
 }
 
 const INT_OPS: [IntBinOp; 20] = [
@@ -490,9 +490,7 @@ pub unsafe extern "C" fn cfree_cg_emit_object(m: u64, level_: c_int, bytes: *mut
             module.emit_object(level).map_err(|e| CapiError::llvm(CALL, e))?
         };
         drop(context);
-        let boxed = object.into_boxed_slice();
-        let n = boxed.len();
-        let p = Box::into_raw(boxed) as *mut u8;
+        let (p, n) = handles::add_buffer(object);
         // SAFETY: both out-pointers are non-null and writable by the caller's contract.
         unsafe {
             bytes.write(p);
@@ -502,17 +500,47 @@ pub unsafe extern "C" fn cfree_cg_emit_object(m: u64, level_: c_int, bytes: *mut
     })
 }
 
-/// Frees a buffer from `cfree_cg_emit_object` (null is ignored).
-///
-/// # Safety
-/// `bytes` and `len` must be exactly what `cfree_cg_emit_object` returned, freed once.
+/// Frees a buffer from `cfree_cg_emit_object` or `cfree_cg_emit` (null is
+/// ignored). `len` is not needed (kept for the first version's signature); a
+/// pointer that is not a live buffer is ignored and recorded as
+/// `CFREE_ERR_UNKNOWN_HANDLE` in the last error.
 #[no_mangle]
-pub unsafe extern "C" fn cfree_bytes_free(bytes: *mut u8, len: usize) {
+pub extern "C" fn cfree_bytes_free(bytes: *mut u8, len: usize) {
+    let _ = len;
     if bytes.is_null() {
         return;
     }
-    // SAFETY: the pointer and length came from `Box::into_raw` of a boxed slice of that length.
-    drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(bytes, len)) });
+    entry("cfree_bytes_free", || {
+        if handles::free_buffer(bytes) {
+            Ok(())
+        } else {
+            Err(CapiError::new(
+                crate::error::UNKNOWN_HANDLE,
+                "cfree_bytes_free",
+                "not a buffer of this library (already freed?)",
+            ))
+        }
+    });
+}
+
+/// Copies `s` into `buf` (at most `cap` bytes with the NUL) and its full length into `*len`.
+///
+/// # Safety
+/// `buf` must be null or writable for `cap` bytes; `len` null or writable.
+unsafe fn copy_string(call: &str, s: &str, buf: *mut c_char, cap: usize, len: *mut usize) -> Result<(), CapiError> {
+    if cap > 0 {
+        if buf.is_null() {
+            return Err(CapiError::new(NULL_POINTER, call, "the buffer is null"));
+        }
+        let n = s.len().min(cap - 1);
+        // SAFETY: `buf` is writable for `cap` > `n` bytes by the caller's contract.
+        unsafe {
+            std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), n);
+            buf.add(n).write(0);
+        }
+    }
+    // SAFETY: the caller's contract on `len`.
+    unsafe { put(call, len, s.len()) }
 }
 
 // ---- JIT ----
@@ -784,3 +812,7 @@ unit_call!(
         cg.call(Callee::Indirect(TypeId::from_bits(sig)), nargs).map_err(cg_err)
     }
 );
+
+mod cg_ext;
+mod jit_ext;
+mod statepoint;
