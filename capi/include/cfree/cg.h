@@ -195,6 +195,22 @@ int cfree_cg_cond_br(cfree_module m, cfree_label then_label, cfree_label else_la
 int cfree_cg_ret(cfree_module m);
 int cfree_cg_func_end(cfree_module m);
 
+/* Slot flags (doc/architecture.md): without ADDRESS_TAKEN, taking the slot's
+ * address is refused (513); the others describe the slot to debug info. */
+#define CFREE_SLOT_ADDRESS_TAKEN 1u
+#define CFREE_SLOT_ARTIFICIAL 2u
+#define CFREE_SLOT_OPTIMIZED_OUT 4u
+#define CFREE_SLOT_COMPILER_TEMP 8u
+int cfree_cg_local_slot_ex(cfree_module m, cfree_type ty, const char *name, uint32_t align, uint32_t flags,
+                           cfree_local *out);
+
+/* Checks (doc/runtime.md): `check` pops an i1 and branches to `handler` when it
+ * is 1, keeping the rest of the stack; `check_nonnull` branches when the
+ * pointer on top (kept) is null, as a faulting access in the trap table when
+ * `implicit` is nonzero and the target folds it. */
+int cfree_cg_check(cfree_module m, cfree_label handler);
+int cfree_cg_check_nonnull(cfree_module m, cfree_label handler, int implicit);
+
 /* The value stack (doc/architecture.md). */
 int cfree_cg_push_int(cfree_module m, cfree_type ty, int64_t value);
 int cfree_cg_push_local(cfree_module m, cfree_local local);
@@ -391,6 +407,7 @@ typedef struct cfree_func_decl {
     const char *display_name;
     const char *target_cpu;
     const char *target_features;
+    const char *partition; /* ELF loadable partition (doc/symbols.md), or NULL */
 } cfree_func_decl;
 
 /* A data declaration (doc/symbols.md). */
@@ -406,6 +423,7 @@ typedef struct cfree_data_decl {
     const char *comdat;
     const char *section;
     const char *display_name;
+    const char *partition; /* ELF loadable partition (doc/symbols.md), or NULL */
 } cfree_data_decl;
 
 /* One piece of a data initializer: BYTES (`bytes`, `size`), ZEROS (`size`),
@@ -418,6 +436,7 @@ typedef struct cfree_data_piece {
     cfree_sym target;
     int64_t addend;
     cfree_label label;
+    uint32_t addr_space; /* RELOC: address space of the stored pointer (0 = ordinary) */
 } cfree_data_piece;
 
 /* The runtime functions behind managed operations (doc/gc.md): `alloc`

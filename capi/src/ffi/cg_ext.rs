@@ -86,6 +86,8 @@ pub struct CFuncDecl {
     pub target_cpu: *const c_char,
     /// Per-function features, or null.
     pub target_features: *const c_char,
+    /// ELF loadable partition, or null.
+    pub partition: *const c_char,
 }
 
 /// `cfree_data_decl`: a data declaration; all-zero is an external, writable,
@@ -115,6 +117,8 @@ pub struct CDataDecl {
     pub section: *const c_char,
     /// Debug name, or null.
     pub display_name: *const c_char,
+    /// ELF loadable partition, or null.
+    pub partition: *const c_char,
 }
 
 /// `cfree_data_piece`: one piece of an initializer.
@@ -133,6 +137,8 @@ pub struct CDataPiece {
     pub addend: i64,
     /// `CFREE_PIECE_LABEL_ADDR`: the label.
     pub label: u64,
+    /// `CFREE_PIECE_RELOC`: the address space of the stored pointer (0 = ordinary).
+    pub addr_space: u32,
 }
 
 /// `cfree_gc_runtime`: the runtime functions of managed operations.
@@ -318,14 +324,18 @@ unsafe fn placement(
     comdat_kind: c_int,
     section: *const c_char,
     retain: c_int,
+    partition: *const c_char,
 ) -> Result<Placement, CapiError> {
     // SAFETY: forwarded contract.
     let (comdat, section) = unsafe { (opt_string(call, comdat, "comdat")?, opt_string(call, section, "section")?) };
+    // SAFETY: forwarded contract.
+    let partition = unsafe { opt_string(call, partition, "partition")? };
     let kind = enum_value(call, &COMDATS, comdat_kind, "comdat kind")?;
     Ok(Placement {
         comdat: comdat.map(|name| Comdat::new(name, kind)),
         section,
         retain: enum_value(call, &RETAINS, retain, "retention")?,
+        partition,
     })
 }
 
@@ -834,7 +844,7 @@ pub unsafe extern "C" fn cfree_cg_declare_func_ex(
                 opt_string(CALL, d.target_cpu, "target_cpu")?,
                 opt_string(CALL, d.target_features, "target_features")?,
                 opt_string(CALL, d.display_name, "display_name")?,
-                placement(CALL, d.comdat, d.comdat_kind, d.section, d.retain)?,
+                placement(CALL, d.comdat, d.comdat_kind, d.section, d.retain, d.partition)?,
             )
         };
         let attrs = FuncAttrs {
@@ -887,7 +897,7 @@ pub unsafe extern "C" fn cfree_cg_declare_data(
         let (display, placement) = unsafe {
             (
                 opt_string(CALL, d.display_name, "display_name")?,
-                placement(CALL, d.comdat, d.comdat_kind, d.section, d.retain)?,
+                placement(CALL, d.comdat, d.comdat_kind, d.section, d.retain, d.partition)?,
             )
         };
         let mut decl = DataDecl::new(TypeId::from_bits(d.ty))
@@ -930,7 +940,7 @@ pub unsafe extern "C" fn cfree_cg_define_data(m: u64, sym: u64, pieces: *const C
                     init.bytes(unsafe { array(CALL, p.bytes, len)? })
                 }
                 PIECE_ZEROS => init.zeros(p.size),
-                PIECE_RELOC => init.reloc(Sym::from_bits(p.target), p.addend),
+                PIECE_RELOC => init.reloc_in(Sym::from_bits(p.target), p.addend, p.addr_space),
                 PIECE_LABEL_ADDR => init.label_addr(Label::from_bits(p.label)),
                 k => return Err(bad(CALL, format!("piece kind {k} is out of range"))),
             };

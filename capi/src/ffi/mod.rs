@@ -405,6 +405,46 @@ pub unsafe extern "C" fn cfree_cg_local_slot(m: u64, ty: u64, name: *const c_cha
     })
 }
 
+/// `cfree_cg_local_slot_ex`: a local slot with `CFREE_SLOT_*` flags.
+///
+/// # Safety
+/// `name` is null or NUL-terminated; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_local_slot_ex(
+    m: u64,
+    ty: u64,
+    name: *const c_char,
+    align: u32,
+    flags: u32,
+    out: *mut u64,
+) -> c_int {
+    const CALL: &str = "cfree_cg_local_slot_ex";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { text(CALL, name, "name")? }.unwrap_or("");
+        let flags = cfree_facade::SlotFlags::from_bits(flags)
+            .ok_or_else(|| CapiError::new(INVALID_ARGUMENT, CALL, format!("slot flags {flags:#x} are unknown")))?;
+        let v = handles::with_module(CALL, m, |cg| {
+            cg.local_slot_with(TypeId::from_bits(ty), name, align, flags).map(Local::to_bits).map_err(cg_err)
+        })?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+unit_call!(
+    /// `check`: pops an `i1` and branches to `handler` when it is 1; the rest of the stack stays.
+    cfree_cg_check(handler: u64) => |cg| cg.check(Label::from_bits(handler)).map_err(cg_err)
+);
+unit_call!(
+    /// `check_nonnull`: branches to `handler` if the pointer on top is null (kept);
+    /// `implicit` != 0 asks for an implicit check (doc/runtime.md).
+    cfree_cg_check_nonnull(handler: u64, implicit: c_int) => |cg| {
+        let lowering = if implicit != 0 { cfree_facade::CheckLowering::Implicit } else { cfree_facade::CheckLowering::Explicit };
+        cg.check_nonnull(Label::from_bits(handler), lowering).map_err(cg_err)
+    }
+);
+
 out_call!(
     /// A new label in the open function.
     cfree_cg_new_label() -> u64 => |cg| cg.new_label().map(Label::to_bits).map_err(cg_err)

@@ -390,6 +390,32 @@ int main(int argc, char **argv) {
     (void)bump;
     (void)via_ptr;
 
+    /* safe_div(a, b): a / b, or -1 through a check's failure path; the
+     * quotient lives in a slot declared without ADDRESS_TAKEN. */
+    {
+        cfree_local a, b, q;
+        cfree_label zero;
+        begin("safe_div", sig2, &a, &b);
+        CHECK(cfree_cg_local_slot_ex(m, i64, "q", 0, CFREE_SLOT_COMPILER_TEMP, &q));
+        CHECK(cfree_cg_push_local(m, q));
+        EXPECT_EQ(cfree_cg_addr_of(m), 513, "addr_of a slot without ADDRESS_TAKEN");
+        EXPECT_EQ(cfree_cg_local_slot_ex(m, i64, "bad", 0, 16, &b), CFREE_ERR_INVALID_ARGUMENT, "unknown slot flags");
+        CHECK(cfree_cg_new_label(m, &zero));
+        get(a, i64);
+        get(b, i64);
+        CHECK(cfree_cg_dup(m));
+        CHECK(cfree_cg_push_int(m, i64, 0));
+        CHECK(cfree_cg_int_cmp(m, CFREE_CMP_EQ));
+        CHECK(cfree_cg_check(m, zero));
+        CHECK(cfree_cg_int_op(m, CFREE_INT_SDIV, 0));
+        CHECK(cfree_cg_store(m, i64, 0));
+        get(q, i64);
+        CHECK(cfree_cg_ret(m));
+        CHECK(cfree_cg_place_label(m, zero));
+        CHECK(cfree_cg_push_int(m, i64, -1));
+        end();
+    }
+
     CHECK(cfree_jit_new(&jit));
     CHECK(cfree_jit_publish(jit, m, CFREE_O1));
 #define LOOK(name, fnp)                                                                            \
@@ -428,6 +454,10 @@ int main(int argc, char **argv) {
     }
     LOOK("bump", f0);
     EXPECT_EQ(f0(), 42, "bump");
+    LOOK("safe_div", f2);
+    EXPECT_EQ(f2(42, 5), 42 / 5, "safe_div");
+    EXPECT_EQ(f2(-42, 5), -42 / 5, "safe_div negative");
+    EXPECT_EQ(f2(42, 0), -1, "safe_div by zero takes the check's failure path");
     EXPECT_EQ(f0(), 43, "bump again");
     LOOK("via_ptr", f0);
     EXPECT_EQ(f0(), 43, "via_ptr");
