@@ -73,6 +73,9 @@ pub struct LlvmBackend<'ctx> {
     pub(crate) alias_domain: Option<MetadataValue<'ctx>>,
     /// Whether any function has GC safepoints (the pipeline then ends with RS4GC).
     pub(crate) has_gc: bool,
+    /// Some data holds label addresses (`blockaddress` in an initializer),
+    /// which LLVM's module cloning gets wrong: copies go through bitcode.
+    pub(crate) has_label_data: bool,
 }
 
 impl<'ctx> LlvmBackend<'ctx> {
@@ -122,6 +125,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             alias_scopes: Vec::new(),
             alias_domain: None,
             has_gc: false,
+            has_label_data: false,
         })
     }
 

@@ -48,6 +48,20 @@ pub struct LlvmModule<'ctx> {
 }
 
 impl<'ctx> LlvmModule<'ctx> {
+    /// A copy of the module in the same context. LLVM's `CloneModule` maps a
+    /// `blockaddress` in a global initializer before the function's body is
+    /// cloned and leaves it naming the original module's block (the copy then
+    /// fails with "Undefined temporary symbol"), so a module with label data
+    /// is copied through in-memory bitcode instead.
+    fn copy_module(&self) -> Result<Module<'ctx>> {
+        if !self.backend.has_label_data {
+            return Ok(self.backend.module.clone());
+        }
+        let bitcode = self.backend.module.write_bitcode_to_memory();
+        Module::parse_bitcode_from_buffer(&bitcode, self.backend.module.get_context())
+            .map_err(|e| Error::Emit(format!("copying the module through bitcode: {e}")))
+    }
+
     /// The target the module was emitted for.
     pub fn target(&self) -> &TargetInfo {
         &self.backend.resolved.info
@@ -174,7 +188,7 @@ impl ObjectModule for LlvmModule<'_> {
     fn emit_jit_object(&self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
         // Verify first: cloning an invalid module is not supported by LLVM (inkwell asserts).
         self.verify()?;
-        let copy = self.backend.module.clone();
+        let copy = self.copy_module()?;
         for (name, body_name) in renames {
             make_replaceable(&copy, name, body_name)?;
         }

@@ -156,6 +156,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         init: &DataInit,
         labels: &[inkwell::basic_block::BasicBlock<'ctx>],
     ) -> BackendResult<()> {
+        if init.pieces.iter().any(|p| matches!(p, DataPiece::LabelAddr(_))) {
+            self.has_label_data = true;
+        }
         let LoweredSym::Data { decl, .. } = &self.syms[sym.index()] else {
             unreachable!("facade checked the symbol kind")
         };

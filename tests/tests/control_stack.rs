@@ -2,7 +2,9 @@
 //! riscv64 (qemu-user) at O0 and O2 against Rust oracles:
 //!
 //! - a threaded bytecode interpreter: every handler dispatches itself with
-//!   `indirect_br` through a table of label addresses;
+//!   `indirect_br` through a table of label addresses (in a local and in
+//!   data), also through the JIT (whose module copy must keep the data's
+//!   label addresses);
 //! - `alloca` in a loop with `stack_save`/`stack_restore`, a million
 //!   iterations of up to 127 bytes each (over 60 MiB without the release, far
 //!   beyond the 8 MiB stack) in bounded stack;
@@ -365,4 +367,27 @@ fn misuse() {
     cg.define_data(d, &DataInit::zeroed(8)).unwrap();
     let _ = f64t;
     cfree_llvm_lower::finish(cg).unwrap().emit_object(OptLevel::O2).unwrap();
+}
+
+/// The interpreters through the JIT, which renames exported bodies behind
+/// stable entries: the label addresses in the dispatch tables (in a local
+/// and in data) must still be the body's blocks.
+#[test]
+fn computed_goto_through_the_jit() {
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("interp_jit", &TargetSpec::host()).unwrap();
+        interpreter(&mut cg, "interp", false);
+        interpreter(&mut cg, "interp_data", true);
+        let module = cfree_llvm_lower::finish(cg).unwrap();
+        let jit = cfree_jit_orc::Jit::new().unwrap();
+        jit.publish(&module, level).unwrap();
+        for name in ["interp", "interp_data"] {
+            let f = jit.get::<unsafe extern "C" fn(i64) -> i64>(name).unwrap();
+            for n in [1, 7, 100_000] {
+                // SAFETY: the interpreter reads only its own tables.
+                assert_eq!(unsafe { f.call(n) }, interp_oracle(n), "{name}({n}) at {level:?}");
+            }
+        }
+    }
 }
