@@ -130,7 +130,8 @@ struct Node {
     next: *const Node,
 }
 
-fn build(level: OptLevel) -> usize {
+/// Publishes the checks at `level`; returns the unit's trap entries.
+fn build(level: OptLevel) -> Vec<cfree_jit_orc::TrapInfo> {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module(&format!("checks_{level:?}"), &TargetSpec::host()).unwrap();
     for (tag, lowering) in [("explicit", CheckLowering::Explicit), ("implicit", CheckLowering::Implicit)] {
@@ -139,9 +140,8 @@ fn build(level: OptLevel) -> usize {
     }
     checked_div(&mut cg, &format!("div_{level:?}"));
     let module = cfree_llvm_lower::finish(cg).unwrap();
-    let before = jit().registry().traps().len();
-    jit().publish(&module, level).unwrap();
-    jit().registry().traps().len() - before
+    let unit = jit().publish(&module, level).unwrap().unit;
+    jit().registry().traps().iter().filter(|t| t.unit == unit).cloned().collect()
 }
 
 fn run(level: OptLevel) {
@@ -152,14 +152,9 @@ fn run(level: OptLevel) {
     if level == OptLevel::O2 && implicit_folds {
         // The straight-line check always folds; the loop's may (LLVM keeps a
         // branch where it cannot move the access up, e.g. past a prologue).
-        assert!(traps >= 1, "trap entries at {level:?}");
-        assert!(
-            registry.traps().iter().any(|t| t.function.starts_with("field_implicit_O2")),
-            "{:#?}",
-            registry.traps()
-        );
+        assert!(traps.iter().any(|t| t.function.starts_with("field_implicit_O2")), "{traps:#?}");
     }
-    for t in registry.traps() {
+    for t in &traps {
         assert!(t.function.contains("implicit"), "only implicit checks fault: {t:?}");
         assert!(registry.function_at(t.handler).is_some_and(|f| *f.name == *t.function));
     }
@@ -245,4 +240,33 @@ fn objects_carry_fault_maps_where_the_target_folds_checks() {
             assert_eq!(maps.functions[0].sites[0].kind, cfree_statepoint::FaultKind::Load);
         }
     }
+}
+
+/// Trap entries live and die with their unit: a replacement's explicit check
+/// serves new calls, and reclaiming the old unit drops its entries.
+#[test]
+fn trap_entries_follow_their_unit() {
+    let publish = |lowering| {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("replaced_checks", &TargetSpec::host()).unwrap();
+        field(&mut cg, "replaced_field", lowering);
+        let module = cfree_llvm_lower::finish(cg).unwrap();
+        jit().publish(&module, OptLevel::O2).unwrap()
+    };
+    let first = publish(CheckLowering::Implicit);
+    let entries = |unit| jit().registry().traps().iter().filter(|t| t.unit == unit).count();
+    let folds = LlvmContext::new().module("q", &TargetSpec::host()).unwrap().target().supports_implicit_null_checks();
+    assert_eq!(entries(first.unit) > 0, folds);
+    let second = publish(CheckLowering::Explicit);
+    assert_eq!(second.replaced, vec!["replaced_field".to_string()]);
+    assert_eq!(entries(second.unit), 0);
+    let f = jit().get::<unsafe extern "C" fn(*const i64, i64) -> i64>("replaced_field").unwrap();
+    // SAFETY: reads the array or finds null.
+    unsafe {
+        assert_eq!(f.call([1i64, 2].as_ptr(), 9), 2);
+        assert_eq!(f.call(std::ptr::null(), 9), 9);
+    }
+    jit().retire(first.unit).unwrap();
+    assert!(jit().reclaim().unwrap().contains(&first.unit));
+    assert_eq!(entries(first.unit), 0, "reclaimed with its code");
 }
