@@ -144,7 +144,10 @@ fn installed_with_pkg_config_shared_and_static() {
     let _ = std::fs::remove_dir_all(&dir);
     let prefix = dir.join("prefix");
     run(
-        Command::new(root().join("../ci/install")).arg(&prefix).env("CFREE_LIB_DIR", &lib),
+        Command::new(root().join("../ci/install"))
+            .arg(&prefix)
+            .env("CFREE_LIB_DIR", &lib)
+            .env("CFREE_LLVM_MAJOR", if cfg!(feature = "llvm22") { "22" } else { "19" }),
         "ci/install into a temporary prefix",
     );
     let pkgconfig = prefix.join("lib/pkgconfig");
