@@ -9,6 +9,12 @@
 //! ordering after the body is fully linked; a caller's acquire load then sees
 //! either the old or the new body, both complete. Frames already in the old
 //! body return into it, so it stays mapped until reclaimed.
+//!
+//! On an x86-64 host the object is written directly (no LLVM): a stub is
+//! `jmp *cell(%rip)`, the same instruction the compiled stub becomes, which
+//! needs no signature (the arguments stay where the caller put them) and is
+//! an acquire load under x86's ordering. Other hosts compile the stubs
+//! through the facade. `doc/jit.md` has the measured difference.
 
 use cfree_facade::{
     AtomicOrdering, Callee, DataDecl, DataInit, FuncDecl, FuncExport, FuncSig, IntWidth, MemAccess, Param, ScalarType,
@@ -32,7 +38,57 @@ fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_fa
 
 /// Object code with a stub and a cell for each `(export, first body name)`.
 pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> crate::Result<Vec<u8>> {
+    if cfg!(target_arch = "x86_64") {
+        return x86_64_stub_object(entries).map_err(crate::Error::StableEntries);
+    }
     build(entries).map_err(crate::Error::StableEntries)
+}
+
+/// Size of one x86-64 stub: `jmp *rel32(%rip)` (6 bytes) padded with `int3`.
+const X86_64_STUB: usize = 8;
+
+/// The stubs and cells of `entries` as an x86-64 ELF relocatable object:
+/// `.text` holds the stubs, `.data` the cells, each cell relocated to its
+/// first body (an undefined symbol the unit defines).
+fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    let data = obj.section_id(StandardSection::Data);
+    let symbol = |name: &str, value, size, kind, section| Symbol {
+        name: name.as_bytes().to_vec(),
+        value,
+        size,
+        kind,
+        scope: SymbolScope::Dynamic,
+        weak: false,
+        section,
+        flags: SymbolFlags::None,
+    };
+    let mut code = Vec::with_capacity(entries.len() * X86_64_STUB);
+    for _ in entries {
+        code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]);
+    }
+    let code_at = obj.append_section_data(text, &code, 16);
+    let cells_at = obj.append_section_data(data, &vec![0; entries.len() * 8], 8);
+    for (i, (export, body_name)) in entries.iter().enumerate() {
+        let stub_at = code_at + (i * X86_64_STUB) as u64;
+        let cell_at = cells_at + (i * 8) as u64;
+        obj.add_symbol(symbol(&export.name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
+        let cell_name = format!("{}{CELL_SUFFIX}", export.name);
+        let cell = obj.add_symbol(symbol(&cell_name, cell_at, 8, SymbolKind::Data, SymbolSection::Section(data)));
+        let body = obj.add_symbol(symbol(body_name, 0, 0, SymbolKind::Text, SymbolSection::Undefined));
+        let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}"));
+        // jmp *cell(%rip): the displacement is relative to the end of the instruction.
+        let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
+        obj.add_relocation(text, Relocation { offset: stub_at + 2, symbol: cell, addend: -4, flags: pc32 })
+            .map_err(emit)?;
+        let abs64 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_64 };
+        obj.add_relocation(data, Relocation { offset: cell_at, symbol: body, addend: 0, flags: abs64 })
+            .map_err(emit)?;
+    }
+    obj.write().map_err(|e| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}")))
 }
 
 fn build(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
@@ -76,4 +132,64 @@ fn build(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::
     // No forced frame pointers: a stub tail-jumps, leaving no frame a stack walk could meet.
     let mut module = cfree_llvm_lower::finish(cg)?;
     module.emit_object(OptLevel::O2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object::{Object, ObjectSection, ObjectSymbol};
+
+    fn export(name: &str) -> FuncExport {
+        let i64 = ScalarType::Int(IntWidth::I64);
+        FuncExport {
+            name: name.into(),
+            params: vec![i64, i64],
+            param_ext: vec![Default::default(); 2],
+            result: Some(i64),
+            variadic: false,
+            result_ext: Default::default(),
+        }
+    }
+
+    /// Defined symbols (name, is code) and, per section kind, relocation targets.
+    fn shape(bytes: &[u8]) -> (Vec<(String, bool)>, Vec<String>) {
+        let file = object::File::parse(bytes).unwrap();
+        let mut defined: Vec<(String, bool)> = file
+            .symbols()
+            .filter(|s| s.is_definition() && s.is_global())
+            .map(|s| (s.name().unwrap().to_string(), s.kind() == object::SymbolKind::Text))
+            .collect();
+        defined.sort();
+        let mut targets = Vec::new();
+        for section in file.sections() {
+            for (_, r) in section.relocations() {
+                if let object::RelocationTarget::Symbol(i) = r.target() {
+                    let name = file.symbol_by_index(i).unwrap().name().unwrap().to_string();
+                    if !name.is_empty() {
+                        targets.push(name);
+                    }
+                }
+            }
+        }
+        targets.sort();
+        (defined, targets)
+    }
+
+    #[test]
+    fn the_direct_x86_64_object_matches_the_compiled_one() {
+        let entries = vec![(export("f"), "f.cfree.u1".to_string()), (export("g"), "g.cfree.u1".to_string())];
+        let direct = x86_64_stub_object(&entries).unwrap();
+        let compiled = build(&entries).unwrap();
+        let (direct_defs, direct_targets) = shape(&direct);
+        let (compiled_defs, _) = shape(&compiled);
+        assert_eq!(direct_defs, compiled_defs, "the same stubs and cells");
+        // Each stub reads its cell; each cell holds its first body.
+        for name in ["f", "g"] {
+            assert!(direct_targets.contains(&format!("{name}{CELL_SUFFIX}")));
+            assert!(direct_targets.contains(&format!("{name}.cfree.u1")));
+        }
+        let file = object::File::parse(&*direct).unwrap();
+        let text = file.section_by_name(".text").unwrap();
+        assert_eq!(&text.data().unwrap()[..2], &[0xff, 0x25], "jmp *rel32(%rip)");
+    }
 }
