@@ -236,13 +236,18 @@ fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str) -> Result<
 
 /// Runs the `level` pipeline on `module` (verified by the caller).
 pub(crate) fn optimize(module: &Module<'_>, tm: &TargetMachine, level: OptLevel, has_gc: bool) -> Result<()> {
-    // Managed code: promote slots to SSA even at O0 (the rewrite tracks SSA values only),
-    // then rewrite calls into statepoints after all other optimisation.
-    let pipeline = if has_gc {
-        format!("{},function(mem2reg),rewrite-statepoints-for-gc", pipeline(level))
-    } else {
-        pipeline(level).to_string()
-    };
+    // At O0, slots whose address never escapes become SSA values (`mem2reg`): the
+    // facade keeps every local in a stack slot, and without this its O0 code loads
+    // and stores each one around every use. Managed code needs it at every level
+    // (the statepoint rewrite tracks SSA values only), then has its calls rewritten
+    // into statepoints after all other optimisation.
+    let mut pipeline = pipeline(level).to_string();
+    if level == OptLevel::O0 || has_gc {
+        pipeline.push_str(",function(mem2reg)");
+    }
+    if has_gc {
+        pipeline.push_str(",rewrite-statepoints-for-gc");
+    }
     module.run_passes(&pipeline, tm, PassBuilderOptions::create()).map_err(|m| Error::Passes(m.to_string()))
 }
 
