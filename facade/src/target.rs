@@ -139,8 +139,9 @@ impl TargetInfo {
     /// Whether pointers into address space `space` can be used on this target:
     /// typed, loaded, stored and passed. Refused (measured with LLVM 19, whose
     /// code generator aborts or whose layout differs from ours):
-    /// - x86: 270, 271 and 272, the mixed-size pointer spaces (`__ptr32`,
-    ///   `__ptr64`), whose pointers are not the target's pointer width;
+    /// - x86 and AArch64: 270, 271 and 272, the mixed-size pointer spaces
+    ///   (`__ptr32`, `__ptr64`; on AArch64 from LLVM 20 on, for Arm64EC),
+    ///   whose pointers are not the target's pointer width;
     /// - WebAssembly: 1 (wasm globals), 10 and 20 (`externref`, `funcref`),
     ///   which are not memory;
     /// - targets without rules here: every space but 0.
@@ -149,9 +150,9 @@ impl TargetInfo {
             return false;
         }
         match self.arch {
-            Arch::X86_64 | Arch::X86 => !matches!(space, 270..=272),
+            Arch::X86_64 | Arch::X86 | Arch::Aarch64 => !matches!(space, 270..=272),
             Arch::Wasm32 | Arch::Wasm64 => !matches!(space, 1 | 10 | 20),
-            Arch::Aarch64 | Arch::Arm | Arch::Riscv64 | Arch::Riscv32 => true,
+            Arch::Arm | Arch::Riscv64 | Arch::Riscv32 => true,
             Arch::Other => space == 0,
         }
     }
