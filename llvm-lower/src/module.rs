@@ -184,7 +184,7 @@ impl ObjectModule for LlvmModule<'_> {
     }
 
     /// Verifies the module, then renames, forces frame pointers, optimises
-    /// and emits a copy of it (`LLVMCloneModule`): `self` is left as it was.
+    /// and emits a copy of it (`copy_module`): `self` is left as it was.
     fn emit_jit_object(&self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
         // Verify first: cloning an invalid module is not supported by LLVM (inkwell asserts).
         self.verify()?;
@@ -193,7 +193,11 @@ impl ObjectModule for LlvmModule<'_> {
             make_replaceable(&copy, name, body_name)?;
         }
         force_frame_pointers(&copy);
-        copy.verify().map_err(|m| Error::Verify(m.to_string()))?;
+        // The renaming is ours and keeps the module valid: checked in debug builds
+        // (every test), not paid again by each publish of a release build.
+        if cfg!(debug_assertions) {
+            copy.verify().map_err(|m| Error::Verify(m.to_string()))?;
+        }
         let tm = self.machine(level)?;
         optimize(&copy, &tm, level, self.backend.has_gc)?;
         write(&tm, &copy, FileType::Object)
