@@ -84,15 +84,8 @@ impl<'ctx> LlvmBackend<'ctx> {
         crate::context::check_module_name(name)?;
         let resolved = crate::target::resolve(spec)?;
         let module = ctx.create_module(name);
-        let tm = crate::target::machine(
-            &resolved.target,
-            &resolved.info.triple,
-            &resolved.info.cpu,
-            &resolved.info.features,
-            inkwell::OptimizationLevel::Default,
-        )?;
-        module.set_triple(&tm.get_triple());
-        module.set_data_layout(&tm.get_target_data().get_data_layout());
+        module.set_triple(&inkwell::targets::TargetTriple::create(&resolved.info.triple));
+        crate::ffi::set_data_layout(&module, &resolved.data_layout);
         if let Some(abi) = resolved.abi_name {
             module.add_metadata_flag("target-abi", FlagBehavior::Error, ctx.metadata_string(abi));
         }

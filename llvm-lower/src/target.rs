@@ -7,6 +7,9 @@ use inkwell::targets::{ByteOrdering, CodeModel, RelocMode, Target, TargetData, T
 use inkwell::types::AnyType;
 use inkwell::OptimizationLevel;
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use crate::{Error, Result};
 
 /// A resolved target: what to pass to LLVM, and what the facade sees.
@@ -16,6 +19,8 @@ pub(crate) struct ResolvedTarget {
     pub(crate) target: Target,
     /// RISC-V float ABI for the `target-abi` module flag, when it is not the triple's default.
     pub(crate) abi_name: Option<&'static str>,
+    /// The target machine's data layout string.
+    pub(crate) data_layout: String,
 }
 
 /// The host machine, with its triple, CPU and features spelled out.
@@ -63,6 +68,25 @@ fn object_format_of(triple: &str, arch: Arch) -> ObjectFormat {
 /// system's libraries.
 pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     crate::context::init_targets();
+    // Resolving builds and checks a target machine with stderr captured (about
+    // 0.7 ms): each spec is resolved once per process.
+    type Key = (Option<String>, Option<String>, Option<String>);
+    static RESOLVED: OnceLock<Mutex<HashMap<Key, (TargetInfo, Option<&'static str>, String)>>> = OnceLock::new();
+    let key = (spec.triple.clone(), spec.cpu.clone(), spec.features.clone());
+    let cache = RESOLVED.get_or_init(Default::default);
+    let cached = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
+    if let Some((info, abi_name, data_layout)) = cached {
+        let target = Target::from_triple(&TargetTriple::create(&info.triple))
+            .map_err(|m| Error::Target { triple: info.triple.clone(), message: m.to_string() })?;
+        return Ok(ResolvedTarget { info, target, abi_name, data_layout });
+    }
+    let resolved = resolve_uncached(spec)?;
+    let entry = (resolved.info.clone(), resolved.abi_name, resolved.data_layout.clone());
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, entry);
+    Ok(resolved)
+}
+
+fn resolve_uncached(spec: &TargetSpec) -> Result<ResolvedTarget> {
     let host = spec.triple.is_none();
     let raw = match &spec.triple {
         Some(t) => t.clone(),
@@ -94,9 +118,10 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     let tm = checked_machine(&target, &triple, arch, &cpu, &features)
         .map_err(|message| Error::Target { triple: raw.clone(), message })?;
     let data = tm.get_target_data();
+    let data_layout = data.get_data_layout().as_str().to_string_lossy().into_owned();
     let mut info = layout_info(&data, triple.clone(), cpu, features, arch);
     info.max_atomic_bits = max_atomic_bits(arch, &info.triple, &info.features);
-    Ok(ResolvedTarget { info, target, abi_name })
+    Ok(ResolvedTarget { info, target, abi_name, data_layout })
 }
 
 /// The first target machine for a (triple, CPU, features) combination, with the
