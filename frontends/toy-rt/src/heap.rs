@@ -9,8 +9,8 @@
 //!   it: stack slots through the stack maps (`relocate`), the program's
 //!   globals, the reference fields of the old objects on dirty cards (the
 //!   remembered set), and those of the promoted objects themselves. The
-//!   nursery is then empty. It starts at [`MIN_NURSERY_WORDS`] and doubles at
-//!   each minor collection up to [`MAX_NURSERY_WORDS`], so small programs stay small.
+//!   nursery is then empty. It is a quarter of the old space in use, between
+//!   [`MIN_NURSERY_WORDS`] and [`MAX_NURSERY_WORDS`], so small programs stay small.
 //! - **Write barrier**: storing a nursery reference into an old object marks
 //!   the card of the stored-to word; stores into nursery objects and into
 //!   globals (roots at every collection) need nothing. A record's initialising
@@ -257,15 +257,26 @@ impl Heap {
         if major || self.settings.stress || old.allocated_words >= self.budget {
             self.major(&frames);
         }
-        if self.nursery.len() < MAX_NURSERY_WORDS && !self.settings.stress {
-            // The nursery is empty: growing it is replacing it.
-            if let Ok(bigger) = new_space(self.nursery.len() * 2) {
-                self.nursery = bigger;
-            }
-        }
+        self.size_nursery();
         self.note_size();
         self.publish();
         Ok(())
+    }
+
+    /// Sizes the (empty) nursery to a quarter of the old space in use, as a
+    /// power of two between [`MIN_NURSERY_WORDS`] and [`MAX_NURSERY_WORDS`]:
+    /// grown at once, shrunk when it is four times too large (under stress,
+    /// where every allocation collects, it stays at its first size).
+    fn size_nursery(&mut self) {
+        let old = self.old.as_ref().expect("runtime installed");
+        let in_use = old.live_words + old.allocated_words;
+        let target = (in_use / 4).clamp(MIN_NURSERY_WORDS, MAX_NURSERY_WORDS).next_power_of_two();
+        let len = self.nursery.len();
+        if !self.settings.stress && (target > len || target * 4 <= len) {
+            if let Ok(space) = new_space(target) {
+                self.nursery = space;
+            }
+        }
     }
 
     /// Promotes every live nursery object; the nursery is empty afterwards.
