@@ -28,8 +28,9 @@ const BLOCK_WORDS: usize = BLOCK_BYTES / 8;
 /// Bytes covered by one card of the card table.
 pub(crate) const CARD_BYTES: usize = 512;
 /// The largest object (in words, header included) allocated in size-class
-/// cells; larger ones get blocks of their own.
-pub(crate) const SMALL_MAX_WORDS: usize = 4096;
+/// cells (half a block, 128 KiB); larger ones get blocks of their own, so a
+/// large object wastes less than half of its blocks.
+pub(crate) const SMALL_MAX_WORDS: usize = BLOCK_WORDS / 2;
 /// The header of a free cell: this bit and the header address of the next
 /// free cell of its class (0 at the end). Old objects are never forwarded, so
 /// the bit cannot be mistaken for a forwarded object's header.
