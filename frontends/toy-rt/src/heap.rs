@@ -18,7 +18,7 @@
 //!   too large for a cell, in the old space with all their cards marked).
 //! - **Major collection**: right after a minor one (the nursery is empty),
 //!   when the old space has allocated [`OLD_GROWTH`] times what survived the
-//!   last major collection since then (Go's `GOGC=100` is 1). Marks from the stack
+//!   last major collection since then (Go's `GOGC=100` would be 1). Marks from the stack
 //!   maps' slots and the globals (nothing moves, so the slots are rewritten
 //!   with their own values) and sweeps. Finding a nursery reference while
 //!   marking means a store bypassed the barrier or the remembered set was
@@ -37,11 +37,11 @@ use crate::{ARRAY, ARRAY_OF_REFS, FORWARDED, POISON, RECORD_POINTERS};
 
 /// The first nursery: 512 KiB.
 pub(crate) const MIN_NURSERY_WORDS: usize = 1 << 16;
-/// The largest nursery: 16 MiB.
-pub(crate) const MAX_NURSERY_WORDS: usize = 1 << 21;
+/// The largest nursery: 32 MiB.
+pub(crate) const MAX_NURSERY_WORDS: usize = 1 << 22;
 /// A major collection runs once the old space has allocated this many times
 /// the words that survived the previous one.
-pub(crate) const OLD_GROWTH: f64 = 1.0;
+pub(crate) const OLD_GROWTH: f64 = 0.75;
 /// ... and at least this many words (8 MiB).
 const MIN_OLD_ALLOCATION_WORDS: usize = 1 << 20;
 

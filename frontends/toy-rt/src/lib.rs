@@ -2,7 +2,8 @@
 //! collector (`heap.rs`): a bump-allocated nursery whose live objects are
 //! moved (promoted) into a non-moving mark-sweep old space at each minor
 //! collection (`old_space.rs`), with a card-marking write barrier as the
-//! remembered set, and major collections when the old space has doubled. It
+//! remembered set, and major collections when the old space has grown by
+//! three quarters of what survived the last one. It
 //! finds roots only through stack maps (the safepoints of the managed frames
 //! above each runtime entry record; no conservative scanning). It depends on `cfree-statepoint` only: where the
 //! safepoints come from (a JIT registry, or an executable's own stack maps)
