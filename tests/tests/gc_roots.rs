@@ -179,9 +179,12 @@ fn explicit_roots_survive_a_collection_at_every_safepoint() {
     for level in [OptLevel::O0, OptLevel::O2] {
         let n = 300;
         let (jit, stats) = run(level, Settings { stress: true, poison: true }, n);
-        // One collection per allocation and per poll: every object moved every time.
+        // One collection per allocation and per poll: every object moved out of the nursery
+        // (promoted) once, and (under stress every collection is also a major one) marked
+        // every time.
         assert_eq!(stats.collections, 2 * n as u64, "at {level:?}: {stats:?}");
-        assert!(stats.words_copied > (n * n) as u64, "at {level:?}: {stats:?}");
+        assert!(stats.words_copied >= 3 * n as u64, "at {level:?}: {stats:?}");
+        assert!(stats.words_marked > (n * n) as u64, "at {level:?}: {stats:?}");
         assert!(stats.poisoned);
         // Each node's `next` store went through the checked barrier.
         assert_eq!(stats.barriers, n as u64, "at {level:?}");

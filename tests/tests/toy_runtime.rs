@@ -21,6 +21,12 @@ fn publish(level: OptLevel) -> Jit {
     let alloc_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
     let alloc = cg.declare_func("toy_alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
     let alloc_array = cg.declare_func("toy_alloc_array", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
+    // The collector is generational: a reference stored into an object that may be old
+    // (the array) goes through the write barrier, or the next minor collection misses it.
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let barrier_sig = cg.ty_func(FuncSig::new(&[obj, i64t, obj, i32t], None)).unwrap();
+    let barrier = cg.declare_func("toy_write_barrier", FuncDecl::new(barrier_sig).gc(GcRole::Leaf)).unwrap();
+    cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier)).unwrap();
     let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
     let f = cg.declare_func("f", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
     cg.func_begin(f).unwrap();
@@ -68,13 +74,14 @@ fn publish(level: OptLevel) -> Jit {
         cg.push_local(list)?;
         get(cg, node, obj);
         cg.store(MemAccess::new(obj))?;
-        // arr[i] = node: the element's address is a derived managed pointer.
+        // arr[i] = node: the element's address is a derived managed pointer (and the
+        // barrier's object, at offset 0).
         get(cg, arr, obj);
         cg.addr_offset(8, obj)?;
         get(cg, i, i64t);
         cg.addr_index(8, obj)?;
         get(cg, node, obj);
-        cg.store(MemAccess::new(obj))
+        cg.managed_store(MemAccess::new(obj), 0, PointerKind::Strong)
     })
     .unwrap();
     // acc = sum of arr[k].value for k in 0..n, then + length of the list.

@@ -1,8 +1,11 @@
-//! `cfree-toy-rt`: the runtime of the toy managed language. A semispace
-//! copying (Cheney) collector that moves every live object at each
-//! collection, poisons from-space, and finds roots only through stack maps
-//! (the safepoints of the managed frames above each runtime entry record; no
-//! conservative scanning). It depends on `cfree-statepoint` only: where the
+//! `cfree-toy-rt`: the runtime of the toy managed language. A generational
+//! collector (`heap.rs`): a bump-allocated nursery whose live objects are
+//! moved (promoted) into a non-moving mark-sweep old space at each minor
+//! collection (`old_space.rs`), with a card-marking write barrier as the
+//! remembered set, and major collections when the old space has grown by
+//! three quarters of what survived the last one. It
+//! finds roots only through stack maps (the safepoints of the managed frames
+//! above each runtime entry record; no conservative scanning). It depends on `cfree-statepoint` only: where the
 //! safepoints come from (a JIT registry, or an executable's own stack maps)
 //! is the embedder's business, through [`SafepointSource`].
 //!
@@ -38,19 +41,22 @@
 
 pub mod aot;
 mod guard;
+mod heap;
+mod old_space;
 mod trap;
 
 pub use trap::set_trap_table;
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 #[cfg(not(target_arch = "aarch64"))]
 use cfree_statepoint::walk_managed_frames;
-use cfree_statepoint::{enter_runtime, relocate, runtime_entries, Frame, Safepoint};
+use cfree_statepoint::{enter_runtime, runtime_entries, Frame, Safepoint};
 use guard::guarded;
+use heap::{GlobalRoots, Heap};
 
 /// Where the collector finds the safepoint of a return address.
 pub trait SafepointSource {
@@ -71,12 +77,6 @@ const RECORD_POINTERS: u64 = (1 << 22) - 1;
 /// same). Longer arrays are a runtime error before any memory is requested.
 pub const MAX_ARRAY_LENGTH: i64 = (1 << 45) - 2;
 const POISON: u64 = 0xdead_beef_dead_beef;
-const MIN_SPACE_WORDS: usize = 1 << 16;
-/// Collections leave at least this many times the live data as space (so
-/// `GROWTH - 1` times the live data is allocated between two collections).
-const GROWTH: usize = 3;
-/// Card size of the write barrier's card table, in words (512 bytes).
-const CARD_WORDS: usize = 64;
 
 /// The inline allocation buffer of `cfree_facade::InlineAlloc`: managed code
 /// bumps `next` (the reference of the next object, one word past its header)
@@ -84,8 +84,8 @@ const CARD_WORDS: usize = 64;
 #[repr(C)]
 #[derive(Debug, Default)]
 pub struct AllocBuffer {
-    next: AtomicU64,
-    limit: AtomicU64,
+    pub(crate) next: AtomicU64,
+    pub(crate) limit: AtomicU64,
 }
 
 impl AllocBuffer {
@@ -108,15 +108,15 @@ pub static toy_alloc_buffer: AllocBuffer = AllocBuffer { next: AtomicU64::new(0)
 /// Collector statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Collections run.
+    /// Collections run (each a minor collection, some followed by a major one).
     pub collections: u64,
-    /// Words copied in all collections.
+    /// Words copied (promoted from the nursery into the old space) in all collections.
     pub words_copied: u64,
     /// Root slots found through stack maps.
     pub roots: u64,
     /// Words allocated (inline and by the runtime).
     pub words_allocated: u64,
-    /// Whether every collection poisoned its from-space.
+    /// Whether every collection poisoned the nursery it emptied and the old-space memory it freed.
     pub poisoned: bool,
     /// Time spent collecting (walking frames, copying, scanning, poisoning), in nanoseconds.
     pub collect_nanos: u64,
@@ -126,15 +126,23 @@ pub struct Stats {
     pub walk_nanos: u64,
     /// Write-barrier calls (each checked: the stored value was already in place).
     pub barriers: u64,
-    /// Cards found dirty at collections.
+    /// Cards found dirty at collections (old objects given nursery references).
     pub dirty_cards: u64,
+    /// Major collections (mark and sweep of the old space).
+    pub major_collections: u64,
+    /// Words of the objects marked in all major collections.
+    pub words_marked: u64,
+    /// Bytes of heap whose pages may be resident (nursery and old space) at the last collection or `finish`.
+    pub heap_bytes: u64,
+    /// The largest `heap_bytes` seen.
+    pub peak_heap_bytes: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak",
             self.collections,
             self.words_copied,
             self.roots,
@@ -143,7 +151,11 @@ impl std::fmt::Display for Stats {
             self.collect_nanos as f64 / 1e9,
             self.barriers,
             self.dirty_cards,
-            self.walk_nanos
+            self.walk_nanos,
+            self.major_collections,
+            self.words_marked,
+            self.heap_bytes / 1024,
+            self.peak_heap_bytes / 1024
         )
     }
 }
@@ -153,7 +165,7 @@ impl std::fmt::Display for Stats {
 pub struct Settings {
     /// Collect at every allocation (`CFREE_GC_STRESS=1`).
     pub stress: bool,
-    /// Fill from-space with a poison pattern after each collection (always on under stress).
+    /// Fill the emptied nursery and freed old-space memory with a poison pattern at each collection (always on under stress).
     pub poison: bool,
 }
 
@@ -166,265 +178,23 @@ impl Settings {
     }
 }
 
-struct Heap {
-    /// The space objects are allocated in; `top` words of it are used.
-    space: Vec<u64>,
-    /// The other semispace, reused as the next to-space when large enough.
-    spare: Vec<u64>,
-    top: usize,
-    next_cap: usize,
-    cards: Vec<u8>,
-    buffer: &'static AllocBuffer,
-    settings: Settings,
-    stats: Stats,
-    source: Option<Arc<dyn SafepointSource>>,
-    /// The program's globals holding references: `count` words at `address`.
-    global_roots: GlobalRoots,
-    out: std::io::BufWriter<std::io::Stdout>,
-}
-
-/// Reference words outside the heap and the stack (a program's globals).
-#[derive(Clone, Copy, Debug, Default)]
-struct GlobalRoots {
-    address: u64,
-    count: usize,
-}
-
 thread_local! {
-    static HEAP: RefCell<Heap> = RefCell::new(Heap {
-        space: Vec::new(),
-        spare: Vec::new(),
-        top: 0,
-        next_cap: 0,
-        cards: Vec::new(),
-        buffer: &toy_alloc_buffer,
-        settings: Settings::default(),
-        stats: Stats::default(),
-        source: None,
-        global_roots: GlobalRoots::default(),
-        out: std::io::BufWriter::new(std::io::stdout()),
-    });
+    static HEAP: RefCell<Heap> = RefCell::new(Heap::empty(&toy_alloc_buffer));
 }
 
 /// Prepares this thread's heap for a program run whose code allocates inline from `buffer`.
 pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
-    HEAP.with(|h| {
-        let mut h = h.borrow_mut();
-        h.space = new_space(MIN_SPACE_WORDS).expect("the initial space (512 KiB) is allocated");
-        h.spare = Vec::new();
-        h.top = 0;
-        h.next_cap = MIN_SPACE_WORDS;
-        h.cards = vec![0; MIN_SPACE_WORDS.div_ceil(CARD_WORDS)];
-        h.buffer = buffer;
-        h.settings = settings;
-        h.stats = Stats { poisoned: settings.poison, ..Stats::default() };
-        h.source = Some(source);
-        h.global_roots = GlobalRoots::default();
-        h.publish();
-    });
+    HEAP.with(|h| h.borrow_mut().reset(source, settings, buffer));
 }
 
 /// This thread's statistics (flushes program output first).
 pub fn finish() -> Stats {
-    HEAP.with(|h| {
-        let mut h = h.borrow_mut();
-        let _ = h.out.flush();
-        h.sync();
-        h.stats
-    })
-}
-
-impl Heap {
-    fn base(&self) -> u64 {
-        self.space.as_ptr() as u64
-    }
-
-    /// Takes over what managed code allocated inline since the last `publish`.
-    fn sync(&mut self) {
-        if self.space.is_empty() {
-            return;
-        }
-        let next = self.buffer.next.load(Relaxed);
-        let top = ((next - 8 - self.base()) / 8) as usize;
-        debug_assert!(top >= self.top && top <= self.space.len(), "inline allocation stays in the space");
-        self.stats.words_allocated += (top - self.top) as u64;
-        self.top = top;
-    }
-
-    /// Hands the free part of the space to inline allocation (none under stress).
-    fn publish(&self) {
-        let base = self.base();
-        self.buffer.next.store(base + self.top as u64 * 8 + 8, Relaxed);
-        let limit = if self.settings.stress { 0 } else { base + self.space.len() as u64 * 8 };
-        self.buffer.limit.store(limit, Relaxed);
-    }
-
-    /// Copies every object reachable from the managed frames into a new space,
-    /// leaving at least `need` words free.
-    fn collect(&mut self, need: usize) -> Result<(), OutOfMemory> {
-        let started = std::time::Instant::now();
-        let result = self.collect_once(need);
-        self.stats.collect_nanos += started.elapsed().as_nanos() as u64;
-        result
-    }
-
-    /// Fails only before it changes anything (the to-space is allocated first).
-    fn collect_once(&mut self, need: usize) -> Result<(), OutOfMemory> {
-        let source = self.source.clone().expect("runtime installed");
-        let walk_started = std::time::Instant::now();
-        let with_maps = managed_frames(&*source);
-        self.stats.walk_nanos += walk_started.elapsed().as_nanos() as u64;
-        self.stats.roots += with_maps.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
-        self.stats.roots += self.global_roots.count as u64;
-        self.stats.frames_walked += with_maps.len() as u64;
-        self.stats.dirty_cards += self.cards.iter().filter(|c| **c != 0).count() as u64;
-        // Live data never exceeds from-space's used part, so a to-space of `cap >= top` fits it.
-        let cap = self.next_cap.max(self.space.len()).max(self.top);
-        let mut to = if self.spare.len() < cap { new_space(cap)? } else { std::mem::take(&mut self.spare) };
-        let mut top = 0usize;
-        let mut old = std::mem::take(&mut self.space);
-        let (old_base, old_end) = (old.as_ptr() as u64, old.as_ptr() as u64 + (old.len() * 8) as u64);
-        // References point one word past the header.
-        let forward = |addr: u64, to: &mut Vec<u64>, top: &mut usize, old: &mut Vec<u64>| -> u64 {
-            if !(old_base + 8..=old_end).contains(&addr) {
-                return addr;
-            }
-            let i = ((addr - 8 - old_base) / 8) as usize;
-            let header = old[i];
-            if header & FORWARDED != 0 {
-                return header & !FORWARDED;
-            }
-            let words = Shape::of(old, i).words;
-            let new = to.as_ptr() as u64 + (*top as u64) * 8 + 8;
-            to[*top..*top + words].copy_from_slice(&old[i..i + words]);
-            *top += words;
-            old[i] = FORWARDED | new;
-            new
-        };
-        // SAFETY: frames and safepoints were computed for this stack just now.
-        unsafe { relocate(&with_maps, |base| forward(base, &mut to, &mut top, &mut old)) };
-        let GlobalRoots { address, count } = self.global_roots;
-        for k in 0..count {
-            let slot = (address + 8 * k as u64) as *mut u64;
-            // SAFETY: `toy_register_globals` named `count` reference words at `address`, in the
-            // program's data, which lives as long as its code runs; no other thread uses them.
-            unsafe { *slot = forward(*slot, &mut to, &mut top, &mut old) };
-        }
-        let mut scan = 0;
-        while scan < top {
-            let Shape { words, first, count } = Shape::of(&to, scan);
-            for k in scan + first..scan + first + count {
-                let moved = forward(to[k], &mut to, &mut top, &mut old);
-                to[k] = moved;
-            }
-            scan += words;
-        }
-        self.stats.collections += 1;
-        self.stats.words_copied += top as u64;
-        if self.settings.poison {
-            old.fill(POISON);
-        }
-        self.spare = old;
-        self.space = to;
-        self.top = top;
-        self.cards.clear();
-        self.cards.resize(self.space.len().div_ceil(CARD_WORDS), 0);
-        // Inline allocation continues in the new space (also if growing fails below).
-        self.publish();
-        let wanted = GROWTH.checked_mul(top + need).and_then(usize::checked_next_power_of_two).ok_or(OutOfMemory)?;
-        if top + need > self.space.len() {
-            // The request does not fit even after collecting: grow now (one more copy).
-            self.next_cap = wanted;
-            self.collect_once(need)?;
-        } else if wanted > self.space.len() {
-            self.next_cap = wanted;
-        }
-        Ok(())
-    }
-
-    /// The slow path of allocation (the buffer is full, or stress): may collect.
-    fn alloc(&mut self, words: usize, header: u64) -> Result<u64, OutOfMemory> {
-        self.sync();
-        if self.settings.stress || self.top + words > self.space.len() {
-            self.collect(words)?;
-        }
-        let at = self.top;
-        self.space[at] = header;
-        // Reused spaces hold old objects (or poison): fields start as zero (nil).
-        self.space[at + 1..at + words].fill(0);
-        self.top += words;
-        self.stats.words_allocated += words as u64;
-        self.publish();
-        Ok(self.base() + at as u64 * 8 + 8)
-    }
-
-    /// The card-marking barrier: checks the store it follows, marks its card.
-    fn barrier(&mut self, slot: u64, value: u64) {
-        // SAFETY: managed code calls the barrier right after storing `value` at `slot`,
-        // a field of a live object.
-        let stored = unsafe { *(slot as *const u64) };
-        assert_eq!(stored, value, "write barrier called before its store");
-        let base = self.base();
-        if (base..base + self.space.len() as u64 * 8).contains(&slot) {
-            self.cards[((slot - base) / 8) as usize / CARD_WORDS] = 1;
-        }
-        self.stats.barriers += 1;
-    }
+    HEAP.with(|h| h.borrow_mut().finish())
 }
 
 /// A request for memory that the system refused (or that no address space holds).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct OutOfMemory;
-
-/// The words of one object, and where its references are (header-relative).
-struct Shape {
-    words: usize,
-    first: usize,
-    count: usize,
-}
-
-impl Shape {
-    /// The shape of the (not forwarded) object whose header is `space[i]`.
-    fn of(space: &[u64], i: usize) -> Shape {
-        let header = space[i];
-        if header & ARRAY != 0 {
-            let length = space[i + 1] as usize;
-            let count = if header & ARRAY_OF_REFS != 0 { length } else { 0 };
-            Shape { words: 2 + length, first: 2, count }
-        } else {
-            let words = (header & 0xffff_ffff) as usize;
-            let first = ((header >> 32) & 0xff) as usize;
-            Shape { words, first, count: ((header >> 40) & RECORD_POINTERS) as usize }
-        }
-    }
-}
-
-/// A zeroed semispace of `words` words, or `OutOfMemory` if the system refuses
-/// it. Large spaces ask for transparent huge pages: first-touch page faults
-/// are otherwise most of a big heap's cost.
-fn new_space(words: usize) -> Result<Vec<u64>, OutOfMemory> {
-    let layout = std::alloc::Layout::array::<u64>(words).map_err(|_| OutOfMemory)?;
-    if words == 0 {
-        return Ok(Vec::new());
-    }
-    // SAFETY: `layout` has a non-zero size (words > 0).
-    let data = unsafe { std::alloc::alloc_zeroed(layout) } as *mut u64;
-    if data.is_null() {
-        return Err(OutOfMemory);
-    }
-    // SAFETY: `data` was allocated by the global allocator with the layout of `words`
-    // u64s (what a Vec of that capacity uses), and is zeroed, so all `words` are initialised.
-    let space = unsafe { Vec::from_raw_parts(data, words, words) };
-    const PAGE: usize = 4096;
-    let start = (space.as_ptr() as usize).next_multiple_of(PAGE);
-    let end = (space.as_ptr() as usize + words * 8) & !(PAGE - 1);
-    if end > start + (2 << 20) {
-        // SAFETY: [start, end) is page-aligned and inside `space`'s allocation; the advice
-        // changes how the kernel backs the pages, never their contents (failure is harmless).
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
-    }
-    Ok(space)
-}
 
 /// The managed frames above every runtime entry of this thread, innermost
 /// first, with their safepoints.
@@ -512,19 +282,14 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
 }
 
 /// An explicit safepoint poll (`GcRole::Runtime`, `Cg::safepoint`): collects
-/// under stress, and otherwise only when the space is full.
+/// under stress, and otherwise only when the nursery is full.
 #[no_mangle]
 pub extern "C" fn toy_poll(entry: u64) {
     guarded("toy_poll", || {
         let _entry = enter_runtime(entry);
         HEAP.with(|h| {
             let mut h = h.borrow_mut();
-            h.sync();
-            if h.settings.stress || h.top >= h.space.len() {
-                h.collect(0)?;
-                h.publish();
-            }
-            Ok(())
+            h.poll()
         })
         .unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })

@@ -59,6 +59,8 @@ pub struct GcStats {
     pub frames: u64,
     pub barriers: u64,
     pub dirty_cards: u64,
+    pub major_collections: u64,
+    pub marked: u64,
 }
 
 /// Parses `gc: C collections, W words copied, R roots, ... F frames walked, ... B barriers, D dirty cards, ...`.
@@ -76,6 +78,8 @@ pub fn gc_stats(stderr: &str) -> GcStats {
         frames: field("frames walked"),
         barriers: field("barriers"),
         dirty_cards: field("dirty cards"),
+        major_collections: field("major collections"),
+        marked: field("words marked"),
     }
 }
 
