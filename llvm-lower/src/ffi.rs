@@ -283,6 +283,13 @@ pub(crate) fn set_memory_alignment(inst: inkwell::values::InstructionValue<'_>, 
     unsafe { core::LLVMSetAlignment(inst.as_value_ref(), align) }
 }
 
+/// The module's data layout string (read from LLVM: inkwell's `get_data_layout`
+/// only knows a layout set through inkwell).
+pub(crate) fn data_layout(module: &inkwell::module::Module<'_>) -> String {
+    // SAFETY: `module` is live; LLVM returns a NUL-terminated string it owns, copied here.
+    unsafe { std::ffi::CStr::from_ptr(core::LLVMGetDataLayoutStr(module.as_mut_ptr())) }.to_string_lossy().into_owned()
+}
+
 /// Replaces the module's data layout string.
 pub(crate) fn set_data_layout(module: &inkwell::module::Module<'_>, layout: &str) {
     let c = std::ffi::CString::new(layout).expect("data layout strings contain no NUL");

@@ -21,7 +21,7 @@ impl<'ctx> LlvmBackend<'ctx> {
     pub(crate) fn lower_set_address_space_policy(&mut self, space: u32, policy: &AddrSpacePolicy) -> BackendResult<()> {
         let AddrSpacePolicy { managed, movable: _, interior: _ } = *policy;
         if managed {
-            let layout = self.module.get_data_layout().as_str().to_string_lossy().into_owned();
+            let layout = ffi::data_layout(&self.module);
             ffi::set_data_layout(&self.module, &format!("{layout}-ni:{space}"));
         }
         Ok(())
