@@ -614,10 +614,13 @@ pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
     })
 }
 
+/// A source position `(line, col)`, if the safepoint has one.
+type Position = Option<(u32, u32)>;
+
 /// The positions of the managed frames (called inside a runtime entry, with
-/// no borrow of the heap): the innermost frame's (the call into the runtime),
-/// then each caller's, leaving out the entry's frame.
-fn managed_positions() -> (Option<Option<(u32, u32)>>, Vec<Option<(u32, u32)>>) {
+/// no borrow of the heap): the innermost frame's (the call into the runtime;
+/// `None` without managed frames), then each caller's, leaving out the entry's frame.
+fn managed_positions() -> (Option<Position>, Vec<Position>) {
     let source = HEAP.with(|h| h.borrow().source.clone());
     let frames = source.as_deref().map(managed_frames).unwrap_or_default();
     let first = frames.first().map(|(_, s)| safepoint_position(s.id));

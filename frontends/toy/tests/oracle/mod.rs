@@ -78,13 +78,16 @@ enum Flow {
 
 type Eval<T> = std::result::Result<T, String>;
 
+/// A registered deferred call: the callee and its evaluated arguments.
+type Deferred = (FuncId, Vec<Value>);
+
 struct Machine<'p> {
     program: &'p TypedProgram,
     heap: Vec<Object>,
     stdout: String,
     globals: Vec<Value>,
     /// Each active call's registered defers (by defer statement), innermost last.
-    defers: Vec<Vec<Option<(FuncId, Vec<Value>)>>>,
+    defers: Vec<Vec<Option<Deferred>>>,
     /// Deferred calls running during unwinds: the panic each interrupted, and
     /// whether `recover` stopped it (the runtime's `toy_defer_begin/end`).
     stashes: Vec<(Option<String>, bool)>,
