@@ -264,10 +264,13 @@ fn main_with(args: &[String], entry: Option<unsafe extern "C" fn(i64) -> i64>, f
     let thread = std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || {
         crate::set_file_name(&file_name);
         crate::install(Arc::new(maps), settings, &crate::toy_alloc_buffer);
+        crate::panic::begin_run(&crate::panic::toy_panic_flag);
         // SAFETY: `entry` is the program's compiled `main` (this function's contract); it
         // allocates only through the runtime installed above, on this thread, and its frames
         // are described by the stack maps just read.
         let result = unsafe { entry(n) };
+        // A panic that no deferred call recovered: its report, and status 101.
+        crate::panic::exit_if_unrecovered();
         (result, crate::finish())
     });
     let (result, stats) = match thread.map(|t| t.join()) {

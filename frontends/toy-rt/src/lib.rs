@@ -33,9 +33,12 @@
 //! `toy_register_globals(address, count)` names the program's reference
 //! globals, which are roots at every collection (leaf functions, no entry).
 //! A panic inside an entry never unwinds into managed code: it is reported
-//! and the process aborts (`guard.rs`). Runtime errors (the program's, such
-//! as an array too large to allocate) print `file:line:col: runtime error:
-//! ...` with the managed backtrace and exit with status 101.
+//! and the process aborts (`guard.rs`). The program's own panics (failed
+//! checks through `toy_panic`, `panic(msg)` through `toy_panic_msg`) are
+//! recorded and unwind through explicit panic edges (`panic.rs`); the other
+//! runtime errors (an array too large to allocate, out of memory) print
+//! `file:line:col: runtime error: ...` with the managed backtrace and exit
+//! with status 101.
 
 #![warn(missing_docs)]
 
@@ -43,6 +46,7 @@ pub mod aot;
 mod guard;
 mod heap;
 mod old_space;
+pub mod panic;
 mod trap;
 
 pub use trap::set_trap_table;
@@ -362,37 +366,62 @@ pub fn set_file_name(name: &str) {
     FILE_NAME.with(|f| *f.borrow_mut() = name.to_string());
 }
 
-/// Reports a runtime error at `line:col`, then the managed call stack (from
-/// the safepoint IDs of the frames' return addresses), and exits with status 101.
+/// A failed check's runtime error of `kind` at `line:col`: records the panic
+/// (with the managed call stack) and sets the panic flag; the caller takes its
+/// unwind path (`panic.rs`). Unrecovered, it is reported when the program's
+/// entry returns, and the process exits with status 101.
 #[no_mangle]
 pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
     guarded("toy_panic", || {
         let _entry = enter_runtime(entry);
         let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
-        runtime_error(what, Some((line as u32, col as u32)))
+        panic::raise("runtime error", what.to_string(), Some((line as u32, col as u32)))
     })
 }
 
-/// Reports the runtime error `what` and exits with status 101. Called inside a
-/// runtime entry (with no borrow of the heap): the innermost managed frame is
-/// the call that failed, whose position is `at` if given, else its safepoint
-/// ID's; the other managed frames follow as `called from` lines.
+/// A source position `(line, col)`, if the safepoint has one.
+type Position = Option<(u32, u32)>;
+
+/// The positions of the managed frames (called inside a runtime entry, with
+/// no borrow of the heap): the innermost frame's (the call into the runtime;
+/// `None` without managed frames), then each caller's, leaving out the entry's frame.
+fn managed_positions() -> (Option<Position>, Vec<Position>) {
+    let source = HEAP.with(|h| h.borrow().source.clone());
+    let frames = source.as_deref().map(managed_frames).unwrap_or_default();
+    let first = frames.first().map(|(_, s)| safepoint_position(s.id));
+    let callers = frames
+        .iter()
+        .skip(1)
+        .filter(|(_, s)| s.id != ENTRY_SAFEPOINT_ID)
+        .map(|(_, s)| safepoint_position(s.id))
+        .collect();
+    (first, callers)
+}
+
+/// Reports the runtime error `what` and exits with status 101 (errors that do
+/// not unwind: out of memory, an array too long). Called inside a runtime
+/// entry (with no borrow of the heap): the innermost managed frame is the call
+/// that failed, whose position is `at` if given, else its safepoint ID's; the
+/// other managed frames follow as `called from` lines, then the panics that
+/// running deferred calls interrupted.
 fn runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
     let _ = finish();
     let file = FILE_NAME.with(|f| f.borrow().clone());
-    let source = HEAP.with(|h| h.borrow().source.clone());
-    let frames = source.as_deref().map(managed_frames).unwrap_or_default();
-    let at = at.or_else(|| frames.first().and_then(|(_, s)| safepoint_position(s.id)));
-    match at {
-        Some((line, col)) => eprintln!("{file}:{line}:{col}: runtime error: {what}"),
-        None => eprintln!("{file}: runtime error: {what}"),
+    let (first, callers) = managed_positions();
+    let record = panic::PanicRecord {
+        class: "runtime error",
+        message: what.to_string(),
+        at: at.or(first.flatten()),
+        callers,
+        previous: None,
+    };
+    let mut lines = panic::report_lines(&record, &file);
+    for interrupted in panic::interrupted() {
+        let mut more = panic::report_lines(&interrupted, &file);
+        more[0].push_str(" [interrupted by the error above, in a deferred call]");
+        lines.extend(more);
     }
-    for (_, safepoint) in frames.iter().skip(1).filter(|(_, s)| s.id != ENTRY_SAFEPOINT_ID) {
-        match safepoint_position(safepoint.id) {
-            Some((l, c)) => eprintln!("    called from {file}:{l}:{c}"),
-            None => eprintln!("    called from {file} (no position)"),
-        }
-    }
+    eprintln!("{}", lines.join("\n"));
     std::process::exit(101);
 }
 
@@ -409,5 +438,9 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_print_str", toy_print_str as *const () as usize as u64),
         ("toy_print_bool", toy_print_bool as *const () as usize as u64),
         ("toy_panic", toy_panic as *const () as usize as u64),
+        ("toy_panic_msg", panic::toy_panic_msg as *const () as usize as u64),
+        ("toy_defer_begin", panic::toy_defer_begin as *const () as usize as u64),
+        ("toy_defer_end", panic::toy_defer_end as *const () as usize as u64),
+        ("toy_recover", panic::toy_recover as *const () as usize as u64),
     ]
 }

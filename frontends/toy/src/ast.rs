@@ -156,6 +156,11 @@ pub enum StmtKind {
     Return(Option<Expr>),
     /// `print(arg, ...);`
     Print(Vec<PrintArg>),
+    /// `panic(args);` (the checker wants one string literal).
+    Panic(Vec<PrintArg>),
+    /// `defer expr;` (the checker wants a call of a user function, at a
+    /// function body's top level).
+    Defer(Expr),
     /// `expr;` (the checker allows only calls of user functions).
     Expr(Expr),
 }
@@ -268,6 +273,8 @@ pub enum Builtin {
     Int,
     /// `float(int)`
     Float,
+    /// `recover()`
+    Recover,
 }
 
 impl Builtin {
@@ -277,6 +284,7 @@ impl Builtin {
             Builtin::Len => "len",
             Builtin::Int => "int",
             Builtin::Float => "float",
+            Builtin::Recover => "recover",
         }
     }
 }

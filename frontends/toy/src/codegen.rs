@@ -18,6 +18,15 @@
 //! their reference words with the runtime as roots (`toy_register_globals`,
 //! a leaf), runs the initializers in source order, then calls `main`: user
 //! functions, `main` included, are all internal.
+//!
+//! Panics unwind through explicit panic edges (`doc/runtime.md`): the
+//! runtime's panic routines record the panic, set `toy_panic_flag` and
+//! return; a failure path, `panic(...)`, and every call of a toy function
+//! that finds the flag set, branch to the function's unwind path, which runs
+//! the armed deferred calls (between `toy_defer_begin` and `toy_defer_end`)
+//! and returns the zero value of the result type. Each `defer` statement
+//! (only at a function body's top level, so it registers at most once per
+//! call) has hidden slots: an "armed" word and its evaluated arguments.
 
 use std::collections::HashMap;
 
@@ -55,7 +64,24 @@ struct Runtime {
     print_bool: Sym,
     print_str: Sym,
     panic: Sym,
+    panic_msg: Sym,
+    defer_begin: Sym,
+    defer_end: Sym,
+    recover: Sym,
+    /// `toy_panic_flag`: nonzero while a panic unwinds.
+    panic_flag: Sym,
     register_globals: Sym,
+}
+
+/// The hidden slots of one `defer` statement.
+#[derive(Clone)]
+struct DeferSlots {
+    /// 1 once the statement ran, until its call starts.
+    armed: Local,
+    /// The evaluated arguments, with their types.
+    args: Vec<(Local, TypeId)>,
+    func: FuncId,
+    span: Span,
 }
 
 struct Gen<'p, 'c, B: Backend> {
@@ -77,6 +103,15 @@ struct Gen<'p, 'c, B: Backend> {
     /// Failure paths of the open function's checks: (label, kind, position),
     /// emitted after its body, out of the hot path.
     failures: Vec<(Label, i64, Span)>,
+    /// The open function's unwind path, once something branches to it.
+    unwind: Option<Label>,
+    /// The open function's `defer` statements, in source order.
+    defers: Vec<DeferSlots>,
+    /// In a function with defers, where `return` goes (after storing its
+    /// value in the slot): the defers run there.
+    exit: Option<(Label, Option<Local>)>,
+    /// The open function's result type.
+    ret: Option<TypeId>,
 }
 
 /// Nil checks are implicit (a faulting access and the trap table) unless
@@ -114,6 +149,11 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         print_bool: declare(cg, "toy_print_bool", &[i64], None, GcRole::Leaf)?,
         print_str: declare(cg, "toy_print_str", &[raw_ptr, i64], None, GcRole::Leaf)?,
         panic: declare(cg, "toy_panic", &[i64, i64, i64], None, GcRole::Runtime)?,
+        panic_msg: declare(cg, "toy_panic_msg", &[raw_ptr, i64, i64, i64], None, GcRole::Runtime)?,
+        defer_begin: declare(cg, "toy_defer_begin", &[], None, GcRole::Leaf)?,
+        defer_end: declare(cg, "toy_defer_end", &[], None, GcRole::Leaf)?,
+        recover: declare(cg, "toy_recover", &[], Some(i64), GcRole::Leaf)?,
+        panic_flag: cg.declare_data("toy_panic_flag", DataDecl::new(i64))?,
         register_globals: declare(cg, "toy_register_globals", &[raw_ptr, i64], None, GcRole::Leaf)?,
     };
     let words = p.globals.len().max(1) as u64;
@@ -134,6 +174,10 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         loops: Vec::new(),
         nil_checks: nil_checks_from_env(),
         failures: Vec::new(),
+        unwind: None,
+        defers: Vec::new(),
+        exit: None,
+        ret: None,
     };
     for f in &p.functions {
         let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
@@ -199,14 +243,152 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.store(MemAccess::new(self.reference))?;
             }
         }
+        self.unwind = None;
+        self.ret = f.ret.map(|t| self.ty(t));
+        self.defer_slots(f)?;
         self.block(&f.body)?;
-        if f.ret.is_none() {
-            self.cg.ret()?;
-        } else {
+        if f.ret.is_some() {
             self.cg.unreachable()?;
+        } else if let Some((exit, _)) = self.exit {
+            self.cg.br(exit)?;
+        } else {
+            self.cg.ret()?;
+        }
+        if let Some((exit, result)) = self.exit {
+            // Every `return`: the defers, then the value it stored.
+            self.cg.place_label(exit)?;
+            self.run_defers(false)?;
+            if let (Some(result), Some(ty)) = (result, self.ret) {
+                self.get(result, ty)?;
+            }
+            self.cg.ret()?;
         }
         self.failure_paths()?;
+        self.unwind_path()?;
         self.cg.func_end()
+    }
+
+    /// The hidden slots of `f`'s defer statements (disarmed, references nil)
+    /// and, if it has any, its exit label and result slot.
+    fn defer_slots(&mut self, f: &Function) -> Result<()> {
+        self.defers.clear();
+        self.exit = None;
+        for s in &f.body {
+            let StmtKind::Defer { func, .. } = &s.kind else { continue };
+            let armed = self.tmp(self.i64)?;
+            self.cg.push_local(armed)?;
+            self.cg.push_int(self.i64, 0)?;
+            self.cg.store(MemAccess::new(self.i64))?;
+            let params: Vec<crate::typed::TypeId> = self.p.function(*func).param_types().collect();
+            let mut args = Vec::new();
+            for t in params {
+                let ty = self.ty(t);
+                let slot = self.tmp(ty)?;
+                if self.p.types.is_ref(t) {
+                    self.cg.push_local(slot)?;
+                    self.cg.push_null(self.reference)?;
+                    self.cg.store(MemAccess::new(self.reference))?;
+                }
+                args.push((slot, ty));
+            }
+            self.defers.push(DeferSlots { armed, args, func: *func, span: s.span });
+        }
+        if !self.defers.is_empty() {
+            let exit = self.cg.new_label()?;
+            let result = match self.ret {
+                Some(ty) => {
+                    let slot = self.tmp(ty)?;
+                    self.cg.push_local(slot)?;
+                    self.push_zero(ty)?;
+                    self.cg.store(MemAccess::new(ty))?;
+                    Some(slot)
+                }
+                None => None,
+            };
+            self.exit = Some((exit, result));
+        }
+        Ok(())
+    }
+
+    /// Pushes the zero value of `ty` (0, 0.0 or nil).
+    fn push_zero(&mut self, ty: TypeId) -> Result<()> {
+        if ty == self.f64 {
+            self.cg.push_f64(0.0)
+        } else if ty == self.reference {
+            self.cg.push_null(self.reference)
+        } else {
+            self.cg.push_int(self.i64, 0)
+        }
+    }
+
+    /// Runs the armed defers in reverse order, disarming each before its
+    /// call. On the unwind path each call runs between `toy_defer_begin` and
+    /// `toy_defer_end`; on a normal return a call that panics sends the
+    /// function to its unwind path (which runs the defers still armed).
+    fn run_defers(&mut self, unwinding: bool) -> Result<()> {
+        for d in self.defers.clone().into_iter().rev() {
+            let (run, next) = (self.cg.new_label()?, self.cg.new_label()?);
+            self.truthy(d.armed)?;
+            self.cg.cond_br(run, next)?;
+            self.cg.place_label(run)?;
+            self.cg.push_local(d.armed)?;
+            self.cg.push_int(self.i64, 0)?;
+            self.cg.store(MemAccess::new(self.i64))?;
+            if unwinding {
+                self.cg.call(Callee::Direct(self.rt.defer_begin), 0)?;
+            }
+            for &(slot, ty) in &d.args {
+                self.get(slot, ty)?;
+            }
+            self.at(d.span)?;
+            self.cg.call(Callee::Direct(self.funcs[d.func.index()]), d.args.len() as u32)?;
+            if self.p.function(d.func).ret.is_some() {
+                self.cg.discard()?;
+            }
+            if unwinding {
+                self.cg.call(Callee::Direct(self.rt.defer_end), 0)?;
+            } else {
+                self.panic_check()?;
+            }
+            self.cg.br(next)?;
+            self.cg.place_label(next)?;
+        }
+        Ok(())
+    }
+
+    /// The label of the open function's unwind path.
+    fn unwind_label(&mut self) -> Result<Label> {
+        match self.unwind {
+            Some(l) => Ok(l),
+            None => {
+                let l = self.cg.new_label()?;
+                self.unwind = Some(l);
+                Ok(l)
+            }
+        }
+    }
+
+    /// Branches to the unwind path if a panic is in flight (after a call of a
+    /// toy function; the stack above the flag stays).
+    fn panic_check(&mut self) -> Result<()> {
+        let unwind = self.unwind_label()?;
+        self.cg.push_global(self.rt.panic_flag)?;
+        self.cg.load(MemAccess::new(self.i64))?;
+        self.cg.push_int(self.i64, 0)?;
+        self.cg.int_cmp(IntCmp::Ne)?;
+        self.cg.check(unwind)
+    }
+
+    /// The unwind path, if anything branches to it: the armed defers, then
+    /// the zero value of the result type (the caller sees the flag, if still set).
+    fn unwind_path(&mut self) -> Result<()> {
+        let Some(unwind) = self.unwind.take() else { return Ok(()) };
+        self.cg.place_label(unwind)?;
+        self.run_defers(true)?;
+        if let Some(ty) = self.ret {
+            self.push_zero(ty)?;
+        }
+        self.cg.ret()
     }
 
     /// `toy.entry(n)`: registers the globals' reference words as roots, runs the
@@ -216,6 +398,10 @@ impl<B: Backend> Gen<'_, '_, B> {
         let entry = self.cg.declare_func(ENTRY_SYMBOL, FuncDecl::new(sig).gc(GcRole::Safepoints))?;
         self.cg.func_begin(entry)?;
         self.locals.clear();
+        self.unwind = None;
+        self.defers.clear();
+        self.exit = None;
+        self.ret = Some(self.i64);
         let n = self.cg.param_slot(0, "n")?;
         self.cg.push_sym_addr(self.globals)?;
         self.cg.push_int(self.i64, i128::from(self.p.global_refs))?;
@@ -230,6 +416,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 1)?;
         self.cg.ret()?;
         self.failure_paths()?;
+        self.unwind_path()?;
         self.cg.func_end()
     }
 
@@ -272,7 +459,8 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.push_int(self.i64, i128::from(line))?;
             self.cg.push_int(self.i64, i128::from(col))?;
             self.cg.call(Callee::Direct(self.rt.panic), 3)?;
-            self.cg.unreachable()?;
+            let unwind = self.unwind_label()?;
+            self.cg.br(unwind)?;
         }
         Ok(())
     }
@@ -409,6 +597,17 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let &(done, next) = self.loops.last().expect("the checker allows them only in loops");
                 self.cg.br(if matches!(s.kind, StmtKind::Break) { done } else { next })
             }
+            StmtKind::Return(v) if self.exit.is_some() => {
+                let (exit, result) = self.exit.expect("checked");
+                if let (Some(v), Some(slot)) = (v, result) {
+                    let t = self.value(v)?;
+                    let ty = self.ty(v.ty);
+                    self.cg.push_local(slot)?;
+                    self.get(t, ty)?;
+                    self.cg.store(MemAccess::new(ty))?;
+                }
+                self.cg.br(exit)
+            }
             StmtKind::Return(v) => {
                 if let Some(v) = v {
                     let t = self.value(v)?;
@@ -438,6 +637,35 @@ impl<B: Backend> Gen<'_, '_, B> {
                 }
                 Ok(())
             }
+            StmtKind::Panic(message) => {
+                let (line, col) = self.p.position(s.span);
+                let text = self.string_literal(message)?;
+                self.cg.push_sym_addr(text)?;
+                self.cg.push_int(self.i64, message.len() as i128)?;
+                self.cg.push_int(self.i64, i128::from(line))?;
+                self.cg.push_int(self.i64, i128::from(col))?;
+                self.at(s.span)?;
+                self.cg.call(Callee::Direct(self.rt.panic_msg), 4)?;
+                let unwind = self.unwind_label()?;
+                self.cg.br(unwind)
+            }
+            StmtKind::Defer { index, args, .. } => {
+                // Arguments now, into the statement's slots; then armed.
+                let values: Vec<Local> = args.iter().map(|a| self.value(a)).collect::<Result<_>>()?;
+                let slots = self.defers[*index as usize].clone();
+                for (v, (slot, ty)) in values.into_iter().zip(slots.args) {
+                    self.cg.push_local(slot)?;
+                    self.get(v, ty)?;
+                    self.cg.store(MemAccess::new(ty))?;
+                }
+                self.cg.push_local(slots.armed)?;
+                self.cg.push_int(self.i64, 1)?;
+                self.cg.store(MemAccess::new(self.i64))
+            }
+            StmtKind::Recover => {
+                self.cg.call(Callee::Direct(self.rt.recover), 0)?;
+                self.cg.discard()
+            }
         }
     }
 
@@ -464,7 +692,15 @@ impl<B: Backend> Gen<'_, '_, B> {
     }
 
     fn print_text(&mut self, text: &str) -> Result<()> {
-        let sym = match self.strings.get(text) {
+        let sym = self.string_literal(text)?;
+        self.cg.push_sym_addr(sym)?;
+        self.cg.push_int(self.i64, text.len() as i128)?;
+        self.cg.call(Callee::Direct(self.rt.print_str), 2)
+    }
+
+    /// The read-only data of a string literal (one per distinct text).
+    fn string_literal(&mut self, text: &str) -> Result<Sym> {
+        Ok(match self.strings.get(text) {
             Some(s) => *s,
             None => {
                 let name = format!("toy.str.{}", self.strings.len());
@@ -477,10 +713,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.strings.insert(text.to_string(), s);
                 s
             }
-        };
-        self.cg.push_sym_addr(sym)?;
-        self.cg.push_int(self.i64, text.len() as i128)?;
-        self.cg.call(Callee::Direct(self.rt.print_str), 2)
+        })
     }
 
     /// Writes one argument of `print`, whose value (if not a string) is in `value`.
@@ -503,7 +736,8 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.get(*t, *ty)?;
         }
         self.at(span)?;
-        self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32)
+        self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32)?;
+        self.panic_check()
     }
 
     /// Pushes the value of `e`.
@@ -728,6 +962,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.get(sign, i64)?;
                 self.cg.int_op(IntBinOp::Sub, IntFlags::NONE)
             }
+            ExprKind::Recover => self.cg.call(Callee::Direct(self.rt.recover), 0),
             ExprKind::MinMax(is_max, l, r) => {
                 let ty = self.ty(l.ty);
                 let (a, b) = (self.value(l)?, self.value(r)?);

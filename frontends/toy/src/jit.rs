@@ -33,7 +33,9 @@ pub const STACK_SIZE: usize = 1 << 30;
 
 /// Compiles `program` at `level`, publishes it and calls `main(n)` on a fresh
 /// thread with a [`STACK_SIZE`] stack. Output goes to stdout; runtime errors
-/// exit the process with status 101 after printing `file:line:col: runtime error: ...`.
+/// and unrecovered panics
+/// exit the process with status 101 after printing `file:line:col: runtime error: ...`
+/// (or `panic: ...`).
 pub fn run(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings) -> Result<Outcome, String> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
@@ -56,15 +58,20 @@ fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings)
     }
     let buffer = cfree_toy_rt::AllocBuffer::leak_new();
     jit.define_host_symbol("toy_alloc_buffer", buffer.address()).map_err(|e| e.to_string())?;
+    let panic_flag = cfree_toy_rt::panic::PanicFlag::leak_new();
+    jit.define_host_symbol("toy_panic_flag", panic_flag.address()).map_err(|e| e.to_string())?;
     jit.publish(&module, level).map_err(|e| e.to_string())?;
     let traps = jit.registry().traps().iter().map(|t| (t.pc, t.handler)).collect();
     cfree_toy_rt::set_trap_table(traps)?;
     cfree_toy_rt::set_file_name(&program.file_name);
     cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
+    cfree_toy_rt::panic::begin_run(panic_flag);
     let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     #[allow(unsafe_code)]
     // SAFETY: the program was type-checked and compiled with run-time checks; it allocates
     // only through the runtime installed above, on this thread.
     let result = unsafe { main.call(n) };
+    // A panic that no deferred call recovered: its report, and status 101.
+    cfree_toy_rt::panic::exit_if_unrecovered();
     Ok(Outcome { result, stats: cfree_toy_rt::finish() })
 }

@@ -59,6 +59,12 @@ pub enum TokenKind {
     Break,
     /// `continue`
     Continue,
+    /// `panic`
+    Panic,
+    /// `defer`
+    Defer,
+    /// `recover`
+    Recover,
     /// `(`
     LParen,
     /// `)`
@@ -152,6 +158,9 @@ const KEYWORDS: &[(&str, TokenKind)] = &[
     ("in", TokenKind::In),
     ("break", TokenKind::Break),
     ("continue", TokenKind::Continue),
+    ("panic", TokenKind::Panic),
+    ("defer", TokenKind::Defer),
+    ("recover", TokenKind::Recover),
 ];
 
 /// Operators and punctuation, longest first so `->` wins over `-`.

@@ -282,7 +282,8 @@ impl Parser<'_> {
                 self.expect(TokenKind::Semi)?;
                 StmtKind::Return(value)
             }
-            TokenKind::Print => {
+            kind @ (TokenKind::Print | TokenKind::Panic) => {
+                let is_print = *kind == TokenKind::Print;
                 self.advance();
                 self.expect(TokenKind::LParen)?;
                 let args = self.comma_list(TokenKind::RParen, |p| match p.peek() {
@@ -294,7 +295,17 @@ impl Parser<'_> {
                     _ => Ok(PrintArg::Expr(p.expr()?)),
                 })?;
                 self.expect(TokenKind::Semi)?;
-                StmtKind::Print(args)
+                if is_print {
+                    StmtKind::Print(args)
+                } else {
+                    StmtKind::Panic(args)
+                }
+            }
+            TokenKind::Defer => {
+                self.advance();
+                let call = self.expr()?;
+                self.expect(TokenKind::Semi)?;
+                StmtKind::Defer(call)
             }
             _ => {
                 let target = self.expr()?;
@@ -448,11 +459,12 @@ impl Parser<'_> {
                     ExprKind::Var(name)
                 }
             }
-            kind @ (TokenKind::Len | TokenKind::IntKw | TokenKind::FloatKw) => {
+            kind @ (TokenKind::Len | TokenKind::IntKw | TokenKind::FloatKw | TokenKind::Recover) => {
                 self.advance();
                 let builtin = match kind {
                     TokenKind::Len => Builtin::Len,
                     TokenKind::IntKw => Builtin::Int,
+                    TokenKind::Recover => Builtin::Recover,
                     _ => Builtin::Float,
                 };
                 ExprKind::Builtin { builtin, args: self.args()? }

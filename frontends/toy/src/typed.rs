@@ -261,6 +261,8 @@ pub struct Function {
     /// The body. If `ret` is `Some`, every path ends in `return`; otherwise a
     /// path may fall off the end, which returns.
     pub body: Vec<Stmt>,
+    /// The number of `defer` statements (all at the body's top level).
+    pub defers: u32,
     /// Where the function's name was written.
     pub span: Span,
 }
@@ -347,6 +349,20 @@ pub enum StmtKind {
         /// Arguments, evaluated left to right.
         args: Vec<Expr>,
     },
+    /// `panic("message")`: like `return`, nothing follows it in its block.
+    Panic(String),
+    /// `defer func(args);` at a function body's top level: the `index`-th
+    /// defer statement of the function, in source order.
+    Defer {
+        /// Which defer statement of the function (0, 1, ... in source order).
+        index: u32,
+        /// The callee.
+        func: FuncId,
+        /// The arguments, evaluated when the statement runs.
+        args: Vec<Expr>,
+    },
+    /// `recover();` as a statement (its result dropped).
+    Recover,
 }
 
 /// One argument of `print`, with its formatting decided.
@@ -555,6 +571,8 @@ pub enum ExprKind {
     /// `float`s with IEEE 754-2019 `minimum`/`maximum`: NaN if either is NaN,
     /// and `-0.0` below `0.0`.
     MinMax(bool, Box<Expr>, Box<Expr>),
+    /// `recover()`: `true` if it stopped a panic in flight.
+    Recover,
 }
 
 /// A checked program, ready for a code generator.

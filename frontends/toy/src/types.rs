@@ -84,6 +84,8 @@ struct Body {
     scope_starts: Vec<usize>,
     /// How many loops enclose the statement being checked.
     loops: u32,
+    /// `defer` statements so far.
+    defers: u32,
 }
 
 struct Checker<'a> {
@@ -234,7 +236,8 @@ impl Checker<'_> {
             self.error(closing, format!("missing `return` at the end of function `{name}`"));
         }
         let locals = std::mem::take(&mut self.body.locals);
-        Function { name, params: decl.params.len() as u32, locals, ret, body, span: decl.name.span }
+        let defers = self.body.defers;
+        Function { name, params: decl.params.len() as u32, locals, ret, body, defers, span: decl.name.span }
     }
 
     /// A new variable slot visible until the end of the current block.
@@ -364,10 +367,18 @@ impl Checker<'_> {
                 let args = args.iter().filter_map(|arg| self.print_arg(arg)).collect();
                 StmtKind::Print(args)
             }
+            ast::StmtKind::Panic(args) => return (self.panic(stmt.span, args), true),
+            ast::StmtKind::Defer(call) => return (self.defer(stmt.span, call), false),
             ast::StmtKind::Expr(expr) => match &expr.kind {
                 ast::ExprKind::Call { name, args } => {
                     let Some((func, args, _)) = self.call(name, args) else { return (None, false) };
                     StmtKind::Call { func, args }
+                }
+                ast::ExprKind::Builtin { builtin: ast::Builtin::Recover, .. } => {
+                    if self.expr(expr, None).ty == TypeId::ERROR {
+                        return (None, false);
+                    }
+                    StmtKind::Recover
                 }
                 _ => {
                     self.expr(expr, None);
@@ -377,6 +388,56 @@ impl Checker<'_> {
             },
         };
         (Some(kind), false)
+    }
+
+    /// `panic(message)`: one string literal.
+    fn panic(&mut self, span: Span, args: &[ast::PrintArg]) -> Option<StmtKind> {
+        match args {
+            [ast::PrintArg::Str(text)] => Some(StmtKind::Panic(text.clone())),
+            [ast::PrintArg::Expr(e)] => {
+                let typed = self.expr(e, None);
+                if typed.ty != TypeId::ERROR {
+                    let found = self.type_name(typed.ty);
+                    self.error(e.span, format!("`panic` needs a string literal message, found `{found}`"));
+                }
+                None
+            }
+            _ => {
+                for arg in args {
+                    if let ast::PrintArg::Expr(e) = arg {
+                        self.expr(e, None);
+                    }
+                }
+                let n = args.len();
+                let given = if n == 1 { "1 was".to_owned() } else { format!("{n} were") };
+                self.error(span, format!("`panic` takes 1 string literal message but {given} given"));
+                None
+            }
+        }
+    }
+
+    /// `defer f(args);`: a call of a user function, at the function body's
+    /// top level, so each defer statement runs at most once per call and
+    /// its arguments can live in fixed hidden slots.
+    fn defer(&mut self, span: Span, call: &ast::Expr) -> Option<StmtKind> {
+        let top_level = self.body.scope_starts.len() == 1;
+        let checked = match &call.kind {
+            ast::ExprKind::Call { name, args } if self.func_ids.contains_key(&name.name) => self.call(name, args),
+            _ => {
+                self.expr(call, None);
+                self.error(call.span, "`defer` needs a call of a function declared in the program");
+                return None;
+            }
+        };
+        if !top_level {
+            let message = "`defer` is allowed only at the top level of a function body (not in a block or loop)";
+            self.error(span, message);
+            return None;
+        }
+        let (func, args, _) = checked?;
+        let index = self.body.defers;
+        self.body.defers += 1;
+        Some(StmtKind::Defer { index, func, args })
     }
 
     /// A `bool` condition of `if` or `while`.

@@ -113,3 +113,35 @@ fn aarch64_runtime_errors_carry_their_backtrace() {
     assert_eq!(code, 101, "{stderr}");
     common::check_deep_backtrace(&stderr, true);
 }
+
+/// `panic`, `defer` and `recover` on AArch64: the recover example (panics
+/// recovered, a nil dereference recovered, allocation during unwinds) with
+/// and without GC stress, and an unrecovered panic's report and status.
+#[test]
+fn aarch64_panics_unwind_run_defers_and_recover() {
+    let dir = Scratch::new("a64-panics");
+    let expected = std::fs::read_to_string(example("recover.10.out")).unwrap();
+    let unrecovered = dir.path("unrecovered.toy");
+    std::fs::write(
+        &unrecovered,
+        "fn bye() {\n    print(\"bye\");\n}\nfn main(n: int) -> int {\n    defer bye();\n    panic(\"stop\");\n}\n",
+    )
+    .unwrap();
+    for level in ["-O0", "-O2"] {
+        let exe = dir.path(&format!("recover{level}"));
+        build(&example("recover.toy"), &exe, level);
+        for stress in ["0", "1"] {
+            let (stdout, stderr, code) = run(&exe, &["10"], &[("CFREE_GC_STRESS", stress), ("CFREE_TOY_STATS", "1")]);
+            assert_eq!(code, 0, "{level} stress={stress}: {stderr}");
+            assert_eq!(stdout, expected, "{level} stress={stress}");
+            if stress == "1" {
+                assert!(gc_stats(&stderr).collections > 200, "{stderr}");
+            }
+        }
+        let exe = dir.path(&format!("unrecovered{level}"));
+        build(&unrecovered, &exe, level);
+        let (stdout, stderr, code) = run(&exe, &[], &[]);
+        assert_eq!((stdout.as_str(), code), ("bye\n", 101), "{level}: {stderr}");
+        assert_eq!(stderr, format!("{}:6:5: panic: stop\n", unrecovered.display()), "{level}");
+    }
+}

@@ -53,7 +53,7 @@ fn every_example_checks() {
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["basics", "binarytrees", "fannkuchredux", "nbody", "peano", "spectralnorm"]);
+    assert_eq!(names, ["basics", "binarytrees", "fannkuchredux", "nbody", "peano", "recover", "spectralnorm"]);
     for name in &names {
         load(name);
     }
@@ -80,6 +80,12 @@ fn basics_output() {
 fn binarytrees_output_matches_the_benchmarks_game() {
     assert_output("binarytrees", 4);
     assert_output("binarytrees", 10);
+}
+
+/// `recover.10.out` is written by hand from Go's semantics of the same program.
+#[test]
+fn recover_output() {
+    assert_output("recover", 10);
 }
 
 #[test]

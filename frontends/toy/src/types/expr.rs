@@ -222,6 +222,13 @@ impl Checker<'_> {
     fn builtin(&mut self, span: Span, builtin: Builtin, args: &[ast::Expr]) -> Expr {
         let checked: Vec<Expr> = args.iter().map(|arg| self.expr(arg, None)).collect();
         let name = builtin.name();
+        if builtin == Builtin::Recover {
+            if !checked.is_empty() {
+                let given = were_given(checked.len());
+                return self.fail(span, format!("`recover` takes no arguments but {given} given"));
+            }
+            return Expr { kind: ExprKind::Recover, ty: TypeId::BOOL, span };
+        }
         let arg = match <[Expr; 1]>::try_from(checked) {
             Ok([arg]) => arg,
             Err(checked) => {
@@ -241,6 +248,7 @@ impl Checker<'_> {
             Builtin::Float if arg.ty == TypeId::INT => (ExprKind::IntToFloat(boxed(arg)), TypeId::FLOAT),
             Builtin::Int => return self.fail(arg_span, format!("`int` converts a `float`, found `{found}`")),
             Builtin::Float => return self.fail(arg_span, format!("`float` converts an `int`, found `{found}`")),
+            Builtin::Recover => unreachable!("handled above"),
         };
         Expr { kind, ty, span }
     }

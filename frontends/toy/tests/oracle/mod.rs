@@ -21,7 +21,14 @@ pub struct Outcome {
 /// Runs `main(n)`; a runtime error is `Err("line:col: message")`, with what
 /// had been printed before it.
 pub fn run(program: &TypedProgram, n: i64) -> Result<Outcome, (String, String)> {
-    let mut machine = Machine { program, heap: Vec::new(), stdout: String::new(), globals: Vec::new() };
+    let mut machine = Machine {
+        program,
+        heap: Vec::new(),
+        stdout: String::new(),
+        globals: Vec::new(),
+        defers: Vec::new(),
+        stashes: Vec::new(),
+    };
     machine.globals = program.globals.iter().map(|g| machine.zero(g.ty)).collect();
     let initialised = program.globals.iter().enumerate().try_for_each(|(i, g)| {
         machine.globals[i] = machine.eval(&[], &g.init)?;
@@ -71,11 +78,19 @@ enum Flow {
 
 type Eval<T> = std::result::Result<T, String>;
 
+/// A registered deferred call: the callee and its evaluated arguments.
+type Deferred = (FuncId, Vec<Value>);
+
 struct Machine<'p> {
     program: &'p TypedProgram,
     heap: Vec<Object>,
     stdout: String,
     globals: Vec<Value>,
+    /// Each active call's registered defers (by defer statement), innermost last.
+    defers: Vec<Vec<Option<Deferred>>>,
+    /// Deferred calls running during unwinds: the panic each interrupted, and
+    /// whether `recover` stopped it (the runtime's `toy_defer_begin/end`).
+    stashes: Vec<(Option<String>, bool)>,
 }
 
 impl Machine<'_> {
@@ -98,13 +113,51 @@ impl Machine<'_> {
         let function = self.program.function(func);
         let mut frame: Vec<Value> = function.locals.iter().map(|local| self.zero(local.ty)).collect();
         frame[..args.len()].copy_from_slice(&args);
-        match self.block(&mut frame, &function.body)? {
-            Flow::Return(value) => Ok(value),
-            Flow::Break | Flow::Continue => panic!("`break` or `continue` outside a loop"),
-            Flow::Next => {
+        self.defers.push(vec![None; function.defers as usize]);
+        let mut outcome = match self.block(&mut frame, &function.body) {
+            Ok(Flow::Return(value)) => Ok(value),
+            Ok(Flow::Break | Flow::Continue) => panic!("`break` or `continue` outside a loop"),
+            Ok(Flow::Next) => {
                 assert!(function.ret.is_none(), "`{}` fell off its end", function.name);
                 Ok(None)
             }
+            Err(panic) => Err(panic),
+        };
+        // The defers in reverse order; once unwinding, like the runtime's unwind path.
+        let zero = function.ret.map(|t| self.zero(t));
+        let mut unwinding = outcome.is_err();
+        for k in (0..function.defers as usize).rev() {
+            let Some((callee, args)) = self.defers.last_mut().unwrap()[k].take() else { continue };
+            if unwinding {
+                self.stashes.push((outcome.clone().err(), false));
+                let result = self.call(callee, args);
+                let (stashed, recovered) = self.stashes.pop().unwrap();
+                outcome = match (result, stashed) {
+                    (Err(new), _) => Err(new),
+                    (Ok(_), Some(_)) if recovered => Ok(zero),
+                    (Ok(_), Some(old)) => Err(old),
+                    (Ok(_), None) => Ok(zero),
+                };
+            } else if let Err(new) = self.call(callee, args) {
+                outcome = Err(new);
+                unwinding = true;
+            }
+        }
+        self.defers.pop();
+        if unwinding && outcome.is_ok() {
+            outcome = Ok(zero);
+        }
+        outcome
+    }
+
+    /// `recover()`: stops the panic of the innermost deferred call running during an unwind.
+    fn recover(&mut self) -> bool {
+        match self.stashes.last_mut() {
+            Some((Some(_), recovered @ false)) => {
+                *recovered = true;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -175,6 +228,17 @@ impl Machine<'_> {
             StmtKind::Call { func, args } => {
                 let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
                 self.call(*func, args)?;
+            }
+            StmtKind::Panic(message) => {
+                let (line, column) = self.program.position(stmt.span);
+                return Err(format!("{line}:{column}: panic: {message}"));
+            }
+            StmtKind::Defer { index, func, args } => {
+                let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
+                self.defers.last_mut().unwrap()[*index as usize] = Some((*func, args));
+            }
+            StmtKind::Recover => {
+                self.recover();
             }
         }
         Ok(Flow::Next)
@@ -358,6 +422,7 @@ impl Machine<'_> {
                 Value::Int(v) => Value::Int(v.wrapping_abs()),
                 other => panic!("abs of {other:?}"),
             },
+            ExprKind::Recover => Value::Bool(self.recover()),
             ExprKind::MinMax(is_max, l, r) => match (self.eval(frame, l)?, self.eval(frame, r)?) {
                 (Value::Int(a), Value::Int(b)) => Value::Int(if *is_max { a.max(b) } else { a.min(b) }),
                 // IEEE 754-2019 minimum/maximum: NaN wins, and -0 < +0.
