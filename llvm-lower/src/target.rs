@@ -71,7 +71,9 @@ pub(crate) fn resolve(spec: &TargetSpec) -> Result<ResolvedTarget> {
     // Resolving builds and checks a target machine with stderr captured (about
     // 0.7 ms): each spec is resolved once per process.
     type Key = (Option<String>, Option<String>, Option<String>);
-    static RESOLVED: OnceLock<Mutex<HashMap<Key, (TargetInfo, Option<&'static str>, String)>>> = OnceLock::new();
+    /// Everything but the `Target` handle, which is found again by triple.
+    type Facts = (TargetInfo, Option<&'static str>, String);
+    static RESOLVED: OnceLock<Mutex<HashMap<Key, Facts>>> = OnceLock::new();
     let key = (spec.triple.clone(), spec.cpu.clone(), spec.features.clone());
     let cache = RESOLVED.get_or_init(Default::default);
     let cached = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
