@@ -98,6 +98,8 @@ struct Gen<'p, 'c, B: Backend> {
     globals: Sym,
     /// (break, continue) targets of the enclosing loops, innermost last.
     loops: Vec<(Label, Label)>,
+    /// The alias scope of the panic flag's loads; every other access is outside it.
+    flag_scope: u32,
     /// How nil checks are lowered.
     nil_checks: CheckLowering,
     /// Failure paths of the open function's checks: (label, kind, position),
@@ -160,6 +162,10 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
     let globals_ty = cg.ty_array(i64, words)?;
     let globals = cg.declare_data("toy.globals", DataDecl::new(globals_ty).linkage(Linkage::Internal))?;
     cg.define_data(globals, &DataInit::zeroed(words * u64::from(WORD)))?;
+    // Only the runtime writes the panic flag: no access of the program's own
+    // touches it, which lets LLVM keep the flag's value across inlined calls
+    // (their checks then fold away) instead of reloading it after every store.
+    let flag_scope = cg.alias_scope("toy.panic_flag")?;
     let mut g = Gen {
         p,
         cg,
@@ -172,6 +178,7 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         locals: Vec::new(),
         globals,
         loops: Vec::new(),
+        flag_scope,
         nil_checks: nil_checks_from_env(),
         failures: Vec::new(),
         unwind: None,
@@ -205,6 +212,11 @@ impl<B: Backend> Gen<'_, '_, B> {
         }
     }
 
+    /// An access of the program's memory (never the panic flag).
+    fn mem(&self, ty: TypeId) -> MemAccess {
+        MemAccess::new(ty).noalias(self.flag_scope)
+    }
+
     fn tmp(&mut self, ty: TypeId) -> Result<Local> {
         self.cg.local_slot(ty, "", 0)
     }
@@ -214,13 +226,13 @@ impl<B: Backend> Gen<'_, '_, B> {
         let l = self.tmp(ty)?;
         self.cg.push_local(l)?;
         self.cg.swap()?;
-        self.cg.store(MemAccess::new(ty))?;
+        self.cg.store(self.mem(ty))?;
         Ok(l)
     }
 
     fn get(&mut self, l: Local, ty: TypeId) -> Result<()> {
         self.cg.push_local(l)?;
-        self.cg.load(MemAccess::new(ty))
+        self.cg.load(self.mem(ty))
     }
 
     fn function(&mut self, id: FuncId, f: &Function) -> Result<()> {
@@ -240,7 +252,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             if local.is_ref {
                 self.cg.push_local(self.locals[i])?;
                 self.cg.push_null(self.reference)?;
-                self.cg.store(MemAccess::new(self.reference))?;
+                self.cg.store(self.mem(self.reference))?;
             }
         }
         self.unwind = None;
@@ -278,7 +290,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             let armed = self.tmp(self.i64)?;
             self.cg.push_local(armed)?;
             self.cg.push_int(self.i64, 0)?;
-            self.cg.store(MemAccess::new(self.i64))?;
+            self.cg.store(self.mem(self.i64))?;
             let params: Vec<crate::typed::TypeId> = self.p.function(*func).param_types().collect();
             let mut args = Vec::new();
             for t in params {
@@ -287,7 +299,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 if self.p.types.is_ref(t) {
                     self.cg.push_local(slot)?;
                     self.cg.push_null(self.reference)?;
-                    self.cg.store(MemAccess::new(self.reference))?;
+                    self.cg.store(self.mem(self.reference))?;
                 }
                 args.push((slot, ty));
             }
@@ -300,7 +312,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                     let slot = self.tmp(ty)?;
                     self.cg.push_local(slot)?;
                     self.push_zero(ty)?;
-                    self.cg.store(MemAccess::new(ty))?;
+                    self.cg.store(self.mem(ty))?;
                     Some(slot)
                 }
                 None => None,
@@ -333,7 +345,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.place_label(run)?;
             self.cg.push_local(d.armed)?;
             self.cg.push_int(self.i64, 0)?;
-            self.cg.store(MemAccess::new(self.i64))?;
+            self.cg.store(self.mem(self.i64))?;
             if unwinding {
                 self.cg.call(Callee::Direct(self.rt.defer_begin), 0)?;
             }
@@ -373,7 +385,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     fn panic_check(&mut self) -> Result<()> {
         let unwind = self.unwind_label()?;
         self.cg.push_global(self.rt.panic_flag)?;
-        self.cg.load(MemAccess::new(self.i64))?;
+        self.cg.load(MemAccess::new(self.i64).in_scope(self.flag_scope))?;
         self.cg.push_int(self.i64, 0)?;
         self.cg.int_cmp(IntCmp::Ne)?;
         self.cg.check(unwind)
@@ -433,7 +445,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     fn store_global(&mut self, g: GlobalId, v: Local) -> Result<()> {
         let ty = self.global_place(g)?;
         self.get(v, ty)?;
-        self.cg.store(MemAccess::new(ty))
+        self.cg.store(self.mem(ty))
     }
 
     fn block(&mut self, stmts: &[Stmt]) -> Result<()> {
@@ -494,7 +506,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.nil_check(array, span)?;
         self.get(index, self.i64)?;
         self.get(array, self.reference)?;
-        self.cg.load(MemAccess::new(self.i64))?;
+        self.cg.load(self.mem(self.i64))?;
         self.cg.int_cmp(IntCmp::Uge)?;
         self.check(BOUNDS, span)?;
         self.get(array, self.reference)?;
@@ -526,7 +538,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                         self.nil_check(o, target.span)?;
                         self.get(o, self.reference)?;
                         self.get(v, ty)?;
-                        self.cg.managed_store(MemAccess::new(ty), i64::from(field.offset), PointerKind::Strong)
+                        self.cg.managed_store(self.mem(ty), i64::from(field.offset), PointerKind::Strong)
                     }
                     PlaceKind::Index { array, index } => {
                         let a = self.value(array)?;
@@ -536,7 +548,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                         // marks the card of the stored-to word.
                         self.element_addr(a, i, target.span)?;
                         self.get(v, ty)?;
-                        self.cg.managed_store(MemAccess::new(ty), 0, PointerKind::Strong)
+                        self.cg.managed_store(self.mem(ty), 0, PointerKind::Strong)
                     }
                 }
             }
@@ -570,7 +582,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let counter = self.tmp(self.i64)?;
                 self.cg.push_local(counter)?;
                 self.get(lo, self.i64)?;
-                self.cg.store(MemAccess::new(self.i64))?;
+                self.cg.store(self.mem(self.i64))?;
                 let (head, yes) = (self.cg.new_label()?, self.cg.new_label()?);
                 let (next, done) = (self.cg.new_label()?, self.cg.new_label()?);
                 self.cg.place_label(head)?;
@@ -581,7 +593,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.place_label(yes)?;
                 self.cg.push_local(self.locals[var.index()])?;
                 self.get(counter, self.i64)?;
-                self.cg.store(MemAccess::new(self.i64))?;
+                self.cg.store(self.mem(self.i64))?;
                 self.loop_body(body, done, next)?;
                 self.cg.place_label(next)?;
                 // counter < hi here, so counter + 1 cannot overflow.
@@ -589,7 +601,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.get(counter, self.i64)?;
                 self.cg.push_int(self.i64, 1)?;
                 self.cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
-                self.cg.store(MemAccess::new(self.i64))?;
+                self.cg.store(self.mem(self.i64))?;
                 self.cg.br(head)?;
                 self.cg.place_label(done)
             }
@@ -604,7 +616,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                     let ty = self.ty(v.ty);
                     self.cg.push_local(slot)?;
                     self.get(t, ty)?;
-                    self.cg.store(MemAccess::new(ty))?;
+                    self.cg.store(self.mem(ty))?;
                 }
                 self.cg.br(exit)
             }
@@ -656,11 +668,11 @@ impl<B: Backend> Gen<'_, '_, B> {
                 for (v, (slot, ty)) in values.into_iter().zip(slots.args) {
                     self.cg.push_local(slot)?;
                     self.get(v, ty)?;
-                    self.cg.store(MemAccess::new(ty))?;
+                    self.cg.store(self.mem(ty))?;
                 }
                 self.cg.push_local(slots.armed)?;
                 self.cg.push_int(self.i64, 1)?;
-                self.cg.store(MemAccess::new(self.i64))
+                self.cg.store(self.mem(self.i64))
             }
             StmtKind::Recover => {
                 self.cg.call(Callee::Direct(self.rt.recover), 0)?;
@@ -681,7 +693,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         let ty = self.ty(t);
         self.cg.push_local(self.locals[l.index()])?;
         self.get(v, ty)?;
-        self.cg.store(MemAccess::new(ty))
+        self.cg.store(self.mem(ty))
     }
 
     /// Pushes `i1` for a bool temporary.
@@ -754,7 +766,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             }
             ExprKind::Global(g) => {
                 let ty = self.global_place(*g)?;
-                self.cg.load(MemAccess::new(ty))
+                self.cg.load(self.mem(ty))
             }
             ExprKind::Call { func, args } => self.call(*func, args, e.span),
             ExprKind::Field { object, field } => {
@@ -762,20 +774,20 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.nil_check(o, e.span)?;
                 self.get(o, reference)?;
                 self.cg.addr_offset(i64::from(field.offset), reference)?;
-                self.cg.load(MemAccess::new(self.ty(e.ty)))
+                self.cg.load(self.mem(self.ty(e.ty)))
             }
             ExprKind::Index { array, index } => {
                 let a = self.value(array)?;
                 let i = self.value(index)?;
                 self.element_addr(a, i, e.span)?;
-                self.cg.load(MemAccess::new(self.ty(e.ty)))
+                self.cg.load(self.mem(self.ty(e.ty)))
             }
             ExprKind::Len(array) => {
                 let a = self.value(array)?;
                 self.nil_check(a, e.span)?;
                 self.get(a, reference)?;
                 self.cg.addr_offset(i64::from(ARRAY_LENGTH_OFFSET), reference)?;
-                self.cg.load(MemAccess::new(i64))
+                self.cg.load(self.mem(i64))
             }
             ExprKind::NewRecord { record, fields } => {
                 // Field values first, so nothing can collect between the allocation and
@@ -793,7 +805,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                     self.get(obj, reference)?;
                     self.cg.addr_offset(i64::from(offset), reference)?;
                     self.get(v, ty)?;
-                    self.cg.store(MemAccess::new(ty))?;
+                    self.cg.store(self.mem(ty))?;
                 }
                 self.get(obj, reference)
             }
@@ -897,7 +909,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let rv = self.value(r)?;
                 self.cg.push_local(result)?;
                 self.get(rv, i64)?;
-                self.cg.store(MemAccess::new(i64))?;
+                self.cg.store(self.mem(i64))?;
                 self.cg.br(done)?;
                 self.cg.place_label(done)?;
                 self.get(result, i64)
