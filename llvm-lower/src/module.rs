@@ -7,6 +7,10 @@ use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
 use inkwell::values::AnyValue;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use inkwell::OptimizationLevel;
 
 use crate::{Error, LlvmBackend, Result};
@@ -124,15 +128,28 @@ impl<'ctx> LlvmModule<'ctx> {
         self.backend.module.verify().map_err(|m| Error::Verify(m.to_string()))
     }
 
-    fn machine(&self, level: OptLevel) -> Result<TargetMachine> {
+    /// The target machine for `level`, made once per thread and reused for every
+    /// module of the same target (as ORC's `SimpleCompiler` reuses one): creating
+    /// one costs more than optimising a small function at O0.
+    fn machine(&self, level: OptLevel) -> Result<Rc<TargetMachine>> {
+        type Key = (String, String, String, OptLevel);
+        thread_local! {
+            static MACHINES: RefCell<HashMap<Key, Rc<TargetMachine>>> = RefCell::new(HashMap::new());
+        }
         let info = &self.backend.resolved.info;
-        crate::target::machine(
+        let key = (info.triple.clone(), info.cpu.clone(), info.features.clone(), level);
+        if let Some(tm) = MACHINES.with(|m| m.borrow().get(&key).cloned()) {
+            return Ok(tm);
+        }
+        let tm = Rc::new(crate::target::machine(
             &self.backend.resolved.target,
             &info.triple,
             &info.cpu,
             &info.features,
             codegen_level(level),
-        )
+        )?);
+        MACHINES.with(|m| m.borrow_mut().insert(key, tm.clone()));
+        Ok(tm)
     }
 
     /// Verifies, then runs the `level` pipeline in place. Later code generation uses `level` too.
