@@ -69,6 +69,9 @@ fn c_program_with_args(name: &str, args: &[&str], expected: &str) {
     let out = run(
         Command::new(&exe)
             .args(args)
+            // Cargo's LD_LIBRARY_PATH may list a stale copy in target/<profile>
+            // before the rpath: this library is the one just built.
+            .env("LD_LIBRARY_PATH", &lib)
             .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
             .env("UBSAN_OPTIONS", "halt_on_error=1"),
         &format!("running {name} {args:?}"),
@@ -107,6 +110,13 @@ fn moving_collector_in_c_o2() {
 
 /// A C thread calls a function while the main thread replaces it twelve
 /// times; then retire, veto and reclaim.
+/// An implicit null check from C: the fault resumes through the trap table.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn implicit_checks_resume_through_the_trap_table() {
+    c_program_under_sanitizers("traps", "traps ok\n");
+}
+
 #[test]
 fn replace_while_another_thread_calls() {
     c_program_under_sanitizers("replace", "replace ok\n");

@@ -88,6 +88,11 @@ int cfree_jit_publish_stats(cfree_jit jit, cfree_publish_stats *out);
 
 /* Registry queries (lock-free snapshots; CFREE_ERR_NOT_FOUND when absent). */
 int cfree_jit_function_at(cfree_jit jit, uint64_t pc, cfree_function_info *out);
+/* The trap table (doc/runtime.md): if `pc` is an implicit null check's faulting
+ * access (cfree_cg_check_nonnull with `implicit`), where execution resumes; a
+ * host's SIGSEGV handler sets the interrupted PC to it. Safe to call from that
+ * handler on the faulting thread. CFREE_ERR_NOT_FOUND otherwise. */
+int cfree_jit_trap_at(cfree_jit jit, uint64_t pc, uint64_t *handler);
 /* Object names: bodies of exported functions are `name.cfree.u<unit>`. */
 int cfree_jit_function_name_at(cfree_jit jit, uint64_t pc, char *buf, size_t cap, size_t *len);
 int cfree_jit_symbol_info(cfree_jit jit, const char *name, cfree_symbol_info *out);

@@ -262,6 +262,25 @@ pub unsafe extern "C" fn cfree_jit_function_at(jit: u64, pc: u64, out: *mut CFun
     })
 }
 
+/// Where a fault at `pc` resumes, if `pc` is an implicit check's faulting
+/// access in the trap table (`doc/runtime.md`): a host's SIGSEGV handler sets
+/// the interrupted PC to `*handler`. `CFREE_ERR_NOT_FOUND` otherwise.
+///
+/// # Safety
+/// See the parent module; `handler` writable.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_jit_trap_at(jit: u64, pc: u64, handler: *mut u64) -> c_int {
+    const CALL: &str = "cfree_jit_trap_at";
+    entry(CALL, || {
+        let registry = handles::jit(CALL, jit)?.registry();
+        let trap = registry
+            .trap_at(pc)
+            .ok_or_else(|| CapiError::new(NOT_FOUND, CALL, format!("no trap entry at pc {pc:#x}")))?;
+        // SAFETY: the caller's contract on `handler`.
+        unsafe { put(CALL, handler, trap.handler) }
+    })
+}
+
 /// Copies the object-file name of the function containing `pc` into `buf`
 /// (bodies of exported functions are named `name.cfree.u<unit>`).
 ///
