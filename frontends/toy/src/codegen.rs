@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use cfree_facade::{
     AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
     FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags,
-    IntWidth, Label, Linkage, Local, MemAccess, PointerKind, Result, Sym, TypeId,
+    IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result, Sym, TypeId,
 };
 
 use crate::diag::Span;
@@ -215,6 +215,13 @@ impl<B: Backend> Gen<'_, '_, B> {
     /// An access of the program's memory (never the panic flag).
     fn mem(&self, ty: TypeId) -> MemAccess {
         MemAccess::new(ty).noalias(self.flag_scope)
+    }
+
+    /// The load of an array's length word (offset 0), which never changes
+    /// after allocation (a moved array keeps it): invariant, so stores to the
+    /// elements do not force a reload before every bounds check.
+    fn length_access(&self) -> MemAccess {
+        self.mem(self.i64).flags(MemFlags::INVARIANT)
     }
 
     fn tmp(&mut self, ty: TypeId) -> Result<Local> {
@@ -506,7 +513,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.nil_check(array, span)?;
         self.get(index, self.i64)?;
         self.get(array, self.reference)?;
-        self.cg.load(self.mem(self.i64))?;
+        self.cg.load(self.length_access())?;
         self.cg.int_cmp(IntCmp::Uge)?;
         self.check(BOUNDS, span)?;
         self.get(array, self.reference)?;
@@ -787,7 +794,7 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.nil_check(a, e.span)?;
                 self.get(a, reference)?;
                 self.cg.addr_offset(i64::from(ARRAY_LENGTH_OFFSET), reference)?;
-                self.cg.load(self.mem(i64))
+                self.cg.load(self.length_access())
             }
             ExprKind::NewRecord { record, fields } => {
                 // Field values first, so nothing can collect between the allocation and
