@@ -36,34 +36,70 @@ fn run(cmd: &mut Command, what: &str) -> std::process::Output {
     out
 }
 
+/// How a C test program is linked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Link {
+    /// Against `libcfree_capi.so`.
+    Shared,
+    /// Against `libcfree_capi.a` (with LLVM's shared library and the C++
+    /// runtime, as the `cfree-static` pkg-config file says).
+    Static,
+}
+
 /// Compiles `tests/c/<name>.c` against the shared library with the
 /// sanitizers, runs it and checks it printed `expected` with no report.
 fn c_program_under_sanitizers(name: &str, expected: &str) {
-    c_program_with_args(name, &[], expected);
+    c_program_linked(name, Link::Shared, &[], expected);
 }
 
 /// [`c_program_under_sanitizers`] with command-line arguments.
 fn c_program_with_args(name: &str, args: &[&str], expected: &str) {
+    c_program_linked(name, Link::Shared, args, expected);
+}
+
+/// The LLVM this build links (for the static link line).
+fn llvm_major() -> &'static str {
+    if cfg!(feature = "llvm22") {
+        "22"
+    } else {
+        "19"
+    }
+}
+
+/// Compiles `tests/c/<name>.c` linked as `link` with AddressSanitizer and
+/// UndefinedBehaviorSanitizer, runs it with `args` and checks its output.
+fn c_program_linked(name: &str, link: Link, args: &[&str], expected: &str) {
     let lib = lib_dir();
-    assert!(lib.join("libcfree_capi.so").exists(), "no libcfree_capi.so in {}", lib.display());
-    let dir = std::env::temp_dir().join(format!("cfree-capi-{name}-{}-{}", args.join("-"), std::process::id()));
+    let archive = lib.join(if link == Link::Shared { "libcfree_capi.so" } else { "libcfree_capi.a" });
+    assert!(archive.exists(), "no {}", archive.display());
+    let dir =
+        std::env::temp_dir().join(format!("cfree-capi-{name}-{link:?}-{}-{}", args.join("-"), std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let exe = dir.join(name);
-    run(
-        Command::new("gcc")
-            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
-            .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
-            .arg("-I")
-            .arg(root().join("include"))
-            .arg(root().join(format!("tests/c/{name}.c")))
-            .arg("-L")
-            .arg(&lib)
-            .arg(format!("-Wl,-rpath,{}", lib.display()))
-            .args(["-lcfree_capi", "-lm", "-lpthread"])
-            .arg("-o")
-            .arg(&exe),
-        &format!("compiling tests/c/{name}.c"),
-    );
+    let mut gcc = Command::new("gcc");
+    gcc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .args(["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join(format!("tests/c/{name}.c")));
+    match link {
+        Link::Shared => {
+            gcc.arg("-L").arg(&lib).arg(format!("-Wl,-rpath,{}", lib.display())).arg("-lcfree_capi");
+        }
+        Link::Static => {
+            let llvm_lib = format!("/usr/lib/llvm-{}/lib", llvm_major());
+            gcc.arg(&archive)
+                .arg(format!("-L{llvm_lib}"))
+                .arg(format!("-Wl,-rpath,{llvm_lib}"))
+                .arg(format!("-lLLVM-{}", llvm_major()))
+                .args(["-lstdc++", "-ldl", "-lrt"]);
+        }
+    }
+    run(gcc.args(["-lm", "-lpthread"]).arg("-o").arg(&exe), &format!("compiling tests/c/{name}.c ({link:?})"));
+    if link == Link::Static {
+        let needed = run(Command::new("readelf").arg("-d").arg(&exe), "readelf -d");
+        assert!(!String::from_utf8_lossy(&needed.stdout).contains("libcfree_capi.so"), "{name}: not a static link");
+    }
     // Leak checking is off: LLVM keeps process-lifetime allocations (its target
     // registry, option tables) that LeakSanitizer would report at exit.
     let out = run(
@@ -74,12 +110,29 @@ fn c_program_with_args(name: &str, args: &[&str], expected: &str) {
             .env("LD_LIBRARY_PATH", &lib)
             .env("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
             .env("UBSAN_OPTIONS", "halt_on_error=1"),
-        &format!("running {name} {args:?}"),
+        &format!("running {name} {args:?} ({link:?})"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("Sanitizer") && !stderr.contains("runtime error"), "sanitizer reports:\n{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The type table's queries against gcc's own layout, completeness, inline
+/// assembly run and compared with C, the register tables and the typed
+/// lookup, each misuse with its code.
+#[test]
+fn types_inline_asm_and_typed_lookup() {
+    c_program_under_sanitizers("inspect", "inspect ok\n");
+}
+
+/// The static archive under the sanitizers: the first slice, the extended
+/// misuse suite and the inspection program, linked without the shared library.
+#[test]
+fn static_library_under_sanitizers() {
+    c_program_linked("basic", Link::Static, &[], "c api ok\n");
+    c_program_linked("misuse", Link::Static, &[], "misuse ok\n");
+    c_program_linked("inspect", Link::Static, &[], "inspect ok\n");
 }
 
 /// A JIT'd function, an object file, and every misuse returning its code.

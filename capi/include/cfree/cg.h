@@ -571,6 +571,96 @@ int cfree_cg_safepoint(cfree_module m);
  * managed pointers. `kind`: CFREE_PTR_*. */
 int cfree_cg_managed_store(cfree_module m, const cfree_access *a, int64_t offset, int kind);
 
+/* ---- Type table ---- */
+/* The module's interned types in creation order: ids of indexes 0..count-1. */
+enum { CFREE_TYPE_INT = 0, CFREE_TYPE_FLOAT, CFREE_TYPE_PTR, CFREE_TYPE_ARRAY, CFREE_TYPE_RECORD, CFREE_TYPE_FUNC };
+/* cfree_cg_type_param's index of the result. */
+#define CFREE_TYPE_RESULT ((size_t)-1)
+typedef struct cfree_type_info {
+    int kind;            /* CFREE_TYPE_* */
+    uint32_t bits;       /* INT, FLOAT: width in bits */
+    uint32_t addr_space; /* PTR */
+    cfree_type inner;    /* PTR: pointee; ARRAY: element; otherwise 0 */
+    uint64_t count;      /* ARRAY: elements; RECORD: fields; FUNC: fixed parameters */
+    uint64_t min_align;  /* RECORD: requested minimum alignment (0 = natural) */
+    int has_layout;      /* 1 for every kind but FUNC */
+    uint64_t size;       /* with has_layout: allocation size in bytes */
+    uint64_t align;      /* with has_layout: ABI alignment in bytes */
+    int has_result;      /* FUNC */
+    int variadic;        /* FUNC */
+    int conv;            /* FUNC: CFREE_CONV_* */
+} cfree_type_info;
+int cfree_cg_type_count(cfree_module m, size_t *out);
+/* CFREE_ERR_NOT_FOUND past the last type. */
+int cfree_cg_type_at(cfree_module m, size_t index, cfree_type *out);
+int cfree_cg_type_info(cfree_module m, cfree_type ty, cfree_type_info *out);
+/* Field `index` of a record: its type and byte offset (CFREE_ERR_NOT_FOUND past the last). */
+int cfree_cg_type_field(cfree_module m, cfree_type record, size_t index, cfree_type *ty, uint64_t *offset);
+/* Parameter `index` of a function type, or its result with CFREE_TYPE_RESULT
+ * (CFREE_ERR_NOT_FOUND past the last, or for the result of a void function). */
+int cfree_cg_type_param(cfree_module m, cfree_type func, size_t index, cfree_param *out);
+/* `*out` = 1 if a value of type `a` may be used where `b` is expected. */
+int cfree_cg_type_compatible(cfree_module m, cfree_type a, cfree_type b, int *out);
+/* The type's spelling in diagnostics, copied as cfree_cg_target_string does. */
+int cfree_cg_type_name(cfree_module m, cfree_type ty, char *buf, size_t cap, size_t *len);
+/* 0 if no function is open and every symbol that needs a definition has one
+ * (what emission checks first), else that error. */
+int cfree_cg_check_complete(cfree_module m);
+
+/* ---- Inline assembly (doc/asm.md) ---- */
+/* cfree_asm_block.targets bits: the architectures a block is written for. */
+#define CFREE_ASM_ARCH_X86_64 1u
+#define CFREE_ASM_ARCH_AARCH64 2u
+#define CFREE_ASM_ARCH_RISCV64 4u
+enum { CFREE_ASM_ATT = 0, CFREE_ASM_INTEL };
+/* cfree_asm_block.options bits (Rust asm! options). */
+#define CFREE_ASM_PURE 1u
+#define CFREE_ASM_NOMEM 2u
+#define CFREE_ASM_READONLY 4u
+#define CFREE_ASM_PRESERVES_FLAGS 8u
+#define CFREE_ASM_NOSTACK 16u
+#define CFREE_ASM_NORETURN 32u
+/* Operand directions: OUT may be written before every input is read
+ * (earlyclobber); LATEOUT only after. INOUT/INLATEOUT outputs have the input's type. */
+enum { CFREE_ASM_IN = 0, CFREE_ASM_OUT, CFREE_ASM_LATEOUT, CFREE_ASM_INOUT, CFREE_ASM_INLATEOUT };
+/* Operand locations: any register of a class, a named register, or (inputs)
+ * the register of output operand `tied`. */
+enum { CFREE_ASM_LOC_CLASS = 0, CFREE_ASM_LOC_REG, CFREE_ASM_LOC_TIED };
+/* Register classes: reg (x86-64, AArch64, riscv64), reg_abcd and xmm_reg
+ * (x86-64), vreg (AArch64), freg (riscv64). */
+enum { CFREE_REG_GPR = 0, CFREE_REG_ABCD, CFREE_REG_XMM, CFREE_REG_VREG, CFREE_REG_FREG };
+enum { CFREE_CLOBBER_NONE = 0, CFREE_CLOBBER_C };
+/* One operand; all-zero is an input in any general-purpose register. */
+typedef struct cfree_asm_operand {
+    int dir;         /* CFREE_ASM_IN .. CFREE_ASM_INLATEOUT */
+    cfree_type ty;   /* OUT, LATEOUT: the output's type */
+    int loc;         /* CFREE_ASM_LOC_* */
+    int reg_class;   /* LOC_CLASS: CFREE_REG_* */
+    const char *reg; /* LOC_REG: e.g. "rax", "x0", "a0" */
+    uint32_t tied;   /* LOC_TIED: index of the output operand */
+} cfree_asm_operand;
+/* A block: `text` is the template, where {n} is operand n, {n:m} prints it
+ * with modifier m, and {{ }} are braces. Strings are copied. */
+typedef struct cfree_asm_block {
+    uint32_t targets; /* CFREE_ASM_ARCH_* */
+    const char *text;
+    int dialect;      /* CFREE_ASM_ATT or CFREE_ASM_INTEL (x86-64) */
+    uint32_t options; /* CFREE_ASM_* */
+    const cfree_asm_operand *operands;
+    size_t noperands;
+    int clobber_abi;  /* CFREE_CLOBBER_* */
+    const char *const *clobbers;
+    size_t nclobbers;
+} cfree_asm_block;
+/* Pops the inputs (the last input on top), pushes the outputs in operand
+ * order. Validated completely first (emitter codes 607-617). */
+int cfree_cg_asm(cfree_module m, const cfree_asm_block *block);
+/* Register `index` of class `reg_class` on the module's target, copied as
+ * cfree_cg_target_string does; CFREE_ERR_NOT_FOUND past the last one. */
+int cfree_cg_asm_register(cfree_module m, int reg_class, size_t index, char *buf, size_t cap, size_t *len);
+/* Register `index` of the clobber set `abi` (CFREE_CLOBBER_C). */
+int cfree_cg_asm_clobber_set(cfree_module m, int abi, size_t index, char *buf, size_t cap, size_t *len);
+
 /* ---- Emission ---- */
 /* Finishes the module and emits CFREE_EMIT_* `kind` at `level` (IR and
  * assembly after the `level` pipeline). Text is NUL-terminated (the NUL not

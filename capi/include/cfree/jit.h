@@ -73,6 +73,21 @@ int cfree_jit_publish(cfree_jit jit, cfree_module m, int level);
 int cfree_jit_publish_ex(cfree_jit jit, cfree_module m, int level, cfree_published *out);
 /* The stable entry of exported function `name` (JIT error 10 if none). */
 int cfree_jit_lookup(cfree_jit jit, const char *name, const void **out);
+/* Scalar classes of an exported function's signature. */
+enum { CFREE_SCALAR_NONE = 0, CFREE_SCALAR_INT, CFREE_SCALAR_FLOAT, CFREE_SCALAR_PTR };
+typedef struct cfree_scalar {
+    int kind;      /* CFREE_SCALAR_* (NONE only as a result) */
+    uint32_t bits; /* INT: 1, 8, 16, 32, 64, 128; FLOAT: 32, 64; PTR: the address space */
+} cfree_scalar;
+/* cfree_jit_lookup, if `name`'s signature is exactly `params` -> `result`
+ * (`result` NULL or NONE: no result); JIT error 4 otherwise, and for variadic
+ * functions. Cast the entry to the matching C function pointer type. */
+int cfree_jit_lookup_typed(cfree_jit jit, const char *name, const cfree_scalar *params, size_t n,
+                           const cfree_scalar *result, const void **out);
+/* `name`'s signature: up to `cap` parameter classes (all counted in `*n`),
+ * the result (NONE for none) and whether it is variadic. */
+int cfree_jit_signature(cfree_jit jit, const char *name, cfree_scalar *params, size_t cap, size_t *n,
+                        cfree_scalar *result, int *variadic);
 int cfree_jit_free(cfree_jit jit);
 int cfree_jit_triple(cfree_jit jit, char *buf, size_t cap, size_t *len);
 /* Lets JIT code refer to host function or object `name` at `address`. */

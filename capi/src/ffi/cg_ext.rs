@@ -200,8 +200,8 @@ const COMDATS: [ComdatKind; 5] =
     [ComdatKind::Any, ComdatKind::ExactMatch, ComdatKind::Largest, ComdatKind::NoDeduplicate, ComdatKind::SameSize];
 const TLS_MODELS: [TlsModel; 4] =
     [TlsModel::GeneralDynamic, TlsModel::LocalDynamic, TlsModel::InitialExec, TlsModel::LocalExec];
-const CONVS: [CallConv; 8] = CallConv::ALL;
-const EXTS: [AbiExt; 3] = [AbiExt::None, AbiExt::Sign, AbiExt::Zero];
+pub(super) const CONVS: [CallConv; 8] = CallConv::ALL;
+pub(super) const EXTS: [AbiExt; 3] = [AbiExt::None, AbiExt::Sign, AbiExt::Zero];
 const TAILS: [TailPolicy; 3] = [TailPolicy::None, TailPolicy::Tail, TailPolicy::NoTail];
 const INT_UNOPS: [IntUnOp; 5] = [IntUnOp::Clz, IntUnOp::Ctz, IntUnOp::Popcount, IntUnOp::Bswap, IntUnOp::BitReverse];
 const CHECKED: [CheckedOp; 10] = [
@@ -234,13 +234,13 @@ const FN_NAKED: u32 = 512;
 const FN_ALL: u32 = 1023;
 
 // Parameter fact bits (`CFREE_PARAM_*`).
-const PARAM_NOALIAS: u32 = 1;
-const PARAM_NOCAPTURE: u32 = 2;
-const PARAM_READONLY: u32 = 4;
-const PARAM_WRITEONLY: u32 = 8;
-const PARAM_NONNULL: u32 = 16;
-const PARAM_INREG: u32 = 32;
-const PARAM_NEST: u32 = 64;
+pub(super) const PARAM_NOALIAS: u32 = 1;
+pub(super) const PARAM_NOCAPTURE: u32 = 2;
+pub(super) const PARAM_READONLY: u32 = 4;
+pub(super) const PARAM_WRITEONLY: u32 = 8;
+pub(super) const PARAM_NONNULL: u32 = 16;
+pub(super) const PARAM_INREG: u32 = 32;
+pub(super) const PARAM_NEST: u32 = 64;
 const PARAM_ALL: u32 = 127;
 
 // Data flag bits (`CFREE_DATA_*`).

@@ -11,9 +11,10 @@ use cfree_jit_orc::{Jit, JitOptions, UnitId, UnitState};
 use super::statepoint::{
     frames_out, info, relocate_all, slots, CFrame, CLivePointer, CSafepointInfo, CSlot, ForwardFn,
 };
-use super::{copy_string, entry, level, put, required};
+use super::{array, copy_string, entry, level, put, required};
 use crate::error::{CapiError, INVALID_ARGUMENT, NOT_FOUND, NULL_POINTER};
 use crate::handles::{self, ModuleBox};
+use cfree_facade::ScalarType;
 
 /// `cfree_published`: what a publish did.
 #[repr(C)]
@@ -500,5 +501,151 @@ pub unsafe extern "C" fn cfree_jit_gc_relocate(
         let registry = handles::jit(CALL, jit)?.registry();
         // SAFETY: the caller's contract.
         unsafe { relocate_all(CALL, entry_fps, n, |pc| registry.safepoint_at(pc), forward, ctx, frames) }
+    })
+}
+
+// ---- typed lookup ----
+
+// Scalar classes (`CFREE_SCALAR_*`).
+const SCALAR_NONE: c_int = 0;
+const SCALAR_INT: c_int = 1;
+const SCALAR_FLOAT: c_int = 2;
+const SCALAR_PTR: c_int = 3;
+
+/// `cfree_scalar`: one parameter or result class of a JIT export.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CScalar {
+    /// `CFREE_SCALAR_*` (`NONE` only as a result: no value).
+    pub kind: c_int,
+    /// INT, FLOAT: the width in bits; PTR: the address space.
+    pub bits: u32,
+}
+
+fn scalar_of(call: &str, s: CScalar, what: &str) -> Result<Option<ScalarType>, CapiError> {
+    use cfree_facade::{FloatWidth, IntWidth};
+    let width = || -> Option<ScalarType> {
+        Some(match (s.kind, s.bits) {
+            (SCALAR_INT, 1) => ScalarType::Int(IntWidth::I1),
+            (SCALAR_INT, 8) => ScalarType::Int(IntWidth::I8),
+            (SCALAR_INT, 16) => ScalarType::Int(IntWidth::I16),
+            (SCALAR_INT, 32) => ScalarType::Int(IntWidth::I32),
+            (SCALAR_INT, 64) => ScalarType::Int(IntWidth::I64),
+            (SCALAR_INT, 128) => ScalarType::Int(IntWidth::I128),
+            (SCALAR_FLOAT, 32) => ScalarType::Float(FloatWidth::F32),
+            (SCALAR_FLOAT, 64) => ScalarType::Float(FloatWidth::F64),
+            (SCALAR_PTR, space) => ScalarType::Ptr(space),
+            _ => return None,
+        })
+    };
+    match s.kind {
+        SCALAR_NONE => Ok(None),
+        _ => width().map(Some).ok_or_else(|| {
+            CapiError::new(INVALID_ARGUMENT, call, format!("{what}: scalar {{{}, {}}} is invalid", s.kind, s.bits))
+        }),
+    }
+}
+
+fn c_scalar(s: Option<ScalarType>) -> CScalar {
+    match s {
+        None => CScalar { kind: SCALAR_NONE, bits: 0 },
+        Some(ScalarType::Int(w)) => CScalar { kind: SCALAR_INT, bits: w.bits() },
+        Some(ScalarType::Float(w)) => CScalar { kind: SCALAR_FLOAT, bits: w.bits() },
+        Some(ScalarType::Ptr(space)) => CScalar { kind: SCALAR_PTR, bits: space },
+    }
+}
+
+fn spell(params: &[ScalarType], result: Option<ScalarType>, variadic: bool) -> String {
+    let mut p: Vec<String> = params.iter().map(|s| format!("{s:?}")).collect();
+    if variadic {
+        p.push("...".into());
+    }
+    format!("fn({}) -> {}", p.join(", "), result.map_or("()".to_string(), |r| format!("{r:?}")))
+}
+
+/// The stable entry of exported function `name` if its signature is exactly
+/// `params` -> `result` (`result` null or `CFREE_SCALAR_NONE`: no result); JIT
+/// error 4 (signature mismatch) otherwise, including for variadic exports.
+///
+/// # Safety
+/// See the parent module.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_jit_lookup_typed(
+    jit: u64,
+    name: *const c_char,
+    params: *const CScalar,
+    n: usize,
+    result: *const CScalar,
+    out: *mut *const c_void,
+) -> c_int {
+    const CALL: &str = "cfree_jit_lookup_typed";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`, `params` and `n`.
+        let (name, given) = unsafe { (required(CALL, name, "name")?, array(CALL, params, n)?) };
+        let mut wanted = Vec::with_capacity(given.len());
+        for (i, &s) in given.iter().enumerate() {
+            let s = scalar_of(CALL, s, &format!("parameter {i}"))?;
+            wanted
+                .push(s.ok_or_else(|| CapiError::new(INVALID_ARGUMENT, CALL, format!("parameter {i} has no class")))?);
+        }
+        // SAFETY: `result` is null or readable by the caller's contract.
+        let result = if result.is_null() { None } else { scalar_of(CALL, unsafe { *result }, "the result")? };
+        let registry = handles::jit(CALL, jit)?.registry();
+        let s = registry
+            .symbol(name)
+            .ok_or_else(|| CapiError::jit(CALL, cfree_jit_orc::Error::NoSuchFunction(name.into())))?;
+        let sig = &s.signature;
+        if sig.variadic || sig.params != wanted || sig.result != result {
+            let e = cfree_jit_orc::Error::SignatureMismatch {
+                name: name.into(),
+                declared: spell(&sig.params, sig.result, sig.variadic),
+                requested: spell(&wanted, result, false),
+            };
+            return Err(CapiError::jit(CALL, e));
+        }
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, s.entry as usize as *const c_void) }
+    })
+}
+
+/// The signature of exported function `name`: up to `cap` parameter classes
+/// into `params` (all counted in `*n`), the result class (`CFREE_SCALAR_NONE`
+/// for none) and whether it is variadic. `params` may be null if `cap` is 0.
+///
+/// # Safety
+/// See the parent module.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_jit_signature(
+    jit: u64,
+    name: *const c_char,
+    params: *mut CScalar,
+    cap: usize,
+    n: *mut usize,
+    result: *mut CScalar,
+    variadic: *mut c_int,
+) -> c_int {
+    const CALL: &str = "cfree_jit_signature";
+    entry(CALL, || {
+        if n.is_null() || result.is_null() || variadic.is_null() || (params.is_null() && cap > 0) {
+            return Err(CapiError::new(NULL_POINTER, CALL, "an out-parameter is null"));
+        }
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { required(CALL, name, "name")? };
+        let registry = handles::jit(CALL, jit)?.registry();
+        let s = registry
+            .symbol(name)
+            .ok_or_else(|| CapiError::jit(CALL, cfree_jit_orc::Error::NoSuchFunction(name.into())))?;
+        let sig = &s.signature;
+        // SAFETY: `params` holds `cap` writable elements and the other
+        // out-parameters are non-null and writable, by the caller's contract.
+        unsafe {
+            for (i, &p) in sig.params.iter().take(cap).enumerate() {
+                params.add(i).write(c_scalar(Some(p)));
+            }
+            n.write(sig.params.len());
+            result.write(c_scalar(sig.result));
+            variadic.write(sig.variadic.into());
+        }
+        Ok(())
     })
 }

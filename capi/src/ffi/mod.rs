@@ -853,6 +853,8 @@ unit_call!(
     }
 );
 
+mod asm;
 mod cg_ext;
 mod jit_ext;
 mod statepoint;
+mod types;
