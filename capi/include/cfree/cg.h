@@ -203,6 +203,12 @@ int cfree_cg_func_end(cfree_module m);
 #define CFREE_SLOT_COMPILER_TEMP 8u
 int cfree_cg_local_slot_ex(cfree_module m, cfree_type ty, const char *name, uint32_t align, uint32_t flags,
                            cfree_local *out);
+/* Parameter `index`'s slot with CFREE_SLOT_* flags (without ADDRESS_TAKEN a
+ * parameter is SSA after this call). */
+int cfree_cg_param_slot_ex(cfree_module m, uint32_t index, const char *name, uint32_t flags, cfree_local *out);
+int cfree_cg_local_flags(cfree_module m, cfree_local local, uint32_t *out);
+/* Entries on the open function's value stack. */
+int cfree_cg_stack_depth(cfree_module m, size_t *out);
 
 /* Checks (doc/runtime.md): `check` pops an i1 and branches to `handler` when it
  * is 1, keeping the rest of the stack; `check_nonnull` branches when the

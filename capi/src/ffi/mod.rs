@@ -432,6 +432,44 @@ pub unsafe extern "C" fn cfree_cg_local_slot_ex(
     })
 }
 
+/// `cfree_cg_param_slot_ex`: parameter `index`'s slot with `CFREE_SLOT_*` flags.
+///
+/// # Safety
+/// `name` is null or NUL-terminated; `out` is null or writable.
+#[no_mangle]
+pub unsafe extern "C" fn cfree_cg_param_slot_ex(
+    m: u64,
+    index: u32,
+    name: *const c_char,
+    flags: u32,
+    out: *mut u64,
+) -> c_int {
+    const CALL: &str = "cfree_cg_param_slot_ex";
+    entry(CALL, || {
+        // SAFETY: the caller's contract on `name`.
+        let name = unsafe { text(CALL, name, "name")? }.unwrap_or("");
+        let flags = cfree_facade::SlotFlags::from_bits(flags)
+            .ok_or_else(|| CapiError::new(INVALID_ARGUMENT, CALL, format!("slot flags {flags:#x} are unknown")))?;
+        let v = handles::with_module(CALL, m, |cg| {
+            cg.param_slot_with(index, name, flags).map(Local::to_bits).map_err(cg_err)
+        })?;
+        // SAFETY: the caller's contract on `out`.
+        unsafe { put(CALL, out, v) }
+    })
+}
+
+out_call!(
+    /// The `CFREE_SLOT_*` flags of a parameter or local slot.
+    cfree_cg_local_flags(local: u64) -> u32 => |cg| {
+        cg.local_flags(Local::from_bits(local)).map(|f| f.bits()).map_err(cg_err)
+    }
+);
+
+out_call!(
+    /// The number of entries on the open function's value stack.
+    cfree_cg_stack_depth() -> usize => |cg| Ok(cg.stack_depth())
+);
+
 unit_call!(
     /// `check`: pops an `i1` and branches to `handler` when it is 1; the rest of the stack stays.
     cfree_cg_check(handler: u64) => |cg| cg.check(Label::from_bits(handler)).map_err(cg_err)

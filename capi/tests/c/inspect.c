@@ -228,6 +228,39 @@ static void completeness(void) {
     CHECK(cfree_cg_func_end(m));
     CHECK(cfree_cg_check_complete(m));
     EXPECT(cfree_cg_check_complete(999999), CFREE_ERR_UNKNOWN_HANDLE);
+
+    /* Slot flags read back, and the value stack's depth. */
+    {
+        cfree_type sig1;
+        cfree_sym g;
+        cfree_local prm, tmp;
+        uint32_t flags;
+        size_t depth;
+        CHECK(cfree_cg_ty_func(m, &i64, 1, 1, i64, 0, &sig1));
+        CHECK(cfree_cg_declare_func(m, "slots", sig1, CFREE_LINKAGE_EXTERNAL, &g));
+        CHECK(cfree_cg_func_begin(m, g));
+        EXPECT(cfree_cg_param_slot_ex(m, 0, "x", 16, &prm), CFREE_ERR_INVALID_ARGUMENT); /* unknown flag */
+        CHECK(cfree_cg_param_slot_ex(m, 0, "x", CFREE_SLOT_ARTIFICIAL, &prm));
+        CHECK(cfree_cg_local_flags(m, prm, &flags));
+        SAME(flags, CFREE_SLOT_ARTIFICIAL);
+        CHECK(cfree_cg_local_slot_ex(m, i64, "t", 0, CFREE_SLOT_ADDRESS_TAKEN | CFREE_SLOT_COMPILER_TEMP, &tmp));
+        CHECK(cfree_cg_local_flags(m, tmp, &flags));
+        SAME(flags, CFREE_SLOT_ADDRESS_TAKEN | CFREE_SLOT_COMPILER_TEMP);
+        CHECK(cfree_cg_stack_depth(m, &depth));
+        SAME(depth, 0);
+        CHECK(cfree_cg_push_local(m, prm));
+        EXPECT(cfree_cg_addr_of(m), 513); /* the parameter's address may not be taken */
+        CHECK(cfree_cg_load(m, i64, 0));
+        CHECK(cfree_cg_push_int(m, i64, 1));
+        CHECK(cfree_cg_stack_depth(m, &depth));
+        SAME(depth, 2);
+        CHECK(cfree_cg_int_op(m, CFREE_INT_ADD, 0));
+        CHECK(cfree_cg_stack_depth(m, &depth));
+        SAME(depth, 1);
+        CHECK(cfree_cg_ret(m));
+        CHECK(cfree_cg_func_end(m));
+        EXPECT(cfree_cg_local_flags(m, prm, &flags), 301); /* the function is closed */
+    }
     CHECK(cfree_cg_module_free(m));
 }
 
