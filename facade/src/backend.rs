@@ -357,6 +357,29 @@ pub trait Backend {
         callee: Self::Value,
         site: &CallSite<'_, Self::Value>,
     ) -> BackendResult<Option<Self::Value>>;
+
+    // ---- debug information (`doc/debug.md`); called only once it is enabled ----
+
+    /// Starts the compile unit; its file is `unit_file`.
+    fn debug_init(&mut self, options: &crate::DebugOptions, unit_file: crate::FileId) -> BackendResult<()>;
+    /// Registers file `id`.
+    fn debug_file(&mut self, id: crate::FileId, name: &str, directory: &str) -> BackendResult<()>;
+    /// Describes type `id`; every type `ty` mentions was described before.
+    fn debug_type(&mut self, id: TypeId, ty: &crate::DebugType<'_>) -> BackendResult<()>;
+    /// Describes the open function (just begun); its instructions are at
+    /// `f.loc` until [`Self::debug_set_loc`].
+    fn debug_function(&mut self, f: &crate::DebugFunction<'_>) -> BackendResult<()>;
+    /// Instructions emitted from here on in the open function are at `loc`.
+    fn debug_set_loc(&mut self, loc: crate::SrcLoc) -> BackendResult<()>;
+    /// Describes a parameter or local whose storage is `slot`.
+    fn debug_variable(&mut self, slot: Self::Value, v: &crate::DebugVariable<'_>) -> BackendResult<()>;
+    /// Opens a lexical scope at `loc` in the open function (closed at the
+    /// latest when the function ends).
+    fn debug_scope_begin(&mut self, loc: crate::SrcLoc) -> BackendResult<()>;
+    /// Closes the innermost lexical scope.
+    fn debug_scope_end(&mut self) -> BackendResult<()>;
+    /// Describes defined data symbol `sym`.
+    fn debug_global(&mut self, sym: Sym, g: &crate::DebugGlobal<'_>) -> BackendResult<()>;
 }
 
 /// One call's operands as the backend receives them.

@@ -25,6 +25,34 @@ impl Backend for CheckOnly {
     type Value = ();
     type Block = ();
 
+    fn debug_init(&mut self, _: &crate::DebugOptions, _: crate::FileId) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_file(&mut self, _: crate::FileId, _: &str, _: &str) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_type(&mut self, _: TypeId, _: &crate::DebugType<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_function(&mut self, _: &crate::DebugFunction<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_set_loc(&mut self, _: crate::SrcLoc) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_variable(&mut self, _: (), _: &crate::DebugVariable<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_scope_begin(&mut self, _: crate::SrcLoc) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_scope_end(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_global(&mut self, _: Sym, _: &crate::DebugGlobal<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+
     fn target(&self) -> &TargetInfo {
         &self.target
     }

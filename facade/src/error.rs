@@ -490,6 +490,33 @@ pub enum ErrorKind {
         header_bytes: u32,
     },
 
+    // ---- debug information ----
+    /// `enable_debug_info` on a module that has it on already.
+    DebugInfoEnabled,
+    /// A source position naming a file that was never registered.
+    InvalidSrcLoc {
+        /// The file id given.
+        file: u32,
+        /// How many files are registered.
+        files: u32,
+    },
+    /// `describe_type` after the type was used in debug information.
+    TypeAlreadyDescribed {
+        /// The type.
+        ty: TypeName,
+    },
+    /// More member names than the record has fields.
+    TooManyFieldNames {
+        /// The record.
+        ty: TypeName,
+        /// Names given.
+        given: usize,
+        /// Fields it has.
+        fields: usize,
+    },
+    /// `scope_end` with no scope open.
+    NoOpenScope,
+
     // ---- unsupported ----
     /// The target cannot lower a well-formed request.
     UnsupportedOnTarget {
@@ -514,7 +541,8 @@ impl ErrorKind {
     /// The kind's stable number (for the C API and logs). Numbers are never
     /// reused; new kinds get new numbers. Ranges: 1xx emitter state, 2xx
     /// value stack and types, 3xx handles and control flow, 4xx symbols, 5xx
-    /// constants and sizes, 6xx operation facts, 7xx managed code, 9xx unsupported.
+    /// constants and sizes, 6xx operation facts, 7xx managed code, 8xx debug
+    /// information, 9xx unsupported.
     pub fn code(&self) -> u32 {
         use ErrorKind::*;
         match self {
@@ -583,6 +611,11 @@ impl ErrorKind {
             NoPollFunction => 704,
             InvalidAllocBuffer { .. } => 705,
             InvalidHeaderBytes { .. } => 706,
+            DebugInfoEnabled => 801,
+            InvalidSrcLoc { .. } => 802,
+            TypeAlreadyDescribed { .. } => 803,
+            TooManyFieldNames { .. } => 804,
+            NoOpenScope => 805,
             UnsupportedOnTarget { .. } => 901,
             Unsupported(_) => 902,
             BackendRefused { .. } => 903,
@@ -714,6 +747,17 @@ impl fmt::Display for ErrorKind {
             InvalidHeaderBytes { header_bytes } => {
                 write!(f, "inline allocation header of {header_bytes} bytes (must be 0 or 8)")
             }
+            DebugInfoEnabled => write!(f, "debug information is already on for this module"),
+            InvalidSrcLoc { file, files } => {
+                write!(f, "source position in file {file}, but only files 1..={files} are registered")
+            }
+            TypeAlreadyDescribed { ty } => {
+                write!(f, "{ty} is already used in debug information; decorate it before its first use")
+            }
+            TooManyFieldNames { ty, given, fields } => {
+                write!(f, "{given} member names for {ty}, which has {fields} fields")
+            }
+            NoOpenScope => write!(f, "scope_end without an open scope_begin"),
             UnsupportedOnTarget { feature, triple } => write!(f, "{feature} is not supported on {triple}"),
             Unsupported(what) => write!(f, "{what}"),
             BackendRefused { backend, reason } => write!(f, "the {backend} backend refused: {reason}"),

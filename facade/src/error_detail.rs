@@ -386,8 +386,6 @@ pub enum Unimplemented {
     /// A safepoint call of a variadic function with a result (LLVM cannot wrap it in a
     /// statepoint); declare the callee `GcRole::Leaf` if it cannot collect.
     VariadicSafepointWithResult,
-    /// A display (source) name, which needs debug information.
-    DisplayName,
 }
 
 impl fmt::Display for Unimplemented {
@@ -408,9 +406,6 @@ impl fmt::Display for Unimplemented {
                 "a safepoint call of a variadic function with a result is not supported \
                  (declare the callee GcRole::Leaf if it cannot collect)",
             ),
-            Unimplemented::DisplayName => {
-                f.write_str("display names are not supported until debug information is (leave display_name None)")
-            }
         }
     }
 }

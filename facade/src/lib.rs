@@ -47,6 +47,7 @@ mod backend;
 mod cg;
 mod check_only;
 mod data;
+mod debug;
 mod emit;
 mod error;
 mod error_detail;
@@ -72,6 +73,10 @@ pub use backend::{Backend, BackendError, BackendResult, CallSite, Safepoint, Slo
 pub use cg::{Cg, CheckLowering, Finished, FuncExport, ScalarType};
 pub use check_only::CheckOnly;
 pub use data::{DataInit, DataPiece};
+pub use debug::{
+    BaseEncoding, DebugFunction, DebugGlobal, DebugMember, DebugOptions, DebugType, DebugVariable, DwarfVersion,
+    FileId, SourceLanguage, SrcLoc, TypeDebugInfo,
+};
 pub use emit::{ObjectModule, OptLevel};
 pub use error::{Error, ErrorKind, Result};
 pub use error_detail::{

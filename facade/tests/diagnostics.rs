@@ -348,9 +348,47 @@ fn unsupported_requests() {
         "{i32, i32} by value in a managed or GC runtime function's signature",
     );
     assert!(matches!(k, ErrorKind::Unsupported(Unimplemented::AggregateAtSafepoint(_))));
+    // Display names are debug names: any text without NUL.
     let mut named = FuncDecl::new(sig);
     named.display_name = Some("pretty".into());
-    check(cg.declare_func("n", named), "declare_func", 902, "display names are not supported");
+    cg.declare_func("n", named).unwrap();
+    let mut bad = FuncDecl::new(sig);
+    bad.display_name = Some("a\0b".into());
+    check(cg.declare_func("n2", bad), "declare_func", 401, "contains a NUL");
+    cg.finish().unwrap();
+}
+
+/// Debug information's misuse: each refusal has its code and leaves the
+/// module usable; with debug information off the same calls are accepted.
+#[test]
+fn debug_information_misuse() {
+    let mut cg = Cg::new(CheckOnly::new(lp64()));
+    // Off: files and positions are tracked and validated all the same.
+    let f = cg.debug_file("a.src", "/src").unwrap();
+    assert_eq!(f, FileId(1));
+    cg.set_loc(SrcLoc::new(f, 3, 1)).unwrap();
+    check(cg.set_loc(SrcLoc::new(FileId(2), 1, 1)), "set_loc", 802, "file 2, but only files 1..=1");
+    assert!(!cg.debug_info_enabled());
+    let unit = cg.enable_debug_info(DebugOptions::new(SourceLanguage::C11, "t", "main.src", "/src")).unwrap();
+    assert_eq!(unit, FileId(2), "the unit's file is registered after the ones before");
+    assert_eq!(cg.loc(), SrcLoc::new(f, 3, 1), "positions keep their file ids");
+    let again = DebugOptions::new(SourceLanguage::C11, "t", "main.src", "/src");
+    check(cg.enable_debug_info(again), "enable_debug_info", 801, "already on");
+    let i32t = cg.ty_int(IntWidth::I32).unwrap();
+    let rec = cg.ty_record(&[i32t]).unwrap();
+    let names = TypeDebugInfo { fields: vec!["a".into(), "b".into()], ..TypeDebugInfo::default() };
+    check(cg.describe_type(rec, names), "describe_type", 804, "2 member names for {i32}, which has 1 fields");
+    let sig = cg.ty_func(FuncSig::new(&[i32t], Some(i32t))).unwrap();
+    let g = cg.declare_func("g", FuncDecl::new(sig)).unwrap();
+    cg.func_begin(g).unwrap();
+    check(cg.scope_end(), "scope_end", 805, "without an open scope_begin");
+    cg.param_slot(0, "x").unwrap(); // describes i32
+    check(cg.describe_type(i32t, TypeDebugInfo::default()), "describe_type", 803, "already used in debug information");
+    cg.scope_begin().unwrap();
+    cg.push_int(i32t, 1).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap(); // closes the open scope
+    check(cg.scope_begin(), "scope_begin", 101, "no function is open");
     cg.finish().unwrap();
 }
 
@@ -388,6 +426,15 @@ impl Backend for Refusing {
         define_data(s: Sym, i: &DataInit, l: &[()]) -> BackendResult<()>;
         declare_alias(s: Sym, n: &str, t: Sym, d: &AliasDecl) -> BackendResult<()>;
         add_init_fini(k: InitFini, f: Sym, p: u16) -> BackendResult<()>;
+        debug_init(o: &DebugOptions, f: FileId) -> BackendResult<()>;
+        debug_file(i: FileId, n: &str, d: &str) -> BackendResult<()>;
+        debug_type(i: TypeId, t: &DebugType<'_>) -> BackendResult<()>;
+        debug_function(f: &DebugFunction<'_>) -> BackendResult<()>;
+        debug_set_loc(l: SrcLoc) -> BackendResult<()>;
+        debug_variable(s: (), v: &DebugVariable<'_>) -> BackendResult<()>;
+        debug_scope_begin(l: SrcLoc) -> BackendResult<()>;
+        debug_scope_end() -> BackendResult<()>;
+        debug_global(s: Sym, g: &DebugGlobal<'_>) -> BackendResult<()>;
         begin_function(s: Sym, p: &[TypeId], slots: &mut Vec<()>) -> BackendResult<()>;
         local_slot(t: TypeId, a: u64, n: &str, k: SlotKind) -> BackendResult<()>;
         new_block() -> BackendResult<()>;
@@ -631,6 +678,33 @@ impl Backend for Recording {
     fn target(&self) -> &TargetInfo {
         static TARGET: std::sync::OnceLock<TargetInfo> = std::sync::OnceLock::new();
         TARGET.get_or_init(lp64)
+    }
+    fn debug_init(&mut self, _: &DebugOptions, _: FileId) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_file(&mut self, _: FileId, _: &str, _: &str) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_type(&mut self, _: TypeId, _: &DebugType<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_function(&mut self, _: &DebugFunction<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_set_loc(&mut self, _: SrcLoc) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_variable(&mut self, _: u32, _: &DebugVariable<'_>) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_scope_begin(&mut self, _: SrcLoc) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_scope_end(&mut self) -> BackendResult<()> {
+        Ok(())
+    }
+    fn debug_global(&mut self, _: Sym, _: &DebugGlobal<'_>) -> BackendResult<()> {
+        Ok(())
     }
     fn begin_function(&mut self, _: Sym, params: &[TypeId], slots: &mut Vec<u32>) -> BackendResult<()> {
         for _ in params {

@@ -45,6 +45,9 @@ impl<T> Built<T> for std::result::Result<T, BuilderError> {
 #[derive(Debug)]
 pub struct LlvmBackend<'ctx> {
     pub(crate) ctx: &'ctx Context,
+    /// Debug information, once the frontend enabled it (`debug/`). Declared
+    /// before the module so that its `DIBuilder` is disposed first.
+    pub(crate) debug: Option<crate::debug::DebugState<'ctx>>,
     pub(crate) module: Module<'ctx>,
     pub(crate) builder: Builder<'ctx>,
     pub(crate) entry_builder: Builder<'ctx>,
@@ -119,6 +122,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             alias_domain: None,
             has_gc: false,
             has_label_data: false,
+            debug: None,
         })
     }
 
@@ -131,12 +135,41 @@ impl<'ctx> LlvmBackend<'ctx> {
             ffi::replace_global(old, new);
         }
         self.emit_partitions();
+        self.debug_finalize();
     }
 }
 
 impl<'ctx> Backend for LlvmBackend<'ctx> {
     type Value = BasicValueEnum<'ctx>;
     type Block = BasicBlock<'ctx>;
+
+    fn debug_init(&mut self, options: &DebugOptions, unit_file: FileId) -> BackendResult<()> {
+        self.lower_debug_init(options, unit_file)
+    }
+    fn debug_file(&mut self, id: FileId, name: &str, directory: &str) -> BackendResult<()> {
+        self.lower_debug_file(id, name, directory)
+    }
+    fn debug_type(&mut self, id: TypeId, ty: &DebugType<'_>) -> BackendResult<()> {
+        self.lower_debug_type(id, ty)
+    }
+    fn debug_function(&mut self, f: &DebugFunction<'_>) -> BackendResult<()> {
+        self.lower_debug_function(f)
+    }
+    fn debug_set_loc(&mut self, loc: SrcLoc) -> BackendResult<()> {
+        self.lower_debug_set_loc(loc)
+    }
+    fn debug_variable(&mut self, slot: Self::Value, v: &DebugVariable<'_>) -> BackendResult<()> {
+        self.lower_debug_variable(slot, v)
+    }
+    fn debug_scope_begin(&mut self, loc: SrcLoc) -> BackendResult<()> {
+        self.lower_debug_scope_begin(loc)
+    }
+    fn debug_scope_end(&mut self) -> BackendResult<()> {
+        self.lower_debug_scope_end()
+    }
+    fn debug_global(&mut self, sym: Sym, g: &DebugGlobal<'_>) -> BackendResult<()> {
+        self.lower_debug_global(sym, g)
+    }
 
     fn target(&self) -> &TargetInfo {
         &self.resolved.info
@@ -216,10 +249,13 @@ impl<'ctx> Backend for LlvmBackend<'ctx> {
         self.lower_unreachable()
     }
     fn end_function(&mut self, unused: &[Self::Block]) -> BackendResult<()> {
-        self.lower_end_function(unused)
+        let ended = self.lower_end_function(unused);
+        self.debug_function_closed();
+        ended
     }
     fn abandon_function(&mut self) {
         self.lower_abandon_function();
+        self.debug_function_closed();
     }
     fn const_int(&mut self, ty: TypeId, bits: u128) -> BackendResult<Self::Value> {
         Ok(self.lower_const_int(ty, bits))

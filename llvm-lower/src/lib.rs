@@ -49,6 +49,7 @@ mod calls;
 mod casts;
 mod context;
 mod control;
+mod debug;
 mod error;
 mod ffi;
 mod float_ops;

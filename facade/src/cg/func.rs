@@ -270,7 +270,7 @@ impl<B: Backend> crate::Cg<B> {
         }
         self.func.scratch = slots;
         self.func.block = BlockState::Open;
-        Ok(())
+        self.debug_function_begun(CALL, sym)
     }
 
     /// The slot of parameter `index`, named `name` (may be empty).
@@ -313,6 +313,8 @@ impl<B: Backend> crate::Cg<B> {
         if let Some(flags) = flags {
             self.func.locals[index as usize].flags = flags;
         }
+        let LocalInfo { ty, flags, .. } = self.func.locals[index as usize];
+        self.debug_slot(call, addr, ty, name, Some(index), flags)?;
         Ok(Local::new(self.func.owner, index as usize))
     }
 
@@ -369,6 +371,7 @@ impl<B: Backend> crate::Cg<B> {
             SlotKind::Plain => {}
         }
         self.func.locals.push(LocalInfo { ty, addr, flags });
+        self.debug_slot(call, addr, ty, name, None, flags)?;
         Ok(local)
     }
 

@@ -11,6 +11,7 @@ mod calls;
 mod casts;
 mod checks;
 mod constants;
+mod debug;
 mod dynamic;
 mod float_ops;
 mod func;
@@ -49,6 +50,8 @@ pub struct Cg<B: Backend> {
     gc_runtime: Option<crate::GcRuntime>,
     /// COMDAT groups, section kinds and aliases (`symbols.rs`).
     objects: symbols::ObjectTables,
+    /// Source positions and debug information (`debug.rs`).
+    debug: debug::DebugTrack,
 }
 
 /// A defined, externally visible function: what a JIT needs to check typed lookups.
@@ -123,6 +126,7 @@ impl<B: Backend> Cg<B> {
             managed_space: None,
             gc_runtime: None,
             objects: symbols::ObjectTables::default(),
+            debug: debug::DebugTrack::default(),
         }
     }
 

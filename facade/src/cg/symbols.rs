@@ -61,6 +61,7 @@ impl<B: Backend> super::Cg<B> {
         };
         result.map_err(|k| Error::new(call, k))?;
         self.syms.push(SymbolInfo { name: name.to_string(), kind, defined: false });
+        self.debug_declared(sym.index());
         self.by_name.insert(name.to_string(), sym);
         Ok(sym)
     }
@@ -84,8 +85,8 @@ impl<B: Backend> super::Cg<B> {
             };
             return Err(Error::new(CALL, e));
         }
-        if decl.display_name.is_some() {
-            return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
+        if let Some(d) = &decl.display_name {
+            check_display_name(CALL, d)?;
         }
         check_func_attrs(&decl.attrs).map_err(|k| Error::new(CALL, k).operand("attrs"))?;
         if decl.attrs.stack_probes && !self.target.supports_stack_probes() {
@@ -121,8 +122,8 @@ impl<B: Backend> super::Cg<B> {
         }
         check_align(CALL, u64::from(decl.align))?;
         self.check_linkage(CALL, decl.linkage, decl.visibility)?;
-        if decl.display_name.is_some() {
-            return Err(Error::new(CALL, ErrorKind::Unsupported(Unimplemented::DisplayName)).operand("display_name"));
+        if let Some(d) = &decl.display_name {
+            check_display_name(CALL, d)?;
         }
         self.check_placement(CALL, name, &decl.placement, decl.linkage, decl.visibility, false)?;
         self.check_data_storage(CALL, &decl)?;
@@ -223,7 +224,7 @@ impl<B: Backend> super::Cg<B> {
             }
         }
         self.syms[sym.index()].defined = true;
-        Ok(())
+        self.debug_data_defined(CALL, sym)
     }
 }
 
@@ -471,6 +472,15 @@ fn check_func_attrs(a: &crate::FuncAttrs) -> std::result::Result<(), ErrorKind> 
         if text.as_deref().is_some_and(|t| t.contains('\0') || t.len() > 4096) {
             return Err(ErrorKind::InvalidAttribute { attr, problem: crate::AttrProblem::NotOnThisSymbol });
         }
+    }
+    Ok(())
+}
+
+/// A display name is a debug string: any text without NUL.
+fn check_display_name(call: &'static str, name: &str) -> Result<()> {
+    if name.contains('\0') {
+        let e = ErrorKind::InvalidName { name: name.to_string(), problem: NameProblem::ContainsNul };
+        return Err(Error::new(call, e).operand("display_name"));
     }
     Ok(())
 }
