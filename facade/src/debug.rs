@@ -167,6 +167,12 @@ pub struct DebugOptions {
     /// Whether the code will be optimised (`DW_AT_APPLE_optimized`-style hint
     /// for debuggers); it does not change what is emitted.
     pub optimized: bool,
+    /// Whether functions and globals with a display name also carry their
+    /// linkage name (`DW_AT_linkage_name`). Debuggers show the linkage name
+    /// where one is present for C-like languages (gdb does), so a language
+    /// whose symbols are prefixed or mangled but which describes itself as C
+    /// turns this off to show its own names.
+    pub linkage_names: bool,
 }
 
 impl DebugOptions {
@@ -179,6 +185,7 @@ impl DebugOptions {
             directory: directory.into(),
             version: DwarfVersion::V5,
             optimized: false,
+            linkage_names: true,
         }
     }
 }
@@ -301,7 +308,7 @@ pub struct DebugMember<'a> {
 pub struct DebugFunction<'a> {
     /// The source name (the declaration's display name, else its linkage name).
     pub name: &'a str,
-    /// The linkage name.
+    /// The linkage name (empty: not described).
     pub linkage_name: &'a str,
     /// Where it is declared (the position current at the declaration, or at
     /// `func_begin` if there was none).
@@ -334,7 +341,7 @@ pub struct DebugVariable<'a> {
 pub struct DebugGlobal<'a> {
     /// The source name.
     pub name: &'a str,
-    /// The linkage name.
+    /// The linkage name (empty: not described).
     pub linkage_name: &'a str,
     /// Its type.
     pub ty: TypeId,

@@ -12,6 +12,8 @@ use crate::*;
 #[derive(Debug, Default)]
 pub(crate) struct DebugTrack {
     pub(crate) enabled: bool,
+    /// `DebugOptions::linkage_names`.
+    linkage_names: bool,
     /// Registered files (name, directory); `FileId(n)` is `files[n - 1]`.
     files: Vec<(String, String)>,
     /// The current source position.
@@ -53,6 +55,7 @@ impl<B: Backend> Cg<B> {
             r.map_err(|k| Error::new(CALL, k))?;
         }
         self.debug.enabled = true;
+        self.debug.linkage_names = options.linkage_names;
         self.debug.files.push((options.file.clone(), options.directory.clone()));
         Ok(unit_file)
     }
@@ -188,7 +191,7 @@ impl<B: Backend> Cg<B> {
         let SymbolKind::Func(decl) = &info.kind else { return Ok(()) };
         let f = DebugFunction {
             name: decl.display_name.as_deref().unwrap_or(&info.name),
-            linkage_name: &info.name,
+            linkage_name: if self.debug.linkage_names { &info.name } else { "" },
             loc,
             ty: sig,
             local,
@@ -249,7 +252,7 @@ impl<B: Backend> Cg<B> {
         let SymbolKind::Data(decl) = &info.kind else { return Ok(()) };
         let g = DebugGlobal {
             name: decl.display_name.as_deref().unwrap_or(&info.name),
-            linkage_name: &info.name,
+            linkage_name: if self.debug.linkage_names { &info.name } else { "" },
             ty,
             loc: self.debug.decl_locs.get(sym.index()).copied().filter(|l| l.line != 0).unwrap_or(self.debug.loc),
             local: decl.linkage == Linkage::Internal,

@@ -120,7 +120,12 @@ impl Target {
 }
 
 /// The object file of `program` with its C `main`, optimised at `level`, for `target`.
-pub fn object(program: &TypedProgram, level: OptLevel, target: &Target) -> Result<Vec<u8>, String> {
+pub fn object(
+    program: &TypedProgram,
+    level: OptLevel,
+    target: &Target,
+    options: &codegen::Options,
+) -> Result<Vec<u8>, String> {
     let llvm = LlvmContext::new();
     let spec = if target.native { TargetSpec::host() } else { TargetSpec::triple(&target.triple) };
     let mut cg = llvm.module(&program.file_name, &spec).map_err(|e| e.to_string())?;
@@ -128,7 +133,7 @@ pub fn object(program: &TypedProgram, level: OptLevel, target: &Target) -> Resul
     if !matches!(info.arch, Arch::X86_64 | Arch::Aarch64) || !info.triple.contains("linux") {
         return Err(format!("executables can be built for {TARGETS:?}, not {}", info.triple));
     }
-    codegen::emit(program, &mut cg).map_err(|e| format!("code generation: {e}"))?;
+    codegen::emit(program, &mut cg, options).map_err(|e| format!("code generation: {e}"))?;
     emit_c_main(&mut cg, &program.file_name).map_err(|e| format!("code generation: {e}"))?;
     let mut module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
     module.emit_object(level).map_err(|e| e.to_string())
@@ -241,8 +246,14 @@ fn link_in(dir: &Path, object: &[u8], runtime: &Path, out: &Path, cc: &str) -> R
 
 /// Builds the executable `out` from `program` at `level` for `target`: finds
 /// the runtime library, emits the object, links.
-pub fn build(program: &TypedProgram, level: OptLevel, out: &Path, target: &Target) -> Result<(), String> {
+pub fn build(
+    program: &TypedProgram,
+    level: OptLevel,
+    out: &Path,
+    target: &Target,
+    options: &codegen::Options,
+) -> Result<(), String> {
     let runtime = runtime_library(target)?;
-    let object = object(program, level, target)?;
+    let object = object(program, level, target, options)?;
     link(&object, &runtime, out, target)
 }

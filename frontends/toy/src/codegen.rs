@@ -31,9 +31,10 @@
 use std::collections::HashMap;
 
 use cfree_facade::{
-    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit, FastMath, FloatBinOp,
-    FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags,
-    IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result, Sym, TypeId,
+    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit, DebugOptions, FastMath,
+    FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp,
+    IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result, SourceLanguage,
+    SrcLoc, Sym, TypeDebugInfo, TypeId,
 };
 
 use crate::diag::Span;
@@ -114,6 +115,8 @@ struct Gen<'p, 'c, B: Backend> {
     exit: Option<(Label, Option<Local>)>,
     /// The open function's result type.
     ret: Option<TypeId>,
+    /// The source file's id, when debug information is on.
+    file: Option<FileId>,
 }
 
 /// Nil checks are implicit (a faulting access and the trap table) unless
@@ -125,13 +128,51 @@ fn nil_checks_from_env() -> CheckLowering {
     }
 }
 
+/// How a program is compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// DWARF for debuggers (`doc/toy.md`): positions of statements and calls,
+    /// functions under their Toy names, parameters and variables. On by
+    /// default; `-g0` turns it off.
+    pub debug_info: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { debug_info: true }
+    }
+}
+
+/// The compilation directory debug information names: the current directory.
+fn compilation_dir() -> String {
+    std::env::current_dir().map(|d| d.to_string_lossy().into_owned()).unwrap_or_else(|_| ".".into())
+}
+
 /// Emits the whole program into `cg` (which must be fresh).
-pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
+pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> Result<()> {
     cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving())?;
+    let file = if options.debug_info {
+        let producer = concat!("cfree-toy ", env!("CARGO_PKG_VERSION"));
+        let mut debug = DebugOptions::new(SourceLanguage::C99, producer, &p.file_name, &compilation_dir());
+        // gdb names C functions by their linkage name (`toy_main`) when one is given.
+        debug.linkage_names = false;
+        Some(cg.enable_debug_info(debug)?)
+    } else {
+        None
+    };
     let i64 = cg.ty_int(IntWidth::I64)?;
     let f64 = cg.ty_float(FloatWidth::F64)?;
     let i8 = cg.ty_int(IntWidth::I8)?;
-    let reference = cg.ty_ptr(i8, 1)?;
+    // A reference points at an object's words (the pointee is advisory: it
+    // only shows in debug information).
+    let reference = cg.ty_ptr(i64, 1)?;
+    if file.is_some() {
+        // Toy's words as a debugger should print them (`bool` shares `int`'s word).
+        let named = |name: &str| TypeDebugInfo { name: Some(name.into()), ..TypeDebugInfo::default() };
+        cg.describe_type(i64, named("int"))?;
+        cg.describe_type(f64, named("float"))?;
+        cg.describe_type(reference, named("ref"))?;
+    }
     let raw_ptr = cg.ty_ptr(i8, 0)?;
     let declare = |cg: &mut Cg<B>, name: &str, params: &[TypeId], result: Option<TypeId>, role| {
         let sig = cg.ty_func(FuncSig::new(params, result))?;
@@ -185,6 +226,7 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         defers: Vec::new(),
         exit: None,
         ret: None,
+        file,
     };
     for f in &p.functions {
         let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
@@ -193,7 +235,9 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
         // Only the entry is exported: functions are internal, so calls to them are direct
         // (and inlinable) in the JIT too, where exported functions are called through their
         // replaceable stable entries.
-        let decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        decl.display_name = Some(f.name.clone());
+        g.position(f.span)?;
         g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), decl)?);
     }
     for (i, f) in p.functions.iter().enumerate() {
@@ -243,6 +287,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     }
 
     fn function(&mut self, id: FuncId, f: &Function) -> Result<()> {
+        self.position(f.span)?;
         self.cg.func_begin(self.funcs[id.index()])?;
         self.locals.clear();
         for (i, local) in f.locals.iter().enumerate() {
@@ -413,6 +458,8 @@ impl<B: Backend> Gen<'_, '_, B> {
     /// `toy.entry(n)`: registers the globals' reference words as roots, runs the
     /// initializers in source order, then returns `main(n)`.
     fn entry(&mut self) -> Result<()> {
+        // The entry is compiler-made; a debugger shows it at `main`'s declaration.
+        self.position(self.p.function(self.p.main).span)?;
         let sig = self.cg.ty_func(FuncSig::new(&[self.i64], Some(self.i64)))?;
         let entry = self.cg.declare_func(ENTRY_SYMBOL, FuncDecl::new(sig).gc(GcRole::Safepoints))?;
         self.cg.func_begin(entry)?;
@@ -484,10 +531,19 @@ impl<B: Backend> Gen<'_, '_, B> {
         Ok(())
     }
 
-    /// The next safepoint's stack map ID is the source position of `span`.
+    /// The next safepoint's stack map ID is the source position of `span`,
+    /// which is also the debug position of what follows.
     fn at(&mut self, span: Span) -> Result<()> {
         let (line, col) = self.p.position(span);
+        self.position(span)?;
         self.cg.set_safepoint_id(cfree_toy_rt::safepoint_id(line, col))
+    }
+
+    /// Code from here on is at `span` (with debug information on).
+    fn position(&mut self, span: Span) -> Result<()> {
+        let Some(file) = self.file else { return Ok(()) };
+        let (line, column) = self.p.position(span);
+        self.cg.set_loc(SrcLoc::new(file, line, column))
     }
 
     /// Checks that reference `r` is not nil; implicit by default, so the
@@ -523,6 +579,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> Result<()> {
+        self.position(s.span)?;
         match &s.kind {
             StmtKind::Let { local, init } => {
                 let v = self.value(init)?;

@@ -36,21 +36,33 @@ pub const STACK_SIZE: usize = 1 << 30;
 /// and unrecovered panics
 /// exit the process with status 101 after printing `file:line:col: runtime error: ...`
 /// (or `panic: ...`).
-pub fn run(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings) -> Result<Outcome, String> {
+pub fn run(
+    program: &TypedProgram,
+    n: i64,
+    level: OptLevel,
+    settings: Settings,
+    options: &codegen::Options,
+) -> Result<Outcome, String> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(STACK_SIZE)
-            .spawn_scoped(s, || run_here(program, n, level, settings))
+            .spawn_scoped(s, || run_here(program, n, level, settings, options))
             .map_err(|e| format!("starting the program thread: {e}"))?
             .join()
             .map_err(|_| "the program thread panicked".to_string())?
     })
 }
 
-fn run_here(program: &TypedProgram, n: i64, level: OptLevel, settings: Settings) -> Result<Outcome, String> {
+fn run_here(
+    program: &TypedProgram,
+    n: i64,
+    level: OptLevel,
+    settings: Settings,
+    options: &codegen::Options,
+) -> Result<Outcome, String> {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
-    codegen::emit(program, &mut cg).map_err(|e| format!("code generation: {e}"))?;
+    codegen::emit(program, &mut cg, options).map_err(|e| format!("code generation: {e}"))?;
     let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
     let jit = Jit::new().map_err(|e| e.to_string())?;
     for (name, addr) in cfree_toy_rt::symbols() {

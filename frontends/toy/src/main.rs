@@ -15,9 +15,10 @@ use std::process::ExitCode;
 use cfree_llvm_lower::OptLevel;
 
 const USAGE: &str = "usage: cfree-toy check FILE
-       cfree-toy run FILE [N] [-O0|-O1|-O2|-O3]
-       cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3] [--target x86_64-unknown-linux-gnu|aarch64-unknown-linux-gnu]
-                       (OUTPUT defaults to FILE's stem, the target to the host)";
+       cfree-toy run FILE [N] [-O0|-O1|-O2|-O3] [-g0]
+       cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3] [-g0] [--target x86_64-unknown-linux-gnu|aarch64-unknown-linux-gnu]
+                       (OUTPUT defaults to FILE's stem, the target to the host;
+                        debug information is on unless -g0)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +32,10 @@ fn main() -> ExitCode {
         }
         _ => return usage(None),
     };
+    // Debug information is on by default; `-g` says so explicitly, `-g0` turns it off.
+    let options = cfree_toy::codegen::Options { debug_info: !rest.iter().any(|a| a == "-g0") };
+    let rest: Vec<String> = rest.iter().filter(|a| *a != "-g0" && *a != "-g").cloned().collect();
+    let rest = rest.as_slice();
     let action = match command {
         "check" if rest.is_empty() => Action::Check,
         "check" => return usage(None),
@@ -62,8 +67,8 @@ fn main() -> ExitCode {
             println!("ok");
             ExitCode::SUCCESS
         }
-        Action::Run { n, level } => run(&program, n, level),
-        Action::Build { out, level, target } => match cfree_toy::aot::build(&program, level, &out, &target) {
+        Action::Run { n, level } => run(&program, n, level, &options),
+        Action::Build { out, level, target } => match cfree_toy::aot::build(&program, level, &out, &target, &options) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("cfree-toy: {e}");
@@ -152,8 +157,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// JIT-compiles and runs `main(n)`.
-fn run(program: &cfree_toy::TypedProgram, n: i64, level: OptLevel) -> ExitCode {
-    match cfree_toy::jit::run(program, n, level, cfree_toy_rt::Settings::from_env()) {
+fn run(program: &cfree_toy::TypedProgram, n: i64, level: OptLevel, options: &cfree_toy::codegen::Options) -> ExitCode {
+    match cfree_toy::jit::run(program, n, level, cfree_toy_rt::Settings::from_env(), options) {
         Ok(outcome) => {
             if std::env::var("CFREE_TOY_STATS").is_ok_and(|v| v == "1") {
                 eprintln!("{}", outcome.stats);
