@@ -126,6 +126,37 @@ fn types_inline_asm_and_typed_lookup() {
     c_program_under_sanitizers("inspect", "inspect ok\n");
 }
 
+/// Debug information through the C API: the object `debug.c` writes passes
+/// `llvm-dwarfdump-19 --verify` and describes what it emitted.
+#[test]
+fn debug_information_from_c() {
+    let dir = std::env::temp_dir().join(format!("cfree-capi-debug-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let obj = dir.join("pair.o");
+    c_program_with_args("debug", &[obj.to_str().unwrap()], "debug ok\n");
+    let verify = run(Command::new("llvm-dwarfdump-19").arg("--verify").arg(&obj), "llvm-dwarfdump-19 --verify");
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("No errors."));
+    let info = run(Command::new("llvm-dwarfdump-19").arg("--debug-info").arg(&obj), "llvm-dwarfdump-19");
+    let text = String::from_utf8_lossy(&info.stdout);
+    for needle in [
+        "DW_AT_producer\t(\"capi debug.c\")",
+        "DW_AT_language\t(DW_LANG_C11)",
+        "DW_AT_name\t(\"sum_pair\")",
+        "DW_AT_decl_file\t(\"/src/include/pair.h\")",
+        "DW_AT_name\t(\"Pair\")",
+        "DW_AT_name\t(\"a\")",
+        "DW_AT_name\t(\"b\")",
+        "DW_AT_name\t(\"p\")",
+        "DW_AT_name\t(\"s\")",
+        "DW_TAG_lexical_block",
+        "DW_AT_name\t(\"doubled\")",
+        "DW_AT_name\t(\"int\")",
+    ] {
+        assert!(text.contains(needle), "no `{needle}` in\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The static archive under the sanitizers: the first slice, the extended
 /// misuse suite and the inspection program, linked without the shared library.
 #[test]

@@ -667,6 +667,73 @@ int cfree_cg_asm_register(cfree_module m, int reg_class, size_t index, char *buf
 /* Register `index` of the clobber set `abi` (CFREE_CLOBBER_C). */
 int cfree_cg_asm_clobber_set(cfree_module m, int abi, size_t index, char *buf, size_t cap, size_t *len);
 
+/* ---- Debug information (doc/debug.md) ---- */
+/* Source languages (cfree_debug_options.language). */
+enum {
+    CFREE_LANG_C89 = 0,
+    CFREE_LANG_C99,
+    CFREE_LANG_C11,
+    CFREE_LANG_C17,
+    CFREE_LANG_CPP,
+    CFREE_LANG_CPP11,
+    CFREE_LANG_CPP14,
+    CFREE_LANG_CPP17,
+    CFREE_LANG_CPP20,
+    CFREE_LANG_OBJC,
+    CFREE_LANG_RUST,
+    CFREE_LANG_GO,
+    CFREE_LANG_ZIG,
+    CFREE_LANG_SWIFT,
+    CFREE_LANG_D,
+    CFREE_LANG_HASKELL,
+    CFREE_LANG_OCAML,
+    CFREE_LANG_JULIA,
+    CFREE_LANG_KOTLIN,
+    CFREE_LANG_JAVA,
+    CFREE_LANG_PYTHON,
+    CFREE_LANG_FORTRAN95,
+    CFREE_LANG_CRYSTAL,
+    CFREE_LANG_MOJO,
+    CFREE_LANG_ASSEMBLY
+};
+/* cfree_debug_options.flags. */
+#define CFREE_DEBUG_DWARF4 1u           /* DWARF 4 instead of 5 */
+#define CFREE_DEBUG_OPTIMIZED 2u        /* a hint for debuggers */
+#define CFREE_DEBUG_NO_LINKAGE_NAMES 4u /* no DW_AT_linkage_name beside display names */
+/* Scalar encodings (cfree_cg_describe_type); DEFAULT keeps the type's own. */
+enum {
+    CFREE_ENC_DEFAULT = 0,
+    CFREE_ENC_SIGNED,
+    CFREE_ENC_UNSIGNED,
+    CFREE_ENC_BOOLEAN,
+    CFREE_ENC_FLOAT,
+    CFREE_ENC_SIGNED_CHAR,
+    CFREE_ENC_UNSIGNED_CHAR
+};
+typedef struct cfree_debug_options {
+    int language;          /* CFREE_LANG_* */
+    const char *producer;  /* may be NULL */
+    const char *file;      /* the primary source file */
+    const char *directory; /* the compilation directory; may be NULL */
+    uint32_t flags;        /* CFREE_DEBUG_* */
+} cfree_debug_options;
+/* Turns on DWARF for the module: defined functions, named parameter and local
+ * slots, data definitions and their types are described as they are emitted.
+ * `*file` is the unit file's id (file ids are dense from 1). */
+int cfree_cg_enable_debug_info(cfree_module m, const cfree_debug_options *options, uint32_t *file);
+/* Registers a source file; accepted with debug information off too. */
+int cfree_cg_debug_file(cfree_module m, const char *name, const char *directory, uint32_t *out);
+/* The position of what is emitted from here on, and of declarations made now
+ * (file 0 or line 0: no position of its own). */
+int cfree_cg_set_loc(cfree_module m, uint32_t file, uint32_t line, uint32_t column);
+/* A lexical scope of the open function (scopes still open end with it). */
+int cfree_cg_scope_begin(cfree_module m);
+int cfree_cg_scope_end(cfree_module m);
+/* Decorates `ty` before its first use in debug information: a source name
+ * (may be NULL), member names of a record, a scalar encoding (CFREE_ENC_*). */
+int cfree_cg_describe_type(cfree_module m, cfree_type ty, const char *name, const char *const *fields, size_t nfields,
+                           int encoding);
+
 /* ---- Emission ---- */
 /* Finishes the module and emits CFREE_EMIT_* `kind` at `level` (IR and
  * assembly after the `level` pipeline). Text is NUL-terminated (the NUL not

@@ -893,6 +893,7 @@ unit_call!(
 
 mod asm;
 mod cg_ext;
+mod debug;
 mod jit_ext;
 mod statepoint;
 mod types;
