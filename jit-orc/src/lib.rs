@@ -48,6 +48,7 @@ mod publish;
 mod registry;
 mod session;
 mod signature;
+mod source;
 pub mod stack;
 mod stubs;
 
@@ -57,3 +58,4 @@ pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
 pub use session::{Jit, JitOptions, ReclaimVeto, TypedFunc};
 pub use signature::{AbiResult, AbiScalar, JitFn};
+pub use source::SourceIndex;

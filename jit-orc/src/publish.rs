@@ -179,6 +179,18 @@ struct RegistryUpdate {
     replaced: Vec<String>,
 }
 
+/// Section load addresses of the linked unit `p`, from its bodies' addresses
+/// (bodies are always exported and linked).
+fn section_bases(p: &Prepared, bodies: &[u64]) -> HashMap<usize, u64> {
+    let mut bases = HashMap::new();
+    for (body, addr) in p.body_names.iter().zip(bodies) {
+        if let Some(f) = p.info.functions.iter().find(|f| &f.name == body) {
+            bases.insert(f.section, addr.wrapping_sub(f.offset));
+        }
+    }
+    bases
+}
+
 /// Derives the next registry from `current` for the linked unit `p`, whose
 /// bodies resolved to `bodies` and whose new stable entries to `entries`
 /// (`(entry, cell)` by export name).
@@ -190,13 +202,7 @@ fn next_registry(
 ) -> RegistryUpdate {
     let generation = current.generation + 1;
     let unit = p.unit;
-    // Section bases at run time, from the bodies (always exported and linked).
-    let mut bases = HashMap::new();
-    for (body, addr) in p.body_names.iter().zip(bodies) {
-        if let Some(f) = p.info.functions.iter().find(|f| &f.name == body) {
-            bases.insert(f.section, addr.wrapping_sub(f.offset));
-        }
-    }
+    let bases = section_bases(p, bodies);
     let mut next = current.clone();
     next.generation = generation;
     let mut ranges = Vec::new();
@@ -385,6 +391,9 @@ impl Jit {
 
         let RegistryUpdate { next, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
         let generation = next.generation;
+        if let Some(unit) = next.units.get(&p.unit) {
+            self.sources.add(p.unit, &p.object, &section_bases(&p, &bodies), &unit.ranges);
+        }
         if let Some(file) = w.perf_map.as_mut() {
             for f in next.functions.iter().filter(|f| f.unit == p.unit) {
                 let _ = writeln!(file, "{:x} {:x} {}", f.start, f.end - f.start, f.name);

@@ -50,6 +50,8 @@ pub struct Jit {
     /// Unit ids are taken when a publish starts compiling (a failed publish skips one).
     pub(crate) next_unit: AtomicU64,
     pub(crate) counters: Counters,
+    /// Debug information of the live units (`source.rs`).
+    pub(crate) sources: Arc<crate::SourceIndex>,
 }
 
 impl fmt::Debug for Jit {
@@ -90,6 +92,7 @@ impl Jit {
             triple,
             next_unit: AtomicU64::new(1),
             counters: Counters::default(),
+            sources: Arc::default(),
         })
     }
 
@@ -151,6 +154,7 @@ impl Jit {
                     return Err(Error::Release { unit: u.id, message });
                 }
             }
+            self.sources.remove(u.id);
             next.remove_unit_code(u.id);
             if let Some(info) = next.units.get_mut(&u.id) {
                 info.state = UnitState::Reclaimed;
@@ -162,6 +166,12 @@ impl Jit {
             self.registry.store(Arc::new(next));
         }
         Ok(reclaimed)
+    }
+
+    /// Source positions of the published code, for backtraces that name
+    /// inlined calls (units compiled with debug information; `doc/debug.md`).
+    pub fn sources(&self) -> Arc<crate::SourceIndex> {
+        self.sources.clone()
     }
 
     /// The stable entry of an exported function.

@@ -60,6 +60,7 @@ mod frames;
 pub mod fuzzing;
 mod parse;
 mod safepoint;
+mod source;
 mod table;
 mod traps;
 
@@ -74,5 +75,6 @@ pub use parse::{
 pub use safepoint::{
     aarch64, relocate, relocation_comparisons, x86_64, Arch, DecodeError, LivePointer, Safepoint, Slot,
 };
+pub use source::{SourceMap, SourceMapError, SourcePos};
 pub use table::{OtherRecords, SafepointTable, TableEntry, TableError};
 pub use traps::{install_trap_handler, InstallError, TrapLookup};

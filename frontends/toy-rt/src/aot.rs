@@ -20,7 +20,7 @@ use std::ffi::{c_char, CStr};
 use std::path::Path;
 use std::sync::Arc;
 
-use cfree_statepoint::{Arch, FaultMapSection, OtherRecords, Safepoint, SafepointTable, StackMapSection};
+use cfree_statepoint::{Arch, FaultMapSection, OtherRecords, Safepoint, SafepointTable, SourceMap, StackMapSection};
 use object::elf::{FileHeader64, ET_DYN, ET_EXEC};
 use object::read::elf::{FileHeader, SectionHeader};
 use object::read::ReadCache;
@@ -48,15 +48,27 @@ const USAGE_FAILURE: i32 = 2;
 /// Exit status when the runtime itself panicked (as a Rust program would).
 const INTERNAL_FAILURE: i32 = 101;
 
-/// The safepoints of an executable, sorted by return address.
+/// The safepoints of an executable, sorted by return address, and its debug
+/// information (read on first use, for a backtrace).
 #[derive(Clone, Debug, Default)]
 pub struct StackMaps {
     table: SafepointTable,
+    /// The executable whose DWARF [`SafepointSource::source_frames`] reads.
+    path: Option<std::path::PathBuf>,
+    sources: Arc<std::sync::OnceLock<Option<SourceMap>>>,
 }
 
 impl SafepointSource for StackMaps {
     fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
         self.table.safepoint_at(pc)
+    }
+
+    fn source_frames(&self, pc: u64) -> Vec<cfree_statepoint::SourcePos> {
+        let map = self.sources.get_or_init(|| {
+            let data = std::fs::read(self.path.as_ref()?).ok()?;
+            SourceMap::from_linked(&data).ok().flatten()
+        });
+        map.as_ref().map(|m| m.frames(pc)).unwrap_or_default()
     }
 }
 
@@ -92,7 +104,7 @@ impl StackMaps {
         }
         let table = SafepointTable::build(arch, &maps, &addresses, OtherRecords::Refuse)
             .map_err(|e| format!(".llvm_stackmaps: {e}"))?;
-        Ok(StackMaps { table })
+        Ok(StackMaps { table, ..StackMaps::default() })
     }
 
     /// [`Self::parse_for`] this runtime's architecture.
@@ -104,10 +116,11 @@ impl StackMaps {
     /// An executable without `.llvm_stackmaps` has no safepoints.
     pub fn read_executable(path: &Path) -> Result<StackMaps, String> {
         let shown = path.display();
-        match executable_section(path, b".llvm_stackmaps")? {
-            Some(data) => StackMaps::parse(&data).map_err(|e| format!("{shown}: {e}")),
-            None => Ok(StackMaps::default()),
-        }
+        let maps = match executable_section(path, b".llvm_stackmaps")? {
+            Some(data) => StackMaps::parse(&data).map_err(|e| format!("{shown}: {e}"))?,
+            None => StackMaps::default(),
+        };
+        Ok(StackMaps { path: Some(path.to_path_buf()), ..maps })
     }
 }
 

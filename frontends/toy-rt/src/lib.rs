@@ -66,6 +66,15 @@ use heap::{GlobalRoots, Heap};
 pub trait SafepointSource {
     /// The safepoint at `pc`, if `pc` is a return address in managed code.
     fn safepoint_at(&self, pc: u64) -> Option<&Safepoint>;
+
+    /// The source positions of the call whose return address is `pc`, from
+    /// debug information: the call, then each call LLVM inlined it into, out
+    /// to the function of the frame. Empty without debug information
+    /// (backtraces then use the safepoint's position alone).
+    fn source_frames(&self, pc: u64) -> Vec<cfree_statepoint::SourcePos> {
+        let _ = pc;
+        Vec::new()
+    }
 }
 
 const FORWARDED: u64 = 1 << 63;
@@ -387,16 +396,32 @@ type Position = Option<(u32, u32)>;
 /// `None` without managed frames), then each caller's, leaving out the entry's frame.
 fn managed_positions() -> (Option<Position>, Vec<Position>) {
     let source = HEAP.with(|h| h.borrow().source.clone());
-    let frames = source.as_deref().map(managed_frames).unwrap_or_default();
-    let first = frames.first().map(|(_, s)| safepoint_position(s.id));
-    let callers = frames
-        .iter()
-        .skip(1)
-        .filter(|(_, s)| s.id != ENTRY_SAFEPOINT_ID)
-        .map(|(_, s)| safepoint_position(s.id))
-        .collect();
-    (first, callers)
+    let Some(source) = source.as_deref() else { return (None, Vec::new()) };
+    let mut positions = Vec::new();
+    for (frame, safepoint) in managed_frames(source) {
+        if safepoint.id == ENTRY_SAFEPOINT_ID {
+            continue;
+        }
+        // With debug information a frame is the call and the calls inlined
+        // around it; the compiler-made entry is no part of the program's trace.
+        let inline: Vec<Position> = source
+            .source_frames(frame.pc - 1)
+            .into_iter()
+            .filter(|p| p.function.as_deref() != Some(ENTRY_FUNCTION) && p.line != 0)
+            .map(|p| Some((p.line, p.column)))
+            .collect();
+        if inline.is_empty() {
+            positions.push(safepoint_position(safepoint.id));
+        } else {
+            positions.extend(inline);
+        }
+    }
+    let mut positions = positions.into_iter();
+    (positions.next(), positions.collect())
 }
+
+/// The debug name of the compiler-made entry function.
+const ENTRY_FUNCTION: &str = "toy.entry";
 
 /// Reports the runtime error `what` and exits with status 101 (errors that do
 /// not unwind: out of memory, an array too long). Called inside a runtime

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use cfree_facade::TargetSpec;
-use cfree_jit_orc::{Jit, Registry};
+use cfree_jit_orc::{Jit, Registry, SourceIndex};
 use cfree_llvm_lower::{LlvmContext, OptLevel};
 use cfree_statepoint::Safepoint;
 use cfree_toy_rt::{SafepointSource, Settings, Stats};
@@ -11,11 +11,15 @@ use cfree_toy_rt::{SafepointSource, Settings, Stats};
 use crate::codegen;
 use crate::typed::TypedProgram;
 
-struct Snapshot(Arc<Registry>);
+struct Snapshot(Arc<Registry>, Arc<SourceIndex>);
 
 impl SafepointSource for Snapshot {
     fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
         self.0.safepoint_at(pc)
+    }
+
+    fn source_frames(&self, pc: u64) -> Vec<cfree_statepoint::SourcePos> {
+        self.1.frames(pc)
     }
 }
 
@@ -76,7 +80,7 @@ fn run_here(
     let traps = jit.registry().traps().iter().map(|t| (t.pc, t.handler)).collect();
     cfree_toy_rt::set_trap_table(traps)?;
     cfree_toy_rt::set_file_name(&program.file_name);
-    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry())), settings, buffer);
+    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings, buffer);
     cfree_toy_rt::panic::begin_run(panic_flag);
     let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     #[allow(unsafe_code)]

@@ -74,12 +74,39 @@ fn runtime_errors_show_the_managed_call_stack_from_safepoint_ids() {
     let dir = common::Scratch::new("trace");
     let file = dir.path("deep.toy");
     std::fs::write(&file, common::DEEP_SOURCE).unwrap();
-    for level in ["-O0", "-O2"] {
-        let out = Command::new(env!("CARGO_BIN_EXE_cfree-toy")).arg("run").arg(&file).arg(level).output().unwrap();
+    // With debug information (the default) every call shows, inlined or not;
+    // with -g0 the safepoint IDs alone lose the calls LLVM inlined at O2.
+    for (args, all_frames) in
+        [(["-O0", "-g"], true), (["-O2", "-g"], true), (["-O0", "-g0"], true), (["-O2", "-g0"], false)]
+    {
+        let out = Command::new(env!("CARGO_BIN_EXE_cfree-toy")).arg("run").arg(&file).args(args).output().unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(101), "{stderr}");
-        common::check_deep_backtrace(&stderr, level == "-O0");
+        assert_eq!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        common::check_deep_backtrace(&stderr, all_frames);
     }
+}
+
+/// The same backtrace from an executable at O2: the runtime reads the
+/// executable's own DWARF for the calls LLVM inlined.
+#[test]
+fn optimised_executables_show_inlined_calls_in_backtraces() {
+    let dir = common::Scratch::new("trace-aot");
+    let file = dir.path("deep.toy");
+    std::fs::write(&file, common::DEEP_SOURCE).unwrap();
+    let exe = dir.path("deep");
+    let built = Command::new(env!("CARGO_BIN_EXE_cfree-toy"))
+        .arg("build")
+        .arg(&file)
+        .arg("-O2")
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let out = Command::new(&exe).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(101), "{stderr}");
+    common::check_deep_backtrace(&stderr, true);
 }
 
 #[test]

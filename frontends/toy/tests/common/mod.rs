@@ -106,7 +106,8 @@ pub const DEEP_SOURCE: &str = "fn g(d: int) -> int {\n    return 1 / d;\n}\nfn f
 
 /// Checks the runtime error of [`DEEP_SOURCE`] in `stderr`: its position, then
 /// the callers' positions, all of them if `all_frames`, else a subsequence
-/// (LLVM inlines `g` and `f` at O2, and inlined calls have no frames).
+/// (LLVM inlines `g` and `f` at O2, and without debug information inlined
+/// calls have no frames).
 pub fn check_deep_backtrace(stderr: &str, all_frames: bool) {
     let lines: Vec<&str> = stderr.lines().collect();
     assert!(lines[0].ends_with("deep.toy:2:12: runtime error: division by zero or overflow"), "{stderr}");
