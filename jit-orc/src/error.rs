@@ -21,7 +21,7 @@ pub enum Error {
         /// LLVM's message.
         message: String,
     },
-    /// The perf map file (`JitOptions::perf_map`) could not be opened.
+    /// A file for perf (`JitOptions::perf_map`, `JitOptions::jitdump_dir`) could not be opened.
     PerfMap {
         /// The file.
         path: PathBuf,
@@ -133,7 +133,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Create { message } => write!(f, "creating the JIT: {message}"),
-            Error::PerfMap { path, source } => write!(f, "opening the perf map {}: {source}", path.display()),
+            Error::PerfMap { path, source } => write!(f, "opening {} for perf: {source}", path.display()),
             Error::WrongTarget { module, jit } => write!(f, "module targets `{module}` but the JIT runs `{jit}`"),
             Error::SignatureMismatch { name, declared, requested } => {
                 write!(f, "`{name}` is declared {declared} but was requested as {requested}")
@@ -204,7 +204,7 @@ mod tests {
             (
                 Error::PerfMap { path: "/tmp/p.map".into(), source: io() },
                 2,
-                "opening the perf map /tmp/p.map: denied",
+                "opening /tmp/p.map for perf: denied",
                 true,
             ),
             (

@@ -10,9 +10,9 @@ use cfree_llvm_lower::llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy;
 use cfree_llvm_lower::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use cfree_llvm_lower::llvm_sys::orc2::lljit::LLVMOrcLLJITMangleAndIntern;
 use cfree_llvm_lower::llvm_sys::orc2::lljit::{
-    LLVMOrcCreateLLJIT, LLVMOrcDisposeLLJIT, LLVMOrcLLJITAddObjectFileWithRT, LLVMOrcLLJITGetExecutionSession,
-    LLVMOrcLLJITGetGlobalPrefix, LLVMOrcLLJITGetMainJITDylib, LLVMOrcLLJITGetTripleString, LLVMOrcLLJITLookup,
-    LLVMOrcLLJITRef,
+    LLVMOrcCreateLLJIT, LLVMOrcDisposeLLJIT, LLVMOrcLLJITAddObjectFileWithRT, LLVMOrcLLJITEnableDebugSupport,
+    LLVMOrcLLJITGetExecutionSession, LLVMOrcLLJITGetGlobalPrefix, LLVMOrcLLJITGetMainJITDylib,
+    LLVMOrcLLJITGetTripleString, LLVMOrcLLJITLookup, LLVMOrcLLJITRef,
 };
 use cfree_llvm_lower::llvm_sys::orc2::{
     LLVMJITEvaluatedSymbol, LLVMJITSymbolFlags, LLVMJITSymbolGenericFlags, LLVMOrcAbsoluteSymbols,
@@ -67,7 +67,10 @@ unsafe impl Send for OrcJit {}
 unsafe impl Sync for OrcJit {}
 
 impl OrcJit {
-    pub(crate) fn new() -> Result<Self, String> {
+    /// A host LLJIT; `debugger`: registers every linked object with
+    /// debuggers through the GDB JIT interface (LLVM's debug object plugin,
+    /// which patches the sections' load addresses into a copy of the object).
+    pub(crate) fn new(debugger: bool) -> Result<Self, String> {
         let mut raw: LLVMOrcLLJITRef = ptr::null_mut();
         // SAFETY: a null builder asks for the default LLJIT; `raw` receives it on success.
         if let Some(e) = take_error(unsafe { LLVMOrcCreateLLJIT(&mut raw, ptr::null_mut()) }) {
@@ -89,6 +92,13 @@ impl OrcJit {
                 return Err(e);
             }
             LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(raw), generator);
+        }
+        if debugger {
+            // SAFETY: `raw` is live; the plugin finds LLVM's own GDB registration
+            // functions (`libLLVM` exports them) in this process.
+            if let Some(e) = take_error(unsafe { LLVMOrcLLJITEnableDebugSupport(raw) }) {
+                return Err(format!("enabling debugger support: {e}"));
+            }
         }
         Ok(jit)
     }
@@ -199,4 +209,45 @@ impl Drop for Tracker {
         // SAFETY: we hold one reference to the tracker and release it exactly once.
         unsafe { LLVMOrcReleaseResourceTracker(self.raw) }
     }
+}
+
+/// A copy of `len` bytes of published code at `start`.
+///
+/// # Safety
+/// `start..start + len` must be code this JIT linked and has not unloaded
+/// (readable: ORC maps code read-execute).
+pub(crate) unsafe fn code_bytes(start: u64, len: u64) -> Vec<u8> {
+    // SAFETY: the caller's contract.
+    unsafe { std::slice::from_raw_parts(start as usize as *const u8, len as usize) }.to_vec()
+}
+
+/// The monotonic clock perf uses for JIT dumps (`perf record -k 1`), in ns.
+pub(crate) fn monotonic_nanos() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-parameter; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add(ts.tv_nsec as u64)
+}
+
+/// The calling thread's id.
+pub(crate) fn thread_id() -> u32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() as u32 }
+}
+
+/// Maps the first page of `file` executable, which is how perf notices a
+/// JIT dump (it records the mmap). The mapping lives as long as the process.
+pub(crate) fn mark_jitdump(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: querying the page size has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as usize;
+    // SAFETY: a fresh private mapping of an open file; nothing reads or
+    // writes through it, and it is never unmapped (perf's convention).
+    let p = unsafe {
+        libc::mmap(ptr::null_mut(), page, libc::PROT_READ | libc::PROT_EXEC, libc::MAP_PRIVATE, file.as_raw_fd(), 0)
+    };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }

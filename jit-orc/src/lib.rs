@@ -43,6 +43,7 @@
 
 mod error;
 mod ffi;
+mod jitdump;
 mod object_info;
 mod publish;
 mod registry;

@@ -399,6 +399,15 @@ impl Jit {
                 let _ = writeln!(file, "{:x} {:x} {}", f.start, f.end - f.start, f.name);
             }
         }
+        if let Some(dump) = w.jitdump.as_mut() {
+            let source = self.sources.map_of(p.unit);
+            for f in next.functions.iter().filter(|f| f.unit == p.unit) {
+                // SAFETY: the unit was just linked (its symbols resolved) and
+                // nothing unloads it while the writer lock is held.
+                let code = unsafe { ffi::code_bytes(f.start, f.end - f.start) };
+                let _ = dump.function(&f.name, f.start, &code, source.as_ref().and_then(|s| s.map()));
+            }
+        }
         // Commit: metadata first, so any call that reaches new code finds it; then the cells.
         let (unit_tracker, stub_tracker) = txn.commit();
         w.trackers.extend(unit_tracker.map(|t| (p.unit, t)));

@@ -26,6 +26,15 @@ pub type ReclaimVeto = Box<dyn Fn(&UnitInfo) -> bool + Send + Sync>;
 pub struct JitOptions {
     /// Append every published function to `/tmp/perf-<pid>.map` so `perf` can name JIT frames.
     pub perf_map: bool,
+    /// Register every published unit with debuggers (gdb's JIT interface), so
+    /// a debugger sees JIT code compiled with debug information as it sees
+    /// a shared library's: breakpoints by source line, locals, backtraces
+    /// (`doc/debug.md`). Units are unregistered when they are reclaimed.
+    pub debugger: bool,
+    /// Write perf's JIT dump (`<dir>/jit-<pid>.dump`): every published
+    /// function's code and, for code with debug information, its line table,
+    /// for `perf record -k 1` and `perf inject --jit` (`doc/debug.md`).
+    pub jitdump_dir: Option<std::path::PathBuf>,
 }
 
 pub(crate) struct Writer {
@@ -34,6 +43,7 @@ pub(crate) struct Writer {
     pub(crate) stub_trackers: Vec<ffi::Tracker>,
     pub(crate) vetoes: Vec<ReclaimVeto>,
     pub(crate) perf_map: Option<std::fs::File>,
+    pub(crate) jitdump: Option<crate::jitdump::JitDump>,
     // Last: trackers must be released before the LLJIT that owns them.
     pub(crate) orc: ffi::OrcJit,
 }
@@ -82,10 +92,18 @@ impl Jit {
         } else {
             None
         };
+        let jitdump = match &options.jitdump_dir {
+            Some(dir) => Some(crate::jitdump::JitDump::create(dir).map_err(|source| Error::PerfMap {
+                path: dir.join(format!("jit-{}.dump", std::process::id())),
+                source,
+            })?),
+            None => None,
+        };
         cfree_llvm_lower::init_targets();
-        let orc = ffi::OrcJit::new().map_err(|message| Error::Create { message })?;
+        let orc = ffi::OrcJit::new(options.debugger).map_err(|message| Error::Create { message })?;
         let triple = orc.triple();
-        let writer = Writer { trackers: HashMap::new(), stub_trackers: Vec::new(), vetoes: Vec::new(), perf_map, orc };
+        let writer =
+            Writer { trackers: HashMap::new(), stub_trackers: Vec::new(), vetoes: Vec::new(), perf_map, jitdump, orc };
         Ok(Self {
             registry: ArcSwap::from_pointee(Registry::default()),
             writer: Mutex::new(writer),
@@ -166,6 +184,11 @@ impl Jit {
             self.registry.store(Arc::new(next));
         }
         Ok(reclaimed)
+    }
+
+    /// The JIT dump this session writes, if `JitOptions::jitdump_dir` asked for one.
+    pub fn jitdump_path(&self) -> Option<std::path::PathBuf> {
+        self.writer().jitdump.as_ref().map(|d| d.path().to_path_buf())
     }
 
     /// Source positions of the published code, for backtraces that name

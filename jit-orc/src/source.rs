@@ -13,7 +13,7 @@ use crate::registry::UnitId;
 
 /// One unit's debug information, read on first use.
 #[derive(Debug)]
-struct UnitSource {
+pub(crate) struct UnitSource {
     object: Vec<u8>,
     /// Load address of each code section, by section index.
     bases: HashMap<usize, u64>,
@@ -23,7 +23,7 @@ struct UnitSource {
 }
 
 impl UnitSource {
-    fn map(&self) -> Option<&SourceMap> {
+    pub(crate) fn map(&self) -> Option<&SourceMap> {
         self.map
             .get_or_init(|| {
                 let base = |i: SectionIndex| self.bases.get(&i.0).copied();
@@ -52,6 +52,11 @@ impl SourceIndex {
         if let Ok(mut units) = self.units.write() {
             units.insert(unit, Arc::new(source));
         }
+    }
+
+    /// The debug information of `unit`, if it has some.
+    pub(crate) fn map_of(&self, unit: UnitId) -> Option<Arc<UnitSource>> {
+        self.units.read().ok()?.get(&unit).cloned()
     }
 
     /// Forgets a reclaimed unit.

@@ -115,6 +115,21 @@ impl SourceMap {
     }
 }
 
+impl SourceMap {
+    /// The line-table rows of `start..end`: the address where each row
+    /// starts (clamped to `start`), its file and line, in address order.
+    pub fn lines(&self, start: u64, end: u64) -> Vec<(u64, String, u32)> {
+        let Ok(context) = self.context.lock() else { return Vec::new() };
+        let Ok(rows) = context.find_location_range(start, end) else { return Vec::new() };
+        let mut out: Vec<(u64, String, u32)> = rows
+            .map(|(addr, _len, l)| (addr.max(start), l.file.unwrap_or("").to_string(), l.line.unwrap_or(0)))
+            .filter(|r| r.2 != 0)
+            .collect();
+        out.sort_by_key(|r| r.0);
+        out
+    }
+}
+
 /// The contents of `section` with its relocations applied: debug sections
 /// refer to each other by offset (their own addresses are 0) and to code and
 /// data at the load addresses `section_address` gives.

@@ -6,6 +6,7 @@
 
 pub mod abi_shapes;
 pub mod aot;
+pub mod debug_program;
 pub mod diff;
 pub mod element_pointers;
 pub mod emit;

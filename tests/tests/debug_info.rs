@@ -14,32 +14,11 @@ use std::path::Path;
 use std::process::Command;
 
 use cfree_facade::*;
-use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
+use cfree_llvm_lower::{LlvmContext, OptLevel};
 use cfree_tests::aot::{scratch_dir, LinuxTarget};
+use cfree_tests::debug_program::{build, GEOM_SRC, MAIN_SRC};
 use gimli::{AttributeValue, EndianSlice, LittleEndian};
 use object::{Object, ObjectSection};
-
-type C<'a> = Cg<LlvmBackend<'a>>;
-
-/// `geom.src`, lines 1-11, and `main.src`, lines 1-5: what the positions name.
-const GEOM_SRC: &str = "record Point { x: i32, y: f64 }
-var counter: i64 = 7
-fn dist2(p: *Point, scale: i64) -> i64 {
-    let dx: i64 = p.x * scale
-    let dy: f64 = p.y
-    {
-        let sum: i64 = dx + dy as i64
-        counter = counter + 1
-        return sum
-    }
-}
-";
-const MAIN_SRC: &str = "fn main() -> i32 {
-    let pt: Point = Point { x: 3, y: 4.5 }
-    let r: i64 = dist2(&pt, 2)
-    return (r - 10 + counter - 8) as i32
-}
-";
 
 /// The lines each file's code is emitted at (what the line table must show).
 const GEOM_CODE_LINES: [u32; 5] = [4, 5, 7, 8, 9];
@@ -48,121 +27,9 @@ const MAIN_CODE_LINES: [u32; 3] = [2, 3, 4];
 fn emit(triple: &str, level: OptLevel, dir: &Path) -> Vec<u8> {
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("geom", &TargetSpec::triple(triple)).unwrap();
-    build(&mut cg, dir, level != OptLevel::O0).unwrap();
+    build(&mut cg, dir, level != OptLevel::O0, "main").unwrap();
     let mut module = cfree_llvm_lower::finish(cg).unwrap();
     module.emit_object(level).unwrap()
-}
-
-fn build(cg: &mut C<'_>, dir: &Path, optimized: bool) -> Result<()> {
-    let dir = dir.to_str().unwrap();
-    let mut options = DebugOptions::new(SourceLanguage::C99, "cfree-tests debug_info", "geom.src", dir);
-    options.optimized = optimized;
-    let geom = cg.enable_debug_info(options)?;
-    let main_file = cg.debug_file("main.src", dir)?;
-    let at = |f: FileId, line: u32, col: u32| SrcLoc::new(f, line, col);
-    let (i32t, i64t, f64t) = (cg.ty_int(IntWidth::I32)?, cg.ty_int(IntWidth::I64)?, cg.ty_float(FloatWidth::F64)?);
-    let point = cg.ty_record(&[i32t, f64t])?;
-    cg.describe_type(
-        point,
-        TypeDebugInfo { name: Some("Point".into()), fields: vec!["x".into(), "y".into()], encoding: None },
-    )?;
-    let pptr = cg.ty_ptr(point, 0)?;
-    let ld = |cg: &mut C<'_>, ty| cg.load(MemAccess::new(ty));
-    let st = |cg: &mut C<'_>, ty| cg.store(MemAccess::new(ty));
-
-    cg.set_loc(at(geom, 2, 5))?;
-    let counter = cg.declare_data("counter", DataDecl::new(i64t))?;
-    cg.define_data(counter, &DataInit::new().bytes(&7i64.to_le_bytes()))?;
-
-    cg.set_loc(at(geom, 3, 1))?;
-    let sig = cg.ty_func(FuncSig::new(&[pptr, i64t], Some(i64t)))?;
-    let dist2 = cg.declare_func("dist2", FuncDecl { linkage: Linkage::Internal, ..FuncDecl::new(sig) })?;
-    cg.func_begin(dist2)?;
-    let p = cg.param_slot(0, "p")?;
-    let scale = cg.param_slot(1, "scale")?;
-    cg.set_loc(at(geom, 4, 5))?;
-    let dx = cg.local_slot(i64t, "dx", 0)?;
-    cg.push_local(dx)?;
-    cg.push_local(p)?;
-    ld(cg, pptr)?;
-    cg.deref(point)?;
-    cg.addr_offset(0, i32t)?;
-    ld(cg, i32t)?;
-    cg.cast(CastOp::SExt, i64t)?;
-    cg.push_local(scale)?;
-    ld(cg, i64t)?;
-    cg.int_op(IntBinOp::Mul, IntFlags::NONE)?;
-    st(cg, i64t)?;
-    cg.set_loc(at(geom, 5, 5))?;
-    let dy = cg.local_slot(f64t, "dy", 0)?;
-    cg.push_local(dy)?;
-    cg.push_local(p)?;
-    ld(cg, pptr)?;
-    cg.deref(point)?;
-    cg.addr_offset(8, f64t)?;
-    ld(cg, f64t)?;
-    st(cg, f64t)?;
-    cg.set_loc(at(geom, 6, 5))?;
-    cg.scope_begin()?;
-    cg.set_loc(at(geom, 7, 9))?;
-    let sum = cg.local_slot(i64t, "sum", 0)?;
-    cg.push_local(sum)?;
-    cg.push_local(dx)?;
-    ld(cg, i64t)?;
-    cg.push_local(dy)?;
-    ld(cg, f64t)?;
-    cg.cast(CastOp::FPToSI, i64t)?;
-    cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
-    st(cg, i64t)?;
-    cg.set_loc(at(geom, 8, 9))?;
-    cg.push_global(counter)?;
-    cg.push_global(counter)?;
-    ld(cg, i64t)?;
-    cg.push_int(i64t, 1)?;
-    cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
-    st(cg, i64t)?;
-    cg.set_loc(at(geom, 9, 9))?;
-    cg.push_local(sum)?;
-    ld(cg, i64t)?;
-    cg.ret()?;
-    cg.scope_end()?;
-    cg.func_end()?;
-
-    cg.set_loc(at(main_file, 1, 1))?;
-    let main_sig = cg.ty_func(FuncSig::new(&[], Some(i32t)))?;
-    let main = cg.declare_func("main", FuncDecl::new(main_sig))?;
-    cg.func_begin(main)?;
-    cg.set_loc(at(main_file, 2, 5))?;
-    let pt = cg.local_slot(point, "pt", 0)?;
-    cg.push_local(pt)?;
-    cg.addr_offset(0, i32t)?;
-    cg.push_int(i32t, 3)?;
-    st(cg, i32t)?;
-    cg.push_local(pt)?;
-    cg.addr_offset(8, f64t)?;
-    cg.push_f64(4.5)?;
-    st(cg, f64t)?;
-    cg.set_loc(at(main_file, 3, 5))?;
-    let r = cg.local_slot(i64t, "r", 0)?;
-    cg.push_local(r)?;
-    cg.push_local(pt)?;
-    cg.addr_of()?;
-    cg.push_int(i64t, 2)?;
-    cg.call(Callee::Direct(dist2), 2)?;
-    st(cg, i64t)?;
-    cg.set_loc(at(main_file, 4, 5))?;
-    cg.push_local(r)?;
-    ld(cg, i64t)?;
-    cg.push_int(i64t, 10)?;
-    cg.int_op(IntBinOp::Sub, IntFlags::NONE)?;
-    cg.push_global(counter)?;
-    ld(cg, i64t)?;
-    cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
-    cg.push_int(i64t, 8)?;
-    cg.int_op(IntBinOp::Sub, IntFlags::NONE)?;
-    cg.cast(CastOp::Trunc, i32t)?;
-    cg.ret()?;
-    cg.func_end()
 }
 
 /// Writes the sources and the object, links them with `target`'s gcc.
@@ -453,5 +320,112 @@ fn gdb_breaks_at_a_source_line_and_shows_variables() {
     expect("main.src:3\n");
     expect("Value returned is $3 = 10");
     expect("$4 = 8");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// gdb on JIT code: the same program published in a JIT with debugger
+/// support (`src/bin/jit_debug_target.rs`); a pending breakpoint by source
+/// line resolves when the unit is registered, and gdb shows arguments,
+/// locals, a backtrace from the JIT frames into the Rust caller, and the
+/// returned value.
+#[test]
+fn gdb_debugs_jit_code_through_the_jit_interface() {
+    let dir = scratch_dir("dwarf-jit-gdb").unwrap();
+    std::fs::write(dir.join("geom.src"), GEOM_SRC).unwrap();
+    std::fs::write(dir.join("main.src"), MAIN_SRC).unwrap();
+    let out = Command::new("gdb")
+        .current_dir(&dir)
+        .args(["-nx", "-batch", "-ex", "set breakpoint pending on", "-ex", "break geom.src:7", "-ex", "run"])
+        .args(["-ex", "info args", "-ex", "info locals", "-ex", "bt 3", "-ex", "finish", "-ex", "continue"])
+        .arg(env!("CARGO_BIN_EXE_jit-debug-target"))
+        .output()
+        .expect("gdb (ci/bootstrap installs it)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expect = |needle: &str| assert!(text.contains(needle), "gdb output lacks `{needle}`:\n{text}");
+    expect("Breakpoint 1, dist2 (p=0x");
+    expect(", scale=2) at geom.src:7");
+    expect("dx = 6");
+    expect("dy = 4.5");
+    expect(" in geom_main () at ");
+    expect("main.src:3\n");
+    expect("TypedFunc");
+    expect("Value returned is $1 = 10");
+    expect("geom_main returned 0");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// perf's JIT dump: the header, then for every published function its line
+/// table (for code with debug information) and its code, read back with a
+/// small reader; the code bytes are the ones the JIT runs.
+#[test]
+fn jitdump_names_every_function_with_its_code_and_lines() {
+    use cfree_jit_orc::{Jit, JitOptions};
+    let dir = scratch_dir("jitdump").unwrap();
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("geom", &TargetSpec::host()).unwrap();
+    build(&mut cg, &dir, false, "geom_main").unwrap();
+    let module = cfree_llvm_lower::finish(cg).unwrap();
+    let jit = Jit::with_options(JitOptions { jitdump_dir: Some(dir.clone()), ..JitOptions::default() }).unwrap();
+    jit.publish(&module, OptLevel::O0).unwrap();
+    let path = jit.jitdump_path().unwrap();
+    assert_eq!(path, dir.join(format!("jit-{}.dump", std::process::id())));
+    let data = std::fs::read(&path).unwrap();
+
+    let u32_at = |o: usize| u32::from_ne_bytes(data[o..o + 4].try_into().unwrap());
+    let u64_at = |o: usize| u64::from_ne_bytes(data[o..o + 8].try_into().unwrap());
+    let cstr_at = |o: usize| {
+        let end = o + data[o..].iter().position(|&b| b == 0).unwrap();
+        (String::from_utf8(data[o..end].to_vec()).unwrap(), end + 1)
+    };
+    assert_eq!(u32_at(0), 0x4A69_5444, "magic");
+    assert_eq!((u32_at(4), u32_at(8)), (1, 40), "version and header size");
+    assert_eq!(u32_at(12), 62, "EM_X86_64");
+    assert_eq!(u32_at(20), std::process::id());
+
+    let mut loads = Vec::new(); // (name, addr, code)
+    let mut lines = Vec::new(); // (code_addr, [(addr, line, file)])
+    let mut at = 40;
+    while at < data.len() {
+        let (id, size) = (u32_at(at), u32_at(at + 4) as usize);
+        let body = at + 16;
+        match id {
+            0 => {
+                let (addr, len) = (u64_at(body + 16), u64_at(body + 24) as usize);
+                let (name, code_at) = cstr_at(body + 40);
+                loads.push((name, addr, data[code_at..code_at + len].to_vec()));
+                assert_eq!(code_at + len, at + size, "a load record ends with its code");
+            }
+            2 => {
+                let (addr, n) = (u64_at(body), u64_at(body + 8));
+                let mut o = body + 16;
+                let mut rows = Vec::new();
+                for _ in 0..n {
+                    let (a, line) = (u64_at(o), u32_at(o + 8));
+                    let (file, next) = cstr_at(o + 16);
+                    rows.push((a, line, file));
+                    o = next;
+                }
+                lines.push((addr, rows));
+            }
+            other => panic!("unexpected record {other}"),
+        }
+        at += size;
+    }
+    let registry = jit.registry();
+    for f in registry.functions() {
+        let (_, addr, code) =
+            loads.iter().find(|l| l.0 == *f.name).unwrap_or_else(|| panic!("no record for {}", f.name));
+        assert_eq!(*addr, f.start);
+        // SAFETY: the function is published and stays loaded while `jit` lives.
+        let live = unsafe { std::slice::from_raw_parts(f.start as *const u8, (f.end - f.start) as usize) };
+        assert_eq!(code.as_slice(), live, "{}'s code", f.name);
+    }
+    let dist2 = loads.iter().find(|l| l.0 == "dist2").unwrap().1;
+    let (_, rows) = lines.iter().find(|l| l.0 == dist2).expect("dist2's line table");
+    let geom: Vec<u32> = rows.iter().filter(|r| r.2.ends_with("geom.src")).map(|r| r.1).collect();
+    for line in [4, 5, 7, 8, 9] {
+        assert!(geom.contains(&line), "no row for geom.src:{line} in {rows:?}");
+    }
+    assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "rows in address order");
     let _ = std::fs::remove_dir_all(dir);
 }

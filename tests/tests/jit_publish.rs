@@ -310,7 +310,7 @@ fn registry_maps_every_code_address_and_stack_map() {
 #[test]
 fn perf_map_names_published_functions() {
     let llvm = LlvmContext::new();
-    let jit = Jit::with_options(cfree_jit_orc::JitOptions { perf_map: true }).unwrap();
+    let jit = Jit::with_options(cfree_jit_orc::JitOptions { perf_map: true, ..Default::default() }).unwrap();
     let published = jit.publish(&unary(&llvm, "profiled_fn", 1, 0, None), OptLevel::O0).unwrap();
     let path = std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
     let text = std::fs::read_to_string(&path).unwrap();

@@ -21,6 +21,8 @@ extern "C" {
 
 /* cfree_jit_new_ex flags. */
 #define CFREE_JIT_PERF_MAP 1u /* append functions to /tmp/perf-<pid>.map for perf */
+#define CFREE_JIT_DEBUGGER 2u /* register published code with debuggers (gdb JIT interface) */
+#define CFREE_JIT_JITDUMP 4u  /* write perf's jit-<pid>.dump in $JITDUMPDIR or the temp directory */
 
 enum { CFREE_UNIT_ACTIVE = 0, CFREE_UNIT_REPLACED, CFREE_UNIT_RETIRED, CFREE_UNIT_RECLAIMED };
 

@@ -92,13 +92,17 @@ pub struct CPublishStats {
 pub type VetoFn = Option<unsafe extern "C" fn(ctx: *mut c_void, unit: u64, generation: u64) -> c_int>;
 
 const JIT_PERF_MAP: u32 = 1;
+const JIT_DEBUGGER: u32 = 2;
+const JIT_JITDUMP: u32 = 4;
 
 fn jit_err(call: &str) -> impl Fn(cfree_jit_orc::Error) -> CapiError + '_ {
     move |e| CapiError::jit(call, e)
 }
 
 /// Creates a JIT for the host with `flags` (`CFREE_JIT_PERF_MAP`: append
-/// every published function to `/tmp/perf-<pid>.map`).
+/// every published function to `/tmp/perf-<pid>.map`; `CFREE_JIT_DEBUGGER`:
+/// register published code with debuggers; `CFREE_JIT_JITDUMP`: write perf's
+/// `jit-<pid>.dump` in `$JITDUMPDIR` or the temp directory).
 ///
 /// # Safety
 /// See the parent module.
@@ -106,10 +110,14 @@ fn jit_err(call: &str) -> impl Fn(cfree_jit_orc::Error) -> CapiError + '_ {
 pub unsafe extern "C" fn cfree_jit_new_ex(flags: u32, out: *mut u64) -> c_int {
     const CALL: &str = "cfree_jit_new_ex";
     entry(CALL, || {
-        if flags & !JIT_PERF_MAP != 0 {
+        if flags & !(JIT_PERF_MAP | JIT_DEBUGGER | JIT_JITDUMP) != 0 {
             return Err(CapiError::new(INVALID_ARGUMENT, CALL, format!("JIT flags {flags:#x} have undefined bits")));
         }
-        let jit = Jit::with_options(JitOptions { perf_map: flags & JIT_PERF_MAP != 0 }).map_err(jit_err(CALL))?;
+        let jitdump_dir = (flags & JIT_JITDUMP != 0)
+            .then(|| std::env::var_os("JITDUMPDIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from));
+        let options =
+            JitOptions { perf_map: flags & JIT_PERF_MAP != 0, debugger: flags & JIT_DEBUGGER != 0, jitdump_dir };
+        let jit = Jit::with_options(options).map_err(jit_err(CALL))?;
         // SAFETY: the caller's contract on `out`.
         unsafe { put(CALL, out, handles::add_jit(jit)) }
     })
