@@ -358,7 +358,7 @@ pub trait Backend {
         site: &CallSite<'_, Self::Value>,
     ) -> BackendResult<Option<Self::Value>>;
 
-    // ---- debug information (`doc/debug.md`); called only once it is enabled ----
+    // ---- debug information (`doc/debuginfo.md`); called only once it is enabled ----
 
     /// Starts the compile unit; its file is `unit_file`.
     fn debug_init(&mut self, options: &crate::DebugOptions, unit_file: crate::FileId) -> BackendResult<()>;

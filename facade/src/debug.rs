@@ -1,4 +1,4 @@
-//! Debug information vocabulary (`doc/debug.md`): what a frontend says once
+//! Debug information vocabulary (`doc/debuginfo.md`): what a frontend says once
 //! per module (language, producer, files), the source position it keeps
 //! current, and the decorations it may put on types. Everything else (a
 //! function's DIE and range, its parameters and named locals, the types they

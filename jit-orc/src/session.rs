@@ -29,11 +29,11 @@ pub struct JitOptions {
     /// Register every published unit with debuggers (gdb's JIT interface), so
     /// a debugger sees JIT code compiled with debug information as it sees
     /// a shared library's: breakpoints by source line, locals, backtraces
-    /// (`doc/debug.md`). Units are unregistered when they are reclaimed.
+    /// (`doc/debuginfo.md`). Units are unregistered when they are reclaimed.
     pub debugger: bool,
     /// Write perf's JIT dump (`<dir>/jit-<pid>.dump`): every published
     /// function's code and, for code with debug information, its line table,
-    /// for `perf record -k 1` and `perf inject --jit` (`doc/debug.md`).
+    /// for `perf record -k 1` and `perf inject --jit` (`doc/debuginfo.md`).
     pub jitdump_dir: Option<std::path::PathBuf>,
 }
 
@@ -192,7 +192,7 @@ impl Jit {
     }
 
     /// Source positions of the published code, for backtraces that name
-    /// inlined calls (units compiled with debug information; `doc/debug.md`).
+    /// inlined calls (units compiled with debug information; `doc/debuginfo.md`).
     pub fn sources(&self) -> Arc<crate::SourceIndex> {
         self.sources.clone()
     }

@@ -1,4 +1,4 @@
-//! Source positions of JIT code (`doc/debug.md`): for each published unit
+//! Source positions of JIT code (`doc/debuginfo.md`): for each published unit
 //! whose object carries DWARF, the object and its sections' load addresses,
 //! read into a [`SourceMap`] the first time a position inside the unit is
 //! asked for (a backtrace), so publishing pays only for keeping the bytes.

@@ -1,5 +1,5 @@
 //! Source positions of code addresses, from an object's DWARF
-//! (`doc/debug.md`): the position at an address and, where code was inlined,
+//! (`doc/debuginfo.md`): the position at an address and, where code was inlined,
 //! the position of each inlined call in its caller, innermost first. A
 //! runtime uses it for backtraces that include the frames LLVM inlined away.
 //!

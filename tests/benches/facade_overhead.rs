@@ -27,14 +27,18 @@
 //! `CFREE_BENCH_OBJ_REPS`, default 3, 0 skips it; fresh module each).
 //! `CFREE_BENCH_VERBOSE=1` prints every emit+verify repetition to stderr.
 //!
+//! Debug information (`doc/debuginfo.md`): the same facade module with `-g`
+//! (a compile unit, a position per operation, parameters and locals named),
+//! emit+verify and O0/O2 objects side by side with the module without it.
+//!
 //! Run: `cargo bench -p cfree-tests --bench facade_overhead`
 //! (quick: `CFREE_BENCH_FUNCS=500 cargo bench -p cfree-tests --bench facade_overhead`).
 
 use std::time::{Duration, Instant};
 
 use cfree_facade::{
-    Backend, Callee, CastOp, Cg, FuncDecl, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local, MemAccess, Sym,
-    TargetSpec, TypeId,
+    Backend, Callee, CastOp, Cg, DebugOptions, FileId, FuncDecl, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local,
+    MemAccess, SourceLanguage, SrcLoc, Sym, TargetSpec, TypeId,
 };
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 use inkwell::builder::Builder;
@@ -163,15 +167,37 @@ struct FacadeTypes {
     i64: TypeId,
 }
 
+/// Lines of the imaginary source each function takes (one per operation).
+const LINES_PER_FUNCTION: u32 = 64;
+
 fn emit_facade<'ctx>(llvm: &'ctx LlvmContext, desc: &[FuncDesc]) -> cfree_llvm_lower::Result<LlvmModule<'ctx>> {
+    emit_facade_with(llvm, desc, false)
+}
+
+/// The facade module, with debug information if `debug`: a position per
+/// operation (function `i` starts at line `i * LINES_PER_FUNCTION + 1`).
+fn emit_facade_with<'ctx>(
+    llvm: &'ctx LlvmContext,
+    desc: &[FuncDesc],
+    debug: bool,
+) -> cfree_llvm_lower::Result<LlvmModule<'ctx>> {
     let mut cg = llvm.module("bench", &TargetSpec::host())?;
+    let file = if debug {
+        Some(cg.enable_debug_info(DebugOptions::new(SourceLanguage::C11, "facade_overhead", "bench.c", "/bench"))?)
+    } else {
+        None
+    };
     let t =
         FacadeTypes { i8: cg.ty_int(IntWidth::I8)?, i32: cg.ty_int(IntWidth::I32)?, i64: cg.ty_int(IntWidth::I64)? };
     let sig = cg.ty_func(FuncSig::new(&[t.i64, t.i64], Some(t.i64)))?;
     let mut syms = Vec::with_capacity(desc.len());
-    for f in desc {
+    for (i, f) in desc.iter().enumerate() {
+        let line = file.map(|file| (file, i as u32 * LINES_PER_FUNCTION + 1));
+        if let Some((file, line)) = line {
+            cg.set_loc(SrcLoc::new(file, line, 1))?;
+        }
         let sym = cg.declare_func(&f.name, FuncDecl::new(sig))?;
-        facade_body(&mut cg, &t, sym, &syms, f)?;
+        facade_body(&mut cg, &t, sym, &syms, f, line)?;
         syms.push(sym);
     }
     cfree_llvm_lower::finish(cg)
@@ -183,6 +209,7 @@ fn facade_body<B: Backend>(
     sym: Sym,
     syms: &[Sym],
     f: &FuncDesc,
+    debug: Option<(FileId, u32)>,
 ) -> cfree_facade::Result<()> {
     cg.func_begin(sym)?;
     let (a, b) = (cg.param_slot(0, "a")?, cg.param_slot(1, "b")?);
@@ -201,7 +228,10 @@ fn facade_body<B: Backend>(
         Src::Local(i) => get(cg, locals[usize::from(i)]),
         Src::Const(k) => cg.push_int(i64t, k.into()),
     };
-    for op in &f.ops {
+    for (k, op) in f.ops.iter().enumerate() {
+        if let Some((file, line)) = debug {
+            cg.set_loc(SrcLoc::new(file, line + 1 + k as u32, 5))?;
+        }
         match *op {
             Op::Bin { op, nsw, dst, x, y } => {
                 cg.push_local(locals[usize::from(dst)])?;
@@ -466,10 +496,24 @@ fn run_inkwell<T>(host: &Host, desc: &[FuncDesc], inspect: impl FnOnce(&Module<'
     (times, inspect(&module))
 }
 
+/// Emit+verify of the facade module with or without debug information.
+fn run_facade_debug(desc: &[FuncDesc], debug: bool) -> Duration {
+    let t0 = Instant::now();
+    let llvm = LlvmContext::new();
+    let module = emit_facade_with(&llvm, desc, debug).expect("facade emission");
+    module.verify().expect("facade module verifies");
+    t0.elapsed()
+}
+
 /// Optimize+object at `level` on a freshly emitted facade module: (time, object bytes).
 fn run_object(desc: &[FuncDesc], level: OptLevel) -> (Duration, usize) {
+    run_object_with(desc, level, false)
+}
+
+/// [`run_object`], with debug information if `debug`.
+fn run_object_with(desc: &[FuncDesc], level: OptLevel, debug: bool) -> (Duration, usize) {
     let llvm = LlvmContext::new();
-    let mut module = emit_facade(&llvm, desc).expect("facade emission");
+    let mut module = emit_facade_with(&llvm, desc, debug).expect("facade emission");
     let t0 = Instant::now();
     module.optimize(level).expect("pipeline");
     let object = module.object().expect("object emission");
@@ -581,5 +625,38 @@ fn main() {
     }
     if ratio > 1.10 {
         println!("\nnote: facade/inkwell emit+verify ratio {ratio:.3} is above the 1.10 goal");
+    }
+
+    // Debug information: the same module with and without `-g`, interleaved.
+    let (mut plain, mut with_g) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        plain.push(run_facade_debug(&desc, false));
+        with_g.push(run_facade_debug(&desc, true));
+    }
+    let (plain, with_g) = (median(plain), median(with_g));
+    println!();
+    println!("| debug information (facade module) | without | with `-g` | with / without |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| emit+verify (median of {reps}) | {:.1} ms | {:.1} ms | {:.2} |",
+        ms(plain),
+        ms(with_g),
+        ms(with_g) / ms(plain)
+    );
+    for level in [OptLevel::O0, OptLevel::O2].into_iter().filter(|_| obj_reps > 0) {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for _ in 0..obj_reps {
+            a.push(run_object_with(&desc, level, false));
+            b.push(run_object_with(&desc, level, true));
+        }
+        let (sa, sb) = (a[0].1, b[0].1);
+        let (ta, tb) = (median(a.into_iter().map(|r| r.0).collect()), median(b.into_iter().map(|r| r.0).collect()));
+        println!("| optimize({level:?}) + object() | {:.1} ms | {:.1} ms | {:.2} |", ms(ta), ms(tb), ms(tb) / ms(ta));
+        println!(
+            "| object size at {level:?} | {:.1} KiB | {:.1} KiB | {:.2} |",
+            sa as f64 / 1024.0,
+            sb as f64 / 1024.0,
+            sb as f64 / sa as f64
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! A small two-file program emitted through the facade with debug
-//! information (`doc/debug.md`): a record, a global, a function with
+//! information (`doc/debuginfo.md`): a record, a global, a function with
 //! parameters, locals and a lexical block in `geom.src`, called from the
 //! entry in `main.src`, which returns 0 when it ran correctly. The DWARF
 //! tests read it back, check it with llvm-dwarfdump, and drive gdb on it,

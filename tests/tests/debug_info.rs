@@ -1,4 +1,4 @@
-//! Debug information from ordinary CG calls (`doc/debug.md`), checked three
+//! Debug information from ordinary CG calls (`doc/debuginfo.md`), checked three
 //! ways on one small two-file program: `gimli` reads the DWARF of the linked
 //! executable back (compile unit, files, functions, parameters, locals in a
 //! lexical block, a record with member names and offsets, a global, a line
@@ -427,5 +427,38 @@ fn jitdump_names_every_function_with_its_code_and_lines() {
         assert!(geom.contains(&line), "no row for geom.src:{line} in {rows:?}");
     }
     assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "rows in address order");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// DWARF 4 on request: the units say version 4 and still verify.
+#[test]
+fn dwarf_version_4_on_request() {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("v4", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
+    let mut options = DebugOptions::new(SourceLanguage::C11, "v4", "v4.c", "/src");
+    options.version = DwarfVersion::V4;
+    let file = cg.enable_debug_info(options).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    cg.set_loc(SrcLoc::new(file, 1, 1)).unwrap();
+    let f = cg.declare_func("twice", FuncDecl::new(sig)).unwrap();
+    cg.func_begin(f).unwrap();
+    let x = cg.param_slot(0, "x").unwrap();
+    cg.set_loc(SrcLoc::new(file, 2, 5)).unwrap();
+    cg.push_local(x).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    cg.dup().unwrap();
+    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    let mut module = cfree_llvm_lower::finish(cg).unwrap();
+    let dir = scratch_dir("dwarf-v4").unwrap();
+    let obj = dir.join("v4.o");
+    std::fs::write(&obj, module.emit_object(OptLevel::O0).unwrap()).unwrap();
+    let info = Command::new("llvm-dwarfdump-19").arg("--debug-info").arg(&obj).output().unwrap();
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(text.contains("version = 0x0004"), "{text}");
+    let verify = Command::new("llvm-dwarfdump-19").arg("--verify").arg(&obj).output().unwrap();
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("No errors."));
     let _ = std::fs::remove_dir_all(dir);
 }

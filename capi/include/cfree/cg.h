@@ -667,7 +667,7 @@ int cfree_cg_asm_register(cfree_module m, int reg_class, size_t index, char *buf
 /* Register `index` of the clobber set `abi` (CFREE_CLOBBER_C). */
 int cfree_cg_asm_clobber_set(cfree_module m, int abi, size_t index, char *buf, size_t cap, size_t *len);
 
-/* ---- Debug information (doc/debug.md) ---- */
+/* ---- Debug information (doc/debuginfo.md) ---- */
 /* Source languages (cfree_debug_options.language). */
 enum {
     CFREE_LANG_C89 = 0,

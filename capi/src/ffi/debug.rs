@@ -1,4 +1,4 @@
-//! Debug information (`cfree/cg.h`, "Debug information"; `doc/debug.md`):
+//! Debug information (`cfree/cg.h`, "Debug information"; `doc/debuginfo.md`):
 //! the compile unit, files, the current source position, lexical scopes and
 //! type decorations. Everything else is described by the ordinary calls.
 

@@ -1,4 +1,4 @@
-//! Debug information from ordinary CG calls (`doc/debug.md`). A frontend
+//! Debug information from ordinary CG calls (`doc/debuginfo.md`). A frontend
 //! turns it on once ([`Cg::enable_debug_info`]), registers files and keeps a
 //! source position current ([`Cg::set_loc`]); declarations, `func_begin`,
 //! named parameter and local slots and data definitions then describe

@@ -1,4 +1,4 @@
-//! Debug information (`doc/debug.md`): the facade's descriptions lowered
+//! Debug information (`doc/debuginfo.md`): the facade's descriptions lowered
 //! through LLVM's `DIBuilder` as they arrive. One compile unit per module;
 //! files, types and functions are kept by id; a function's instructions get
 //! the current source position in the innermost open lexical scope (every
