@@ -125,6 +125,12 @@ pub fn build(cg: &mut C<'_>, dir: &Path, optimized: bool, entry: &str) -> Result
     st(cg, f64t)?;
     cg.set_loc(at(main_file, 3, 5))?;
     let r = cg.local_slot(i64t, "r", 0)?;
+    // A compiler temporary and a variable the frontend says is optimised out.
+    let temp = cg.local_slot_with(i64t, "tmp.0", 0, SlotFlags::ADDRESS_TAKEN | SlotFlags::COMPILER_TEMP)?;
+    cg.local_slot_with(i64t, "gone", 0, SlotFlags::OPTIMIZED_OUT)?;
+    cg.push_local(temp)?;
+    cg.push_int(i64t, 0)?;
+    st(cg, i64t)?;
     cg.push_local(r)?;
     cg.push_local(pt)?;
     cg.addr_of()?;

@@ -133,8 +133,9 @@ fn read_dwarf(exe: &Path) -> Dwarf {
                     v => {
                         if a.name() == gimli::DW_AT_name {
                             die.name = dwarf.attr_string(&unit, v).ok().map(|s| s.to_string_lossy().into_owned());
-                        } else if let Some(n) = v.udata_value() {
-                            die.attrs.insert(a.name().0, n);
+                        } else {
+                            // Values that are not numbers (expressions, lists) are recorded as present.
+                            die.attrs.insert(a.name().0, v.udata_value().unwrap_or(u64::MAX));
                         }
                     }
                 }
@@ -232,6 +233,15 @@ fn dwarf_from_cg_calls_reads_back_at_o0() {
     let dy = inside.iter().find(|x| x.name.as_deref() == Some("dy")).unwrap();
     assert_eq!(dy.attrs.get(&gimli::DW_AT_decl_line.0), Some(&5), "{dy:?}");
     assert!(d.children(main).iter().any(|x| x.name.as_deref() == Some("pt")));
+    // Slot flags: a compiler temporary is artificial; an optimised-out
+    // variable is described without a location.
+    let in_main = d.children(main);
+    let temp = in_main.iter().find(|x| x.name.as_deref() == Some("tmp.0")).expect("tmp.0");
+    assert_eq!(temp.attrs.get(&gimli::DW_AT_artificial.0), Some(&1));
+    let gone = in_main.iter().find(|x| x.name.as_deref() == Some("gone")).expect("gone is described");
+    assert!(!gone.attrs.contains_key(&gimli::DW_AT_location.0), "{gone:?}");
+    let pt = in_main.iter().find(|x| x.name.as_deref() == Some("pt")).unwrap();
+    assert!(pt.attrs.contains_key(&gimli::DW_AT_location.0), "{pt:?}");
 
     // The global, at CU level, with a location.
     let counter = d.named(gimli::DW_TAG_variable, "counter");
