@@ -14,6 +14,7 @@ use cfree_facade::{
     Backend, Callee, CastOp, Cg, CheckedOp, FastMath, FloatBinOp, FloatCmp, FloatUnOp, IntBinOp, IntCmp, IntFlags,
     IntUnOp, Label, Local, MemAccess, MemFlags, SlotFlags,
 };
+use cfree_facade::{CallAttrs, TailPolicy};
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator};
 
 use super::Env;
@@ -544,6 +545,9 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         if let Some((ty, bin)) = float_bin(op) {
             self.materialize(2)?;
             self.cg.float_op(bin, FastMath::NONE)?;
+            if matches!(bin, FloatBinOp::Minimum | FloatBinOp::Maximum) {
+                self.quiet_nan(ty)?;
+            }
             self.replace(2, Some(ty));
             return Ok(());
         }
@@ -801,6 +805,23 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         Ok(())
     }
 
+    /// Replaces a NaN on top of the stack by the canonical NaN. `llvm.minimum`
+    /// and `llvm.maximum` return a signalling NaN operand unquieted (x86-64,
+    /// LLVM 19), and wasm requires an arithmetic (quiet) NaN.
+    fn quiet_nan(&mut self, ty: ValType) -> Result<()> {
+        // r -> r, r is ordered, NaN -> select(ordered, r, NaN)
+        self.cg.dup()?;
+        self.cg.dup()?;
+        self.cg.float_cmp(FloatCmp::Ord, FastMath::NONE)?;
+        match ty {
+            ValType::F32 => self.cg.push_f32(f32::from_bits(0x7fc0_0000))?,
+            _ => self.cg.push_f64(f64::from_bits(0x7ff8_0000_0000_0000))?,
+        }
+        self.cg.swap()?;
+        self.cg.select()?;
+        Ok(())
+    }
+
     /// In unreachable code: only the block structure matters.
     fn dead_op(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
@@ -1004,7 +1025,10 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             self.load_slot(i)?;
         }
         let nargs = extra + u32::from(multi) + np as u32;
-        self.cg.call(callee, nargs)?;
+        // `notail`: LLVM would otherwise turn self-recursion into a loop, and a
+        // runaway recursion must exhaust the stack (and trap), not spin.
+        let attrs = CallAttrs { tail: TailPolicy::NoTail, ..CallAttrs::default() };
+        self.cg.call_with(callee, nargs, attrs)?;
         self.stack.truncate(n - np);
         match ty.results.len() {
             0 => {}
