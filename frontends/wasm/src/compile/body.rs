@@ -545,7 +545,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         if let Some((ty, bin)) = float_bin(op) {
             self.materialize(2)?;
             self.cg.float_op(bin, FastMath::NONE)?;
-            if matches!(bin, FloatBinOp::Minimum | FloatBinOp::Maximum) {
+            if bin != FloatBinOp::CopySign {
                 self.quiet_nan(ty)?;
             }
             self.replace(2, Some(ty));
@@ -560,6 +560,9 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         if let Some((_, to, cast)) = conversion(op) {
             self.materialize(1)?;
             self.cg.cast(cast, t.val(to))?;
+            if cast == CastOp::FpTrunc {
+                self.quiet_nan(to)?;
+            }
             self.replace(1, Some(to));
             return Ok(());
         }
@@ -805,9 +808,14 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         Ok(())
     }
 
-    /// Replaces a NaN on top of the stack by the canonical NaN. `llvm.minimum`
-    /// and `llvm.maximum` return a signalling NaN operand unquieted (x86-64,
-    /// LLVM 19), and wasm requires an arithmetic (quiet) NaN.
+    /// Replaces a NaN on top of the stack by the canonical NaN, so a
+    /// signalling NaN operand never comes out unquieted (wasm requires an
+    /// arithmetic NaN). Needed after every arithmetic operation: LLVM folds
+    /// `x * 1`, `x - 0`, `x / -1`, `demote(promote x)` to `x` or `-x` (its
+    /// default FP environment does not distinguish signalling NaNs), and
+    /// `llvm.minimum`/`llvm.maximum` return a signalling operand as it is
+    /// (x86-64, LLVM 19). LLVM cannot remove the `select`: it does not know
+    /// that `x` is not NaN.
     fn quiet_nan(&mut self, ty: ValType) -> Result<()> {
         // r -> r, r is ordered, NaN -> select(ordered, r, NaN)
         self.cg.dup()?;

@@ -9,7 +9,8 @@
 //! pointers owned by the handles below).
 
 use std::alloc::{alloc_zeroed, dealloc, realloc, Layout};
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
+use std::sync::{Mutex, PoisonError};
 
 use crate::abi::{FUNCREF_SIZE, NULL_TYPE_ID, PAGE_SIZE};
 
@@ -46,11 +47,23 @@ pub fn runtime_symbols() -> [(&'static str, u64); 3] {
 /// of that module whose memories, tables and globals are alive, and `vals`
 /// at least as long as the function's parameter and result counts.
 pub unsafe fn invoke(wrapper: u64, vmctx: *mut u64, vals: &mut [u64]) -> i32 {
+    // The stack limit is one process-wide word, so one thread at a time runs
+    // compiled code; a nested invoke (a host function calling back) reuses the lock.
+    let _exclusive = (INVOKE_DEPTH.get() == 0).then(|| EXCLUSIVE.lock().unwrap_or_else(PoisonError::into_inner));
+    INVOKE_DEPTH.set(INVOKE_DEPTH.get() + 1);
     // SAFETY: the caller guarantees `wrapper` is the address of a function of this type.
     let f: unsafe extern "C" fn(*mut u64, *mut u64) = unsafe { std::mem::transmute(wrapper as usize) };
     // SAFETY: the trampoline calls `f` with the arguments given; traps longjmp back to it,
     // skipping only frames of compiled code, which hold no Rust state.
-    unsafe { cfree_wasm_invoke(f, vmctx, vals.as_mut_ptr(), STACK_BUDGET) }
+    let code = unsafe { cfree_wasm_invoke(f, vmctx, vals.as_mut_ptr(), STACK_BUDGET) };
+    INVOKE_DEPTH.set(INVOKE_DEPTH.get() - 1);
+    code
+}
+
+static EXCLUSIVE: Mutex<()> = Mutex::new(());
+
+thread_local! {
+    static INVOKE_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Calls a module's init function on `vmctx`.
