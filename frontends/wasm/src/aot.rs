@@ -31,7 +31,7 @@ pub fn compile_object(bytes: &[u8], target: &TargetSpec, level: OptLevel) -> Res
     let llvm = LlvmContext::new();
     let prefix = "cfree_wasm_m1_";
     let mut cg = llvm.module(prefix, target).map_err(|e| Error::Backend(e.to_string()))?;
-    compile::compile(&mut cg, &m, prefix, &type_ids)?;
+    compile::compile(&mut cg, &m, prefix, &type_ids, compile::BoundsChecks::Explicit)?;
     let mut module = cfree_llvm_lower::finish(cg).map_err(|e| Error::Backend(e.to_string()))?;
     module.emit_object(level).map_err(|e| Error::Backend(e.to_string()))
 }

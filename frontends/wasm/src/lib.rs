@@ -18,7 +18,7 @@
 //!     0x01, 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b,
 //! ];
 //! let sum = run_on_wasm_thread(|| {
-//!     let mut store = Store::new(Options { opt: OptLevel::O2 })?;
+//!     let mut store = Store::new(Options::new(OptLevel::O2))?;
 //!     let instance = store.instantiate(&wasm, &mut |_, _| None)?;
 //!     let Some(Extern::Func(add)) = instance.export("add") else { panic!("no add") };
 //!     store.call(add, &[Val::I32(40), Val::I32(2)])

@@ -10,12 +10,14 @@ use std::process::ExitCode;
 
 use cfree_facade::TargetSpec;
 use cfree_llvm_lower::OptLevel;
+use cfree_wasm::compile::BoundsChecks;
 use cfree_wasm::decode::ValType;
 use cfree_wasm::runtime::{run_on_wasm_thread, spectest::Spectest, Extern, Options, Store, Val};
 
 const USAGE: &str = "usage:
   cfree-wasm test [-O0|-O2] [-v] FILE.wast...
-  cfree-wasm run [-O0|-O2] FILE.wasm|FILE.wat --invoke NAME [ARGS...]
+  cfree-wasm run [-O0|-O2] [--no-bounds-checks] FILE.wasm|FILE.wat --invoke NAME [ARGS...]
+      (--no-bounds-checks: only to measure their cost; out-of-bounds accesses are then undefined)
   cfree-wasm compile [-O0|-O2] [--target TRIPLE] FILE.wasm -o OUT.o";
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
     let Some((cmd, rest)) = args.split_first() else { return Err(USAGE.into()) };
     let mut opt = OptLevel::O2;
     let mut verbose = false;
+    let mut checks = BoundsChecks::Explicit;
     let mut target = None;
     let mut output = None;
     let mut invoke = None;
@@ -45,6 +48,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
             "-O2" => opt = OptLevel::O2,
             "-O3" => opt = OptLevel::O3,
             "-v" => verbose = true,
+            "--no-bounds-checks" => checks = BoundsChecks::UncheckedForMeasurement,
             "--target" => target = Some(it.next().ok_or("--target needs a triple")?.clone()),
             "-o" => output = Some(it.next().ok_or("-o needs a file")?.clone()),
             "--invoke" => {
@@ -58,7 +62,7 @@ fn dispatch(args: &[String]) -> Result<ExitCode, String> {
         "test" => test(&positional, opt, verbose),
         "run" => {
             let (file, args) = positional.split_first().ok_or(USAGE)?;
-            run(file, invoke.as_deref().ok_or("run needs --invoke NAME")?, args, opt)
+            run(file, invoke.as_deref().ok_or("run needs --invoke NAME")?, args, opt, checks)
         }
         "compile" => {
             let [file] = positional.as_slice() else { return Err(USAGE.into()) };
@@ -124,9 +128,10 @@ fn parse_arg(s: &str, ty: ValType) -> Result<Val, String> {
     })
 }
 
-fn run(file: &str, name: &str, args: &[String], opt: OptLevel) -> Result<ExitCode, String> {
+fn run(file: &str, name: &str, args: &[String], opt: OptLevel, checks: BoundsChecks) -> Result<ExitCode, String> {
     let bytes = read_module(file)?;
-    let mut store = Store::new(Options { opt }).map_err(|e| e.to_string())?;
+    let options = Options { opt, checks };
+    let mut store = Store::new(options).map_err(|e| e.to_string())?;
     let spectest = Spectest::new(&mut store);
     let instance = store
         .instantiate(&bytes, &mut |module, field| if module == "spectest" { spectest.get(field) } else { None })

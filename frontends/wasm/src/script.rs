@@ -82,7 +82,7 @@ struct Runner {
 
 impl Runner {
     fn new(opt: OptLevel) -> Result<Runner, Error> {
-        let mut store = Store::new(Options { opt })?;
+        let mut store = Store::new(Options::new(opt))?;
         let spectest = Spectest::new(&mut store);
         Ok(Runner { store, spectest, current: None, named: HashMap::new(), registered: HashMap::new() })
     }

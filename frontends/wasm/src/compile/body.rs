@@ -17,7 +17,7 @@ use cfree_facade::{
 use cfree_facade::{CallAttrs, TailPolicy};
 use wasmparser::{BlockType, FunctionBody, MemArg, Operator};
 
-use super::Env;
+use super::{BoundsChecks, Env};
 use crate::abi::{Trap, VmLayout, FUNCREF_SIZE, MEMORY_BASE, MEMORY_BYTES, NULL_TYPE_ID, TABLE_ELEMS, TABLE_LEN};
 use crate::decode::{FuncType, ValType};
 use crate::error::{Error, Result};
@@ -1130,12 +1130,14 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
     fn effective_address(&mut self, offset: u64, bytes: u32) -> Result<()> {
         let t = self.env.t;
         self.cg.cast(CastOp::ZExt, t.i64)?;
-        self.cg.dup()?;
-        self.cg.push_int(t.i64, i128::from(offset) + i128::from(bytes))?;
-        self.cg.int_op(IntBinOp::Add, IntFlags::NUW)?;
-        self.push_memory_field(MEMORY_BYTES, t.i64)?;
-        self.cg.int_cmp(IntCmp::Ugt)?;
-        self.trap_if(Trap::MemoryOutOfBounds)?;
+        if self.env.checks == BoundsChecks::Explicit {
+            self.cg.dup()?;
+            self.cg.push_int(t.i64, i128::from(offset) + i128::from(bytes))?;
+            self.cg.int_op(IntBinOp::Add, IntFlags::NUW)?;
+            self.push_memory_field(MEMORY_BYTES, t.i64)?;
+            self.cg.int_cmp(IntCmp::Ugt)?;
+            self.trap_if(Trap::MemoryOutOfBounds)?;
+        }
         self.push_memory_field(MEMORY_BASE, t.ptr)?;
         self.cg.swap()?;
         self.cg.addr_index(1, t.ptr)?;

@@ -84,6 +84,7 @@ pub(crate) struct Env<'m, 'a> {
     pub stack_limit: Sym,
     /// Most results of any function type (size of a call's return area).
     pub max_results: u32,
+    pub checks: BoundsChecks,
 }
 
 /// The layout of `m`'s vmctx.
@@ -101,9 +102,27 @@ pub fn wrapped_functions(m: &ModuleInfo<'_>) -> Vec<u32> {
     v
 }
 
+/// How memory accesses are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BoundsChecks {
+    /// Every load and store compares its end with the memory size and traps
+    /// past it (the default, and the only safe choice).
+    #[default]
+    Explicit,
+    /// No checks at all: an out-of-bounds access is undefined behaviour.
+    /// Only for measuring what the checks cost (`doc/wasm.md`).
+    UncheckedForMeasurement,
+}
+
 /// Emits `m` into `cg`; returns the name of its init function.
 /// `type_ids[i]` is the canonical id of type index `i`.
-pub fn compile<B: Backend>(cg: &mut Cg<B>, m: &ModuleInfo<'_>, prefix: &str, type_ids: &[u64]) -> Result<String> {
+pub fn compile<B: Backend>(
+    cg: &mut Cg<B>,
+    m: &ModuleInfo<'_>,
+    prefix: &str,
+    type_ids: &[u64],
+    checks: BoundsChecks,
+) -> Result<String> {
     let t = Types::new(cg)?;
     let mut sigs = Vec::with_capacity(m.types.len());
     for ty in &m.types {

@@ -21,7 +21,7 @@ pub use ffi::FuncRef;
 use ffi::{GlobalCell, Memory, Table};
 
 use crate::abi::{Trap, VmLayout};
-use crate::compile;
+use crate::compile::{self, BoundsChecks};
 use crate::decode::{self, ConstExpr, ExportKind, FuncType, GlobalType, ImportKind, Limits, ModuleInfo, ValType};
 use crate::error::{Error, Result};
 
@@ -177,6 +177,15 @@ impl Instance {
 pub struct Options {
     /// LLVM optimisation level.
     pub opt: OptLevel,
+    /// How memory accesses are checked.
+    pub checks: BoundsChecks,
+}
+
+impl Options {
+    /// Explicit bounds checks at `opt`.
+    pub fn new(opt: OptLevel) -> Options {
+        Options { opt, checks: BoundsChecks::Explicit }
+    }
 }
 
 /// A JIT session and its instances.
@@ -256,7 +265,7 @@ impl Store {
         self.modules += 1;
         let prefix = format!("cfree_wasm_m{}_", self.modules);
         let mut cg = self.llvm.module(&prefix, &TargetSpec::host()).map_err(|e| Error::Backend(e.to_string()))?;
-        let init = compile::compile(&mut cg, m, &prefix, type_ids)?;
+        let init = compile::compile(&mut cg, m, &prefix, type_ids, self.options.checks)?;
         let module = cfree_llvm_lower::finish(cg).map_err(|e| Error::Backend(e.to_string()))?;
         self.jit.publish(&module, self.options.opt).map_err(|e| Error::Backend(e.to_string()))?;
         self.jit.address(&init).map_err(|e| Error::Backend(e.to_string()))
