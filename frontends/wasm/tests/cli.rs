@@ -65,9 +65,10 @@ fn traps_are_reported_not_crashes() {
 
 #[test]
 fn bad_modules_are_clear_errors() {
-    let cases: [(&str, &[u8], &str); 4] = [
+    let cases: [(&str, &[u8], &str); 5] = [
+        ("binary.wasm", b"\xff\xfe", "neither a wasm binary nor UTF-8 text"),
         ("truncated.wasm", b"\0asm\x01\0\0\0\x01", "invalid module"),
-        ("badmagic.wasm", b"\0asx\x01\0\0\0", "neither a wasm binary nor UTF-8 text"),
+        ("badmagic.wasm", b"\0asx\x01\0\0\0", "magic header not detected"),
         ("mismatch.wat", b"(module (func (export \"f\") (result i32) (i64.const 1)))", "type mismatch"),
         ("import.wat", b"(module (import \"env\" \"g\" (func)))", "unknown import"),
     ];

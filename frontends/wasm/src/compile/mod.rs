@@ -156,7 +156,8 @@ pub fn compile<B: Backend>(
     let init = cg.declare_func(&init_name, FuncDecl::new(init_sig))?;
 
     let max_results = m.types.iter().map(|ty| ty.results.len() as u32).max().unwrap_or(0);
-    let env = Env { m, layout: layout(m), t, sigs, funcs, type_ids, trap, memory_grow, stack_limit, max_results };
+    let env =
+        Env { m, layout: layout(m), t, sigs, funcs, type_ids, trap, memory_grow, stack_limit, max_results, checks };
     for (i, body) in m.bodies.iter().enumerate() {
         let index = m.imported_funcs + i as u32;
         body::emit(cg, &env, index, body).map_err(|e| match e {
