@@ -439,6 +439,18 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
 
     // ---- vmctx access ----
 
+    /// An access to runtime structures (vmctx, memory and table definitions,
+    /// global cells, table elements): never the same memory as a wasm memory,
+    /// so LLVM may keep the memory's base and size in registers across stores.
+    fn vm_access(&self, ty: cfree_facade::TypeId) -> MemAccess {
+        MemAccess::new(ty).in_scope(self.env.vm_scope).noalias(self.env.heap_scope)
+    }
+
+    /// An access to the wasm memory (unaligned: wasm alignment is a hint).
+    fn heap_access(&self, ty: cfree_facade::TypeId) -> MemAccess {
+        MemAccess::new(ty).align(1).in_scope(self.env.heap_scope).noalias(self.env.vm_scope)
+    }
+
     /// Pushes the vmctx pointer.
     fn push_vmctx(&mut self) -> Result<()> {
         self.cg.push_local(self.vmctx)?;
@@ -451,7 +463,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.push_vmctx()?;
         let ptr = self.env.t.ptr;
         self.cg.addr_offset(offset, ptr)?;
-        self.cg.load(MemAccess::new(ptr).flags(MemFlags::INVARIANT))?;
+        self.cg.load(self.vm_access(ptr).flags(MemFlags::INVARIANT))?;
         Ok(())
     }
 
@@ -459,7 +471,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
     fn push_memory_field(&mut self, offset: i64, ty: cfree_facade::TypeId) -> Result<()> {
         self.push_vmctx_ptr(VmLayout::MEMORY)?;
         self.cg.addr_offset(offset, self.env.t.ptr)?;
-        self.cg.load(MemAccess::new(ty))?;
+        self.cg.load(self.vm_access(ty))?;
         Ok(())
     }
 
@@ -706,7 +718,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             GlobalGet { global_index } => {
                 let ty = self.env.m.globals[global_index as usize].ty;
                 self.push_vmctx_ptr(self.env.layout.global(global_index))?;
-                self.cg.load(MemAccess::new(t.val(ty)))?;
+                self.cg.load(self.vm_access(t.val(ty)))?;
                 self.replace(0, Some(ty));
             }
             GlobalSet { global_index } => {
@@ -714,7 +726,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
                 self.materialize(1)?;
                 self.push_vmctx_ptr(self.env.layout.global(global_index))?;
                 self.cg.swap()?;
-                self.cg.store(MemAccess::new(t.val(ty)))?;
+                self.cg.store(self.vm_access(t.val(ty)))?;
                 self.replace(1, None);
             }
             MemorySize { .. } => {
@@ -1092,12 +1104,12 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.cg.dup()?;
         self.push_vmctx_ptr(VmLayout::TABLE)?;
         self.cg.addr_offset(TABLE_LEN, t.ptr)?;
-        self.cg.load(MemAccess::new(t.i64))?;
+        self.cg.load(self.vm_access(t.i64))?;
         self.cg.int_cmp(IntCmp::Uge)?;
         self.trap_if(Trap::UndefinedElement)?;
         self.push_vmctx_ptr(VmLayout::TABLE)?;
         self.cg.addr_offset(TABLE_ELEMS, t.ptr)?;
-        self.cg.load(MemAccess::new(t.ptr))?;
+        self.cg.load(self.vm_access(t.ptr))?;
         self.cg.swap()?;
         self.cg.addr_index(FUNCREF_SIZE, t.ptr)?;
         self.cg.store(MemAccess::new(t.ptr))?;
@@ -1105,7 +1117,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.cg.push_local(elem)?;
         self.cg.load(MemAccess::new(t.ptr))?;
         self.cg.addr_offset(16, t.ptr)?;
-        self.cg.load(MemAccess::new(t.i64))?;
+        self.cg.load(self.vm_access(t.i64))?;
         self.cg.dup()?;
         self.cg.push_int(t.i64, NULL_TYPE_ID as i128)?;
         self.cg.int_cmp(IntCmp::Eq)?;
@@ -1117,7 +1129,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             self.cg.push_local(elem)?;
             self.cg.load(MemAccess::new(t.ptr))?;
             self.cg.addr_offset(off, t.ptr)?;
-            self.cg.load(MemAccess::new(t.ptr))?;
+            self.cg.load(self.vm_access(t.ptr))?;
         }
         let sig = self.env.sigs[type_index as usize];
         self.finish_call(Callee::Indirect(sig), &ty, 1)
@@ -1161,7 +1173,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.materialize(1)?;
         self.effective_address(memarg.offset, a.bytes)?;
         let narrow = self.narrow_type(a);
-        self.cg.load(MemAccess::new(narrow).align(1))?;
+        self.cg.load(self.heap_access(narrow))?;
         let full = self.env.t.val(a.ty);
         if narrow != full {
             self.cg.cast(if a.signed { CastOp::SExt } else { CastOp::ZExt }, full)?;
@@ -1179,7 +1191,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.cg.swap()?;
         self.effective_address(memarg.offset, a.bytes)?;
         self.cg.swap()?;
-        self.cg.store(MemAccess::new(narrow).align(1))?;
+        self.cg.store(self.heap_access(narrow))?;
         self.replace(2, None);
         Ok(())
     }

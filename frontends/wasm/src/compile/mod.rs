@@ -85,6 +85,10 @@ pub(crate) struct Env<'m, 'a> {
     /// Most results of any function type (size of a call's return area).
     pub max_results: u32,
     pub checks: BoundsChecks,
+    /// Alias scope of wasm memory accesses.
+    pub heap_scope: u32,
+    /// Alias scope of accesses to runtime structures.
+    pub vm_scope: u32,
 }
 
 /// The layout of `m`'s vmctx.
@@ -155,9 +159,24 @@ pub fn compile<B: Backend>(
     let init_name = format!("{prefix}init");
     let init = cg.declare_func(&init_name, FuncDecl::new(init_sig))?;
 
+    let heap_scope = cg.alias_scope("wasm.memory")?;
+    let vm_scope = cg.alias_scope("wasm.runtime")?;
     let max_results = m.types.iter().map(|ty| ty.results.len() as u32).max().unwrap_or(0);
-    let env =
-        Env { m, layout: layout(m), t, sigs, funcs, type_ids, trap, memory_grow, stack_limit, max_results, checks };
+    let env = Env {
+        m,
+        layout: layout(m),
+        t,
+        sigs,
+        funcs,
+        type_ids,
+        trap,
+        memory_grow,
+        stack_limit,
+        max_results,
+        checks,
+        heap_scope,
+        vm_scope,
+    };
     for (i, body) in m.bodies.iter().enumerate() {
         let index = m.imported_funcs + i as u32;
         body::emit(cg, &env, index, body).map_err(|e| match e {
