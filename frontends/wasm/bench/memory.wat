@@ -28,13 +28,15 @@
       (br_if $rep (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $reps))))
     (local.get $count))
 
-  ;; Fills $n i32s with i * 7, then sums them $reps times (wrapping).
+  ;; Fills $n i32s with i * 7, then sums them $reps times (wrapping), element 0 set to the round first.
   (func (export "sum") (param $n i32) (param $reps i32) (result i32)
     (local $i i32) (local $s i32) (local $r i32)
     (loop $fill
       (i32.store (i32.shl (local.get $i) (i32.const 2)) (i32.mul (local.get $i) (i32.const 7)))
       (br_if $fill (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
     (loop $rep
+      ;; a store per round keeps LLVM from computing one round and scaling it
+      (i32.store (i32.const 0) (local.get $r))
       (local.set $i (i32.const 0))
       (loop $add
         (local.set $s (i32.add (local.get $s) (i32.load (i32.shl (local.get $i) (i32.const 2)))))
