@@ -23,7 +23,8 @@ pub enum ValType {
 }
 
 impl ValType {
-    fn from_wp(t: wasmparser::ValType, offset: u64) -> Result<ValType> {
+    /// wasmparser's type, if in the feature set (`offset` for the error).
+    pub(crate) fn from_wp(t: wasmparser::ValType, offset: u64) -> Result<ValType> {
         match t {
             wasmparser::ValType::I32 => Ok(ValType::I32),
             wasmparser::ValType::I64 => Ok(ValType::I64),

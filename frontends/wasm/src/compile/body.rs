@@ -109,7 +109,7 @@ pub(super) fn emit<B: Backend>(cg: &mut Cg<B>, env: &Env<'_, '_>, index: u32, bo
     let mut reader = body.get_locals_reader().map_err(Error::Invalid)?;
     for _ in 0..reader.get_count() {
         let (count, t) = reader.read().map_err(Error::Invalid)?;
-        let t = super::val_type(t)?;
+        let t = ValType::from_wp(t, reader.original_position())?;
         let fty = env.t.val(t);
         for _ in 0..count {
             let l = e.cg.local_slot_with(fty, "l", 0, SlotFlags::NONE)?;
@@ -133,8 +133,11 @@ pub(super) fn emit<B: Backend>(cg: &mut Cg<B>, env: &Env<'_, '_>, index: u32, bo
     });
     let mut ops = body.get_operators_reader().map_err(Error::Invalid)?;
     while !ops.eof() {
-        let op = ops.read().map_err(Error::Invalid)?;
-        e.op(&op)?;
+        let (op, offset) = ops.read_with_offset().map_err(Error::Invalid)?;
+        e.op(&op).map_err(|err| match err {
+            Error::Unsupported { what, .. } => Error::Unsupported { what, offset },
+            other => other,
+        })?;
     }
     e.emit_trap_paths()?;
     e.cg.func_end()?;
@@ -279,19 +282,19 @@ fn conversion(op: &Operator<'_>) -> Option<(ValType, ValType, CastOp)> {
     })
 }
 
-/// Trapping float-to-int conversions: (from, to, signed).
-fn trapping_trunc(op: &Operator<'_>) -> Option<(ValType, ValType, bool)> {
+/// Trapping float-to-int conversions: (to, signed).
+fn trapping_trunc(op: &Operator<'_>) -> Option<(ValType, bool)> {
     use Operator::*;
     use ValType::*;
     Some(match op {
-        I32TruncF32S => (F32, I32, true),
-        I32TruncF32U => (F32, I32, false),
-        I32TruncF64S => (F64, I32, true),
-        I32TruncF64U => (F64, I32, false),
-        I64TruncF32S => (F32, I64, true),
-        I64TruncF32U => (F32, I64, false),
-        I64TruncF64S => (F64, I64, true),
-        I64TruncF64U => (F64, I64, false),
+        I32TruncF32S => (I32, true),
+        I32TruncF32U => (I32, false),
+        I32TruncF64S => (I32, true),
+        I32TruncF64U => (I32, false),
+        I64TruncF32S => (I64, true),
+        I64TruncF32U => (I64, false),
+        I64TruncF64S => (I64, true),
+        I64TruncF64U => (I64, false),
         _ => return None,
     })
 }
@@ -520,7 +523,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
     fn block_type(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (Vec::new(), Vec::new()),
-            BlockType::Type(t) => (Vec::new(), vec![super::val_type(t).expect("validated value type")]),
+            BlockType::Type(t) => (Vec::new(), vec![ValType::from_wp(t, 0).expect("validated value type")]),
             BlockType::FuncType(i) => {
                 let FuncType { params, results } = &self.env.m.types[i as usize];
                 (params.clone(), results.clone())
@@ -578,13 +581,12 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             self.replace(1, Some(to));
             return Ok(());
         }
-        if let Some((from, to, signed)) = trapping_trunc(op) {
+        if let Some((to, signed)) = trapping_trunc(op) {
             self.materialize(1)?;
             self.cg.dup()?;
             self.cg.dup()?;
             self.cg.float_cmp(FloatCmp::Uno, FastMath::NONE)?;
             self.trap_if(Trap::InvalidConversion)?;
-            let _ = from;
             let cast = if signed { CastOp::FPToSI } else { CastOp::FPToUI };
             self.cg.cast_checked(cast, t.val(to))?;
             self.trap_if(Trap::IntegerOverflow)?;

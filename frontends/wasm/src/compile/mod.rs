@@ -22,16 +22,6 @@ impl From<cfree_facade::Error> for Error {
     }
 }
 
-pub(crate) fn val_type(t: wasmparser::ValType) -> Result<ValType> {
-    match t {
-        wasmparser::ValType::I32 => Ok(ValType::I32),
-        wasmparser::ValType::I64 => Ok(ValType::I64),
-        wasmparser::ValType::F32 => Ok(ValType::F32),
-        wasmparser::ValType::F64 => Ok(ValType::F64),
-        other => Err(Error::Unsupported { what: format!("value type {other}"), offset: 0 }),
-    }
-}
-
 /// The facade types the compiler uses.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Types {

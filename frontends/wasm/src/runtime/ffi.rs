@@ -3,6 +3,10 @@
 //! calls, and the raw storage that compiled code reads and writes (memories,
 //! tables, global cells, vmctx arrays).
 //!
+//! The two entries into compiled code are visible to the `runtime` module
+//! only, whose `Store` passes them addresses it got from the JIT for the
+//! module it compiled, with a vmctx of that module's layout.
+//!
 //! Invariant: compiled code only runs inside [`invoke`] or [`call_init`], on
 //! the thread that called them, and Rust holds no reference into a memory,
 //! table or global while it runs (all such storage is reached through raw
@@ -40,22 +44,22 @@ pub fn runtime_symbols() -> [(&'static str, u64); 3] {
 /// Calls the entry wrapper at `wrapper` with `vmctx` and `vals`; returns the
 /// trap code, 0 if the call returned.
 ///
-/// # Safety
-///
-/// `wrapper` must be an entry wrapper of compiled code (`void(u64 *vmctx, u64
-/// *vals)`) whose module is still published, `vmctx` the vmctx of an instance
-/// of that module whose memories, tables and globals are alive, and `vals`
-/// at least as long as the function's parameter and result counts.
-pub unsafe fn invoke(wrapper: u64, vmctx: *mut u64, vals: &mut [u64]) -> i32 {
+/// Contract (kept by [`super::Store`], the only caller: this is why the
+/// function is visible to the `runtime` module only): `wrapper` is an entry
+/// wrapper of compiled code (`void(u64 *vmctx, u64 *vals)`) whose module is
+/// still published, `vmctx` the vmctx of an instance of that module whose
+/// memory, table and globals are alive, and `vals` at least as long as the
+/// function's parameter and result counts.
+pub(super) fn invoke(wrapper: u64, vmctx: u64, vals: &mut [u64]) -> i32 {
     // The stack limit is one process-wide word, so one thread at a time runs
     // compiled code; a nested invoke (a host function calling back) reuses the lock.
     let _exclusive = (INVOKE_DEPTH.get() == 0).then(|| EXCLUSIVE.lock().unwrap_or_else(PoisonError::into_inner));
     INVOKE_DEPTH.set(INVOKE_DEPTH.get() + 1);
-    // SAFETY: the caller guarantees `wrapper` is the address of a function of this type.
+    // SAFETY: by the contract, `wrapper` is the address of a function of this type.
     let f: unsafe extern "C" fn(*mut u64, *mut u64) = unsafe { std::mem::transmute(wrapper as usize) };
-    // SAFETY: the trampoline calls `f` with the arguments given; traps longjmp back to it,
-    // skipping only frames of compiled code, which hold no Rust state.
-    let code = unsafe { cfree_wasm_invoke(f, vmctx, vals.as_mut_ptr(), STACK_BUDGET) };
+    // SAFETY: the trampoline calls `f` with the arguments given (valid by the contract);
+    // traps longjmp back to it, skipping only frames of compiled code, which hold no Rust state.
+    let code = unsafe { cfree_wasm_invoke(f, vmctx as *mut u64, vals.as_mut_ptr(), STACK_BUDGET) };
     INVOKE_DEPTH.set(INVOKE_DEPTH.get() - 1);
     code
 }
@@ -68,12 +72,10 @@ thread_local! {
 
 /// Calls a module's init function on `vmctx`.
 ///
-/// # Safety
-///
-/// `init` must be the init function of a published module compiled for a
-/// vmctx of `vmctx.len()` slots.
-pub unsafe fn call_init(init: u64, vmctx: &mut [u64]) {
-    // SAFETY: the caller guarantees the address and the type.
+/// Contract (kept by [`super::Store`], the only caller): `init` is the init
+/// function of a published module compiled for a vmctx of `vmctx.len()` slots.
+pub(super) fn call_init(init: u64, vmctx: &mut [u64]) {
+    // SAFETY: by the contract, `init` is the address of a function of this type.
     let f: unsafe extern "C" fn(*mut u64) = unsafe { std::mem::transmute(init as usize) };
     // SAFETY: init only stores into the vmctx (its size was the compiler's layout) and cannot trap.
     unsafe { f(vmctx.as_mut_ptr()) }

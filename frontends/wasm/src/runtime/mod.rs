@@ -236,7 +236,7 @@ impl Store {
         let imports = self.link(&m, resolve)?;
         let type_ids: Vec<u64> = m.types.iter().map(|t| self.type_id(t)).collect();
         let init = self.compile(&m, &type_ids)?;
-        self.instantiate_compiled(&m, imports, &type_ids, init)
+        self.instantiate_compiled(&m, imports, init)
     }
 
     fn link(&self, m: &ModuleInfo<'_>, resolve: &mut dyn FnMut(&str, &str) -> Option<Extern>) -> Result<Vec<Extern>> {
@@ -271,13 +271,7 @@ impl Store {
         self.jit.address(&init).map_err(|e| Error::Backend(e.to_string()))
     }
 
-    fn instantiate_compiled(
-        &mut self,
-        m: &ModuleInfo<'_>,
-        imports: Vec<Extern>,
-        type_ids: &[u64],
-        init: u64,
-    ) -> Result<Rc<Instance>> {
+    fn instantiate_compiled(&mut self, m: &ModuleInfo<'_>, imports: Vec<Extern>, init: u64) -> Result<Rc<Instance>> {
         let layout: VmLayout = compile::layout(m);
         let mut vmctx = vec![0u64; layout.slots()].into_boxed_slice();
         let (mut memory, mut table) = (None, None);
@@ -325,8 +319,8 @@ impl Store {
             vmctx[at + 1] = func.fref.vmctx;
             vmctx[at + 2] = func.fref.type_id;
         }
-        // SAFETY: `init` is the init function of the module just published for this layout.
-        unsafe { ffi::call_init(init, &mut vmctx) };
+        // `init` is the init function of the module just published for this layout.
+        ffi::call_init(init, &mut vmctx);
         let vm_addr = vmctx.as_ptr() as u64;
         let func_ref = |vmctx: &[u64], f: u32| {
             let at = (layout.func(f) / 8) as usize;
@@ -389,7 +383,6 @@ impl Store {
             let wrapper = ffi::vmctx_slot(&vmctx, (layout.wrapper(f) / 8) as usize);
             Func { fref: func_ref(&vmctx, f), ty: m.func_type(f).clone(), entry: Some((wrapper, vm_addr)) }
         });
-        let _ = type_ids;
         let instance = Rc::new(Instance {
             _vmctx: vmctx,
             exports,
@@ -420,9 +413,9 @@ impl Store {
         for (slot, a) in vals.iter_mut().zip(args) {
             *slot = a.to_bits();
         }
-        // SAFETY: `wrapper` and `vmctx` come from an instance this store keeps alive (with
-        // its memory, table and globals); `vals` is as long as the parameters and results.
-        let code = unsafe { ffi::invoke(wrapper, vmctx as *mut u64, &mut vals) };
+        // `wrapper` and `vmctx` come from an instance this store keeps alive (with its
+        // memory, table and globals); `vals` is as long as the parameters and results.
+        let code = ffi::invoke(wrapper, vmctx, &mut vals);
         if code != 0 {
             return Err(Error::Trap(Trap::from_code(code).unwrap_or(Trap::Unreachable)));
         }
