@@ -266,14 +266,16 @@ pub struct Table {
     elems: *mut [FuncRef],
     /// Declared maximum.
     pub max: Option<u64>,
+    /// The store whose function references it may hold.
+    pub store: u64,
 }
 
 impl Table {
-    /// A table of `len` null elements.
-    pub fn new(len: u64, max: Option<u64>) -> Table {
+    /// A table of `len` null elements, for references of `store`.
+    pub fn new(len: u64, max: Option<u64>, store: u64) -> Table {
         let elems = Box::into_raw(vec![FuncRef::NULL; len as usize].into_boxed_slice());
         let def = Box::into_raw(Box::new(TableDef { elems: elems as *mut FuncRef, len }));
-        Table { def, elems, max }
+        Table { def, elems, max, store }
     }
 
     /// Address of the definition (vmctx slot 1).

@@ -12,6 +12,7 @@ pub mod spectest;
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cfree_facade::TargetSpec;
 use cfree_jit_orc::Jit;
@@ -108,6 +109,8 @@ pub struct Func {
     pub ty: FuncType,
     /// Entry wrapper and the vmctx to call it with (exports of compiled modules), if any.
     entry: Option<(u64, u64)>,
+    /// The store whose JIT holds the code and whose type ids `fref` uses.
+    store: u64,
 }
 
 /// A global: its cell and type.
@@ -139,6 +142,16 @@ pub enum Extern {
 }
 
 impl Extern {
+    /// The store it belongs to, for functions and tables (their code and type
+    /// ids are that store's); memories and globals are plain data, usable anywhere.
+    fn store(&self) -> Option<u64> {
+        match self {
+            Extern::Func(f) => Some(f.store),
+            Extern::Table(t) => Some(t.store),
+            Extern::Memory(_) | Extern::Global(_) => None,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Extern::Func(_) => "function",
@@ -190,6 +203,7 @@ impl Options {
 
 /// A JIT session and its instances.
 pub struct Store {
+    id: u64,
     llvm: LlvmContext,
     jit: Jit,
     options: Options,
@@ -211,7 +225,9 @@ impl Store {
         for (name, addr) in ffi::runtime_symbols() {
             jit.define_host_symbol(name, addr).map_err(|e| Error::Backend(e.to_string()))?;
         }
-        Ok(Store { llvm: LlvmContext::new(), jit, options, types: Vec::new(), instances: Vec::new(), modules: 0 })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(Store { id, llvm: LlvmContext::new(), jit, options, types: Vec::new(), instances: Vec::new(), modules: 0 })
     }
 
     /// The canonical id of a function type (equal types, equal ids, across modules).
@@ -246,6 +262,9 @@ impl Store {
             let Some(ext) = resolve(&imp.module, &imp.name) else {
                 return Err(Error::Link(format!("unknown import: {what}")));
             };
+            if ext.store().is_some_and(|s| s != self.id) {
+                return Err(Error::Link(format!("{what}: a {} of another store", ext.kind())));
+            }
             let ok = match (&imp.kind, &ext) {
                 (ImportKind::Func(t), Extern::Func(f)) => m.types[*t as usize] == f.ty,
                 (ImportKind::Global(g), Extern::Global(h)) => *g == h.ty,
@@ -291,7 +310,7 @@ impl Store {
             memory = Some(Rc::new(mem));
         }
         if let (Some(l), false) = (m.table, m.table_imported) {
-            table = Some(Rc::new(Table::new(l.min, l.max)));
+            table = Some(Rc::new(Table::new(l.min, l.max, self.id)));
         }
         for (i, init) in m.global_inits.iter().enumerate() {
             let ty = m.globals[m.imported_globals as usize + i];
@@ -371,6 +390,7 @@ impl Store {
                         fref: func_ref(&vmctx, f),
                         ty: m.func_type(f).clone(),
                         entry: Some((wrapper, vm_addr)),
+                        store: self.id,
                     })
                 }
                 ExportKind::Table => Extern::Table(table.clone().expect("validated")),
@@ -381,7 +401,8 @@ impl Store {
         }
         let start = m.start.map(|f| {
             let wrapper = ffi::vmctx_slot(&vmctx, (layout.wrapper(f) / 8) as usize);
-            Func { fref: func_ref(&vmctx, f), ty: m.func_type(f).clone(), entry: Some((wrapper, vm_addr)) }
+            let ty = m.func_type(f).clone();
+            Func { fref: func_ref(&vmctx, f), ty, entry: Some((wrapper, vm_addr)), store: self.id }
         });
         let instance = Rc::new(Instance {
             _vmctx: vmctx,
@@ -399,6 +420,9 @@ impl Store {
 
     /// Calls `func` with `args`; a trap is `Error::Trap`.
     pub fn call(&self, func: &Func, args: &[Val]) -> Result<Vec<Val>> {
+        if func.store != self.id {
+            return Err(Error::Usage("the function belongs to another store".into()));
+        }
         let Some((wrapper, vmctx)) = func.entry else {
             return Err(Error::Usage("host functions cannot be invoked directly".into()));
         };

@@ -55,7 +55,7 @@ impl Spectest {
         for (name, code, params) in funcs {
             let ty = FuncType { params: params.to_vec(), results: Vec::new() };
             let fref = FuncRef { code, vmctx: 0, type_id: store.type_id(&ty) };
-            items.push((name, Extern::Func(Func { fref, ty, entry: None })));
+            items.push((name, Extern::Func(Func { fref, ty, entry: None, store: store.id })));
         }
         let global = |ty, bits| {
             Extern::Global(Global { cell: Rc::new(GlobalCell::new(bits)), ty: GlobalType { ty, mutable: false } })
@@ -64,7 +64,7 @@ impl Spectest {
         items.push(("global_i64", global(I64, 666)));
         items.push(("global_f32", global(F32, u64::from(666.6f32.to_bits()))));
         items.push(("global_f64", global(F64, 666.6f64.to_bits())));
-        items.push(("table", Extern::Table(Rc::new(Table::new(10, Some(20))))));
+        items.push(("table", Extern::Table(Rc::new(Table::new(10, Some(20), store.id)))));
         let memory = Memory::new(1, Some(2), 2).expect("one page");
         items.push(("memory", Extern::Memory(Rc::new(memory))));
         Spectest { items }
