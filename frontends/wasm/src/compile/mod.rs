@@ -7,6 +7,7 @@
 //! (see [`crate::abi`]).
 
 mod body;
+mod ops;
 
 use cfree_facade::{
     Backend, Callee, Cg, DataDecl, FloatWidth, FuncDecl, FuncSig, IntWidth, Linkage, MemAccess, SlotFlags, Sym, TypeId,
