@@ -98,3 +98,31 @@ fn wast_runner_counts_and_continues_after_traps() {
     assert!(out.contains("5 passed, 1 failed, 0 skipped"), "{out}");
     assert!(out.contains("FAIL") && out.contains(":5:"), "the failure names its line: {out}");
 }
+
+#[test]
+fn compiles_objects_for_x86_64_and_aarch64() {
+    use object::{Object, ObjectSymbol};
+    let wat = write("aot.wat", MODULE.as_bytes());
+    for (triple, arch) in [
+        ("x86_64-unknown-linux-gnu", object::Architecture::X86_64),
+        ("aarch64-unknown-linux-gnu", object::Architecture::Aarch64),
+    ] {
+        let out = wat.with_extension(format!("{triple}.o"));
+        let o =
+            bin().args(["compile", "-O2", "--target", triple]).arg(&wat).arg("-o").arg(&out).output().expect("running");
+        assert!(o.status.success(), "{triple}: {}", text(&o).1);
+        let bytes = std::fs::read(&out).expect("reading the object");
+        let file = object::File::parse(&*bytes).expect("an object file");
+        assert_eq!(file.architecture(), arch, "{triple}");
+        let defined = |name: &str| file.symbols().any(|s| s.name() == Ok(name) && s.is_definition() && s.is_global());
+        let undefined = |name: &str| file.symbols().any(|s| s.name() == Ok(name) && s.is_undefined());
+        assert!(defined("cfree_wasm_m1_init"), "{triple}: the init function is exported");
+        for runtime in ["cfree_wasm_trap", "cfree_wasm_stack_limit"] {
+            assert!(undefined(runtime), "{triple}: refers to {runtime}");
+        }
+        assert!(
+            !file.symbols().any(|s| s.name() == Ok("cfree_wasm_m1_f0") && s.is_global()),
+            "{triple}: functions are internal"
+        );
+    }
+}
