@@ -71,6 +71,12 @@ pub enum Step {
     IndirectBr(u8, u8),
     DynStack(u8, u8),
     Asm(u8, u8, u8),
+    /// A source position in file `.0 % 4` (0: none; 3 is never registered).
+    SetLoc(u8, u16),
+    ScopeBegin,
+    ScopeEnd,
+    /// A decoration of a type: a name and `.1 % 4` member names.
+    DescribeType(u8, u8),
 }
 
 const CASTS: [CastOp; 14] = [
@@ -329,6 +335,13 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
             }
             cg.asm(&block)
         }
+        Step::SetLoc(f, line) => cg.set_loc(SrcLoc::new(FileId(u32::from(f % 4)), u32::from(*line), 3)),
+        Step::ScopeBegin => cg.scope_begin(),
+        Step::ScopeEnd => cg.scope_end(),
+        Step::DescribeType(t, n) => {
+            let fields = (0..n % 4).map(|i| format!("m{i}")).collect();
+            cg.describe_type(ty(*t), TypeDebugInfo { name: Some(format!("T{t}")), fields, encoding: None })
+        }
         Step::IndirectBr(i, n) => {
             let dests: Vec<Label> = (0..*n % 4).filter_map(|k| pick(&w.labels, i.wrapping_add(k))).collect();
             cg.indirect_br(&dests)
@@ -398,6 +411,11 @@ pub fn check(calls: &[Step]) -> Result<(), String> {
     let mut other = llvm.module("other", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
     let foreign = setup(&mut other);
     let mut cg = llvm.module("random", &TargetSpec::triple("x86_64-unknown-linux-gnu")).unwrap();
+    // Half the cases carry debug information (files 1 and 2; positions in file 3 are refused).
+    if calls.len() % 4 < 2 {
+        cg.enable_debug_info(DebugOptions::new(SourceLanguage::C11, "random", "r.c", "/r")).unwrap();
+        cg.debug_file("r.h", "/r").unwrap();
+    }
     let mut w = setup(&mut cg);
     // Half the cases start in the weak `f1`, half in the managed `m1`.
     apply(&mut cg, &mut w, &foreign, &Step::BeginFunc(if calls.len() % 2 == 0 { 1 } else { 8 }));
@@ -459,7 +477,7 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
     let mut steps = Vec::new();
     while !r.0.is_empty() && steps.len() < 200 {
         let (a, b) = (r.u8(), r.u8());
-        steps.push(match r.u8() % 55 {
+        steps.push(match r.u8() % 59 {
             0 => Step::BeginFunc(a),
             1 => Step::EndFunc,
             2 => Step::Local(a),
@@ -514,6 +532,10 @@ pub fn steps_from_bytes(bytes: &[u8]) -> Vec<Step> {
             52 => Step::IndirectBr(a, b),
             53 => Step::DynStack(a, b),
             54 => Step::Asm(a, b, r.u8()),
+            55 => Step::SetLoc(a, u16::from(b)),
+            56 => Step::ScopeBegin,
+            57 => Step::ScopeEnd,
+            58 => Step::DescribeType(a, b),
             _ => Step::IntOp(a, b),
         });
     }

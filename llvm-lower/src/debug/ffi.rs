@@ -289,12 +289,16 @@ impl<'ctx> DiBuilder<'ctx> {
         })
     }
 
+    /// A lexical block (a column without a line is dropped: the verifier refuses it).
     pub(crate) fn lexical_block(&self, scope: Md<'ctx>, file: Md<'ctx>, line: u32, column: u32) -> Md<'ctx> {
+        let column = if line == 0 { 0 } else { column };
         // SAFETY: as above.
         md(unsafe { di::LLVMDIBuilderCreateLexicalBlock(self.raw, scope.0, file.0, line, column) })
     }
 
+    /// A location (a column without a line is dropped, as for blocks).
     pub(crate) fn location(&self, line: u32, column: u32, scope: Md<'ctx>) -> Md<'ctx> {
+        let column = if line == 0 { 0 } else { column };
         // SAFETY: as above.
         md(unsafe {
             di::LLVMDIBuilderCreateDebugLocation(self.ctx.as_ctx_ref(), line, column, scope.0, ptr::null_mut())
