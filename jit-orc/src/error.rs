@@ -104,6 +104,14 @@ pub enum Error {
         /// The first thread-local symbol found.
         symbol: String,
     },
+    /// A batch's module builder failed for one unit ([`crate::Jit::publish_batch`]);
+    /// its error is the source.
+    Build {
+        /// The unit's index in the batch.
+        index: usize,
+        /// The builder's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 impl Error {
@@ -125,6 +133,7 @@ impl Error {
             Error::NotReplaced { .. } => 12,
             Error::Release { .. } => 13,
             Error::ThreadLocal { .. } => 14,
+            Error::Build { .. } => 15,
         }
     }
 }
@@ -160,6 +169,9 @@ impl fmt::Display for Error {
             Error::ThreadLocal { unit, symbol } => {
                 write!(f, "`{unit}` has thread-local data (`{symbol}`), which the JIT cannot link (nothing was added)")
             }
+            Error::Build { index, source } => {
+                write!(f, "building unit {index} of the batch (nothing was added): {source}")
+            }
         }
     }
 }
@@ -171,6 +183,7 @@ impl std::error::Error for Error {
             Error::Emit { source, .. } => Some(&**source),
             Error::StableEntries(e) => Some(e),
             Error::Metadata { source, .. } => Some(source),
+            Error::Build { source, .. } => Some(&**source),
             Error::Create { .. }
             | Error::WrongTarget { .. }
             | Error::SignatureMismatch { .. }
@@ -266,6 +279,12 @@ mod tests {
                 "`m` has thread-local data (`t`), which the JIT cannot link (nothing was added)",
                 false,
             ),
+            (
+                Error::Build { index: 3, source: Box::new(lower()) },
+                15,
+                "building unit 3 of the batch (nothing was added): LLVM verifier: bad block",
+                true,
+            ),
         ];
         let mut codes = Vec::new();
         for (e, code, text, has_source) in cases {
@@ -275,7 +294,7 @@ mod tests {
             codes.push(code);
         }
         codes.dedup();
-        assert_eq!(codes, (1..=14).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
+        assert_eq!(codes, (1..=15).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
     }
 
     #[test]

@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod error;
 mod ffi;
 mod object_info;

@@ -57,6 +57,11 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Counts a publish that failed before it started (e.g. its module could not be built).
+    pub(crate) fn count_failure(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> PublishStats {
         PublishStats {
             published: self.published.load(Ordering::Relaxed),
