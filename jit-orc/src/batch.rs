@@ -22,7 +22,8 @@ impl Jit {
     /// unit's outcome, in index order.
     ///
     /// `build(context, index)` emits unit `index` into the worker's context.
-    /// Each unit is its own transaction, exactly as [`Self::publish`]: a unit
+    /// Each unit is its own transaction, published with
+    /// [`Self::publish_owned`] (compiled in place, not copied): a unit
     /// that fails to build ([`Error::Build`]) or to publish leaves the image as
     /// it was and does not stop the others. Units are committed in the order
     /// they finish compiling, so a unit that imports a function another unit
@@ -48,7 +49,7 @@ impl Jit {
                     break;
                 }
                 let outcome = match build(&llvm, index) {
-                    Ok(module) => self.publish(&module, level),
+                    Ok(module) => self.publish_owned(module, level),
                     Err(e) => {
                         self.counters.count_failure();
                         Err(Error::Build { index, source: Box::new(e) })

@@ -17,7 +17,8 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use cfree_facade::{FuncExport, ObjectModule, OptLevel};
+use cfree_facade::{FuncExport, ObjectModule, OptLevel, TargetInfo};
+use cfree_llvm_lower::LlvmModule;
 
 use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
 use crate::session::{describe, Writer};
@@ -284,14 +285,21 @@ pub fn compile<M: ObjectModule + ?Sized>(
     renames: &[(String, String)],
     level: OptLevel,
 ) -> Result<(Vec<u8>, ObjectInfo)> {
-    let unit = || module.name().to_string();
-    let object =
-        module.emit_jit_object(renames, level).map_err(|e| Error::Emit { unit: unit(), source: Box::new(e) })?;
+    let object = module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))?;
+    inspect(object, module.name(), module.target().arch)
+}
+
+fn emit_error<E: std::error::Error + Send + Sync + 'static>(unit: &str, e: E) -> Error {
+    Error::Emit { unit: unit.to_string(), source: Box::new(e) }
+}
+
+/// Reads the functions and safepoint table of `unit`'s `object`, compiled for `arch`.
+fn inspect(object: Vec<u8>, unit: &str, arch: cfree_facade::Arch) -> Result<(Vec<u8>, ObjectInfo)> {
     if let Some(symbol) = thread_local_symbol(&object) {
-        return Err(Error::ThreadLocal { unit: unit(), symbol });
+        return Err(Error::ThreadLocal { unit: unit.to_string(), symbol });
     }
-    let info = ObjectInfo::parse(&object, statepoint_arch(module.target().arch))
-        .map_err(|source| Error::Metadata { unit: unit(), source })?;
+    let info = ObjectInfo::parse(&object, statepoint_arch(arch))
+        .map_err(|source| Error::Metadata { unit: unit.to_string(), source })?;
     Ok((object, info))
 }
 
@@ -323,7 +331,27 @@ impl Jit {
     /// or unresolved symbol) the image and the registry are exactly as before
     /// and whatever the unit took, names included, is freed.
     pub fn publish<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Published> {
-        let outcome = self.prepare(module, level).and_then(|p| self.commit(p));
+        let emit = |renames: &[(String, String)]| {
+            module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))
+        };
+        self.count(self.prepare(module.name(), module.target(), module.exports(), emit).and_then(|p| self.commit(p)))
+    }
+
+    /// [`Self::publish`] of a module the caller is done with: it is compiled in
+    /// place ([`LlvmModule::into_jit_object`]) instead of copied first, which
+    /// saves about as much as O0 code generation costs. The transaction is the
+    /// same (a failure leaves the image and the registry as they were), but the
+    /// module is gone either way: to retry, build it again.
+    pub fn publish_owned(&self, module: LlvmModule<'_>, level: OptLevel) -> Result<Published> {
+        let (name, target, exports) = (module.name(), module.target().clone(), module.exports().to_vec());
+        let unit = name.clone();
+        let emit = move |renames: &[(String, String)]| {
+            module.into_jit_object(renames, level).map_err(|e| emit_error(&unit, e))
+        };
+        self.count(self.prepare(&name, &target, &exports, emit).and_then(|p| self.commit(p)))
+    }
+
+    fn count(&self, outcome: Result<Published>) -> Result<Published> {
         let counter = if outcome.is_ok() { &self.counters.published } else { &self.counters.failed };
         counter.fetch_add(1, Ordering::Relaxed);
         outcome
@@ -334,29 +362,34 @@ impl Jit {
         self.counters.snapshot()
     }
 
-    /// Phase 1, without the lock: checks, emission, inspection, stable entries.
-    fn prepare<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Prepared> {
+    /// Phase 1, without the lock: checks, emission (`emit` with the renames),
+    /// inspection, stable entries, for the unit `name` of `target` with `exports`.
+    fn prepare(
+        &self,
+        name: &str,
+        target: &TargetInfo,
+        exports: &[FuncExport],
+        emit: impl FnOnce(&[(String, String)]) -> Result<Vec<u8>>,
+    ) -> Result<Prepared> {
         let _compiling = Compiling::enter(&self.counters);
-        let target = module.target();
         if arch_of(&target.triple) != arch_of(&self.triple) {
             return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.triple.clone() });
         }
         let snapshot = self.registry.load_full();
-        let exports = module.exports().to_vec();
+        let exports = exports.to_vec();
         check_signatures(&snapshot, &exports)?;
         let unit = UnitId(self.next_unit.fetch_add(1, Ordering::Relaxed));
-        let name = module.name().to_string();
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
         let renames: Vec<(String, String)> =
             exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
-        let (object, info) = compile(module, &renames, level)?;
+        let (object, info) = inspect(emit(&renames)?, name, target.arch)?;
         let fresh = new_entries(&snapshot, &exports, &body_names);
         let stubs = if fresh.is_empty() {
             None
         } else {
             Some((fresh.iter().map(|(e, _)| e.name.clone()).collect(), stubs::stub_object(&fresh)?))
         };
-        Ok(Prepared { unit, name, exports, body_names, object, info, stubs })
+        Ok(Prepared { unit, name: name.to_string(), exports, body_names, object, info, stubs })
     }
 
     /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.

@@ -41,7 +41,8 @@
 //! `CFREE_BENCH_SINGLE` (one-function publishes per level, default 200),
 //! `CFREE_BENCH_REPS` (repetitions of module and batch rows, default 3),
 //! `CFREE_BENCH_UNITS` (throughput units, default 40), `CFREE_BENCH_BATCH`
-//! (batch sizes, default `100,2000`); `-- module`,
+//! (batch sizes, default `100,2000`), `CFREE_BENCH_LEVELS` (default
+//! `O0,O2`); `-- module`,
 //! `-- single`, `-- batch`, `-- threads` run one part.
 
 use std::ops::Range;
@@ -664,7 +665,7 @@ fn whole_module(raw: &Raw, desc: &[FuncDesc], reps: usize) {
             panic!("IR differs:\n  facade:  {l}\n  inkwell: {r}");
         }
     }
-    for level in [OptLevel::O0, OptLevel::O2] {
+    for level in levels() {
         let (mut fe, mut fc, mut re, mut rc) = (vec![], vec![], vec![], vec![]);
         for rep in 0..reps {
             let t = Instant::now();
@@ -699,66 +700,96 @@ fn whole_module(raw: &Raw, desc: &[FuncDesc], reps: usize) {
     }
 }
 
-/// Per-function medians of publishing `count` functions one unit each, in order.
-fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> (Duration, Duration, Duration, Duration) {
-    let jit = Jit::new().expect("jit");
-    let raw_jit = RawJit::new();
-    let llvm = LlvmContext::new();
-    let (mut fe, mut fp, mut re, mut rp) = (vec![], vec![], vec![], vec![]);
-    for i in 0..desc.len() {
-        let t = Instant::now();
-        let m = emit_facade(&llvm, "", desc, i..i + 1);
-        fe.push(t.elapsed());
-        let t = Instant::now();
-        jit.publish(&m, level).expect("publish");
-        fp.push(t.elapsed());
-        drop(m);
-        check(desc, i, jit.get::<FnSig>(&name("", i)).expect("typed").as_fn() as usize as u64, "facade JIT");
-
-        let ctx = Context::create();
-        let t = Instant::now();
-        let module = raw.emit(&ctx, "", desc, i..i + 1);
-        re.push(t.elapsed());
-        let t = Instant::now();
-        raw_jit.add_object(&raw.compile(&module, level));
-        let addr = raw_jit.lookup(&name("", i));
-        rp.push(t.elapsed());
-        check(desc, i, addr, "raw JIT");
-    }
-    (median(fe), median(fp), median(re), median(rp))
+/// Medians of each side's times.
+struct Sides {
+    facade_emit: Duration,
+    /// `Jit::publish` (compiles a copy of the module).
+    publish: Duration,
+    /// `Jit::publish_owned` (compiles the module itself).
+    owned: Duration,
+    raw_emit: Duration,
+    raw: Duration,
 }
 
-/// Publishing one module of `desc.len()` functions: (facade publish, raw codegen + add + lookups).
-fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> (Duration, Duration) {
-    let n = desc.len();
-    let (mut f, mut r) = (vec![], vec![]);
-    for _ in 0..reps {
-        let jit = Jit::new().expect("jit");
-        let llvm = LlvmContext::new();
-        let m = emit_facade(&llvm, "", desc, 0..n);
-        let t = Instant::now();
-        jit.publish(&m, level).expect("publish");
-        f.push(t.elapsed());
-        for i in 0..n {
+#[derive(Default)]
+struct Samples(Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>);
+
+impl Samples {
+    fn medians(self) -> Sides {
+        Sides {
+            facade_emit: median(self.0),
+            publish: median(self.1),
+            owned: median(self.2),
+            raw_emit: median(self.3),
+            raw: median(self.4),
+        }
+    }
+}
+
+fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let v = f();
+    samples.push(t.elapsed());
+    v
+}
+
+/// Publishes `range` of `desc` (one unit) through `Jit::publish`, `Jit::publish_owned`
+/// and the raw path, into the given sessions; checks every function of the unit.
+fn publish_unit(
+    raw: &Raw,
+    jits: [&Jit; 2],
+    raw_jit: &RawJit,
+    desc: &[FuncDesc],
+    range: Range<usize>,
+    level: OptLevel,
+    s: &mut Samples,
+) {
+    let llvm = LlvmContext::new();
+    let m = timed(&mut s.0, || emit_facade(&llvm, "", desc, range.clone()));
+    timed(&mut s.1, || jits[0].publish(&m, level).expect("publish"));
+    drop(m);
+    let m = emit_facade(&llvm, "", desc, range.clone());
+    timed(&mut s.2, || jits[1].publish_owned(m, level).expect("publish_owned"));
+    for jit in jits {
+        for i in range.clone() {
             check(desc, i, jit.get::<FnSig>(&name("", i)).expect("typed").as_fn() as usize as u64, "facade JIT");
         }
-
-        let raw_jit = RawJit::new();
-        let ctx = Context::create();
-        let module = raw.emit(&ctx, "", desc, 0..n);
-        let t = Instant::now();
-        raw_jit.add_object(&raw.compile(&module, level));
-        let addrs: Vec<u64> = (0..n).map(|i| raw_jit.lookup(&name("", i))).collect();
-        r.push(t.elapsed());
-        for (i, addr) in addrs.into_iter().enumerate() {
-            check(desc, i, addr, "raw JIT");
-        }
     }
-    (median(f), median(r))
+
+    let ctx = Context::create();
+    let module = timed(&mut s.3, || raw.emit(&ctx, "", desc, range.clone()));
+    let addrs = timed(&mut s.4, || {
+        raw_jit.add_object(&raw.compile(&module, level));
+        range.clone().map(|i| raw_jit.lookup(&name("", i))).collect::<Vec<u64>>()
+    });
+    for (i, addr) in range.zip(addrs) {
+        check(desc, i, addr, "raw JIT");
+    }
 }
 
-/// Throughput: `units` self-contained units (the first `per_unit` functions under a
-/// fresh prefix each), emitted and published from `threads` threads.
+/// Per-function medians of publishing the functions of `desc` one unit each, in order.
+fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
+    let (copying, owned) = (Jit::new().expect("jit"), Jit::new().expect("jit"));
+    let raw_jit = RawJit::new();
+    let mut s = Samples::default();
+    for i in 0..desc.len() {
+        publish_unit(raw, [&copying, &owned], &raw_jit, desc, i..i + 1, level, &mut s);
+    }
+    s.medians()
+}
+
+/// Publishing one module of `desc.len()` functions, `reps` times into fresh sessions.
+fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> Sides {
+    let mut s = Samples::default();
+    for _ in 0..reps {
+        let (copying, owned) = (Jit::new().expect("jit"), Jit::new().expect("jit"));
+        publish_unit(raw, [&copying, &owned], &RawJit::new(), desc, 0..desc.len(), level, &mut s);
+    }
+    s.medians()
+}
+
+/// Throughput: `units` self-contained units (the functions of `desc` under a fresh
+/// prefix each), emitted and published from `threads` threads.
 fn threads(desc: &[FuncDesc], units: usize, level: OptLevel, threads: usize) -> f64 {
     let jit = Jit::new().expect("jit");
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -773,7 +804,7 @@ fn threads(desc: &[FuncDesc], units: usize, level: OptLevel, threads: usize) -> 
                         break;
                     }
                     let m = emit_facade(&llvm, &format!("t{u}_"), desc, 0..desc.len());
-                    jit.publish(&m, level).expect("publish");
+                    jit.publish_owned(m, level).expect("publish");
                 }
             });
         }
@@ -805,6 +836,15 @@ fn check_units(jit: &Jit, desc: &[FuncDesc], units: usize, tag: &str) {
     }
 }
 
+/// The levels to measure: `CFREE_BENCH_LEVELS` (e.g. `O0`), default O0 and O2.
+fn levels() -> Vec<OptLevel> {
+    let all = [OptLevel::O0, OptLevel::O2];
+    match std::env::var("CFREE_BENCH_LEVELS") {
+        Ok(s) => all.into_iter().filter(|l| s.contains(&format!("{l:?}"))).collect(),
+        Err(_) => all.to_vec(),
+    }
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let part = |p: &str| filter.is_empty() || filter.iter().any(|f| f == p);
@@ -832,18 +872,30 @@ fn main() {
     }
     if part("single") {
         let n = env_usize("CFREE_BENCH_SINGLE", 200).clamp(1, desc.len());
-        for level in [OptLevel::O0, OptLevel::O2] {
-            let (fe, fp, re, rp) = single(&raw, &desc[..n], level);
-            row(&format!("1-function unit ({n} in order), emit, {level:?}"), 1, fe, re);
-            row(&format!("**1-function publish, {level:?}**"), 1, fp, rp);
+        for level in levels() {
+            let s = single(&raw, &desc[..n], level);
+            row(&format!("1-function unit ({n} in order), emit, {level:?}"), 1, s.facade_emit, s.raw_emit);
+            row(&format!("1-function `publish` (copies the module), {level:?}"), 1, s.publish, s.raw);
+            row(&format!("**1-function `publish_owned`, {level:?}**"), 1, s.owned, s.raw);
         }
     }
     if part("batch") {
         let sizes = std::env::var("CFREE_BENCH_BATCH").unwrap_or_else(|_| "100,2000".into());
         for n in sizes.split(',').map(|s| s.trim().parse::<usize>().expect("batch sizes").clamp(1, desc.len())) {
-            for level in [OptLevel::O0, OptLevel::O2] {
-                let (f, r) = batch(&raw, &desc[..n], level, if n > 100 { 1 } else { reps });
-                row(&format!("{n}-function batch publish, {level:?} ({:.1} ms facade)", ms(f)), n, f, r);
+            for level in levels() {
+                let s = batch(&raw, &desc[..n], level, if n > 100 { 1 } else { reps });
+                row(
+                    &format!("{n}-function batch, `publish`, {level:?} ({:.1} ms)", ms(s.publish)),
+                    n,
+                    s.publish,
+                    s.raw,
+                );
+                row(
+                    &format!("**{n}-function batch, `publish_owned`, {level:?}** ({:.1} ms)", ms(s.owned)),
+                    n,
+                    s.owned,
+                    s.raw,
+                );
             }
         }
     }
@@ -853,7 +905,7 @@ fn main() {
         println!();
         println!("| throughput, {units} units of 10 functions, emit + publish | 1 thread | 2 threads | 2 / 1 |");
         println!("|---|---:|---:|---:|");
-        for level in [OptLevel::O0, OptLevel::O2] {
+        for level in levels() {
             let (one, two) = (threads(unit, units, level, 1), threads(unit, units, level, 2));
             println!(
                 "| `publish` from N threads, {level:?} | {one:.0} units/s | {two:.0} units/s | {:.2} |",
