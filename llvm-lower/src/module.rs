@@ -178,10 +178,13 @@ impl<'ctx> LlvmModule<'ctx> {
         String::from_utf8(bytes).map_err(|e| Error::Emit(format!("assembly is not UTF-8: {e}")))
     }
 
-    /// [`Self::optimize`] at `level`, then [`Self::object`].
+    /// [`Self::optimize`] at `level`, then [`Self::object`], verifying once:
+    /// LLVM's passes keep the module valid, so code generation does not check
+    /// again what `optimize` just checked.
     pub fn emit_object(&mut self, level: OptLevel) -> Result<Vec<u8>> {
         self.optimize(level)?;
-        self.object()
+        let tm = self.machine(self.level)?;
+        write(&tm, &self.backend.module, FileType::Object)
     }
 }
 

@@ -668,21 +668,24 @@ fn whole_module(raw: &Raw, desc: &[FuncDesc], reps: usize) {
     for level in levels() {
         let (mut fe, mut fc, mut re, mut rc) = (vec![], vec![], vec![], vec![]);
         for rep in 0..reps {
-            let t = Instant::now();
-            let llvm = LlvmContext::new();
-            let mut m = emit_facade(&llvm, "", desc, 0..n);
-            fe.push(t.elapsed());
-            let t = Instant::now();
-            let object = m.emit_object(level).expect("facade object");
-            fc.push(t.elapsed());
-
-            let t = Instant::now();
-            let ctx = Context::create();
-            let module = raw.emit(&ctx, "", desc, 0..n);
-            re.push(t.elapsed());
-            let t = Instant::now();
-            let raw_object = raw.compile(&module, level);
-            rc.push(t.elapsed());
+            // Alternate which side goes first.
+            let facade = |fe: &mut Vec<Duration>, fc: &mut Vec<Duration>| {
+                let llvm = LlvmContext::new();
+                let mut m = timed(fe, || emit_facade(&llvm, "", desc, 0..n));
+                timed(fc, || m.emit_object(level).expect("facade object"))
+            };
+            let inkwell = |re: &mut Vec<Duration>, rc: &mut Vec<Duration>| {
+                let ctx = Context::create();
+                let module = timed(re, || raw.emit(&ctx, "", desc, 0..n));
+                timed(rc, || raw.compile(&module, level))
+            };
+            let (object, raw_object) = if rep % 2 == 0 {
+                let object = facade(&mut fe, &mut fc);
+                (object, inkwell(&mut re, &mut rc))
+            } else {
+                let raw_object = inkwell(&mut re, &mut rc);
+                (facade(&mut fe, &mut fc), raw_object)
+            };
             if rep == 0 {
                 for (side, object) in [("facade object", &object), ("raw object", &raw_object)] {
                     let jit = RawJit::new();
