@@ -51,7 +51,7 @@ impl Jit {
                 let outcome = match build(&llvm, index) {
                     Ok(module) => self.publish_owned(module, level),
                     Err(e) => {
-                        self.counters.count_failure();
+                        self.shared.counters.count_failure();
                         Err(Error::Build { index, source: Box::new(e) })
                     }
                 };

@@ -112,6 +112,23 @@ pub enum Error {
         /// The builder's error.
         source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
+    /// Lazy units need stable entries this host's JIT cannot write yet (x86-64 only).
+    LazyUnsupported {
+        /// The JIT's triple.
+        triple: String,
+    },
+    /// A lazy publish declared a function twice, or one the session already has.
+    LazyExportTaken {
+        /// The function.
+        name: String,
+    },
+    /// A lazy unit's built module does not export exactly what was declared for it.
+    LazyMismatch {
+        /// The unit.
+        unit: String,
+        /// The first function that differs (declared and missing or changed, or undeclared).
+        function: String,
+    },
 }
 
 impl Error {
@@ -134,6 +151,9 @@ impl Error {
             Error::Release { .. } => 13,
             Error::ThreadLocal { .. } => 14,
             Error::Build { .. } => 15,
+            Error::LazyUnsupported { .. } => 16,
+            Error::LazyExportTaken { .. } => 17,
+            Error::LazyMismatch { .. } => 18,
         }
     }
 }
@@ -169,8 +189,13 @@ impl fmt::Display for Error {
             Error::ThreadLocal { unit, symbol } => {
                 write!(f, "`{unit}` has thread-local data (`{symbol}`), which the JIT cannot link (nothing was added)")
             }
-            Error::Build { index, source } => {
-                write!(f, "building unit {index} of the batch (nothing was added): {source}")
+            Error::Build { index, source } => write!(f, "building unit {index} (nothing was added): {source}"),
+            Error::LazyUnsupported { triple } => write!(f, "lazy units are not supported on `{triple}` (x86-64 only)"),
+            Error::LazyExportTaken { name } => {
+                write!(f, "`{name}` is already published or declared twice (nothing was added)")
+            }
+            Error::LazyMismatch { unit, function } => {
+                write!(f, "lazy unit `{unit}` was built with exports that differ from its declaration at `{function}`")
             }
         }
     }
@@ -193,7 +218,10 @@ impl std::error::Error for Error {
             | Error::NoSuchUnit(_)
             | Error::NotReplaced { .. }
             | Error::Release { .. }
-            | Error::ThreadLocal { .. } => None,
+            | Error::ThreadLocal { .. }
+            | Error::LazyUnsupported { .. }
+            | Error::LazyExportTaken { .. }
+            | Error::LazyMismatch { .. } => None,
         }
     }
 }
@@ -282,8 +310,26 @@ mod tests {
             (
                 Error::Build { index: 3, source: Box::new(lower()) },
                 15,
-                "building unit 3 of the batch (nothing was added): LLVM verifier: bad block",
+                "building unit 3 (nothing was added): LLVM verifier: bad block",
                 true,
+            ),
+            (
+                Error::LazyUnsupported { triple: "aarch64-unknown-linux-gnu".into() },
+                16,
+                "lazy units are not supported on `aarch64-unknown-linux-gnu` (x86-64 only)",
+                false,
+            ),
+            (
+                Error::LazyExportTaken { name: "f".into() },
+                17,
+                "`f` is already published or declared twice (nothing was added)",
+                false,
+            ),
+            (
+                Error::LazyMismatch { unit: "u".into(), function: "g".into() },
+                18,
+                "lazy unit `u` was built with exports that differ from its declaration at `g`",
+                false,
             ),
         ];
         let mut codes = Vec::new();
@@ -294,7 +340,7 @@ mod tests {
             codes.push(code);
         }
         codes.dedup();
-        assert_eq!(codes, (1..=15).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
+        assert_eq!(codes, (1..=18).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
     }
 
     #[test]

@@ -200,3 +200,17 @@ impl Drop for Tracker {
         unsafe { LLVMOrcReleaseResourceTracker(self.raw) }
     }
 }
+
+/// The resolver every lazy thunk calls (`stubs::x86_64_lazy_object`) with the
+/// address of its `LazyFunction`: returns the body to jump to, or 0 when the
+/// unit could not be compiled (recorded by `resolve`). Never unwinds into JIT code.
+pub(crate) extern "C" fn lazy_resolve(function: *const crate::lazy::LazyFunction) -> u64 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: thunks pass the address of a `LazyFunction` held in the session's
+        // `LazyState::functions` (an `Arc`, never removed) for as long as the session, which
+        // owns the thunks' code; the pointer was made by `Arc::as_ptr` in `publish_lazy`.
+        let function = unsafe { &*function };
+        function.resolve()
+    }))
+    .unwrap_or(0)
+}

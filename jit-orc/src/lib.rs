@@ -44,6 +44,7 @@
 mod batch;
 mod error;
 mod ffi;
+mod lazy;
 mod object_info;
 mod publish;
 mod registry;
@@ -53,6 +54,7 @@ pub mod stack;
 mod stubs;
 
 pub use error::{Error, Result};
+pub use lazy::{LazyFailure, LazyStats, LazyUnit};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
 pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};

@@ -352,14 +352,14 @@ impl Jit {
     }
 
     fn count(&self, outcome: Result<Published>) -> Result<Published> {
-        let counter = if outcome.is_ok() { &self.counters.published } else { &self.counters.failed };
+        let counter = if outcome.is_ok() { &self.shared.counters.published } else { &self.shared.counters.failed };
         counter.fetch_add(1, Ordering::Relaxed);
         outcome
     }
 
     /// The counters of this session's publishes.
     pub fn publish_stats(&self) -> PublishStats {
-        self.counters.snapshot()
+        self.shared.counters.snapshot()
     }
 
     /// Phase 1, without the lock: checks, emission (`emit` with the renames),
@@ -371,14 +371,14 @@ impl Jit {
         exports: &[FuncExport],
         emit: impl FnOnce(&[(String, String)]) -> Result<Vec<u8>>,
     ) -> Result<Prepared> {
-        let _compiling = Compiling::enter(&self.counters);
-        if arch_of(&target.triple) != arch_of(&self.triple) {
-            return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.triple.clone() });
+        let _compiling = Compiling::enter(&self.shared.counters);
+        if arch_of(&target.triple) != arch_of(&self.shared.triple) {
+            return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.shared.triple.clone() });
         }
-        let snapshot = self.registry.load_full();
+        let snapshot = self.shared.registry.load_full();
         let exports = exports.to_vec();
         check_signatures(&snapshot, &exports)?;
-        let unit = UnitId(self.next_unit.fetch_add(1, Ordering::Relaxed));
+        let unit = UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed));
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
         let renames: Vec<(String, String)> =
             exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
@@ -395,7 +395,7 @@ impl Jit {
     /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.
     fn commit(&self, p: Prepared) -> Result<Published> {
         let mut w = self.writer();
-        let current = self.registry.load_full();
+        let current = self.shared.registry.load_full();
         check_signatures(&current, &p.exports)?;
         // Another publish may have created some of the entries since the snapshot.
         let fresh = new_entries(&current, &p.exports, &p.body_names);
@@ -432,7 +432,7 @@ impl Jit {
         let (unit_tracker, stub_tracker) = txn.commit();
         w.trackers.extend(unit_tracker.map(|t| (p.unit, t)));
         w.stub_trackers.extend(stub_tracker);
-        self.registry.store(Arc::new(next));
+        self.shared.registry.store(Arc::new(next));
         for (cell, body) in cell_updates {
             // SAFETY: `cell` is the address of a linked, pointer-sized, pointer-aligned global
             // (`<name>.cfree.cell`) that lives as long as the session; stubs read it atomically.
@@ -444,7 +444,7 @@ impl Jit {
 }
 
 /// A link failure of `unit`: ORC's `message`, then the session errors it reported meanwhile.
-fn link_error(w: &Writer, unit: &str, symbol: Option<String>, message: String) -> Error {
+pub(crate) fn link_error(w: &Writer, unit: &str, symbol: Option<String>, message: String) -> Error {
     let mut messages = vec![message];
     messages.extend(w.orc.take_session_errors());
     Error::Link { unit: unit.to_string(), symbol, messages }

@@ -1,0 +1,280 @@
+//! Lazy publish: units compiled on the first call of one of their functions
+//! (`doc/jit.md`, "Lazy units").
+//!
+//! [`Jit::publish_lazy`] takes the units' names and exported signatures and a
+//! builder, and compiles nothing: each export gets its stable entry at once,
+//! with its cell pointing to a small thunk instead of a body (`stubs.rs`,
+//! x86-64 only). The first call through the entry (or through `TypedFunc`,
+//! which reads the same cell) reaches the thunk, which saves the argument
+//! registers and calls [`LazyFunction::resolve`]: it builds the unit on the
+//! calling thread (a fresh LLVM context, the builder, [`Jit::publish_owned`]),
+//! which switches the unit's cells to the bodies exactly as a replacement
+//! does, then jumps to the body with the arguments restored. Later calls go
+//! straight to the body. Each unit compiles once: callers racing on the same
+//! unit wait for the first; different units compile in parallel.
+//!
+//! A unit whose build or publish fails stays uncompiled: the error is
+//! recorded ([`Jit::take_lazy_failures`]), the call returns zero (`rax`,
+//! `rdx`, `xmm0`, `xmm1`) and the next call tries again.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use cfree_facade::FuncExport;
+use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
+
+use crate::registry::{SymbolInfo, UnitId, UnitInfo, UnitState};
+use crate::session::Shared;
+use crate::{ffi, stubs, Error, Jit, Published, Result};
+
+/// One unit of a lazy publish: its name and the functions its module will export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LazyUnit {
+    /// The unit's name (for errors and the registry).
+    pub name: String,
+    /// Its exported functions, exactly as the built module exports them.
+    pub exports: Vec<FuncExport>,
+}
+
+/// A lazy unit that failed to compile on a call.
+#[derive(Debug)]
+pub struct LazyFailure {
+    /// The unit.
+    pub unit: String,
+    /// Why (the builder's error is [`Error::Build`]).
+    pub error: Error,
+}
+
+/// Counters of a session's lazy units.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LazyStats {
+    /// Units published lazily.
+    pub units: u64,
+    /// Units compiled (on a first call).
+    pub compiled: u64,
+    /// Failed attempts to compile one.
+    pub failures: u64,
+}
+
+/// Builds a unit's module in a given context (object-safe form of the builder closure).
+trait Build: Send + Sync {
+    fn build<'c>(
+        &self,
+        llvm: &'c LlvmContext,
+        index: usize,
+    ) -> std::result::Result<LlvmModule<'c>, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+struct BuildFn<F, E>(F, PhantomData<fn() -> E>);
+
+impl<F, E> Build for BuildFn<F, E>
+where
+    F: for<'c> Fn(&'c LlvmContext, usize) -> std::result::Result<LlvmModule<'c>, E> + Send + Sync,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    fn build<'c>(
+        &self,
+        llvm: &'c LlvmContext,
+        index: usize,
+    ) -> std::result::Result<LlvmModule<'c>, Box<dyn std::error::Error + Send + Sync>> {
+        (self.0)(llvm, index).map_err(|e| Box::new(e) as _)
+    }
+}
+
+/// A unit waiting for its first call.
+struct PendingUnit {
+    session: Weak<Shared>,
+    index: usize,
+    name: String,
+    exports: Vec<FuncExport>,
+    level: OptLevel,
+    build: Arc<dyn Build>,
+    /// The bodies of `exports`, once compiled.
+    bodies: Mutex<Option<Vec<u64>>>,
+}
+
+/// What a thunk passes to the resolver: one export of a pending unit.
+pub(crate) struct LazyFunction {
+    unit: Arc<PendingUnit>,
+    export: usize,
+}
+
+/// The session's lazy state.
+#[derive(Default)]
+pub(crate) struct LazyState {
+    /// Every thunk's `LazyFunction`, kept as long as the session (the code holds their addresses).
+    functions: Mutex<Vec<Arc<LazyFunction>>>,
+    failures: Mutex<Vec<LazyFailure>>,
+    units: AtomicU64,
+    compiled: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl LazyFunction {
+    /// The body to jump to, compiling the unit first if this is its first call;
+    /// 0 if compiling failed (the failure is recorded).
+    pub(crate) fn resolve(&self) -> u64 {
+        let unit = &self.unit;
+        let mut bodies = unit.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = &*bodies {
+            return b[self.export];
+        }
+        let Some(shared) = unit.session.upgrade() else { return 0 };
+        let jit = Jit { shared };
+        match unit.compile(&jit) {
+            Ok(b) => {
+                jit.shared.lazy.compiled.fetch_add(1, Ordering::Relaxed);
+                let body = b[self.export];
+                *bodies = Some(b);
+                body
+            }
+            Err(error) => {
+                jit.shared.lazy.failed.fetch_add(1, Ordering::Relaxed);
+                let failure = LazyFailure { unit: unit.name.clone(), error };
+                jit.shared.lazy.failures.lock().unwrap_or_else(|p| p.into_inner()).push(failure);
+                0
+            }
+        }
+    }
+}
+
+impl PendingUnit {
+    fn compile(&self, jit: &Jit) -> Result<Vec<u64>> {
+        let llvm = LlvmContext::new();
+        let module =
+            self.build.build(&llvm, self.index).map_err(|source| Error::Build { index: self.index, source })?;
+        let built = module.exports();
+        let differs = |e: &FuncExport| !built.iter().any(|b| b == e);
+        if let Some(function) =
+            self.exports.iter().find(|e| differs(e)).map(|e| e.name.clone()).or_else(|| {
+                built.iter().find(|b| !self.exports.iter().any(|e| e.name == b.name)).map(|b| b.name.clone())
+            })
+        {
+            return Err(Error::LazyMismatch { unit: self.name.clone(), function });
+        }
+        jit.publish_owned(module, self.level)?;
+        let registry = jit.registry();
+        Ok(self.exports.iter().map(|e| registry.symbol(&e.name).map_or(0, |s| s.body)).collect())
+    }
+}
+
+impl Jit {
+    /// Publishes `units` without compiling them: unit `i` is built by
+    /// `build(context, i)` and published at `level` when one of its functions is
+    /// first called, on the calling thread. Every export is callable at once
+    /// through its stable entry (and [`Self::get`]); the registry lists it in a
+    /// unit of its own named `lazy:<first unit>` until its unit is compiled,
+    /// which then replaces it (the returned [`Published`] describes that unit).
+    ///
+    /// The built module must export exactly the declared functions
+    /// ([`Error::LazyMismatch`] otherwise, recorded on the call). Exports must be
+    /// new to the session and unique ([`Error::LazyExportTaken`]). Only on
+    /// x86-64 hosts ([`Error::LazyUnsupported`] elsewhere). Nothing is added
+    /// when this returns an error.
+    ///
+    /// A unit's build must not call functions of lazy units that are still
+    /// uncompiled and would need the same unit (it would wait for itself).
+    pub fn publish_lazy<E, F>(&self, units: Vec<LazyUnit>, level: OptLevel, build: F) -> Result<Published>
+    where
+        F: for<'c> Fn(&'c LlvmContext, usize) -> std::result::Result<LlvmModule<'c>, E> + Send + Sync + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        if !cfg!(target_arch = "x86_64") {
+            return Err(Error::LazyUnsupported { triple: self.shared.triple.clone() });
+        }
+        let build: Arc<dyn Build> = Arc::new(BuildFn(build, PhantomData));
+        let mut names = std::collections::HashSet::new();
+        for e in units.iter().flat_map(|u| &u.exports) {
+            if !names.insert(e.name.as_str()) {
+                return Err(Error::LazyExportTaken { name: e.name.clone() });
+            }
+        }
+        let mut functions = Vec::new();
+        for (index, u) in units.iter().enumerate() {
+            let pending = Arc::new(PendingUnit {
+                session: Arc::downgrade(&self.shared),
+                index,
+                name: u.name.clone(),
+                exports: u.exports.clone(),
+                level,
+                build: build.clone(),
+                bodies: Mutex::new(None),
+            });
+            functions
+                .extend((0..u.exports.len()).map(|export| Arc::new(LazyFunction { unit: pending.clone(), export })));
+        }
+        let entries: Vec<(String, u64)> =
+            functions.iter().map(|f| (f.unit.exports[f.export].name.clone(), Arc::as_ptr(f) as u64)).collect();
+        let object = stubs::x86_64_lazy_object(&entries, ffi::lazy_resolve as *const () as usize as u64)
+            .map_err(Error::StableEntries)?;
+
+        let mut w = self.writer();
+        let current = self.shared.registry.load_full();
+        if let Some((name, _)) = entries.iter().find(|(n, _)| current.symbols.contains_key(n)) {
+            return Err(Error::LazyExportTaken { name: name.clone() });
+        }
+        // The code refers to the functions by address: keep them before it can run.
+        self.shared.lazy.functions.lock().unwrap_or_else(|p| p.into_inner()).extend(functions.iter().cloned());
+        let unit_name = format!("lazy:{}", units.first().map_or("", |u| u.name.as_str()));
+        w.orc.take_session_errors();
+        let tracker =
+            w.orc.add_object(&object, &unit_name).map_err(|m| crate::publish::link_error(&w, &unit_name, None, m))?;
+        let mut resolved = Vec::with_capacity(entries.len());
+        for (name, _) in &entries {
+            let cell_name = format!("{name}{}", stubs::CELL_SUFFIX);
+            let found = w.orc.lookup(name).and_then(|entry| Ok((entry, w.orc.lookup(&cell_name)?)));
+            match found {
+                Ok(pair) => resolved.push(pair),
+                Err(m) => {
+                    let error = crate::publish::link_error(&w, &unit_name, Some(name.clone()), m);
+                    let _ = tracker.remove();
+                    return Err(error);
+                }
+            }
+        }
+        let unit = UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed));
+        let mut next = (*current).clone();
+        next.generation += 1;
+        let generation = next.generation;
+        let n = entries.len();
+        for (i, (f, (entry, cell))) in functions.iter().zip(resolved).enumerate() {
+            // The thunk, in the same section as the stub: the body until the unit compiles.
+            let thunk = entry - stubs::lazy_stub_offset(i) + stubs::lazy_thunk_offset(n, i);
+            let signature = f.unit.exports[f.export].clone();
+            next.symbols
+                .insert(signature.name.clone(), SymbolInfo { entry, cell, body: thunk, generation, unit, signature });
+        }
+        next.units.insert(
+            unit,
+            UnitInfo {
+                id: unit,
+                generation,
+                name: unit_name,
+                ranges: Vec::new(),
+                state: UnitState::Active,
+                active_exports: entries.into_iter().map(|(n, _)| n).collect(),
+            },
+        );
+        next.sort();
+        w.stub_trackers.push(tracker);
+        self.shared.registry.store(Arc::new(next));
+        self.shared.lazy.units.fetch_add(units.len() as u64, Ordering::Relaxed);
+        Ok(Published { unit, generation, replaced: Vec::new() })
+    }
+
+    /// Drains the failures of lazy units' compilation recorded so far.
+    pub fn take_lazy_failures(&self) -> Vec<LazyFailure> {
+        std::mem::take(&mut *self.shared.lazy.failures.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The counters of this session's lazy units.
+    pub fn lazy_stats(&self) -> LazyStats {
+        let l = &self.shared.lazy;
+        LazyStats {
+            units: l.units.load(Ordering::Relaxed),
+            compiled: l.compiled.load(Ordering::Relaxed),
+            failures: l.failed.load(Ordering::Relaxed),
+        }
+    }
+}
