@@ -26,7 +26,7 @@ use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 
 use crate::registry::{SymbolInfo, UnitId, UnitInfo, UnitState};
 use crate::session::Shared;
-use crate::{ffi, stubs, Error, Jit, Published, Result};
+use crate::{ffi, stubs, Error, Jit, Result};
 
 /// One unit of a lazy publish: its name and the functions its module will export.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +35,15 @@ pub struct LazyUnit {
     pub name: String,
     /// Its exported functions, exactly as the built module exports them.
     pub exports: Vec<FuncExport>,
+}
+
+/// What a lazy publish created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LazyPublished {
+    /// The registry's unit of each lazy unit, in order (no code until it compiles).
+    pub units: Vec<UnitId>,
+    /// The new generation.
+    pub generation: u64,
 }
 
 /// A lazy unit that failed to compile on a call.
@@ -163,9 +172,10 @@ impl Jit {
     /// Publishes `units` without compiling them: unit `i` is built by
     /// `build(context, i)` and published at `level` when one of its functions is
     /// first called, on the calling thread. Every export is callable at once
-    /// through its stable entry (and [`Self::get`]); the registry lists it in a
-    /// unit of its own named `lazy:<first unit>` until its unit is compiled,
-    /// which then replaces it (the returned [`Published`] describes that unit).
+    /// through its stable entry (and [`Self::get`]); the registry lists each
+    /// lazy unit as a unit without code named `lazy:<name>` until it is
+    /// compiled, which replaces it like any replacement (the compiled unit is
+    /// a new unit; the lazy one becomes `Replaced`).
     ///
     /// The built module must export exactly the declared functions
     /// ([`Error::LazyMismatch`] otherwise, recorded on the call). Exports must be
@@ -175,7 +185,7 @@ impl Jit {
     ///
     /// A unit's build must not call functions of lazy units that are still
     /// uncompiled and would need the same unit (it would wait for itself).
-    pub fn publish_lazy<E, F>(&self, units: Vec<LazyUnit>, level: OptLevel, build: F) -> Result<Published>
+    pub fn publish_lazy<E, F>(&self, units: Vec<LazyUnit>, level: OptLevel, build: F) -> Result<LazyPublished>
     where
         F: for<'c> Fn(&'c LlvmContext, usize) -> std::result::Result<LlvmModule<'c>, E> + Send + Sync + 'static,
         E: std::error::Error + Send + Sync + 'static,
@@ -233,34 +243,38 @@ impl Jit {
                 }
             }
         }
-        let unit = UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed));
         let mut next = (*current).clone();
         next.generation += 1;
         let generation = next.generation;
         let n = entries.len();
+        // One registry unit per lazy unit (named `lazy:<unit>`, no code): its compiled unit
+        // replaces it export by export, as any replacement does.
+        let ids: Vec<UnitId> =
+            units.iter().map(|_| UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed))).collect();
+        for (u, &id) in units.iter().zip(&ids) {
+            let info = UnitInfo {
+                id,
+                generation,
+                name: format!("lazy:{}", u.name),
+                ranges: Vec::new(),
+                state: UnitState::Active,
+                active_exports: u.exports.iter().map(|e| e.name.clone()).collect(),
+            };
+            next.units.insert(id, Arc::new(info));
+        }
         for (i, (f, (entry, cell))) in functions.iter().zip(resolved).enumerate() {
             // The thunk, in the same section as the stub: the body until the unit compiles.
             let thunk = entry - stubs::lazy_stub_offset(i) + stubs::lazy_thunk_offset(n, i);
             let signature = f.unit.exports[f.export].clone();
-            next.symbols
-                .insert(signature.name.clone(), SymbolInfo { entry, cell, body: thunk, generation, unit, signature });
+            let unit = ids[f.unit.index];
+            let info = SymbolInfo { entry, cell, body: thunk, generation, unit, signature };
+            next.symbols.insert(info.signature.name.clone(), Arc::new(info));
         }
-        next.units.insert(
-            unit,
-            UnitInfo {
-                id: unit,
-                generation,
-                name: unit_name,
-                ranges: Vec::new(),
-                state: UnitState::Active,
-                active_exports: entries.into_iter().map(|(n, _)| n).collect(),
-            },
-        );
         next.sort();
         w.stub_trackers.push(tracker);
         self.shared.registry.store(Arc::new(next));
         self.shared.lazy.units.fetch_add(units.len() as u64, Ordering::Relaxed);
-        Ok(Published { unit, generation, replaced: Vec::new() })
+        Ok(LazyPublished { units: ids, generation })
     }
 
     /// Drains the failures of lazy units' compilation recorded so far.

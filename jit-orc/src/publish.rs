@@ -245,7 +245,7 @@ fn next_registry(
         let (entry, cell) = match next.symbols.get(&e.name) {
             Some(s) => {
                 replaced.push(e.name.clone());
-                if let Some(u) = next.units.get_mut(&s.unit) {
+                if let Some(u) = next.units.get_mut(&s.unit).map(Arc::make_mut) {
                     u.active_exports.retain(|n| n != &e.name);
                     if u.active_exports.is_empty() && u.state == UnitState::Active {
                         u.state = UnitState::Replaced;
@@ -257,19 +257,21 @@ fn next_registry(
             // `commit` resolved an entry for every export without a symbol.
             None => entries.get(&e.name).copied().unwrap_or_default(),
         };
-        next.symbols
-            .insert(e.name.clone(), SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() });
+        next.symbols.insert(
+            e.name.clone(),
+            Arc::new(SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() }),
+        );
     }
     next.units.insert(
         unit,
-        UnitInfo {
+        Arc::new(UnitInfo {
             id: unit,
             generation,
             name: p.name.clone(),
             ranges,
             state: if p.exports.is_empty() { UnitState::Replaced } else { UnitState::Active },
             active_exports: p.exports.iter().map(|e| e.name.clone()).collect(),
-        },
+        }),
     );
     next.sort();
     RegistryUpdate { next, cell_updates, replaced }

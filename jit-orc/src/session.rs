@@ -136,7 +136,7 @@ impl Jit {
     pub fn retire(&self, unit: UnitId) -> Result<()> {
         let _w = self.writer();
         let mut next = (*self.shared.registry.load_full()).clone();
-        let info = next.units.get_mut(&unit).ok_or(Error::NoSuchUnit(unit))?;
+        let info = next.units.get_mut(&unit).map(Arc::make_mut).ok_or(Error::NoSuchUnit(unit))?;
         if info.state != UnitState::Replaced {
             return Err(Error::NotReplaced { unit, state: info.state });
         }
@@ -149,7 +149,7 @@ impl Jit {
     pub fn reclaim(&self) -> Result<Vec<UnitId>> {
         let mut w = self.writer();
         let mut next = (*self.shared.registry.load_full()).clone();
-        let candidates: Vec<UnitInfo> =
+        let candidates: Vec<Arc<UnitInfo>> =
             next.units.values().filter(|u| u.state == UnitState::Retired).cloned().collect();
         let mut reclaimed = Vec::new();
         for u in candidates {
@@ -162,7 +162,7 @@ impl Jit {
                 }
             }
             next.remove_unit_code(u.id);
-            if let Some(info) = next.units.get_mut(&u.id) {
+            if let Some(info) = next.units.get_mut(&u.id).map(Arc::make_mut) {
                 info.state = UnitState::Reclaimed;
                 info.ranges.clear();
             }

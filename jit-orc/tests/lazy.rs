@@ -97,7 +97,9 @@ fn only_called_units_compile_and_they_are_correct() {
     let lazy = jit.publish_lazy(units(N), OptLevel::O1, counting(built.clone())).unwrap();
     assert!(built.iter().all(|b| b.load(Ordering::SeqCst) == 0), "publish_lazy compiles nothing");
     let registry = jit.registry();
-    assert_eq!(registry.unit(lazy.unit).unwrap().active_exports.len(), 2 * N);
+    assert_eq!(lazy.units.len(), N);
+    assert_eq!(registry.unit(lazy.units[7]).unwrap().active_exports, ["l7_0", "l7_1"]);
+    assert_eq!(registry.unit(lazy.units[7]).unwrap().name, "lazy:l7");
     let entry = registry.symbol("l7_1").unwrap();
     assert!(registry.function_at(entry.body).is_none(), "an uncompiled body is a thunk, not code");
 
@@ -121,9 +123,11 @@ fn only_called_units_compile_and_they_are_correct() {
 
     let registry = jit.registry();
     let compiled = registry.symbol("l7_1").unwrap();
-    assert_ne!(compiled.unit, lazy.unit);
+    assert_ne!(compiled.unit, lazy.units[7]);
+    assert_eq!(registry.unit(lazy.units[7]).unwrap().state, cfree_jit_orc::UnitState::Replaced);
     assert_eq!(&*registry.function_at(compiled.body).unwrap().name, format!("l7_1.cfree.u{}", compiled.unit.0));
-    assert_eq!(registry.symbol("l8_1").unwrap().unit, lazy.unit, "uncalled units stay lazy");
+    assert_eq!(registry.symbol("l8_1").unwrap().unit, lazy.units[8], "uncalled units stay lazy");
+    assert_eq!(registry.unit(lazy.units[8]).unwrap().state, cfree_jit_orc::UnitState::Active);
     // Calls after compilation go straight to the body; results stay right.
     for k in [0, 6, 7, 19, 20, 29, 30] {
         assert_eq!(call(&jit, &format!("l{k}_1"), 9), expected(k, 9));
@@ -171,7 +175,9 @@ fn a_failed_lazy_compile_is_reported_and_retried() {
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].unit, "l1");
     assert!(matches!(failures[0].error, Error::Build { index: 1, .. }), "{:?}", failures[0].error);
-    assert_eq!(jit.registry().symbol("l1_1").unwrap().unit, jit.registry().symbol("l0_0").unwrap().unit);
+    let lazy_units = jit.registry().units().filter(|u| u.name.starts_with("lazy:")).count();
+    assert_eq!(lazy_units, 2);
+    assert!(jit.registry().unit(jit.registry().symbol("l1_1").unwrap().unit).unwrap().name == "lazy:l1");
     fail.store(false, Ordering::SeqCst);
     assert_eq!(call(&jit, "l1_1", 3), expected(1, 3), "the next call compiles it");
     let stats = jit.lazy_stats();

@@ -26,6 +26,9 @@
 //!   against raw codegen + `LLVMOrcLLJITAddObjectFile` + lookup; emission of
 //!   the unit is outside the timed region on both sides;
 //! - batch publish of one module of 100 and of 2,000 functions, O0 and O2;
+//! - lazy publish of 2,000 one-function units with 1 % of the functions
+//!   called (each call also compiles the units its callees are in), against
+//!   publishing the whole module eagerly;
 //! - throughput: the same set of self-contained units published from 1 and
 //!   from 2 threads (each thread emits into its own LLVM context), and
 //!   `Jit::publish_batch` on a pool of 1 and of 2 workers.
@@ -43,16 +46,17 @@
 //! `CFREE_BENCH_UNITS` (throughput units, default 40), `CFREE_BENCH_BATCH`
 //! (batch sizes, default `100,2000`), `CFREE_BENCH_LEVELS` (default
 //! `O0,O2`); `-- module`,
-//! `-- single`, `-- batch`, `-- threads` run one part.
+//! `-- single`, `-- batch`, `-- lazy`, `-- threads` run one part.
 
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cfree_facade::{
-    Backend, Callee, CastOp, Cg, FuncDecl, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local, MemAccess, Sym,
-    TargetSpec, TypeId,
+    AbiExt, Backend, Callee, CastOp, Cg, FuncDecl, FuncExport, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local,
+    MemAccess, ScalarType, Sym, TargetSpec, TypeId,
 };
-use cfree_jit_orc::Jit;
+use cfree_jit_orc::{Jit, LazyUnit};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -839,6 +843,43 @@ fn check_units(jit: &Jit, desc: &[FuncDesc], units: usize, tag: &str) {
     }
 }
 
+/// Lazy publish of `desc` (one unit per function) with every `stride`-th function
+/// called once: (publish time, time of the first calls, units compiled), checked.
+fn lazy(desc: &Arc<Vec<FuncDesc>>, level: OptLevel, stride: usize) -> (Duration, Duration, u64) {
+    let jit = Jit::new().expect("jit");
+    let i64s = ScalarType::Int(IntWidth::I64);
+    let sig = |i| FuncExport {
+        name: name("", i),
+        params: vec![i64s, i64s],
+        result: Some(i64s),
+        variadic: false,
+        param_ext: vec![AbiExt::None; 2],
+        result_ext: AbiExt::None,
+    };
+    let units: Vec<LazyUnit> =
+        (0..desc.len()).map(|i| LazyUnit { name: format!("u{i}"), exports: vec![sig(i)] }).collect();
+    let source = desc.clone();
+    let t = Instant::now();
+    jit.publish_lazy(units, level, move |llvm, i| {
+        Ok::<_, cfree_llvm_lower::Error>(emit_facade(llvm, "", &source, i..i + 1))
+    })
+    .expect("lazy publish");
+    let published = t.elapsed();
+    let called: Vec<usize> = (0..desc.len()).filter(|i| i % stride == stride - 1).collect();
+    let fns: Vec<FnSig> = called.iter().map(|&i| jit.get::<FnSig>(&name("", i)).expect("typed").as_fn()).collect();
+    let t = Instant::now();
+    for f in &fns {
+        // SAFETY: an `i64 (i64, i64)` function of the generated program; it only computes.
+        std::hint::black_box(unsafe { f(1, 2) });
+    }
+    let first_calls = t.elapsed();
+    assert!(jit.take_lazy_failures().is_empty(), "every lazy unit compiled");
+    for &i in &called {
+        check(desc, i, jit.get::<FnSig>(&name("", i)).expect("typed").as_fn() as usize as u64, "lazy JIT");
+    }
+    (published, first_calls, jit.lazy_stats().compiled)
+}
+
 /// The levels to measure: `CFREE_BENCH_LEVELS` (e.g. `O0`), default O0 and O2.
 fn levels() -> Vec<OptLevel> {
     let all = [OptLevel::O0, OptLevel::O2];
@@ -900,6 +941,23 @@ fn main() {
                     s.raw,
                 );
             }
+        }
+    }
+    if part("lazy") {
+        let n = 2_000.min(desc.len());
+        let shared = Arc::new(desc[..n].iter().map(|f| FuncDesc { locals: f.locals, ops: f.ops.clone() }).collect());
+        println!();
+        println!("| lazy publish, {n} one-function units, 1 % called | publish | first calls | units compiled | eager `publish_owned` of the module |");
+        println!("|---|---:|---:|---:|---:|");
+        for level in levels() {
+            let (published, first, compiled) = lazy(&shared, level, 100);
+            let eager = batch(&raw, &desc[..n], level, 1).owned;
+            println!(
+                "| {level:?} | {:.1} ms | {:.1} ms | {compiled} | {:.1} ms |",
+                ms(published),
+                ms(first),
+                ms(eager)
+            );
         }
     }
     if part("threads") {
