@@ -221,7 +221,7 @@ impl Jit {
 
         let mut w = self.writer();
         let current = self.shared.registry.load_full();
-        if let Some((name, _)) = entries.iter().find(|(n, _)| current.symbols.contains_key(n)) {
+        if let Some((name, _)) = entries.iter().find(|(n, _)| current.symbols.contains_key(n.as_str())) {
             return Err(Error::LazyExportTaken { name: name.clone() });
         }
         // The code refers to the functions by address: keep them before it can run.
@@ -268,7 +268,7 @@ impl Jit {
             let signature = f.unit.exports[f.export].clone();
             let unit = ids[f.unit.index];
             let info = SymbolInfo { entry, cell, body: thunk, generation, unit, signature };
-            next.symbols.insert(info.signature.name.clone(), Arc::new(info));
+            next.symbols.insert(Arc::from(info.signature.name.as_str()), Arc::new(info));
         }
         next.sort();
         w.stub_trackers.push(tracker);

@@ -135,7 +135,7 @@ pub(crate) fn body_name(export: &str, unit: UnitId) -> String {
 /// Every export already published keeps its signature.
 fn check_signatures(registry: &Registry, exports: &[FuncExport]) -> Result<()> {
     for e in exports {
-        if let Some(s) = registry.symbols.get(&e.name) {
+        if let Some(s) = registry.symbols.get(e.name.as_str()) {
             if s.signature != *e {
                 return Err(Error::SignatureMismatch {
                     name: e.name.clone(),
@@ -153,7 +153,7 @@ fn new_entries(registry: &Registry, exports: &[FuncExport], body_names: &[String
     exports
         .iter()
         .zip(body_names)
-        .filter(|(e, _)| !registry.symbols.contains_key(&e.name))
+        .filter(|(e, _)| !registry.symbols.contains_key(e.name.as_str()))
         .map(|(e, b)| (e.clone(), b.clone()))
         .collect()
 }
@@ -242,7 +242,7 @@ fn next_registry(
     let mut replaced = Vec::new();
     let mut cell_updates = Vec::new();
     for (e, body) in p.exports.iter().zip(bodies) {
-        let (entry, cell) = match next.symbols.get(&e.name) {
+        let (entry, cell) = match next.symbols.get(e.name.as_str()) {
             Some(s) => {
                 replaced.push(e.name.clone());
                 if let Some(u) = next.units.get_mut(&s.unit).map(Arc::make_mut) {
@@ -258,7 +258,7 @@ fn next_registry(
             None => entries.get(&e.name).copied().unwrap_or_default(),
         };
         next.symbols.insert(
-            e.name.clone(),
+            Arc::from(e.name.as_str()),
             Arc::new(SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() }),
         );
     }

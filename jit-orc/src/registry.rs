@@ -125,7 +125,7 @@ pub struct Registry {
     pub(crate) traps: Vec<TrapInfo>,
     /// Entries are shared between snapshots: deriving the next registry copies
     /// pointers, not names and signatures (`doc/jit.md`, "Runtime metadata registry").
-    pub(crate) symbols: BTreeMap<String, Arc<SymbolInfo>>,
+    pub(crate) symbols: BTreeMap<Arc<str>, Arc<SymbolInfo>>,
     pub(crate) units: BTreeMap<UnitId, Arc<UnitInfo>>,
     /// `functions[i].start`, searched instead of the wide entries.
     pub(crate) function_starts: SortedKeys,
