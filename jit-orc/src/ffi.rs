@@ -214,3 +214,12 @@ pub(crate) extern "C" fn lazy_resolve(function: *const crate::lazy::LazyFunction
     }))
     .unwrap_or(0)
 }
+
+/// Reads the call counter of a counting stable entry (`stubs::x86_64_lazy_object`).
+pub(crate) fn read_counter(counter: u64) -> u64 {
+    // SAFETY: `counter` is the linked address of an 8-byte, 8-aligned `.cfree.count` global
+    // of an object the session keeps until it is dropped (stub trackers are never removed),
+    // and `&self` of the session is borrowed by the caller; JIT code only increments it.
+    let counter = unsafe { std::sync::atomic::AtomicU64::from_ptr(counter as *mut u64) };
+    counter.load(std::sync::atomic::Ordering::Relaxed)
+}

@@ -54,7 +54,7 @@ pub mod stack;
 mod stubs;
 
 pub use error::{Error, Result};
-pub use lazy::{LazyFailure, LazyPublished, LazyStats, LazyUnit};
+pub use lazy::{LazyFailure, LazyPublished, LazyStats, LazyUnit, TierPolicy, Tiering};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
 pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};

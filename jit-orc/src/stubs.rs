@@ -25,6 +25,9 @@ use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
 /// Suffix of a cell's symbol.
 pub(crate) const CELL_SUFFIX: &str = ".cfree.cell";
 
+/// Suffix of a counting stub's call counter (tiered units).
+pub(crate) const COUNT_SUFFIX: &str = ".cfree.count";
+
 fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_facade::Result<TypeId> {
     match s {
         ScalarType::Int(width) => cg.ty_int(width),
@@ -94,15 +97,35 @@ fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree
 /// Size of one lazy thunk: `movabs $function, %r11; jmp resolver` (15 bytes) and `int3`.
 const X86_64_THUNK: usize = 16;
 
-/// Where stub `i` of a lazy object is in its `.text`.
-pub(crate) fn lazy_stub_offset(i: usize) -> u64 {
-    (i * X86_64_STUB) as u64
+/// Where the pieces of a lazy object of `n` entries are in its `.text`: the
+/// stubs, then the thunks, then the resolver. Counting stubs
+/// (`inc counter(%rip); jmp *cell(%rip)`) take 16 bytes, plain ones 8.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LazyLayout {
+    pub(crate) n: usize,
+    pub(crate) counting: bool,
 }
 
-/// Where the pieces of a lazy object of `n` entries are in its `.text`: stub `i` at
-/// `i * X86_64_STUB`, thunk `i` at [`lazy_thunk_offset`], then the resolver.
-pub(crate) fn lazy_thunk_offset(n: usize, i: usize) -> u64 {
-    (n * X86_64_STUB + i * X86_64_THUNK) as u64
+impl LazyLayout {
+    fn stub_size(self) -> usize {
+        if self.counting {
+            16
+        } else {
+            X86_64_STUB
+        }
+    }
+
+    pub(crate) fn stub(self, i: usize) -> u64 {
+        (i * self.stub_size()) as u64
+    }
+
+    pub(crate) fn thunk(self, i: usize) -> u64 {
+        (self.n * self.stub_size() + i * X86_64_THUNK) as u64
+    }
+
+    fn resolver(self) -> u64 {
+        self.thunk(self.n)
+    }
 }
 
 /// The shared part of the lazy thunks (x86-64 System V). Entered by a jump with the
@@ -146,8 +169,13 @@ fn x86_64_resolver(resolve: u64) -> Vec<u8> {
 /// cell initialised to the entry's thunk, which passes `function` (a `LazyFunction`
 /// address, `lazy.rs`) to the shared resolver calling `resolve` ([`x86_64_resolver`]).
 /// Publishing the compiled unit later switches the cells to the bodies, like a
-/// replacement.
-pub(crate) fn x86_64_lazy_object(entries: &[(String, u64)], resolve: u64) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
+/// replacement. With `layout.counting`, each stub first increments its
+/// counter `name.cfree.count` (not atomically: an approximate count, for tiering).
+pub(crate) fn x86_64_lazy_object(
+    entries: &[(String, u64)],
+    resolve: u64,
+    layout: LazyLayout,
+) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
     use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
     use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
     let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("lazy entries: {e}"));
@@ -155,15 +183,19 @@ pub(crate) fn x86_64_lazy_object(entries: &[(String, u64)], resolve: u64) -> Res
     let text = obj.section_id(StandardSection::Text);
     let data = obj.section_id(StandardSection::Data);
     let n = entries.len();
-    let resolver_at = lazy_thunk_offset(n, n);
+    let resolver_at = layout.resolver();
     let mut code = Vec::with_capacity(resolver_at as usize + 128);
     for _ in entries {
-        code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]);
+        if layout.counting {
+            code.extend_from_slice(&[0x48, 0xff, 0x05, 0, 0, 0, 0]); // incq counter(%rip)
+        }
+        code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]); // jmp *cell(%rip)
+        code.resize(code.len().next_multiple_of(layout.stub_size()), 0xcc);
     }
     for (i, (_, function)) in entries.iter().enumerate() {
         code.extend_from_slice(&[0x49, 0xbb]); // movabs $function, %r11
         code.extend_from_slice(&function.to_le_bytes());
-        let next = lazy_thunk_offset(n, i) + 15;
+        let next = layout.thunk(i) + 15;
         let rel = i32::try_from(resolver_at as i64 - next as i64)
             .map_err(|_| cfree_llvm_lower::Error::Emit("lazy entries: too many for one object".into()))?;
         code.push(0xe9); // jmp resolver
@@ -174,9 +206,10 @@ pub(crate) fn x86_64_lazy_object(entries: &[(String, u64)], resolve: u64) -> Res
     // A single section in the object: its code lands at offset 0 of `.text`.
     let code_at = obj.append_section_data(text, &code, 16);
     let cells_at = obj.append_section_data(data, &vec![0; n * 8], 8);
+    let counters_at = if layout.counting { obj.append_section_data(data, &vec![0; n * 8], 8) } else { 0 };
     let text_symbol = obj.section_symbol(text);
     for (i, (name, _)) in entries.iter().enumerate() {
-        let stub_at = code_at + lazy_stub_offset(i);
+        let stub_at = code_at + layout.stub(i);
         let cell_at = cells_at + (i * 8) as u64;
         let symbol = |name: String, value, size, kind, section| Symbol {
             name: name.into_bytes(),
@@ -191,10 +224,20 @@ pub(crate) fn x86_64_lazy_object(entries: &[(String, u64)], resolve: u64) -> Res
         obj.add_symbol(symbol(name.clone(), stub_at, 6, SymbolKind::Text, text));
         let cell = obj.add_symbol(symbol(format!("{name}{CELL_SUFFIX}"), cell_at, 8, SymbolKind::Data, data));
         let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
-        obj.add_relocation(text, Relocation { offset: stub_at + 2, symbol: cell, addend: -4, flags: pc32 })
+        let jmp_at = if layout.counting {
+            let counter_at = counters_at + (i * 8) as u64;
+            let counter =
+                obj.add_symbol(symbol(format!("{name}{COUNT_SUFFIX}"), counter_at, 8, SymbolKind::Data, data));
+            obj.add_relocation(text, Relocation { offset: stub_at + 3, symbol: counter, addend: -4, flags: pc32 })
+                .map_err(emit)?;
+            stub_at + 7
+        } else {
+            stub_at
+        };
+        obj.add_relocation(text, Relocation { offset: jmp_at + 2, symbol: cell, addend: -4, flags: pc32 })
             .map_err(emit)?;
         let abs64 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_64 };
-        let thunk = (code_at + lazy_thunk_offset(n, i)) as i64;
+        let thunk = (code_at + layout.thunk(i)) as i64;
         obj.add_relocation(data, Relocation { offset: cell_at, symbol: text_symbol, addend: thunk, flags: abs64 })
             .map_err(emit)?;
     }

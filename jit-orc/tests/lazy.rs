@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use cfree_facade::*;
-use cfree_jit_orc::{Error, Jit, LazyUnit};
+use cfree_jit_orc::{Error, Jit, LazyUnit, TierPolicy, UnitState};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 
 type Unary = unsafe extern "C" fn(i64) -> i64;
@@ -279,4 +279,68 @@ fn every_argument_register_survives_the_first_call() {
     // SAFETY: as above.
     assert_eq!(unsafe { mix(-9, 0.25, 8, 8.0, 7, -6, 5, -4, 3) }, expect(-9, 0.25, 8, 8.0, 7, -6, 5, -4, 3));
     assert_eq!(jit.lazy_stats().compiled, 1);
+}
+
+/// Tiered units start at O0, count the calls through their entries, and the hot
+/// ones are recompiled at O2 and swapped in by replacement; cold ones stay.
+#[test]
+fn hot_tiered_units_are_recompiled_and_swapped_in() {
+    let jit = Jit::new().unwrap();
+    let built: Arc<Vec<AtomicUsize>> = Arc::new((0..3).map(|_| AtomicUsize::new(0)).collect());
+    let policy = TierPolicy { threshold: 50, level: OptLevel::O2 };
+    let lazy = jit.publish_tiered(units(3), policy, counting(built.clone())).unwrap();
+    // SAFETY: `l1_1` and `l2_0`'s stable entries are `i64 (i64)` functions.
+    let (hot, cold): (Unary, Unary) = unsafe {
+        (
+            std::mem::transmute::<usize, Unary>(jit.address("l1_1").unwrap() as usize),
+            std::mem::transmute::<usize, Unary>(jit.address("l2_0").unwrap() as usize),
+        )
+    };
+    for x in 0..100 {
+        // SAFETY: as above; both compute on their argument.
+        assert_eq!(unsafe { hot(x) }, expected(1, x));
+    }
+    for x in 0..3 {
+        // SAFETY: as above.
+        assert_eq!(unsafe { cold(x) }, x * 4);
+    }
+    let counts = |b: &[AtomicUsize]| b.iter().map(|c| c.load(Ordering::SeqCst)).collect::<Vec<_>>();
+    assert_eq!(counts(&built), [1, 1, 1], "every called unit compiled once, at O0");
+    let o0 = jit.registry().symbol("l1_1").unwrap().unit;
+    assert_ne!(o0, lazy.units[1]);
+
+    // Unit 1 had 100 calls, unit 0 100 (every l1_1 calls l0_0 through its entry), unit 2 three.
+    let up = jit.tier_up();
+    assert_eq!(up.len(), 2);
+    assert_eq!(counts(&built), [2, 2, 1], "the hot units were rebuilt, the cold one not");
+    let registry = jit.registry();
+    let o2 = registry.symbol("l1_1").unwrap().unit;
+    assert_ne!(o2, o0);
+    assert!(up.iter().any(|p| p.unit == o2 && p.replaced == ["l1_0", "l1_1"]));
+    assert_eq!(registry.unit(o0).unwrap().state, UnitState::Replaced, "the O0 code is replaced, not freed");
+    for x in [-7, 0, 1 << 33] {
+        // SAFETY: as above.
+        assert_eq!(unsafe { hot(x) }, expected(1, x));
+    }
+    assert!(jit.tier_up().is_empty(), "a unit tiers up once");
+    assert_eq!(jit.lazy_stats().tiered_up, 2);
+    assert!(jit.take_lazy_failures().is_empty());
+}
+
+/// The tiering thread stops with its handle, and when the session is gone.
+#[test]
+fn the_tiering_thread_stops() {
+    let jit = Jit::new().unwrap();
+    jit.publish_tiered(
+        units(1),
+        TierPolicy { threshold: 1, level: OptLevel::O1 },
+        counting(Arc::new(vec![AtomicUsize::new(0)])),
+    )
+    .unwrap();
+    let thread = jit.start_tiering(std::time::Duration::from_millis(1));
+    assert_eq!(call(&jit, "l0_1", 2), expected(0, 2));
+    drop(thread);
+    let thread = jit.start_tiering(std::time::Duration::from_millis(1));
+    drop(jit);
+    drop(thread);
 }
