@@ -29,6 +29,8 @@
 //! - lazy publish of 2,000 one-function units with 1 % of the functions
 //!   called (each call also compiles the units its callees are in), against
 //!   publishing the whole module eagerly;
+//! - tiered: 200 one-function units published with `publish_tiered`, the
+//!   time per call of the last one at O0, of the `tier_up` pass, and at O2;
 //! - throughput: the same set of self-contained units published from 1 and
 //!   from 2 threads (each thread emits into its own LLVM context), and
 //!   `Jit::publish_batch` on a pool of 1 and of 2 workers.
@@ -46,7 +48,7 @@
 //! `CFREE_BENCH_UNITS` (throughput units, default 40), `CFREE_BENCH_BATCH`
 //! (batch sizes, default `100,2000`), `CFREE_BENCH_LEVELS` (default
 //! `O0,O2`); `-- module`,
-//! `-- single`, `-- batch`, `-- lazy`, `-- threads` run one part.
+//! `-- single`, `-- batch`, `-- lazy`, `-- tiered`, `-- threads` run one part.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -56,7 +58,7 @@ use cfree_facade::{
     AbiExt, Backend, Callee, CastOp, Cg, FuncDecl, FuncExport, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local,
     MemAccess, ScalarType, Sym, TargetSpec, TypeId,
 };
-use cfree_jit_orc::{Jit, LazyUnit};
+use cfree_jit_orc::{Jit, LazyUnit, TierPolicy};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -880,6 +882,51 @@ fn lazy(desc: &Arc<Vec<FuncDesc>>, level: OptLevel, stride: usize) -> (Duration,
     (published, first_calls, jit.lazy_stats().compiled)
 }
 
+/// Tiered publish of `desc` (one unit per function, threshold 1,000 calls): time per
+/// call of the last function at O0, the tier-up pass, time per call at O2.
+fn tiered(desc: &Arc<Vec<FuncDesc>>) -> (f64, Duration, usize, f64) {
+    let jit = Jit::new().expect("jit");
+    let i64s = ScalarType::Int(IntWidth::I64);
+    let units: Vec<LazyUnit> = (0..desc.len())
+        .map(|i| LazyUnit {
+            name: format!("u{i}"),
+            exports: vec![FuncExport {
+                name: name("", i),
+                params: vec![i64s, i64s],
+                result: Some(i64s),
+                variadic: false,
+                param_ext: vec![AbiExt::None; 2],
+                result_ext: AbiExt::None,
+            }],
+        })
+        .collect();
+    let source = desc.clone();
+    let policy = TierPolicy { threshold: 1_000, level: OptLevel::O2 };
+    jit.publish_tiered(units, policy, move |llvm, i| {
+        Ok::<_, cfree_llvm_lower::Error>(emit_facade(llvm, "", &source, i..i + 1))
+    })
+    .expect("tiered publish");
+    let last = desc.len() - 1;
+    let f = jit.get::<FnSig>(&name("", last)).expect("typed").as_fn();
+    let per_call = |calls: i64| {
+        let t = Instant::now();
+        for k in 0..calls {
+            // SAFETY: an `i64 (i64, i64)` function of the generated program; it only computes.
+            std::hint::black_box(unsafe { f(std::hint::black_box(k), 3) });
+        }
+        t.elapsed().as_secs_f64() * 1e9 / calls as f64
+    };
+    per_call(2_000); // compiles what runs, at O0, and makes it hot
+    let o0 = per_call(200_000);
+    let t = Instant::now();
+    let up = jit.tier_up().len();
+    let tier_up = t.elapsed();
+    let o2 = per_call(200_000);
+    check(desc, last, f as usize as u64, "tiered JIT");
+    assert!(jit.take_lazy_failures().is_empty(), "every unit compiled");
+    (o0, tier_up, up, o2)
+}
+
 /// The levels to measure: `CFREE_BENCH_LEVELS` (e.g. `O0`), default O0 and O2.
 fn levels() -> Vec<OptLevel> {
     let all = [OptLevel::O0, OptLevel::O2];
@@ -959,6 +1006,14 @@ fn main() {
                 ms(eager)
             );
         }
+    }
+    if part("tiered") {
+        let shared = Arc::new(desc[..200].iter().map(|f| FuncDesc { locals: f.locals, ops: f.ops.clone() }).collect());
+        let (o0, tier_up, up, o2) = tiered(&shared);
+        println!();
+        println!("| tiered, 200 one-function units, calls of f199 | at O0 | tier-up pass | at O2 |");
+        println!("|---|---:|---:|---:|");
+        println!("| per call | {o0:.0} ns | {:.1} ms ({up} hot units recompiled) | {o2:.0} ns |", ms(tier_up));
     }
     if part("threads") {
         let units = env_usize("CFREE_BENCH_UNITS", 40).max(1);
