@@ -313,9 +313,9 @@ impl Jit {
                 return Err(Error::LazyExportTaken { name: e.name.clone() });
             }
         }
-        let mut functions = Vec::new();
+        let (mut functions, mut pending) = (Vec::new(), Vec::new());
         for (index, u) in units.iter().enumerate() {
-            let pending = Arc::new(PendingUnit {
+            let unit = Arc::new(PendingUnit {
                 session: Arc::downgrade(&self.shared),
                 index,
                 name: u.name.clone(),
@@ -329,8 +329,8 @@ impl Jit {
                     done: std::sync::atomic::AtomicBool::new(false),
                 }),
             });
-            functions
-                .extend((0..u.exports.len()).map(|export| Arc::new(LazyFunction { unit: pending.clone(), export })));
+            functions.extend((0..u.exports.len()).map(|export| Arc::new(LazyFunction { unit: unit.clone(), export })));
+            pending.push(unit);
         }
         let entries: Vec<(String, u64)> =
             functions.iter().map(|f| (f.unit.exports[f.export].name.clone(), Arc::as_ptr(f) as u64)).collect();
@@ -395,15 +395,6 @@ impl Jit {
             next.symbols.insert(Arc::from(info.signature.name.as_str()), Arc::new(info));
         }
         next.sort();
-        let pending: Vec<Arc<PendingUnit>> = {
-            let mut seen = Vec::new();
-            for f in &functions {
-                if seen.last().is_none_or(|u: &Arc<PendingUnit>| !Arc::ptr_eq(u, &f.unit)) {
-                    seen.push(f.unit.clone());
-                }
-            }
-            seen
-        };
         if tier.is_some() {
             for unit in &pending {
                 if let Some(t) = &unit.tier {
