@@ -744,6 +744,7 @@ fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
 
 /// Publishes `range` of `desc` (one unit) through `Jit::publish`, `Jit::publish_owned`
 /// and the raw path, into the given sessions; checks every function of the unit.
+#[allow(clippy::too_many_arguments)]
 fn publish_unit(
     raw: &Raw,
     jits: [&Jit; 2],
@@ -752,27 +753,38 @@ fn publish_unit(
     range: Range<usize>,
     level: OptLevel,
     s: &mut Samples,
+    turn: usize,
 ) {
-    let llvm = LlvmContext::new();
-    let m = timed(&mut s.0, || emit_facade(&llvm, "", desc, range.clone()));
-    timed(&mut s.1, || jits[0].publish(&m, level).expect("publish"));
-    drop(m);
-    let m = emit_facade(&llvm, "", desc, range.clone());
-    timed(&mut s.2, || jits[1].publish_owned(m, level).expect("publish_owned"));
+    // The three sides take turns going first.
+    for side in (0..3).map(|k| (k + turn) % 3) {
+        match side {
+            0 => {
+                let llvm = LlvmContext::new();
+                let m = timed(&mut s.0, || emit_facade(&llvm, "", desc, range.clone()));
+                timed(&mut s.1, || jits[0].publish(&m, level).expect("publish"));
+            }
+            1 => {
+                let llvm = LlvmContext::new();
+                let m = emit_facade(&llvm, "", desc, range.clone());
+                timed(&mut s.2, || jits[1].publish_owned(m, level).expect("publish_owned"));
+            }
+            _ => {
+                let ctx = Context::create();
+                let module = timed(&mut s.3, || raw.emit(&ctx, "", desc, range.clone()));
+                let addrs = timed(&mut s.4, || {
+                    raw_jit.add_object(&raw.compile(&module, level));
+                    range.clone().map(|i| raw_jit.lookup(&name("", i))).collect::<Vec<u64>>()
+                });
+                for (i, addr) in range.clone().zip(addrs) {
+                    check(desc, i, addr, "raw JIT");
+                }
+            }
+        }
+    }
     for jit in jits {
         for i in range.clone() {
             check(desc, i, jit.get::<FnSig>(&name("", i)).expect("typed").as_fn() as usize as u64, "facade JIT");
         }
-    }
-
-    let ctx = Context::create();
-    let module = timed(&mut s.3, || raw.emit(&ctx, "", desc, range.clone()));
-    let addrs = timed(&mut s.4, || {
-        raw_jit.add_object(&raw.compile(&module, level));
-        range.clone().map(|i| raw_jit.lookup(&name("", i))).collect::<Vec<u64>>()
-    });
-    for (i, addr) in range.zip(addrs) {
-        check(desc, i, addr, "raw JIT");
     }
 }
 
@@ -782,7 +794,7 @@ fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
     let raw_jit = RawJit::new();
     let mut s = Samples::default();
     for i in 0..desc.len() {
-        publish_unit(raw, [&copying, &owned], &raw_jit, desc, i..i + 1, level, &mut s);
+        publish_unit(raw, [&copying, &owned], &raw_jit, desc, i..i + 1, level, &mut s, i);
     }
     s.medians()
 }
@@ -790,9 +802,9 @@ fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
 /// Publishing one module of `desc.len()` functions, `reps` times into fresh sessions.
 fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> Sides {
     let mut s = Samples::default();
-    for _ in 0..reps {
+    for rep in 0..reps {
         let (copying, owned) = (Jit::new().expect("jit"), Jit::new().expect("jit"));
-        publish_unit(raw, [&copying, &owned], &RawJit::new(), desc, 0..desc.len(), level, &mut s);
+        publish_unit(raw, [&copying, &owned], &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
     }
     s.medians()
 }
@@ -974,7 +986,7 @@ fn main() {
         let sizes = std::env::var("CFREE_BENCH_BATCH").unwrap_or_else(|_| "100,2000".into());
         for n in sizes.split(',').map(|s| s.trim().parse::<usize>().expect("batch sizes").clamp(1, desc.len())) {
             for level in levels() {
-                let s = batch(&raw, &desc[..n], level, if n > 100 { 1 } else { reps });
+                let s = batch(&raw, &desc[..n], level, reps);
                 row(
                     &format!("{n}-function batch, `publish`, {level:?} ({:.1} ms)", ms(s.publish)),
                     n,
