@@ -7,7 +7,11 @@
 //! nothing. Exported functions are called through stable entries, so a later
 //! publish of the same name replaces the body while running frames finish in
 //! the old one; retired units are reclaimed once no veto (e.g. a stack scan
-//! with [`stack::return_addresses`]) keeps them. See `doc/jit.md`.
+//! with [`stack::return_addresses`]) keeps them. [`Jit::publish_owned`]
+//! compiles a module in place instead of a copy, [`Jit::publish_batch`]
+//! builds and compiles units on a pool of threads, [`Jit::publish_lazy`]
+//! compiles a unit on the first call of one of its functions and
+//! [`Jit::publish_tiered`] recompiles hot ones at a higher level. See `doc/jit.md`.
 //!
 //! ```
 //! use cfree_facade::*;
