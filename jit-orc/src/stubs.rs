@@ -345,4 +345,58 @@ mod tests {
         let text = file.section_by_name(".text").unwrap();
         assert_eq!(&text.data().unwrap()[..2], &[0xff, 0x25], "jmp *rel32(%rip)");
     }
+
+    /// The lazy object's layout, byte for byte where it matters: each stub (with its
+    /// counter when counting) jumps through its cell, each cell starts at its thunk,
+    /// each thunk loads its record and jumps to the resolver.
+    #[test]
+    fn lazy_objects_point_cells_at_thunks_and_thunks_at_the_resolver() {
+        for counting in [false, true] {
+            let entries: Vec<(String, u64)> =
+                (0..3).map(|i| (format!("f{i}"), 0x1111_2222_3333_0000 + i as u64)).collect();
+            let layout = LazyLayout { n: 3, counting };
+            let bytes = x86_64_lazy_object(&entries, 0xdead_beef_0000, layout).unwrap();
+            let file = object::File::parse(&*bytes).unwrap();
+            let text = file.section_by_name(".text").unwrap();
+            let code = text.data().unwrap();
+            let symbol = |name: &str| file.symbols().find(|s| s.name() == Ok(name)).map(|s| s.address());
+            for (i, (name, record)) in entries.iter().enumerate() {
+                let stub = layout.stub(i) as usize;
+                assert_eq!(symbol(name), Some(stub as u64), "{name}");
+                assert_eq!(symbol(&format!("{name}{COUNT_SUFFIX}")).is_some(), counting);
+                let jmp = if counting {
+                    assert_eq!(&code[stub..stub + 3], &[0x48, 0xff, 0x05], "incq counter(%rip)");
+                    stub + 7
+                } else {
+                    stub
+                };
+                assert_eq!(&code[jmp..jmp + 2], &[0xff, 0x25], "jmp *cell(%rip)");
+                let thunk = layout.thunk(i) as usize;
+                assert_eq!(&code[thunk..thunk + 2], &[0x49, 0xbb], "movabs $record, %r11");
+                assert_eq!(&code[thunk + 2..thunk + 10], &record.to_le_bytes());
+                assert_eq!(code[thunk + 10], 0xe9, "jmp resolver");
+                let rel = i32::from_le_bytes(code[thunk + 11..thunk + 15].try_into().unwrap());
+                assert_eq!((thunk + 15) as i64 + i64::from(rel), layout.resolver() as i64);
+            }
+            let resolver = layout.resolver() as usize;
+            assert_eq!(&code[resolver..resolver + 4], &[0x55, 0x48, 0x89, 0xe5], "push %rbp; mov %rsp, %rbp");
+            let call = code[resolver..].windows(2).position(|w| w == [0x48, 0xb8]).unwrap() + resolver;
+            assert_eq!(&code[call + 2..call + 10], &0xdead_beef_0000u64.to_le_bytes(), "movabs $resolve, %rax");
+            // Cells: one absolute relocation each, to the text section at the thunk's offset.
+            let data = file.section_by_name(".data").unwrap();
+            let mut cells: Vec<(u64, i64)> = data
+                .relocations()
+                .map(|(offset, r)| {
+                    assert!(matches!(
+                        r.target(),
+                        object::RelocationTarget::Symbol(_) | object::RelocationTarget::Section(_)
+                    ));
+                    (offset, r.addend())
+                })
+                .collect();
+            cells.sort();
+            let expected: Vec<(u64, i64)> = (0..3).map(|i| ((i * 8) as u64, layout.thunk(i) as i64)).collect();
+            assert_eq!(cells, expected);
+        }
+    }
 }
