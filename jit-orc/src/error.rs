@@ -104,6 +104,31 @@ pub enum Error {
         /// The first thread-local symbol found.
         symbol: String,
     },
+    /// A batch's module builder failed for one unit ([`crate::Jit::publish_batch`]);
+    /// its error is the source.
+    Build {
+        /// The unit's index in the batch.
+        index: usize,
+        /// The builder's error.
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// Lazy units need stable entries this host's JIT cannot write yet (x86-64 only).
+    LazyUnsupported {
+        /// The JIT's triple.
+        triple: String,
+    },
+    /// A lazy publish declared a function twice, or one the session already has.
+    LazyExportTaken {
+        /// The function.
+        name: String,
+    },
+    /// A lazy unit's built module does not export exactly what was declared for it.
+    LazyMismatch {
+        /// The unit.
+        unit: String,
+        /// The first function that differs (declared and missing or changed, or undeclared).
+        function: String,
+    },
 }
 
 impl Error {
@@ -125,6 +150,10 @@ impl Error {
             Error::NotReplaced { .. } => 12,
             Error::Release { .. } => 13,
             Error::ThreadLocal { .. } => 14,
+            Error::Build { .. } => 15,
+            Error::LazyUnsupported { .. } => 16,
+            Error::LazyExportTaken { .. } => 17,
+            Error::LazyMismatch { .. } => 18,
         }
     }
 }
@@ -160,6 +189,14 @@ impl fmt::Display for Error {
             Error::ThreadLocal { unit, symbol } => {
                 write!(f, "`{unit}` has thread-local data (`{symbol}`), which the JIT cannot link (nothing was added)")
             }
+            Error::Build { index, source } => write!(f, "building unit {index} (nothing was added): {source}"),
+            Error::LazyUnsupported { triple } => write!(f, "lazy units are not supported on `{triple}` (x86-64 only)"),
+            Error::LazyExportTaken { name } => {
+                write!(f, "`{name}` is already published or declared twice (nothing was added)")
+            }
+            Error::LazyMismatch { unit, function } => {
+                write!(f, "lazy unit `{unit}` was built with exports that differ from its declaration at `{function}`")
+            }
         }
     }
 }
@@ -171,6 +208,7 @@ impl std::error::Error for Error {
             Error::Emit { source, .. } => Some(&**source),
             Error::StableEntries(e) => Some(e),
             Error::Metadata { source, .. } => Some(source),
+            Error::Build { source, .. } => Some(&**source),
             Error::Create { .. }
             | Error::WrongTarget { .. }
             | Error::SignatureMismatch { .. }
@@ -180,7 +218,10 @@ impl std::error::Error for Error {
             | Error::NoSuchUnit(_)
             | Error::NotReplaced { .. }
             | Error::Release { .. }
-            | Error::ThreadLocal { .. } => None,
+            | Error::ThreadLocal { .. }
+            | Error::LazyUnsupported { .. }
+            | Error::LazyExportTaken { .. }
+            | Error::LazyMismatch { .. } => None,
         }
     }
 }
@@ -266,6 +307,30 @@ mod tests {
                 "`m` has thread-local data (`t`), which the JIT cannot link (nothing was added)",
                 false,
             ),
+            (
+                Error::Build { index: 3, source: Box::new(lower()) },
+                15,
+                "building unit 3 (nothing was added): LLVM verifier: bad block",
+                true,
+            ),
+            (
+                Error::LazyUnsupported { triple: "aarch64-unknown-linux-gnu".into() },
+                16,
+                "lazy units are not supported on `aarch64-unknown-linux-gnu` (x86-64 only)",
+                false,
+            ),
+            (
+                Error::LazyExportTaken { name: "f".into() },
+                17,
+                "`f` is already published or declared twice (nothing was added)",
+                false,
+            ),
+            (
+                Error::LazyMismatch { unit: "u".into(), function: "g".into() },
+                18,
+                "lazy unit `u` was built with exports that differ from its declaration at `g`",
+                false,
+            ),
         ];
         let mut codes = Vec::new();
         for (e, code, text, has_source) in cases {
@@ -275,7 +340,7 @@ mod tests {
             codes.push(code);
         }
         codes.dedup();
-        assert_eq!(codes, (1..=14).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
+        assert_eq!(codes, (1..=18).collect::<Vec<u32>>(), "one case per variant, codes dense and stable");
     }
 
     #[test]

@@ -251,3 +251,26 @@ pub(crate) fn mark_jitdump(file: &std::fs::File) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The resolver every lazy thunk calls (`stubs::x86_64_lazy_object`) with the
+/// address of its `LazyFunction`: returns the body to jump to, or 0 when the
+/// unit could not be compiled (recorded by `resolve`). Never unwinds into JIT code.
+pub(crate) extern "C" fn lazy_resolve(function: *const crate::lazy::LazyFunction) -> u64 {
+    catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: thunks pass the address of a `LazyFunction` held in the session's
+        // `LazyState::functions` (an `Arc`, never removed) for as long as the session, which
+        // owns the thunks' code; the pointer was made by `Arc::as_ptr` in `publish_lazy`.
+        let function = unsafe { &*function };
+        function.resolve()
+    }))
+    .unwrap_or(0)
+}
+
+/// Reads the call counter of a counting stable entry (`stubs::x86_64_lazy_object`).
+pub(crate) fn read_counter(counter: u64) -> u64 {
+    // SAFETY: `counter` is the linked address of an 8-byte, 8-aligned `.cfree.count` global
+    // of an object the session keeps until it is dropped (stub trackers are never removed),
+    // and `&self` of the session is borrowed by the caller; JIT code only increments it.
+    let counter = unsafe { std::sync::atomic::AtomicU64::from_ptr(counter as *mut u64) };
+    counter.load(std::sync::atomic::Ordering::Relaxed)
+}

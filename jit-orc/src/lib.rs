@@ -7,7 +7,11 @@
 //! nothing. Exported functions are called through stable entries, so a later
 //! publish of the same name replaces the body while running frames finish in
 //! the old one; retired units are reclaimed once no veto (e.g. a stack scan
-//! with [`stack::return_addresses`]) keeps them. See `doc/jit.md`.
+//! with [`stack::return_addresses`]) keeps them. [`Jit::publish_owned`]
+//! compiles a module in place instead of a copy, [`Jit::publish_batch`]
+//! builds and compiles units on a pool of threads, [`Jit::publish_lazy`]
+//! compiles a unit on the first call of one of its functions and
+//! [`Jit::publish_tiered`] recompiles hot ones at a higher level. See `doc/jit.md`.
 //!
 //! ```
 //! use cfree_facade::*;
@@ -41,9 +45,11 @@
 
 #![warn(missing_docs)]
 
+mod batch;
 mod error;
 mod ffi;
 mod jitdump;
+mod lazy;
 mod object_info;
 mod publish;
 mod registry;
@@ -54,6 +60,7 @@ pub mod stack;
 mod stubs;
 
 pub use error::{Error, Result};
+pub use lazy::{LazyFailure, LazyPublished, LazyStats, LazyUnit, TierPolicy, Tiering};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
 pub use publish::{compile, PublishStats, Published};
 pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};

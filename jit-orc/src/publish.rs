@@ -17,7 +17,8 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use cfree_facade::{FuncExport, ObjectModule, OptLevel};
+use cfree_facade::{FuncExport, ObjectModule, OptLevel, TargetInfo};
+use cfree_llvm_lower::LlvmModule;
 
 use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
 use crate::session::{describe, Writer};
@@ -57,6 +58,11 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Counts a publish that failed before it started (e.g. its module could not be built).
+    pub(crate) fn count_failure(&self) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> PublishStats {
         PublishStats {
             published: self.published.load(Ordering::Relaxed),
@@ -129,7 +135,7 @@ pub(crate) fn body_name(export: &str, unit: UnitId) -> String {
 /// Every export already published keeps its signature.
 fn check_signatures(registry: &Registry, exports: &[FuncExport]) -> Result<()> {
     for e in exports {
-        if let Some(s) = registry.symbols.get(&e.name) {
+        if let Some(s) = registry.symbols.get(e.name.as_str()) {
             if s.signature != *e {
                 return Err(Error::SignatureMismatch {
                     name: e.name.clone(),
@@ -147,7 +153,7 @@ fn new_entries(registry: &Registry, exports: &[FuncExport], body_names: &[String
     exports
         .iter()
         .zip(body_names)
-        .filter(|(e, _)| !registry.symbols.contains_key(&e.name))
+        .filter(|(e, _)| !registry.symbols.contains_key(e.name.as_str()))
         .map(|(e, b)| (e.clone(), b.clone()))
         .collect()
 }
@@ -242,10 +248,10 @@ fn next_registry(
     let mut replaced = Vec::new();
     let mut cell_updates = Vec::new();
     for (e, body) in p.exports.iter().zip(bodies) {
-        let (entry, cell) = match next.symbols.get(&e.name) {
+        let (entry, cell) = match next.symbols.get(e.name.as_str()) {
             Some(s) => {
                 replaced.push(e.name.clone());
-                if let Some(u) = next.units.get_mut(&s.unit) {
+                if let Some(u) = next.units.get_mut(&s.unit).map(Arc::make_mut) {
                     u.active_exports.retain(|n| n != &e.name);
                     if u.active_exports.is_empty() && u.state == UnitState::Active {
                         u.state = UnitState::Replaced;
@@ -257,19 +263,21 @@ fn next_registry(
             // `commit` resolved an entry for every export without a symbol.
             None => entries.get(&e.name).copied().unwrap_or_default(),
         };
-        next.symbols
-            .insert(e.name.clone(), SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() });
+        next.symbols.insert(
+            Arc::from(e.name.as_str()),
+            Arc::new(SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() }),
+        );
     }
     next.units.insert(
         unit,
-        UnitInfo {
+        Arc::new(UnitInfo {
             id: unit,
             generation,
             name: p.name.clone(),
             ranges,
             state: if p.exports.is_empty() { UnitState::Replaced } else { UnitState::Active },
             active_exports: p.exports.iter().map(|e| e.name.clone()).collect(),
-        },
+        }),
     );
     next.sort();
     RegistryUpdate { next, cell_updates, replaced }
@@ -285,14 +293,21 @@ pub fn compile<M: ObjectModule + ?Sized>(
     renames: &[(String, String)],
     level: OptLevel,
 ) -> Result<(Vec<u8>, ObjectInfo)> {
-    let unit = || module.name().to_string();
-    let object =
-        module.emit_jit_object(renames, level).map_err(|e| Error::Emit { unit: unit(), source: Box::new(e) })?;
+    let object = module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))?;
+    inspect(object, module.name(), module.target().arch)
+}
+
+fn emit_error<E: std::error::Error + Send + Sync + 'static>(unit: &str, e: E) -> Error {
+    Error::Emit { unit: unit.to_string(), source: Box::new(e) }
+}
+
+/// Reads the functions and safepoint table of `unit`'s `object`, compiled for `arch`.
+fn inspect(object: Vec<u8>, unit: &str, arch: cfree_facade::Arch) -> Result<(Vec<u8>, ObjectInfo)> {
     if let Some(symbol) = thread_local_symbol(&object) {
-        return Err(Error::ThreadLocal { unit: unit(), symbol });
+        return Err(Error::ThreadLocal { unit: unit.to_string(), symbol });
     }
-    let info = ObjectInfo::parse(&object, statepoint_arch(module.target().arch))
-        .map_err(|source| Error::Metadata { unit: unit(), source })?;
+    let info = ObjectInfo::parse(&object, statepoint_arch(arch))
+        .map_err(|source| Error::Metadata { unit: unit.to_string(), source })?;
     Ok((object, info))
 }
 
@@ -324,46 +339,71 @@ impl Jit {
     /// or unresolved symbol) the image and the registry are exactly as before
     /// and whatever the unit took, names included, is freed.
     pub fn publish<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Published> {
-        let outcome = self.prepare(module, level).and_then(|p| self.commit(p));
-        let counter = if outcome.is_ok() { &self.counters.published } else { &self.counters.failed };
+        let emit = |renames: &[(String, String)]| {
+            module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))
+        };
+        self.count(self.prepare(module.name(), module.target(), module.exports(), emit).and_then(|p| self.commit(p)))
+    }
+
+    /// [`Self::publish`] of a module the caller is done with: it is compiled in
+    /// place ([`LlvmModule::into_jit_object`]) instead of copied first, which
+    /// saves about as much as O0 code generation costs. The transaction is the
+    /// same (a failure leaves the image and the registry as they were), but the
+    /// module is gone either way: to retry, build it again.
+    pub fn publish_owned(&self, module: LlvmModule<'_>, level: OptLevel) -> Result<Published> {
+        let (name, target, exports) = (module.name(), module.target().clone(), module.exports().to_vec());
+        let unit = name.clone();
+        let emit = move |renames: &[(String, String)]| {
+            module.into_jit_object(renames, level).map_err(|e| emit_error(&unit, e))
+        };
+        self.count(self.prepare(&name, &target, &exports, emit).and_then(|p| self.commit(p)))
+    }
+
+    fn count(&self, outcome: Result<Published>) -> Result<Published> {
+        let counter = if outcome.is_ok() { &self.shared.counters.published } else { &self.shared.counters.failed };
         counter.fetch_add(1, Ordering::Relaxed);
         outcome
     }
 
     /// The counters of this session's publishes.
     pub fn publish_stats(&self) -> PublishStats {
-        self.counters.snapshot()
+        self.shared.counters.snapshot()
     }
 
-    /// Phase 1, without the lock: checks, emission, inspection, stable entries.
-    fn prepare<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Prepared> {
-        let _compiling = Compiling::enter(&self.counters);
-        let target = module.target();
-        if arch_of(&target.triple) != arch_of(&self.triple) {
-            return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.triple.clone() });
+    /// Phase 1, without the lock: checks, emission (`emit` with the renames),
+    /// inspection, stable entries, for the unit `name` of `target` with `exports`.
+    fn prepare(
+        &self,
+        name: &str,
+        target: &TargetInfo,
+        exports: &[FuncExport],
+        emit: impl FnOnce(&[(String, String)]) -> Result<Vec<u8>>,
+    ) -> Result<Prepared> {
+        let _compiling = Compiling::enter(&self.shared.counters);
+        if arch_of(&target.triple) != arch_of(&self.shared.triple) {
+            return Err(Error::WrongTarget { module: target.triple.clone(), jit: self.shared.triple.clone() });
         }
-        let snapshot = self.registry.load_full();
-        let exports = module.exports().to_vec();
+        let snapshot = self.shared.registry.load_full();
+        let exports = exports.to_vec();
         check_signatures(&snapshot, &exports)?;
-        let unit = UnitId(self.next_unit.fetch_add(1, Ordering::Relaxed));
-        let name = module.name().to_string();
+        let unit = UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed));
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
         let renames: Vec<(String, String)> =
             exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
-        let (object, info) = compile(module, &renames, level)?;
+        let (object, info) = inspect(emit(&renames)?, name, target.arch)?;
         let fresh = new_entries(&snapshot, &exports, &body_names);
         let stubs = if fresh.is_empty() {
             None
         } else {
             Some((fresh.iter().map(|(e, _)| e.name.clone()).collect(), stubs::stub_object(&fresh)?))
         };
-        Ok(Prepared { unit, name, exports, body_names, object, info, stubs })
+        Ok(Prepared { unit, name: name.to_string(), exports, body_names, object, info, stubs })
     }
 
     /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.
     fn commit(&self, p: Prepared) -> Result<Published> {
         let mut w = self.writer();
-        let current = self.registry.load_full();
+        let current = self.shared.registry.load_full();
         check_signatures(&current, &p.exports)?;
         // Another publish may have created some of the entries since the snapshot.
         let fresh = new_entries(&current, &p.exports, &p.body_names);
@@ -392,7 +432,7 @@ impl Jit {
         let RegistryUpdate { next, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
         let generation = next.generation;
         if let Some(unit) = next.units.get(&p.unit) {
-            self.sources.add(p.unit, &p.object, &section_bases(&p, &bodies), &unit.ranges);
+            self.shared.sources.add(p.unit, &p.object, &section_bases(&p, &bodies), &unit.ranges);
         }
         if let Some(file) = w.perf_map.as_mut() {
             for f in next.functions.iter().filter(|f| f.unit == p.unit) {
@@ -400,7 +440,7 @@ impl Jit {
             }
         }
         if let Some(dump) = w.jitdump.as_mut() {
-            let source = self.sources.map_of(p.unit);
+            let source = self.shared.sources.map_of(p.unit);
             for f in next.functions.iter().filter(|f| f.unit == p.unit) {
                 // SAFETY: the unit was just linked (its symbols resolved) and
                 // nothing unloads it while the writer lock is held.
@@ -412,7 +452,7 @@ impl Jit {
         let (unit_tracker, stub_tracker) = txn.commit();
         w.trackers.extend(unit_tracker.map(|t| (p.unit, t)));
         w.stub_trackers.extend(stub_tracker);
-        self.registry.store(Arc::new(next));
+        self.shared.registry.store(Arc::new(next));
         for (cell, body) in cell_updates {
             // SAFETY: `cell` is the address of a linked, pointer-sized, pointer-aligned global
             // (`<name>.cfree.cell`) that lives as long as the session; stubs read it atomically.
@@ -424,7 +464,7 @@ impl Jit {
 }
 
 /// A link failure of `unit`: ORC's `message`, then the session errors it reported meanwhile.
-fn link_error(w: &Writer, unit: &str, symbol: Option<String>, message: String) -> Error {
+pub(crate) fn link_error(w: &Writer, unit: &str, symbol: Option<String>, message: String) -> Error {
     let mut messages = vec![message];
     messages.extend(w.orc.take_session_errors());
     Error::Link { unit: unit.to_string(), symbol, messages }

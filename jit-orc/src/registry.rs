@@ -123,8 +123,10 @@ pub struct Registry {
     pub(crate) functions: Vec<FunctionInfo>,
     pub(crate) stackmaps: Vec<StackMapInfo>,
     pub(crate) traps: Vec<TrapInfo>,
-    pub(crate) symbols: BTreeMap<String, SymbolInfo>,
-    pub(crate) units: BTreeMap<UnitId, UnitInfo>,
+    /// Entries are shared between snapshots: deriving the next registry copies
+    /// pointers, not names and signatures (`doc/jit.md`, "Runtime metadata registry").
+    pub(crate) symbols: BTreeMap<Arc<str>, Arc<SymbolInfo>>,
+    pub(crate) units: BTreeMap<UnitId, Arc<UnitInfo>>,
     /// `functions[i].start`, searched instead of the wide entries.
     pub(crate) function_starts: SortedKeys,
     /// `functions[i].end`, so a miss never touches the wide entries.
@@ -197,17 +199,17 @@ impl Registry {
 
     /// A replaceable function by name.
     pub fn symbol(&self, name: &str) -> Option<&SymbolInfo> {
-        self.symbols.get(name)
+        self.symbols.get(name).map(|s| &**s)
     }
 
     /// A unit by id.
     pub fn unit(&self, id: UnitId) -> Option<&UnitInfo> {
-        self.units.get(&id)
+        self.units.get(&id).map(|u| &**u)
     }
 
     /// All units, oldest first.
     pub fn units(&self) -> impl Iterator<Item = &UnitInfo> {
-        self.units.values()
+        self.units.values().map(|u| &**u)
     }
 
     /// All functions, by address.

@@ -53,6 +53,12 @@ pub(crate) struct Writer {
 /// `Jit` is `Send + Sync`: publish and replace from any thread while others call
 /// published code and query the registry.
 pub struct Jit {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// The session's state. Lazy entries (`lazy.rs`) hold it weakly: code that compiles
+/// on its first call reaches the session through them.
+pub(crate) struct Shared {
     pub(crate) registry: ArcSwap<Registry>,
     pub(crate) writer: Mutex<Writer>,
     /// The triple ORC compiles for (the host's).
@@ -62,11 +68,13 @@ pub struct Jit {
     pub(crate) counters: Counters,
     /// Debug information of the live units (`source.rs`).
     pub(crate) sources: Arc<crate::SourceIndex>,
+    /// Lazy units and the failures of their compilation.
+    pub(crate) lazy: crate::lazy::LazyState,
 }
 
 impl fmt::Debug for Jit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = self.registry.load();
+        let r = self.shared.registry.load();
         f.debug_struct("Jit").field("generation", &r.generation).field("units", &r.units.len()).finish()
     }
 }
@@ -104,30 +112,32 @@ impl Jit {
         let triple = orc.triple();
         let writer =
             Writer { trackers: HashMap::new(), stub_trackers: Vec::new(), vetoes: Vec::new(), perf_map, jitdump, orc };
-        Ok(Self {
+        let shared = Shared {
             registry: ArcSwap::from_pointee(Registry::default()),
             writer: Mutex::new(writer),
             triple,
             next_unit: AtomicU64::new(1),
             counters: Counters::default(),
             sources: Arc::default(),
-        })
+            lazy: crate::lazy::LazyState::default(),
+        };
+        Ok(Self { shared: Arc::new(shared) })
     }
 
     pub(crate) fn writer(&self) -> MutexGuard<'_, Writer> {
         // A panic while holding the lock cannot leave the registry half-updated (it is
         // swapped whole), so a poisoned lock is still consistent.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+        self.shared.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The triple the JIT compiles for.
     pub fn triple(&self) -> &str {
-        &self.triple
+        &self.shared.triple
     }
 
     /// The current registry snapshot (never blocks).
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry.load_full()
+        self.shared.registry.load_full()
     }
 
     /// Defines a host function or object that JIT code can reference by `name`.
@@ -146,21 +156,21 @@ impl Jit {
     /// Marks a replaced unit retired: it may be reclaimed once nothing vetoes.
     pub fn retire(&self, unit: UnitId) -> Result<()> {
         let _w = self.writer();
-        let mut next = (*self.registry.load_full()).clone();
-        let info = next.units.get_mut(&unit).ok_or(Error::NoSuchUnit(unit))?;
+        let mut next = (*self.shared.registry.load_full()).clone();
+        let info = next.units.get_mut(&unit).map(Arc::make_mut).ok_or(Error::NoSuchUnit(unit))?;
         if info.state != UnitState::Replaced {
             return Err(Error::NotReplaced { unit, state: info.state });
         }
         info.state = UnitState::Retired;
-        self.registry.store(Arc::new(next));
+        self.shared.registry.store(Arc::new(next));
         Ok(())
     }
 
     /// Releases the memory of every retired unit that no veto keeps; returns them.
     pub fn reclaim(&self) -> Result<Vec<UnitId>> {
         let mut w = self.writer();
-        let mut next = (*self.registry.load_full()).clone();
-        let candidates: Vec<UnitInfo> =
+        let mut next = (*self.shared.registry.load_full()).clone();
+        let candidates: Vec<Arc<UnitInfo>> =
             next.units.values().filter(|u| u.state == UnitState::Retired).cloned().collect();
         let mut reclaimed = Vec::new();
         for u in candidates {
@@ -172,16 +182,16 @@ impl Jit {
                     return Err(Error::Release { unit: u.id, message });
                 }
             }
-            self.sources.remove(u.id);
+            self.shared.sources.remove(u.id);
             next.remove_unit_code(u.id);
-            if let Some(info) = next.units.get_mut(&u.id) {
+            if let Some(info) = next.units.get_mut(&u.id).map(Arc::make_mut) {
                 info.state = UnitState::Reclaimed;
                 info.ranges.clear();
             }
             reclaimed.push(u.id);
         }
         if !reclaimed.is_empty() {
-            self.registry.store(Arc::new(next));
+            self.shared.registry.store(Arc::new(next));
         }
         Ok(reclaimed)
     }
@@ -194,17 +204,23 @@ impl Jit {
     /// Source positions of the published code, for backtraces that name
     /// inlined calls (units compiled with debug information; `doc/debuginfo.md`).
     pub fn sources(&self) -> Arc<crate::SourceIndex> {
-        self.sources.clone()
+        self.shared.sources.clone()
     }
 
     /// The stable entry of an exported function.
     pub fn address(&self, name: &str) -> Result<u64> {
-        self.registry.load().symbols.get(name).map(|s| s.entry).ok_or_else(|| Error::NoSuchFunction(name.to_string()))
+        self.shared
+            .registry
+            .load()
+            .symbols
+            .get(name)
+            .map(|s| s.entry)
+            .ok_or_else(|| Error::NoSuchFunction(name.to_string()))
     }
 
     /// A typed handle to `name`'s stable entry, checked against its declared signature.
     pub fn get<F: JitFn>(&self, name: &str) -> Result<TypedFunc<'_, F>> {
-        let registry = self.registry.load();
+        let registry = self.shared.registry.load();
         let symbol = registry.symbols.get(name).ok_or_else(|| Error::NoSuchFunction(name.to_string()))?;
         let (params, result) = (F::params(), F::result());
         let export = &symbol.signature;

@@ -25,6 +25,9 @@ use cfree_llvm_lower::{LlvmBackend, LlvmContext, OptLevel};
 /// Suffix of a cell's symbol.
 pub(crate) const CELL_SUFFIX: &str = ".cfree.cell";
 
+/// Suffix of a counting stub's call counter (tiered units).
+pub(crate) const COUNT_SUFFIX: &str = ".cfree.count";
+
 fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_facade::Result<TypeId> {
     match s {
         ScalarType::Int(width) => cg.ty_int(width),
@@ -89,6 +92,156 @@ fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree
             .map_err(emit)?;
     }
     obj.write().map_err(|e| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}")))
+}
+
+/// Size of one lazy thunk: `movabs $function, %r11; jmp resolver` (15 bytes) and `int3`.
+const X86_64_THUNK: usize = 16;
+
+/// Where the pieces of a lazy object of `n` entries are in its `.text`: the
+/// stubs, then the thunks, then the resolver. Counting stubs
+/// (`inc counter(%rip); jmp *cell(%rip)`) take 16 bytes, plain ones 8.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LazyLayout {
+    pub(crate) n: usize,
+    pub(crate) counting: bool,
+}
+
+impl LazyLayout {
+    fn stub_size(self) -> usize {
+        if self.counting {
+            16
+        } else {
+            X86_64_STUB
+        }
+    }
+
+    pub(crate) fn stub(self, i: usize) -> u64 {
+        (i * self.stub_size()) as u64
+    }
+
+    pub(crate) fn thunk(self, i: usize) -> u64 {
+        (self.n * self.stub_size() + i * X86_64_THUNK) as u64
+    }
+
+    fn resolver(self) -> u64 {
+        self.thunk(self.n)
+    }
+}
+
+/// The shared part of the lazy thunks (x86-64 System V). Entered by a jump with the
+/// caller's arguments untouched and `%r11` holding the entry's `LazyFunction`, it
+/// saves every argument register (`rdi rsi rdx rcx r8 r9`, `rax` for variadic calls,
+/// `xmm0-7`), calls `resolve(%r11)` on a 16-byte aligned stack, restores them and
+/// jumps to the body `resolve` returned, so the body runs as if called directly.
+/// When `resolve` returns 0 (compiling failed; the error was recorded) it returns
+/// to the caller with zero in `rax`, `rdx`, `xmm0` and `xmm1` instead.
+fn x86_64_resolver(resolve: u64) -> Vec<u8> {
+    let mut c = vec![0x55, 0x48, 0x89, 0xe5]; // push %rbp; mov %rsp, %rbp
+                                              // push %rdi, %rsi, %rdx, %rcx, %r8, %r9, %rax: with %rbp, 8 pushes after the call's
+                                              // return address, so %rsp is 8 mod 16 here; 136 more bytes make it 0 mod 16.
+    c.extend_from_slice(&[0x57, 0x56, 0x52, 0x51, 0x41, 0x50, 0x41, 0x51, 0x50]);
+    c.extend_from_slice(&[0x48, 0x81, 0xec, 136, 0, 0, 0]); // sub $136, %rsp
+    for k in 0..8u8 {
+        c.extend_from_slice(&[0xf3, 0x0f, 0x7f, 0x44 | (k << 3), 0x24, 16 * k]);
+        // movdqu %xmmk, 16k(%rsp)
+    }
+    c.extend_from_slice(&[0x4c, 0x89, 0xdf]); // mov %r11, %rdi
+    c.extend_from_slice(&[0x48, 0xb8]); // movabs $resolve, %rax
+    c.extend_from_slice(&resolve.to_le_bytes());
+    c.extend_from_slice(&[0xff, 0xd0]); // call *%rax
+    c.extend_from_slice(&[0x49, 0x89, 0xc3]); // mov %rax, %r11
+    for k in 0..8u8 {
+        c.extend_from_slice(&[0xf3, 0x0f, 0x6f, 0x44 | (k << 3), 0x24, 16 * k]);
+        // movdqu 16k(%rsp), %xmmk
+    }
+    c.extend_from_slice(&[0x48, 0x81, 0xc4, 136, 0, 0, 0]); // add $136, %rsp
+                                                            // pop %rax, %r9, %r8, %rcx, %rdx, %rsi, %rdi, %rbp
+    c.extend_from_slice(&[0x58, 0x41, 0x59, 0x41, 0x58, 0x59, 0x5a, 0x5e, 0x5f, 0x5d]);
+    c.extend_from_slice(&[0x4d, 0x85, 0xdb, 0x74, 0x03]); // test %r11, %r11; jz failed
+    c.extend_from_slice(&[0x41, 0xff, 0xe3]); // jmp *%r11
+                                              // failed: xor %eax, %eax; xor %edx, %edx; xorps %xmm0, %xmm0; xorps %xmm1, %xmm1; ret
+    c.extend_from_slice(&[0x31, 0xc0, 0x31, 0xd2, 0x0f, 0x57, 0xc0, 0x0f, 0x57, 0xc9, 0xc3]);
+    c
+}
+
+/// The stable entries of lazily compiled functions as an x86-64 ELF object: for each
+/// `(name, function)` a stub `name` jumping through its cell `name.cfree.cell`, the
+/// cell initialised to the entry's thunk, which passes `function` (a `LazyFunction`
+/// address, `lazy.rs`) to the shared resolver calling `resolve` ([`x86_64_resolver`]).
+/// Publishing the compiled unit later switches the cells to the bodies, like a
+/// replacement. With `layout.counting`, each stub first increments its
+/// counter `name.cfree.count` (not atomically: an approximate count, for tiering).
+pub(crate) fn x86_64_lazy_object(
+    entries: &[(String, u64)],
+    resolve: u64,
+    layout: LazyLayout,
+) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("lazy entries: {e}"));
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    let data = obj.section_id(StandardSection::Data);
+    let n = entries.len();
+    let resolver_at = layout.resolver();
+    let mut code = Vec::with_capacity(resolver_at as usize + 128);
+    for _ in entries {
+        if layout.counting {
+            code.extend_from_slice(&[0x48, 0xff, 0x05, 0, 0, 0, 0]); // incq counter(%rip)
+        }
+        code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]); // jmp *cell(%rip)
+        code.resize(code.len().next_multiple_of(layout.stub_size()), 0xcc);
+    }
+    for (i, (_, function)) in entries.iter().enumerate() {
+        code.extend_from_slice(&[0x49, 0xbb]); // movabs $function, %r11
+        code.extend_from_slice(&function.to_le_bytes());
+        let next = layout.thunk(i) + 15;
+        let rel = i32::try_from(resolver_at as i64 - next as i64)
+            .map_err(|_| cfree_llvm_lower::Error::Emit("lazy entries: too many for one object".into()))?;
+        code.push(0xe9); // jmp resolver
+        code.extend_from_slice(&rel.to_le_bytes());
+        code.push(0xcc);
+    }
+    code.extend_from_slice(&x86_64_resolver(resolve));
+    // A single section in the object: its code lands at offset 0 of `.text`.
+    let code_at = obj.append_section_data(text, &code, 16);
+    let cells_at = obj.append_section_data(data, &vec![0; n * 8], 8);
+    let counters_at = if layout.counting { obj.append_section_data(data, &vec![0; n * 8], 8) } else { 0 };
+    let text_symbol = obj.section_symbol(text);
+    for (i, (name, _)) in entries.iter().enumerate() {
+        let stub_at = code_at + layout.stub(i);
+        let cell_at = cells_at + (i * 8) as u64;
+        let symbol = |name: String, value, size, kind, section| Symbol {
+            name: name.into_bytes(),
+            value,
+            size,
+            kind,
+            scope: SymbolScope::Dynamic,
+            weak: false,
+            section: SymbolSection::Section(section),
+            flags: SymbolFlags::None,
+        };
+        obj.add_symbol(symbol(name.clone(), stub_at, 6, SymbolKind::Text, text));
+        let cell = obj.add_symbol(symbol(format!("{name}{CELL_SUFFIX}"), cell_at, 8, SymbolKind::Data, data));
+        let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
+        let jmp_at = if layout.counting {
+            let counter_at = counters_at + (i * 8) as u64;
+            let counter =
+                obj.add_symbol(symbol(format!("{name}{COUNT_SUFFIX}"), counter_at, 8, SymbolKind::Data, data));
+            obj.add_relocation(text, Relocation { offset: stub_at + 3, symbol: counter, addend: -4, flags: pc32 })
+                .map_err(emit)?;
+            stub_at + 7
+        } else {
+            stub_at
+        };
+        obj.add_relocation(text, Relocation { offset: jmp_at + 2, symbol: cell, addend: -4, flags: pc32 })
+            .map_err(emit)?;
+        let abs64 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_64 };
+        let thunk = (code_at + layout.thunk(i)) as i64;
+        obj.add_relocation(data, Relocation { offset: cell_at, symbol: text_symbol, addend: thunk, flags: abs64 })
+            .map_err(emit)?;
+    }
+    obj.write().map_err(emit)
 }
 
 fn build(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
@@ -191,5 +344,59 @@ mod tests {
         let file = object::File::parse(&*direct).unwrap();
         let text = file.section_by_name(".text").unwrap();
         assert_eq!(&text.data().unwrap()[..2], &[0xff, 0x25], "jmp *rel32(%rip)");
+    }
+
+    /// The lazy object's layout, byte for byte where it matters: each stub (with its
+    /// counter when counting) jumps through its cell, each cell starts at its thunk,
+    /// each thunk loads its record and jumps to the resolver.
+    #[test]
+    fn lazy_objects_point_cells_at_thunks_and_thunks_at_the_resolver() {
+        for counting in [false, true] {
+            let entries: Vec<(String, u64)> =
+                (0..3).map(|i| (format!("f{i}"), 0x1111_2222_3333_0000 + i as u64)).collect();
+            let layout = LazyLayout { n: 3, counting };
+            let bytes = x86_64_lazy_object(&entries, 0xdead_beef_0000, layout).unwrap();
+            let file = object::File::parse(&*bytes).unwrap();
+            let text = file.section_by_name(".text").unwrap();
+            let code = text.data().unwrap();
+            let symbol = |name: &str| file.symbols().find(|s| s.name() == Ok(name)).map(|s| s.address());
+            for (i, (name, record)) in entries.iter().enumerate() {
+                let stub = layout.stub(i) as usize;
+                assert_eq!(symbol(name), Some(stub as u64), "{name}");
+                assert_eq!(symbol(&format!("{name}{COUNT_SUFFIX}")).is_some(), counting);
+                let jmp = if counting {
+                    assert_eq!(&code[stub..stub + 3], &[0x48, 0xff, 0x05], "incq counter(%rip)");
+                    stub + 7
+                } else {
+                    stub
+                };
+                assert_eq!(&code[jmp..jmp + 2], &[0xff, 0x25], "jmp *cell(%rip)");
+                let thunk = layout.thunk(i) as usize;
+                assert_eq!(&code[thunk..thunk + 2], &[0x49, 0xbb], "movabs $record, %r11");
+                assert_eq!(&code[thunk + 2..thunk + 10], &record.to_le_bytes());
+                assert_eq!(code[thunk + 10], 0xe9, "jmp resolver");
+                let rel = i32::from_le_bytes(code[thunk + 11..thunk + 15].try_into().unwrap());
+                assert_eq!((thunk + 15) as i64 + i64::from(rel), layout.resolver() as i64);
+            }
+            let resolver = layout.resolver() as usize;
+            assert_eq!(&code[resolver..resolver + 4], &[0x55, 0x48, 0x89, 0xe5], "push %rbp; mov %rsp, %rbp");
+            let call = code[resolver..].windows(2).position(|w| w == [0x48, 0xb8]).unwrap() + resolver;
+            assert_eq!(&code[call + 2..call + 10], &0xdead_beef_0000u64.to_le_bytes(), "movabs $resolve, %rax");
+            // Cells: one absolute relocation each, to the text section at the thunk's offset.
+            let data = file.section_by_name(".data").unwrap();
+            let mut cells: Vec<(u64, i64)> = data
+                .relocations()
+                .map(|(offset, r)| {
+                    assert!(matches!(
+                        r.target(),
+                        object::RelocationTarget::Symbol(_) | object::RelocationTarget::Section(_)
+                    ));
+                    (offset, r.addend())
+                })
+                .collect();
+            cells.sort();
+            let expected: Vec<(u64, i64)> = (0..3).map(|i| ((i * 8) as u64, layout.thunk(i) as i64)).collect();
+            assert_eq!(cells, expected);
+        }
     }
 }

@@ -178,10 +178,13 @@ impl<'ctx> LlvmModule<'ctx> {
         String::from_utf8(bytes).map_err(|e| Error::Emit(format!("assembly is not UTF-8: {e}")))
     }
 
-    /// [`Self::optimize`] at `level`, then [`Self::object`].
+    /// [`Self::optimize`] at `level`, then [`Self::object`], verifying once:
+    /// LLVM's passes keep the module valid, so code generation does not check
+    /// again what `optimize` just checked.
     pub fn emit_object(&mut self, level: OptLevel) -> Result<Vec<u8>> {
         self.optimize(level)?;
-        self.object()
+        let tm = self.machine(self.level)?;
+        write(&tm, &self.backend.module, FileType::Object)
     }
 }
 
@@ -206,18 +209,36 @@ impl ObjectModule for LlvmModule<'_> {
         // Verify first: cloning an invalid module is not supported by LLVM (inkwell asserts).
         self.verify()?;
         let copy = self.copy_module()?;
+        self.jit_object_of(&copy, renames, level)
+    }
+}
+
+impl LlvmModule<'_> {
+    /// [`ObjectModule::emit_jit_object`] without the copy: renames, optimises
+    /// and emits the module itself, which is consumed. Copying the module costs
+    /// about as much as generating O0 code for it (`doc/performance.md`,
+    /// "Compile latency side by side"), so a caller that has no use for the
+    /// module afterwards (no retry, no second publish) saves that.
+    pub fn into_jit_object(self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
+        self.verify()?;
+        self.jit_object_of(&self.backend.module, renames, level)
+    }
+
+    /// The JIT object of `module` (this module or its copy, verified): renamed,
+    /// with frame pointers, optimised at `level` and emitted.
+    fn jit_object_of(&self, module: &Module<'_>, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
         for (name, body_name) in renames {
-            make_replaceable(&copy, name, body_name)?;
+            make_replaceable(module, name, body_name)?;
         }
-        force_frame_pointers(&copy);
+        force_frame_pointers(module);
         // The renaming is ours and keeps the module valid: checked in debug builds
         // (every test), not paid again by each publish of a release build.
         if cfg!(debug_assertions) {
-            copy.verify().map_err(|m| Error::Verify(m.to_string()))?;
+            module.verify().map_err(|m| Error::Verify(m.to_string()))?;
         }
         let tm = self.machine(level)?;
-        optimize(&copy, &tm, level, self.backend.has_gc)?;
-        write(&tm, &copy, FileType::Object)
+        optimize(module, &tm, level, self.backend.has_gc)?;
+        write(&tm, module, FileType::Object)
     }
 }
 
