@@ -1,5 +1,7 @@
-/* Checks shared by the C tests that stop at the first failure (gc.c,
- * replace.c): CHECK a status call, REQUIRE a condition with a message. */
+/* Checks shared by the C tests: CHECK a status call and REQUIRE a condition
+ * (both stop at the first failure); EXPECT a call to return a documented
+ * code, also in the error record (counted in the including file's
+ * `failures`, so every misuse of a program is reported). */
 #ifndef CFREE_TEST_CHECK_H
 #define CFREE_TEST_CHECK_H
 
@@ -23,6 +25,17 @@
             fprintf(stderr, __VA_ARGS__);                                                          \
             fprintf(stderr, "\n");                                                                 \
             exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* Needs `static int failures` in the including file. */
+#define EXPECT(x, code)                                                                            \
+    do {                                                                                           \
+        int s_ = (x);                                                                              \
+        if (s_ != (code) || cfree_error_code() != (code)) {                                        \
+            fprintf(stderr, "%s:%d: %s -> %d, expected %d: %s\n", __FILE__, __LINE__, #x, s_,      \
+                    (code), cfree_error_message());                                                \
+            failures++;                                                                            \
         }                                                                                          \
     } while (0)
 

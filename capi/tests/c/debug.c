@@ -11,16 +11,6 @@
 
 static int failures = 0;
 
-#define EXPECT(x, code)                                                                            \
-    do {                                                                                           \
-        int s_ = (x);                                                                              \
-        if (s_ != (code) || cfree_error_code() != (code)) {                                        \
-            fprintf(stderr, "%s:%d: %s -> %d, expected %d: %s\n", __FILE__, __LINE__, #x, s_,      \
-                    (code), cfree_error_message());                                                \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 int main(int argc, char **argv) {
     cfree_module m;
     cfree_debug_options o;

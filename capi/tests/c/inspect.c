@@ -13,16 +13,6 @@
 
 static int failures = 0;
 
-#define EXPECT(x, code)                                                                            \
-    do {                                                                                           \
-        int s_ = (x);                                                                              \
-        if (s_ != (code) || cfree_error_code() != (code)) {                                        \
-            fprintf(stderr, "%s:%d: %s -> %d, expected %d: %s\n", __FILE__, __LINE__, #x, s_,      \
-                    (code), cfree_error_message());                                                \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
-
 #define SAME(a, b)                                                                                 \
     do {                                                                                           \
         unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
