@@ -177,6 +177,11 @@ pub struct CallAttrs {
     pub tail: TailPolicy,
     /// The call is rarely executed.
     pub cold: bool,
+    /// An alias scope (from [`crate::Cg::alias_scope`]; 0 = none) whose
+    /// accesses the callee never touches: loads in that scope can be kept or
+    /// hoisted across the call (e.g. a runtime poll that never writes a flag
+    /// the frontend keeps in its own scope). A promise the frontend makes.
+    pub noalias_scope: u32,
 }
 
 /// Why a guaranteed tail call ([`crate::Cg::tail_call`]) was refused: every

@@ -142,6 +142,14 @@ impl<'ctx> LlvmBackend<'ctx> {
                 self.ctx.create_enum_attribute(inkwell::attributes::Attribute::get_named_enum_kind_id("cold"), 0);
             call.add_attribute(AttributeLoc::Function, cold);
         }
+        if let Some(list) = self.scope_list(&[attrs.noalias_scope]) {
+            // A call's `!noalias` is honoured by scoped-noalias analysis for its mod/ref.
+            let kind = call.try_as_basic_value();
+            let inst = kind.basic().and_then(|v| v.as_instruction_value()).or_else(|| kind.instruction());
+            if let Some(inst) = inst {
+                let _ = inst.set_metadata(list, self.kind_noalias);
+            }
+        }
     }
 
     /// The ABI's part of the `musttail` rules: nothing of the callee's or the

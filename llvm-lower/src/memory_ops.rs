@@ -24,7 +24,7 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     /// The scope list `!{...}` of the non-zero ids, or `None` if all are 0.
-    fn scope_list(&self, ids: &[u32]) -> Option<MetadataValue<'ctx>> {
+    pub(crate) fn scope_list(&self, ids: &[u32]) -> Option<MetadataValue<'ctx>> {
         let scopes: Vec<_> =
             ids.iter().filter(|id| **id != 0).map(|id| self.alias_scopes[*id as usize - 1].into()).collect();
         (!scopes.is_empty()).then(|| self.ctx.metadata_node(&scopes))

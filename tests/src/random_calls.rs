@@ -298,7 +298,7 @@ fn apply(cg: &mut Cg<LlvmBackend<'_>>, w: &mut World, foreign: &World, c: &Step)
         Step::CallWith(s, n, a) => {
             let tail = [TailPolicy::None, TailPolicy::Tail, TailPolicy::NoTail][*a as usize % 3];
             let callee = if a % 2 == 0 { Callee::Direct(sym(*s)) } else { Callee::Indirect(ty(*s)) };
-            cg.call_with(callee, u32::from(n % 4), CallAttrs { tail, cold: a % 5 == 0 })
+            cg.call_with(callee, u32::from(n % 4), CallAttrs { tail, cold: a % 5 == 0, ..CallAttrs::default() })
         }
         Step::VaOp(o, t) => match o % 6 {
             0 => cg.va_start(),

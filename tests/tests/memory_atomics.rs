@@ -583,3 +583,61 @@ fn every_integer_rmw_store_fence_and_strong_cmpxchg_run() {
         }
     }
 }
+
+/// `f(a, g)`: `x = *a; g(); return x - *a;` with `a`'s loads in scope `s` and
+/// the call of `g` promising (or not) to touch nothing in `s`.
+fn call_scope_module(llvm: &LlvmContext, promise: bool) -> LlvmModule<'_> {
+    let mut cg = llvm.module("call_scope", &TargetSpec::host()).unwrap();
+    let t = types(&mut cg);
+    let s = cg.alias_scope("s").unwrap();
+    let g_ty = cg.ty_func(FuncSig::new(&[], None)).unwrap();
+    let p = begin(&mut cg, "f", &[t.ptr, t.ptr], Some(t.i64));
+    get(&mut cg, p[0], t.ptr);
+    cg.load(MemAccess::new(t.i64).in_scope(s)).unwrap();
+    get(&mut cg, p[1], t.ptr);
+    let attrs = CallAttrs { noalias_scope: if promise { s } else { 0 }, ..CallAttrs::default() };
+    cg.call_with(Callee::Indirect(g_ty), 0, attrs).unwrap();
+    get(&mut cg, p[0], t.ptr);
+    cg.load(MemAccess::new(t.i64).in_scope(s)).unwrap();
+    cg.int_op(IntBinOp::Sub, IntFlags::NONE).unwrap();
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+    cfree_llvm_lower::finish(cg).unwrap()
+}
+
+static CALL_SCOPE_CELL: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(5);
+
+extern "C" fn bump_cell() {
+    CALL_SCOPE_CELL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[test]
+fn a_call_site_noalias_scope_keeps_loads_across_the_call() {
+    let llvm = LlvmContext::new();
+    for promise in [false, true] {
+        let mut m = call_scope_module(&llvm, promise);
+        assert_eq!(m.ir().contains("!noalias"), promise, "{}", m.ir());
+        m.optimize(OptLevel::O2).unwrap();
+        let ir = m.symbol_ir("f").unwrap();
+        // With the promise the reload folds into the first load (the result is 0).
+        assert_eq!(ir.matches("load i64").count(), if promise { 0 } else { 2 }, "{ir}");
+    }
+    // Executed: without the promise the callee's write is seen; with it, kept out.
+    for (promise, want) in [(false, -1), (true, 0)] {
+        let jit = jit_of(call_scope_module(&llvm, promise), OptLevel::O2);
+        let f = jit.get::<unsafe extern "C" fn(*const i64, *const u8) -> i64>("f").unwrap();
+        // SAFETY: a valid i64 cell and a callee of type `void()`.
+        let got = unsafe { f.call(CALL_SCOPE_CELL.as_ptr(), bump_cell as *const u8) };
+        assert_eq!(got, want, "promise {promise}");
+    }
+    // A scope the module never made is refused.
+    let mut cg = llvm.module("bad_scope", &TargetSpec::host()).unwrap();
+    let t = types(&mut cg);
+    let g_ty = cg.ty_func(FuncSig::new(&[], None)).unwrap();
+    let p = begin(&mut cg, "f", &[t.ptr], None);
+    get(&mut cg, p[0], t.ptr);
+    let e =
+        cg.call_with(Callee::Indirect(g_ty), 0, CallAttrs { noalias_scope: 3, ..CallAttrs::default() }).unwrap_err();
+    assert_eq!(e.operand_name(), Some("noalias scope"), "{e}");
+    assert!(matches!(e.kind(), ErrorKind::ForeignHandle { what: HandleKind::AliasScope, handle: 3 }), "{e}");
+}

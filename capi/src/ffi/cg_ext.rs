@@ -563,7 +563,7 @@ unit_call!(
 // ---- calls ----
 
 fn call_attrs(call: &str, tail: c_int, cold: c_int) -> Result<CallAttrs, CapiError> {
-    Ok(CallAttrs { tail: enum_value(call, &TAILS, tail, "tail policy")?, cold: cold != 0 })
+    Ok(CallAttrs { tail: enum_value(call, &TAILS, tail, "tail policy")?, cold: cold != 0, ..CallAttrs::default() })
 }
 
 unit_call!(

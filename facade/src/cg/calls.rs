@@ -59,6 +59,10 @@ impl<B: Backend> crate::Cg<B> {
         must: bool,
     ) -> Result<()> {
         self.begin_op(call)?;
+        if attrs.noalias_scope > self.alias_scopes {
+            let e = ErrorKind::ForeignHandle { what: HandleKind::AliasScope, handle: u64::from(attrs.noalias_scope) };
+            return Err(self.ferr(call, e).operand("noalias scope"));
+        }
         let sig_ty = self.callee_sig(call, callee)?;
         let Some(sig) = self.types.func_sig(sig_ty) else {
             return Err(self.mismatch(call, "signature", Expected::Function, sig_ty));

@@ -47,6 +47,7 @@ mod guard;
 mod heap;
 mod old_space;
 pub mod panic;
+pub mod request;
 mod trap;
 
 pub use trap::set_trap_table;
@@ -149,13 +150,17 @@ pub struct Stats {
     pub heap_bytes: u64,
     /// The largest `heap_bytes` seen.
     pub peak_heap_bytes: u64,
+    /// Collections requested by another thread and answered at a poll.
+    pub requests_answered: u64,
+    /// The longest time from such a request to its answer, in nanoseconds.
+    pub max_request_wait_nanos: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait",
             self.collections,
             self.words_copied,
             self.roots,
@@ -168,7 +173,9 @@ impl std::fmt::Display for Stats {
             self.major_collections,
             self.words_marked,
             self.heap_bytes / 1024,
-            self.peak_heap_bytes / 1024
+            self.peak_heap_bytes / 1024,
+            self.requests_answered,
+            self.max_request_wait_nanos,
         )
     }
 }
@@ -198,10 +205,12 @@ thread_local! {
 /// Prepares this thread's heap for a program run whose code allocates inline from `buffer`.
 pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
     HEAP.with(|h| h.borrow_mut().reset(source, settings, buffer));
+    request::start_from_env();
 }
 
 /// This thread's statistics (flushes program output first).
 pub fn finish() -> Stats {
+    request::stop();
     HEAP.with(|h| h.borrow_mut().finish())
 }
 
@@ -302,7 +311,14 @@ pub extern "C" fn toy_poll(entry: u64) {
         let _entry = enter_runtime(entry);
         HEAP.with(|h| {
             let mut h = h.borrow_mut();
-            h.poll()
+            match request::take() {
+                Some(waited) => {
+                    h.stats.requests_answered += 1;
+                    h.stats.max_request_wait_nanos = h.stats.max_request_wait_nanos.max(waited);
+                    h.collect(false)
+                }
+                None => h.poll(),
+            }
         })
         .unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })
@@ -457,6 +473,7 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_alloc_array", toy_alloc_array as *const () as usize as u64),
         ("toy_write_barrier", toy_write_barrier as *const () as usize as u64),
         ("toy_poll", toy_poll as *const () as usize as u64),
+        ("toy_collect_request", &request::toy_collect_request as *const _ as usize as u64),
         ("toy_register_globals", toy_register_globals as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),

@@ -31,10 +31,10 @@
 use std::collections::HashMap;
 
 use cfree_facade::{
-    AddrSpacePolicy, Backend, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit, DebugOptions, FastMath,
-    FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime, InlineAlloc, IntBinOp,
-    IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result, SourceLanguage,
-    SrcLoc, Sym, TypeDebugInfo, TypeId,
+    AddrSpacePolicy, Backend, CallAttrs, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit,
+    DebugOptions, FastMath, FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime,
+    InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result,
+    SourceLanguage, SrcLoc, Sym, TypeDebugInfo, TypeId,
 };
 
 use crate::diag::Span;
@@ -71,6 +71,10 @@ struct Runtime {
     recover: Sym,
     /// `toy_panic_flag`: nonzero while a panic unwinds.
     panic_flag: Sym,
+    /// `toy_collect_request`: nonzero while another thread asks for a collection.
+    collect_request: Sym,
+    /// `toy_poll`, the GC runtime's poll.
+    poll: Sym,
     register_globals: Sym,
 }
 
@@ -106,6 +110,10 @@ struct Gen<'p, 'c, B: Backend> {
     /// Failure paths of the open function's checks: (label, kind, position),
     /// emitted after its body, out of the hot path.
     failures: Vec<(Label, i64, Span)>,
+    /// Safepoint polls of the open function's loop heads: (poll path, loop head, position).
+    polls: Vec<(Label, Label, Span)>,
+    /// Whether loop heads poll for requested collections.
+    poll_loops: bool,
     /// The open function's unwind path, once something branches to it.
     unwind: Option<Label>,
     /// The open function's `defer` statements, in source order.
@@ -121,6 +129,16 @@ struct Gen<'p, 'c, B: Backend> {
 
 /// Nil checks are implicit (a faulting access and the trap table) unless
 /// `CFREE_TOY_CHECKS=explicit` asks for compare-and-branch checks.
+/// Iterations of a `for` loop between two polls.
+const POLL_CHUNK: i128 = 4096;
+
+/// Loop heads poll for collections other threads request unless
+/// `CFREE_TOY_POLLS=off` (a measurement switch: a loop without calls then
+/// holds a collection off until it ends).
+fn loop_polls_from_env() -> bool {
+    std::env::var("CFREE_TOY_POLLS").as_deref() != Ok("off")
+}
+
 fn nil_checks_from_env() -> CheckLowering {
     match std::env::var("CFREE_TOY_CHECKS").as_deref() {
         Ok("explicit") => CheckLowering::Explicit,
@@ -184,7 +202,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     let buffer_ty = cg.ty_array(i64, 2)?;
     let buffer = cg.declare_data("toy_alloc_buffer", DataDecl::new(buffer_ty))?;
     let inline = InlineAlloc { buffer, header_bytes: 8 };
-    cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier).inline_alloc(inline))?;
+    let poll = declare(cg, "toy_poll", &[], None, GcRole::Runtime)?;
+    cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier).inline_alloc(inline).poll(poll))?;
     let rt = Runtime {
         alloc_array: declare(cg, "toy_alloc_array", &[i64, i64], Some(reference), GcRole::Runtime)?,
         print_int: declare(cg, "toy_print_int", &[i64], None, GcRole::Leaf)?,
@@ -197,6 +216,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         defer_end: declare(cg, "toy_defer_end", &[], None, GcRole::Leaf)?,
         recover: declare(cg, "toy_recover", &[], Some(i64), GcRole::Leaf)?,
         panic_flag: cg.declare_data("toy_panic_flag", DataDecl::new(i64))?,
+        collect_request: cg.declare_data("toy_collect_request", DataDecl::new(i64))?,
+        poll,
         register_globals: declare(cg, "toy_register_globals", &[raw_ptr, i64], None, GcRole::Leaf)?,
     };
     let words = p.globals.len().max(1) as u64;
@@ -222,6 +243,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         flag_scope,
         nil_checks: nil_checks_from_env(),
         failures: Vec::new(),
+        polls: Vec::new(),
+        poll_loops: loop_polls_from_env(),
         unwind: None,
         defers: Vec::new(),
         exit: None,
@@ -328,6 +351,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.ret()?;
         }
         self.failure_paths()?;
+        self.poll_paths()?;
         self.unwind_path()?;
         self.cg.func_end()
     }
@@ -482,6 +506,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 1)?;
         self.cg.ret()?;
         self.failure_paths()?;
+        self.poll_paths()?;
         self.unwind_path()?;
         self.cg.func_end()
     }
@@ -527,6 +552,66 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.call(Callee::Direct(self.rt.panic), 3)?;
             let unwind = self.unwind_label()?;
             self.cg.br(unwind)?;
+        }
+        Ok(())
+    }
+
+    /// At loop head `head`: if another thread requested a collection, go to a
+    /// poll (emitted after the body, out of the hot path) that answers it and
+    /// comes back to the head. One relaxed load and a cold branch per iteration.
+    fn loop_poll(&mut self, head: Label, span: Span) -> Result<()> {
+        if !self.poll_loops {
+            return Ok(());
+        }
+        let poll = self.cg.new_label()?;
+        self.cg.push_global(self.rt.collect_request)?;
+        // Volatile, not a relaxed atomic: LLVM's alias analysis treats an
+        // ordered load as touching all memory, which would keep the panic
+        // flag's loads (and the checks of inlined calls) inside the loop.
+        self.cg.load(MemAccess::new(self.i64).noalias(self.flag_scope).volatile())?;
+        self.cg.push_int(self.i64, 0)?;
+        self.cg.int_cmp(IntCmp::Ne)?;
+        self.cg.check(poll)?;
+        self.polls.push((poll, head, span));
+        Ok(())
+    }
+
+    /// The outer loop of a strip-mined `for`: polls, leaves for `done` when
+    /// `counter` reached `hi`, else sets the chunk's end,
+    /// `counter + min(hi - counter, POLL_CHUNK)` (the difference taken unsigned,
+    /// so it cannot overflow). Returns the end's slot and the outer head.
+    fn chunk_limit(&mut self, counter: Local, hi: Local, done: Label, span: Span) -> Result<(Local, Label)> {
+        let (outer, more) = (self.cg.new_label()?, self.cg.new_label()?);
+        self.cg.place_label(outer)?;
+        self.loop_poll(outer, span)?;
+        self.get(counter, self.i64)?;
+        self.get(hi, self.i64)?;
+        self.cg.int_cmp(IntCmp::Slt)?;
+        self.cg.cond_br(more, done)?;
+        self.cg.place_label(more)?;
+        let limit = self.tmp(self.i64)?;
+        self.cg.push_local(limit)?;
+        self.get(counter, self.i64)?;
+        self.get(hi, self.i64)?;
+        self.get(counter, self.i64)?;
+        self.cg.int_op(IntBinOp::Sub, IntFlags::NONE)?;
+        self.cg.push_int(self.i64, POLL_CHUNK)?;
+        self.cg.int_op(IntBinOp::UMin, IntFlags::NONE)?;
+        self.cg.int_op(IntBinOp::Add, IntFlags::NONE)?;
+        self.cg.store(self.mem(self.i64))?;
+        Ok((limit, outer))
+    }
+
+    /// The poll paths of the function's loops: a safepoint (the runtime's
+    /// `toy_poll`, which collects), then back to the loop head.
+    fn poll_paths(&mut self) -> Result<()> {
+        for (poll, head, span) in std::mem::take(&mut self.polls) {
+            self.cg.place_label(poll)?;
+            self.at(span)?;
+            // The poll never touches the panic flag: its loads stay hoisted out of the loop.
+            let attrs = CallAttrs { noalias_scope: self.flag_scope, ..CallAttrs::default() };
+            self.cg.call_with(Callee::Direct(self.rt.poll), 0, attrs)?;
+            self.cg.br(head)?;
         }
         Ok(())
     }
@@ -632,6 +717,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             StmtKind::While { cond, body } => {
                 let (head, yes, done) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
                 self.cg.place_label(head)?;
+                self.loop_poll(head, s.span)?;
                 let c = self.value(cond)?;
                 self.truthy(c)?;
                 self.cg.cond_br(yes, done)?;
@@ -649,11 +735,17 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.store(self.mem(self.i64))?;
                 let (head, yes) = (self.cg.new_label()?, self.cg.new_label()?);
                 let (next, done) = (self.cg.new_label()?, self.cg.new_label()?);
+                // Strip-mined when loops poll: the outer loop polls once per chunk of
+                // POLL_CHUNK iterations, so the inner loop keeps no call on any path
+                // (a poll there would stop LLVM keeping values in registers across it).
+                // The inner loop runs to `limit`, then goes back to `exit`.
+                let (limit, exit) =
+                    if self.poll_loops { self.chunk_limit(counter, hi, done, s.span)? } else { (hi, done) };
                 self.cg.place_label(head)?;
                 self.get(counter, self.i64)?;
-                self.get(hi, self.i64)?;
+                self.get(limit, self.i64)?;
                 self.cg.int_cmp(IntCmp::Slt)?;
-                self.cg.cond_br(yes, done)?;
+                self.cg.cond_br(yes, exit)?;
                 self.cg.place_label(yes)?;
                 self.cg.push_local(self.locals[var.index()])?;
                 self.get(counter, self.i64)?;

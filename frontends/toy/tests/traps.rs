@@ -76,6 +76,7 @@ fn nil_dereferences_report_position_and_stack_with_either_lowering() {
                 .arg(&exe)
                 .arg(level)
                 .env("CFREE_TOY_CHECKS", checks)
+                .env("CFREE_TOY_POLLS", "off")
                 .output()
                 .unwrap();
             assert!(built.status.success(), "{what}: {}", text(built.stderr));
@@ -85,8 +86,41 @@ fn nil_dereferences_report_position_and_stack_with_either_lowering() {
 
             let sites = cfree_toy_rt::aot::read_trap_sites(&exe).unwrap();
             if level == "-O2" {
+                // Built without polls: `walk`'s loop is a `for`, whose strip-mined chunks
+                // would keep the panic-flag check of the inlined `get` between the nil check
+                // and the load, which stops the implicit check (`doc/runtime.md`,
+                // "Safepoint polls"); `loops_keep_implicit_nil_checks` covers polled loops.
                 assert_eq!(!sites.is_empty(), checks == "implicit", "{what}: trap sites {sites:?}");
             }
         }
     }
+}
+
+/// The loop of `walk` as a `while`, which polls at every iteration, keeps the
+/// inlined access's implicit nil check at O2: the poll call promises not to
+/// touch the panic flag (a call-site noalias scope), so the flag's check is
+/// hoisted out of the loop.
+#[test]
+fn loops_keep_implicit_nil_checks() {
+    let dir = Scratch::new("traps-loops");
+    let while_source =
+        NIL_SOURCE.replace("    for i in 0..steps {\n", "    let i = 0;\n    while i < steps {\n        i = i + 1;\n");
+    assert_ne!(while_source, NIL_SOURCE);
+    let (name, source) = ("while", while_source.as_str());
+    let file = dir.path(&format!("{name}.toy"));
+    std::fs::write(&file, source).unwrap();
+    let exe = dir.path(name);
+    let built = Command::new(env!("CARGO_BIN_EXE_cfree-toy"))
+        .arg("build")
+        .arg(&file)
+        .args(["-O2", "-o"])
+        .arg(&exe)
+        .env("CFREE_TOY_POLLS", "on")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{name}: {}", text(built.stderr));
+    let out = Command::new(&exe).arg("3").output().unwrap();
+    check_nil_report(&text(out.stderr), out.status.code(), &file, name, true);
+    let sites = cfree_toy_rt::aot::read_trap_sites(&exe).unwrap();
+    assert!(!sites.is_empty(), "{name}: no implicit nil check");
 }
