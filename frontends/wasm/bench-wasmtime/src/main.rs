@@ -116,7 +116,7 @@ fn generated_module(n: usize) -> Result<Vec<u8>> {
 fn wasmtime_engine(parallel: bool) -> Result<wasmtime::Engine> {
     let mut config = wasmtime::Config::new();
     config.parallel_compilation(parallel);
-    wasmtime::Engine::new(&config)
+    Ok(wasmtime::Engine::new(&config)?)
 }
 
 /// Seconds to compile every module of `mods` with each engine:
