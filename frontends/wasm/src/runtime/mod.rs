@@ -113,6 +113,22 @@ pub struct Func {
     store: u64,
 }
 
+impl Func {
+    /// A host function of type `ty` for `store`, to be passed as an import.
+    ///
+    /// # Safety
+    ///
+    /// `code` must be the address of an `extern "C"` function that takes a
+    /// `*mut u64` (the calling instance's vmctx, to be ignored or used only
+    /// as documented in `doc/wasm.md`) followed by `ty`'s parameters as
+    /// `i32`/`i64`/`f32`/`f64`, and returns nothing or `ty`'s single result;
+    /// `ty` must have at most one result. It must not unwind.
+    pub unsafe fn host(store: &mut Store, code: u64, ty: FuncType) -> Func {
+        let fref = FuncRef { code, vmctx: 0, type_id: store.type_id(&ty) };
+        Func { fref, ty, entry: None, store: store.id }
+    }
+}
+
 /// A global: its cell and type.
 #[derive(Clone, Debug)]
 pub struct Global {
