@@ -11,7 +11,7 @@
 use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
-use cfree_toy_rt::{AllocBuffer, Settings, Stats};
+use cfree_toy_rt::{Context, Settings, Stats};
 
 use crate::emit::counted_loop;
 
@@ -124,7 +124,7 @@ pub fn derived_pairs(jit: &Jit) -> usize {
 /// Runs `elems(n)` under a collection at every allocation, checks its result
 /// and returns the collector's statistics.
 pub fn run_under_stress(jit: &Jit, n: i64) -> Stats {
-    crate::toy_rt::install(jit, Settings { stress: true, poison: true }, AllocBuffer::leak_new());
+    crate::toy_rt::install(jit, Settings { stress: true, stress_polls: false, poison: true }, Context::leak_new());
     let elems = jit.get::<unsafe extern "C" fn(i64) -> i64>("elems").unwrap();
     // SAFETY: `elems` allocates through this thread's toy runtime, installed above.
     let got = unsafe { elems.call(n) };

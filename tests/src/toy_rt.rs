@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use cfree_jit_orc::{Jit, Registry};
 use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{AllocBuffer, SafepointSource, Settings};
+use cfree_toy_rt::{Context, SafepointSource, Settings};
 
 /// The safepoints of a registry snapshot, as the collector asks for them.
 #[derive(Debug)]
@@ -18,6 +18,6 @@ impl SafepointSource for RegistrySafepoints {
 }
 
 /// Installs this thread's toy heap over `jit`'s current registry, allocating inline from `buffer`.
-pub fn install(jit: &Jit, settings: Settings, buffer: &'static AllocBuffer) {
-    cfree_toy_rt::install(Arc::new(RegistrySafepoints(jit.registry())), settings, buffer);
+pub fn install(jit: &Jit, settings: Settings, buffer: &'static Context) {
+    cfree_toy_rt::install_in(Arc::new(RegistrySafepoints(jit.registry())), settings, buffer);
 }

@@ -16,13 +16,13 @@ use cfree_facade::*;
 use cfree_jit_orc::Jit;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
 use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{AllocBuffer, Settings, Stats};
+use cfree_toy_rt::{Context, Settings, Stats};
 
 const PUSH_ID: u64 = 0x5055_5348; // the call of `push` in `build`
 const POLL_ID: u64 = 0x504f_4c4c; // the explicit safepoint in `build`
 const ALLOC_ID: u64 = 0x414c_4c43; // the allocation's slow path in `push`
 
-fn publish(level: OptLevel, buffer: &'static AllocBuffer) -> Jit {
+fn publish(level: OptLevel, buffer: &'static Context) -> Jit {
     let llvm = LlvmContext::new();
     let m = module(&llvm);
     let jit = Jit::new().unwrap();
@@ -164,7 +164,7 @@ fn module(llvm: &LlvmContext) -> cfree_llvm_lower::LlvmModule<'_> {
 }
 
 fn run(level: OptLevel, settings: Settings, n: i64) -> (Jit, Stats) {
-    let buffer = AllocBuffer::leak_new();
+    let buffer = Context::leak_new();
     let jit = publish(level, buffer);
     cfree_tests::toy_rt::install(&jit, settings, buffer);
     let build = jit.get::<unsafe extern "C" fn(i64) -> i64>("build").unwrap();
@@ -178,7 +178,7 @@ fn run(level: OptLevel, settings: Settings, n: i64) -> (Jit, Stats) {
 fn explicit_roots_survive_a_collection_at_every_safepoint() {
     for level in [OptLevel::O0, OptLevel::O2] {
         let n = 300;
-        let (jit, stats) = run(level, Settings { stress: true, poison: true }, n);
+        let (jit, stats) = run(level, Settings { stress: true, stress_polls: false, poison: true }, n);
         // One collection per allocation and per poll: every object moved out of the nursery
         // (promoted) once, and (under stress every collection is also a major one) marked
         // every time.
@@ -206,7 +206,7 @@ fn explicit_roots_survive_a_collection_at_every_safepoint() {
 #[test]
 fn inline_allocation_fills_the_buffer_without_the_runtime() {
     let n = 40_000;
-    let (_, stats) = run(OptLevel::O2, Settings { stress: false, poison: true }, n);
+    let (_, stats) = run(OptLevel::O2, Settings { stress: false, stress_polls: false, poison: true }, n);
     // 40,000 nodes of 3 words exceed the first 64 Ki-word space: a few collections, each
     // on a full buffer (or an explicit poll on a full space), not one per allocation.
     assert!(stats.collections >= 1 && stats.collections < 20, "{stats:?}");
@@ -318,4 +318,72 @@ fn gc_misuse_is_a_precise_error() {
     let f = jit.get::<unsafe extern "C" fn() -> i64>("managed").unwrap();
     // SAFETY: `managed` returns a constant.
     assert_eq!(unsafe { f.call() }, 7);
+}
+
+static SLOW_ALLOCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static SLOW_OBJECT: [u64; 8] = [0; 8];
+
+/// The slow path of `gc_alloc_in_uses_the_buffer_operand`: counts its calls.
+extern "C" fn counting_alloc(_entry: u64, _descriptor: i64, _size: i64) -> u64 {
+    SLOW_ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    SLOW_OBJECT.as_ptr() as u64 + 8
+}
+
+/// `gc_alloc_in` bump-allocates from the buffer whose address is its operand
+/// (one per thread, as the toy runtime's contexts), not from the
+/// `InlineAlloc` symbol, and takes the slow path when that buffer is full.
+#[test]
+fn gc_alloc_in_uses_the_buffer_operand() {
+    for level in [OptLevel::O0, OptLevel::O2] {
+        let llvm = LlvmContext::new();
+        let mut cg = llvm.module("alloc_in", &TargetSpec::host()).unwrap();
+        cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving()).unwrap();
+        let (i64t, i8t) = (cg.ty_int(IntWidth::I64).unwrap(), cg.ty_int(IntWidth::I8).unwrap());
+        let obj = cg.ty_ptr(i8t, 1).unwrap();
+        let raw = cg.ty_ptr(i8t, 0).unwrap();
+        let alloc_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
+        let alloc = cg.declare_func("counting_alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
+        let pair = cg.ty_array(i64t, 2).unwrap();
+        let unused = cg.declare_data("unused_buffer", DataDecl::new(pair)).unwrap();
+        let inline = InlineAlloc { buffer: unused, header_bytes: 8 };
+        cg.set_gc_runtime(GcRuntime::new(alloc).inline_alloc(inline)).unwrap();
+        let sig = cg.ty_func(FuncSig::new(&[raw], None)).unwrap();
+        let f = cg.declare_func("f", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
+        cg.func_begin(f).unwrap();
+        let buf = cg.param_slot(0, "buf").unwrap();
+        // A non-pointer operand is refused, and nothing is popped.
+        cg.push_int(i64t, 0).unwrap();
+        let e = cg.gc_alloc_in(7, 16).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }) && e.operand_name() == Some("buffer"), "{e}");
+        cg.discard().unwrap();
+        cg.push_local(buf).unwrap();
+        cg.load(MemAccess::new(raw)).unwrap();
+        cg.gc_alloc_in(0x77, 16).unwrap();
+        cg.discard().unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+        let m = cfree_llvm_lower::finish(cg).unwrap();
+        assert!(!m.symbol_ir("f").unwrap().contains("unused_buffer"), "the symbol is not the buffer");
+        let jit = Jit::new().unwrap();
+        jit.define_host_symbol("counting_alloc", counting_alloc as *const () as usize as u64).unwrap();
+        jit.define_host_symbol("unused_buffer", SLOW_OBJECT.as_ptr() as u64).unwrap();
+        jit.publish(&m, level).unwrap();
+        let f = jit.get::<unsafe extern "C" fn(*mut u64)>("f").unwrap();
+        // Room for the object: [next, limit] over `space`; `next` is one word past a header.
+        let mut space = [0u64; 8];
+        let base = space.as_mut_ptr() as u64;
+        let mut buffer = [base + 8, base + 64];
+        let before = SLOW_ALLOCS.load(std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: `buffer` describes free words of `space`, which outlives the call.
+        unsafe { f.call(buffer.as_mut_ptr()) };
+        assert_eq!(buffer, [base + 8 + 24, base + 64], "at {level:?}: bumped by header and payload");
+        assert_eq!(space[0], 0x77, "at {level:?}: the header");
+        assert_eq!(SLOW_ALLOCS.load(std::sync::atomic::Ordering::Relaxed), before);
+        // A full buffer: the slow path, and the buffer is left alone.
+        let mut full = [base + 8, base + 8];
+        // SAFETY: as above; the slow path returns a static object.
+        unsafe { f.call(full.as_mut_ptr()) };
+        assert_eq!(full, [base + 8, base + 8]);
+        assert_eq!(SLOW_ALLOCS.load(std::sync::atomic::Ordering::Relaxed), before + 1, "at {level:?}");
+    }
 }

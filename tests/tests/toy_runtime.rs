@@ -116,7 +116,7 @@ fn publish(level: OptLevel) -> Jit {
 
 fn run(level: OptLevel, settings: Settings, n: i64) -> cfree_toy_rt::Stats {
     let jit = publish(level);
-    cfree_tests::toy_rt::install(&jit, settings, cfree_toy_rt::AllocBuffer::leak_new());
+    cfree_tests::toy_rt::install(&jit, settings, cfree_toy_rt::Context::leak_new());
     let f = jit.get::<unsafe extern "C" fn(i64) -> i64>("f").unwrap();
     // SAFETY: `f` allocates through this thread's toy runtime.
     let got = unsafe { f.call(n) };
@@ -127,7 +127,7 @@ fn run(level: OptLevel, settings: Settings, n: i64) -> cfree_toy_rt::Stats {
 #[test]
 fn stress_collects_at_every_allocation() {
     for level in [OptLevel::O0, OptLevel::O2] {
-        let stats = run(level, Settings { stress: true, poison: true }, 300);
+        let stats = run(level, Settings { stress: true, stress_polls: false, poison: true }, 300);
         assert_eq!(stats.collections, 301, "one per allocation (array + 300 records)");
         assert!(stats.words_copied > 300 * 3 && stats.poisoned && stats.roots > 300, "{stats:?}");
     }
@@ -136,7 +136,7 @@ fn stress_collects_at_every_allocation() {
 #[test]
 fn heap_grows_without_stress() {
     // 60,000 records and a 60,000-element array exceed the initial 64 Ki-word space.
-    let stats = run(OptLevel::O2, Settings { stress: false, poison: true }, 60_000);
+    let stats = run(OptLevel::O2, Settings { stress: false, stress_polls: false, poison: true }, 60_000);
     assert!(stats.collections >= 2, "{stats:?}");
     assert!(stats.words_allocated > 240_000, "{stats:?}");
 }

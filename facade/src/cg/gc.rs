@@ -91,13 +91,37 @@ impl<B: Backend> crate::Cg<B> {
     /// the runtime has an [`InlineAlloc`] buffer, else (and when the buffer is
     /// full) `alloc(descriptor, size)`.
     pub fn gc_alloc(&mut self, descriptor: i64, size: u64) -> Result<()> {
-        const CALL: &str = "gc_alloc";
-        self.require_open(CALL)?;
-        let rt = self.runtime(CALL)?;
+        self.emit_gc_alloc("gc_alloc", descriptor, size, false)
+    }
+
+    /// [`Self::gc_alloc`] from the allocation buffer whose address is on top
+    /// of the stack (a raw pointer, popped) instead of the [`InlineAlloc`]
+    /// symbol: for runtimes with one buffer per mutator thread, reached
+    /// through a context the frontend passes around (as Go passes `g`). The
+    /// buffer has the layout [`InlineAlloc`] describes, and its header size
+    /// applies. Without an `InlineAlloc` the object comes from `alloc` and
+    /// the address is only popped.
+    pub fn gc_alloc_in(&mut self, descriptor: i64, size: u64) -> Result<()> {
+        self.emit_gc_alloc("gc_alloc_in", descriptor, size, true)
+    }
+
+    fn emit_gc_alloc(&mut self, call: &'static str, descriptor: i64, size: u64, from_stack: bool) -> Result<()> {
+        self.require_open(call)?;
+        let rt = self.runtime(call)?;
         if size > u64::from(u32::MAX) {
             let e = ErrorKind::TooLarge { what: Quantity::ObjectSize, size: size.into(), limit: u32::MAX.into() };
-            return Err(self.ferr(CALL, e));
+            return Err(self.ferr(call, e));
         }
+        let buffer_operand = if from_stack {
+            let (ty, v) = self.peek_typed(call, 1, 0, "buffer", None)?;
+            if self.types.ptr_addr_space(ty) != Some(0) {
+                return Err(self.mismatch(call, "buffer", Expected::PointerInSpace(0), ty));
+            }
+            self.pop_n(1);
+            Some(v)
+        } else {
+            None
+        };
         let i64t = self.ty_int(crate::IntWidth::I64)?;
         let Some(inline) = rt.inline_alloc else {
             self.push_int(i64t, i128::from(descriptor))?;
@@ -107,15 +131,22 @@ impl<B: Backend> crate::Cg<B> {
         let obj_ty = self.alloc_result_type(rt.alloc);
         let space = self.managed_space.unwrap_or(1);
         let payload = size.next_multiple_of(8);
-        let at_object = self.resolve_access(CALL, &MemAccess::new(obj_ty), space)?;
-        let pointer_in_raw = self.resolve_access(CALL, &MemAccess::new(obj_ty), 0)?;
-        let header_in_object = self.resolve_access(CALL, &MemAccess::new(i64t), space)?;
+        let at_object = self.resolve_access(call, &MemAccess::new(obj_ty), space)?;
+        let pointer_in_raw = self.resolve_access(call, &MemAccess::new(obj_ty), 0)?;
+        let header_in_object = self.resolve_access(call, &MemAccess::new(i64t), space)?;
         let result = self.func_temp(obj_ty)?;
         let result_addr = self.func.locals[result.index()].addr;
         let pointer_bytes = self.target_pointer_bytes();
-        self.ensure_block(CALL)?;
+        self.ensure_block(call)?;
+        let buffer = match buffer_operand {
+            Some(v) => v,
+            None => {
+                let addr = self.backend.sym_addr(inline.buffer);
+                self.lowered(call, addr)?
+            }
+        };
         let facts = InlineFacts {
-            buffer: inline.buffer,
+            buffer,
             header_bytes: inline.header_bytes,
             pointer_bytes,
             payload,
@@ -127,16 +158,16 @@ impl<B: Backend> crate::Cg<B> {
             header_in_object,
         };
         let join = emit_inline_fast_path(&mut self.backend, &facts);
-        let join = self.lowered(CALL, join)?;
+        let join = self.lowered(call, join)?;
         self.push_local(result)?;
         self.push_int(i64t, i128::from(descriptor))?;
         self.push_int(i64t, i128::from(size))?;
         self.call(Callee::Direct(rt.alloc), 2)?;
         self.store(MemAccess::new(obj_ty))?;
         let branched = self.backend.br(join);
-        self.lowered(CALL, branched)?;
+        self.lowered(call, branched)?;
         let placed = self.backend.place_block(join, false);
-        self.lowered(CALL, placed)?;
+        self.lowered(call, placed)?;
         self.push_local(result)?;
         self.load(MemAccess::new(obj_ty))
     }
@@ -261,7 +292,8 @@ impl<B: Backend> crate::Cg<B> {
 
 /// What the inline allocation fast path needs (see [`emit_inline_fast_path`]).
 struct InlineFacts<V> {
-    buffer: Sym,
+    /// The buffer's address.
+    buffer: V,
     header_bytes: u32,
     pointer_bytes: u32,
     payload: u64,
@@ -279,7 +311,7 @@ struct InlineFacts<V> {
 /// block both paths branch to. Valid by construction: the blocks are the
 /// backend's own (no labels), and values on the frontend's stack dominate the join.
 fn emit_inline_fast_path<B: Backend>(b: &mut B, f: &InlineFacts<B::Value>) -> BackendResult<B::Block> {
-    let buffer = b.sym_addr(f.buffer)?;
+    let buffer = f.buffer;
     let next = b.load(buffer, &f.pointer_in_raw)?;
     let limit_at = b.addr_offset(buffer, i64::from(f.pointer_bytes))?;
     let limit = b.load(limit_at, &f.pointer_in_raw)?;

@@ -202,7 +202,8 @@ unsafe fn read_args(argc: i32, argv: *const *const c_char) -> Vec<String> {
 }
 
 /// The entry point of AOT executables, called by the `main` that `cfree-toy
-/// build` emits: `main(N)` of the Toy program (`entry`) runs on a thread
+/// build` emits: `main(N)` of the Toy program (`entry`, which takes the
+/// thread's context first) runs on a thread
 /// with a [`STACK_SIZE`] stack, with the collector installed
 /// ([`Settings::from_env`], so `CFREE_GC_STRESS=1` works) over the stack maps
 /// of `/proc/self/exe`. Runtime errors are reported against the source file
@@ -219,7 +220,7 @@ unsafe fn read_args(argc: i32, argv: *const *const c_char) -> Vec<String> {
 pub unsafe extern "C" fn cfree_toy_rt_main(
     argc: i32,
     argv: *const *const c_char,
-    entry: Option<unsafe extern "C" fn(i64) -> i64>,
+    entry: Option<unsafe extern "C" fn(u64, i64) -> i64>,
     file: *const u8,
     file_len: i64,
 ) -> i32 {
@@ -249,7 +250,7 @@ pub unsafe extern "C" fn cfree_toy_rt_main(
     }
 }
 
-fn main_with(args: &[String], entry: Option<unsafe extern "C" fn(i64) -> i64>, file_name: String) -> i32 {
+fn main_with(args: &[String], entry: Option<unsafe extern "C" fn(u64, i64) -> i64>, file_name: String) -> i32 {
     let n = match parse_args(args) {
         Ok(n) => n,
         Err(e) => {
@@ -276,12 +277,11 @@ fn main_with(args: &[String], entry: Option<unsafe extern "C" fn(i64) -> i64>, f
     let settings = Settings::from_env();
     let thread = std::thread::Builder::new().stack_size(STACK_SIZE).spawn(move || {
         crate::set_file_name(&file_name);
-        crate::install(Arc::new(maps), settings, &crate::toy_alloc_buffer);
-        crate::panic::begin_run(&crate::panic::toy_panic_flag);
+        let ctx = crate::install(Arc::new(maps), settings);
         // SAFETY: `entry` is the program's compiled `main` (this function's contract); it
-        // allocates only through the runtime installed above, on this thread, and its frames
-        // are described by the stack maps just read.
-        let result = unsafe { entry(n) };
+        // allocates only through the runtime installed above, on the threads it registers,
+        // and its frames are described by the stack maps just read.
+        let result = unsafe { entry(ctx, n) };
         // A panic that no deferred call recovered: its report, and status 101.
         crate::panic::exit_if_unrecovered();
         (result, crate::finish())

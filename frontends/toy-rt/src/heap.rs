@@ -3,8 +3,9 @@
 //! minor collection, and an occasional major collection that marks the old
 //! space and sweeps it.
 //!
-//! - **Nursery**: managed code bump-allocates records inline from the
-//!   [`AllocBuffer`] over it. A minor collection copies every nursery object
+//! - **Nursery**: each mutator thread bump-allocates records inline from
+//!   its own chunk of it (a thread-local allocation buffer, [`TLAB_WORDS`],
+//!   in the thread's [`Context`]); the slow path carves the next chunk. A minor collection copies every nursery object
 //!   reachable from the roots into the old space, updating the references to
 //!   it: stack slots through the stack maps (`relocate`), the program's
 //!   globals, the reference fields of the old objects on dirty cards (the
@@ -31,8 +32,9 @@ use std::sync::Arc;
 
 use cfree_statepoint::{relocate, Frame, Safepoint};
 
+use crate::mutator::Context;
 use crate::old_space::{OldSpace, SMALL_MAX_WORDS};
-use crate::{managed_frames, AllocBuffer, OutOfMemory, SafepointSource, Settings, Stats};
+use crate::{OutOfMemory, SafepointSource, Settings, Stats};
 use crate::{ARRAY, ARRAY_OF_REFS, FORWARDED, POISON, RECORD_POINTERS};
 
 /// The first nursery: 512 KiB.
@@ -44,6 +46,17 @@ pub(crate) const MAX_NURSERY_WORDS: usize = 1 << 22;
 pub(crate) const OLD_GROWTH: f64 = 0.75;
 /// ... and at least this many words (8 MiB).
 const MIN_OLD_ALLOCATION_WORDS: usize = 1 << 20;
+/// The nursery chunk a mutator thread allocates inline from: 128 KiB.
+pub(crate) const TLAB_WORDS: usize = 1 << 14;
+
+/// Why an allocation could not be served without a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// A collection (`major`: the old space's budget is spent), then a retry.
+    Collection { major: bool },
+    /// Memory the system refused.
+    OutOfMemory,
+}
 
 /// The words of one object, and where its references are (header-relative).
 pub(crate) struct Shape {
@@ -95,17 +108,19 @@ pub(crate) struct Heap {
     old: Option<OldSpace>,
     /// Old-space words to allocate before the next major collection.
     budget: usize,
-    buffer: &'static AllocBuffer,
     pub(crate) settings: Settings,
     pub(crate) stats: Stats,
     pub(crate) source: Option<Arc<dyn SafepointSource>>,
     /// The program's globals holding references.
     pub(crate) global_roots: GlobalRoots,
-    pub(crate) out: std::io::BufWriter<std::io::Stdout>,
     /// Scratch lists kept between collections.
     promoted: Vec<u64>,
     slots: Vec<u64>,
 }
+
+// SAFETY: the heap's raw pointers address memory it owns (the old space's
+// reservation); the heap moves between threads only inside its run's mutex.
+unsafe impl Send for Heap {}
 
 /// Copies nursery objects into the old space during a minor collection.
 struct Promoter<'a> {
@@ -164,37 +179,33 @@ impl Promoter<'_> {
 
 impl Heap {
     /// A heap with no space (until [`Heap::reset`]).
-    pub(crate) fn empty(buffer: &'static AllocBuffer) -> Heap {
+    pub(crate) fn empty() -> Heap {
         Heap {
             nursery: Vec::new(),
             top: 0,
             old: None,
             budget: 0,
-            buffer,
             settings: Settings::default(),
             stats: Stats::default(),
             source: None,
             global_roots: GlobalRoots::default(),
-            out: std::io::BufWriter::new(std::io::stdout()),
             promoted: Vec::new(),
             slots: Vec::new(),
         }
     }
 
     /// Prepares for a program run (dropping any previous heap).
-    pub(crate) fn reset(&mut self, source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
+    pub(crate) fn reset(&mut self, source: Arc<dyn SafepointSource>, settings: Settings) {
         self.old = None;
         self.nursery = new_space(MIN_NURSERY_WORDS).expect("the first nursery (512 KiB) is allocated");
         self.old = Some(OldSpace::new().expect("address space for the old generation is reserved"));
         self.top = 0;
         self.budget = MIN_OLD_ALLOCATION_WORDS;
-        self.buffer = buffer;
         self.settings = settings;
         self.stats = Stats { poisoned: settings.poison, ..Stats::default() };
         self.source = Some(source);
         self.global_roots = GlobalRoots::default();
         self.note_size();
-        self.publish();
     }
 
     fn old(&mut self) -> &mut OldSpace {
@@ -210,24 +221,20 @@ impl Heap {
         r.wrapping_sub(self.nursery_base() + 8) < (self.nursery.len() * 8) as u64
     }
 
-    /// Takes over what managed code allocated inline since the last `publish`.
-    pub(crate) fn sync(&mut self) {
-        if self.nursery.is_empty() {
-            return;
+    /// Counts what managed code allocated inline from `ctx`'s chunk since it
+    /// was carved (or last retired).
+    pub(crate) fn retire(&mut self, ctx: &Context) {
+        let (next, chunk) = (ctx.next.load(Relaxed), ctx.chunk.load(Relaxed));
+        if chunk != 0 && next > chunk {
+            self.stats.words_allocated += (next - chunk) / 8;
         }
-        let next = self.buffer.next.load(Relaxed);
-        let top = ((next - 8 - self.nursery_base()) / 8) as usize;
-        debug_assert!(top >= self.top && top <= self.nursery.len(), "inline allocation stays in the nursery");
-        self.stats.words_allocated += (top - self.top) as u64;
-        self.top = top;
+        ctx.chunk.store(next, Relaxed);
     }
 
-    /// Hands the free part of the nursery to inline allocation (none under stress).
-    fn publish(&self) {
-        let base = self.nursery_base();
-        self.buffer.next.store(base + self.top as u64 * 8 + 8, Relaxed);
-        let limit = if self.settings.stress { 0 } else { base + self.nursery.len() as u64 * 8 };
-        self.buffer.limit.store(limit, Relaxed);
+    /// Retires `ctx`'s chunk and leaves it empty: its next allocation takes the slow path.
+    pub(crate) fn empty_buffer(&mut self, ctx: &Context) {
+        self.retire(ctx);
+        ctx.set_empty();
     }
 
     fn note_size(&mut self) {
@@ -236,30 +243,27 @@ impl Heap {
         self.stats.peak_heap_bytes = self.stats.peak_heap_bytes.max(bytes);
     }
 
-    /// A minor collection, then a major one if `major`, stress or the old space's budget asks for it.
-    pub(crate) fn collect(&mut self, major: bool) -> Result<(), OutOfMemory> {
+    /// A minor collection, then a major one if `major`, stress or the old
+    /// space's budget asks for it. `frames` are the managed frames of every
+    /// mutator thread, all stopped (`mutator.rs`), whose buffers are empty.
+    pub(crate) fn collect(&mut self, major: bool, frames: &[(Frame, &Safepoint)]) -> Result<(), OutOfMemory> {
         let started = std::time::Instant::now();
-        let result = self.collect_once(major);
+        let result = self.collect_once(major, frames);
         self.stats.collect_nanos += started.elapsed().as_nanos() as u64;
         result
     }
 
-    fn collect_once(&mut self, major: bool) -> Result<(), OutOfMemory> {
-        let source = self.source.clone().expect("runtime installed");
-        let walk_started = std::time::Instant::now();
-        let frames = managed_frames(&*source);
-        self.stats.walk_nanos += walk_started.elapsed().as_nanos() as u64;
+    fn collect_once(&mut self, major: bool, frames: &[(Frame, &Safepoint)]) -> Result<(), OutOfMemory> {
         self.stats.roots += frames.iter().map(|(_, s)| (s.live.len() + s.roots.len()) as u64).sum::<u64>();
         self.stats.roots += self.global_roots.count as u64;
         self.stats.frames_walked += frames.len() as u64;
-        self.minor(&frames)?;
+        self.minor(frames)?;
         let old = self.old.as_ref().expect("runtime installed");
         if major || self.settings.stress || old.allocated_words >= self.budget {
-            self.major(&frames);
+            self.major(frames);
         }
         self.size_nursery();
         self.note_size();
-        self.publish();
         Ok(())
     }
 
@@ -364,32 +368,47 @@ impl Heap {
         self.stats.words_marked += marked;
     }
 
-    /// The slow path of allocation (the buffer is full, stress, or a large object): may collect.
-    pub(crate) fn alloc(&mut self, words: usize, header: u64) -> Result<u64, OutOfMemory> {
-        self.sync();
+    /// The slow path of allocation for the thread of `ctx` (its buffer is
+    /// full, stress, or a large object): a small object starts a new chunk,
+    /// whose rest becomes the thread's buffer. `Need::Collection` when the
+    /// nursery (or the old space's budget) is spent, or under stress unless
+    /// `collected` (a collection just ran for this allocation).
+    pub(crate) fn alloc(&mut self, ctx: &Context, words: usize, header: u64, collected: bool) -> Result<u64, Need> {
+        self.retire(ctx);
         if words > SMALL_MAX_WORDS {
-            return self.alloc_old(words, header);
+            return self.alloc_old(words, header, collected);
         }
-        if self.settings.stress || self.top + words > self.nursery.len() {
-            self.collect(false)?;
+        if self.settings.stress && !collected {
+            return Err(Need::Collection { major: false });
+        }
+        let free = self.nursery.len() - self.top;
+        let chunk = if self.settings.stress { words } else { TLAB_WORDS.max(words).min(free) };
+        if chunk < words {
+            return Err(Need::Collection { major: false });
         }
         let at = self.top;
         self.nursery[at] = header;
         // The nursery is reused (old objects or poison): fields start as zero (nil).
         self.nursery[at + 1..at + words].fill(0);
-        self.top += words;
+        self.top += chunk;
         self.stats.words_allocated += words as u64;
-        self.publish();
-        Ok(self.nursery_base() + at as u64 * 8 + 8)
+        let base = self.nursery_base();
+        let next = base + (at + words) as u64 * 8 + 8;
+        ctx.chunk.store(next, Relaxed);
+        ctx.next.store(next, Relaxed);
+        // Under stress every allocation takes the slow path (and collects).
+        let limit = if self.settings.stress { 0 } else { base + (at + chunk) as u64 * 8 };
+        ctx.limit.store(limit, Relaxed);
+        Ok(base + at as u64 * 8 + 8)
     }
 
     /// A large object, allocated in the old space directly (after a full
     /// collection if the old space's budget is spent).
-    fn alloc_old(&mut self, words: usize, header: u64) -> Result<u64, OutOfMemory> {
-        if self.settings.stress || self.old().allocated_words + words > self.budget {
-            self.collect(true)?;
+    fn alloc_old(&mut self, words: usize, header: u64, collected: bool) -> Result<u64, Need> {
+        if !collected && (self.settings.stress || self.old().allocated_words + words > self.budget) {
+            return Err(Need::Collection { major: true });
         }
-        let h = self.old().alloc(words)?;
+        let h = self.old().alloc(words).map_err(|OutOfMemory| Need::OutOfMemory)?;
         // SAFETY: `h` has room for `words` words; a reused block holds stale words.
         unsafe {
             *(h as *mut u64) = header;
@@ -401,17 +420,7 @@ impl Heap {
         }
         self.stats.words_allocated += words as u64;
         self.note_size();
-        self.publish();
         Ok(h + 8)
-    }
-
-    /// An explicit safepoint: collects under stress, or when the nursery is full.
-    pub(crate) fn poll(&mut self) -> Result<(), OutOfMemory> {
-        self.sync();
-        if self.settings.stress || self.top >= self.nursery.len() {
-            self.collect(false)?;
-        }
-        Ok(())
     }
 
     /// The write barrier: checks the store it follows; a nursery reference
@@ -429,11 +438,8 @@ impl Heap {
         self.stats.barriers += 1;
     }
 
-    /// Flushes output and updates the statistics.
+    /// The statistics, with the heap's size now.
     pub(crate) fn finish(&mut self) -> Stats {
-        use std::io::Write as _;
-        let _ = self.out.flush();
-        self.sync();
         self.note_size();
         self.stats
     }

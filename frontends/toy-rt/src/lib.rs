@@ -45,26 +45,30 @@
 pub mod aot;
 mod guard;
 mod heap;
+pub mod mutator;
 mod old_space;
 pub mod panic;
 pub mod request;
+pub mod tasks;
 mod trap;
 
+pub use mutator::{Context, CONTEXT_BUFFER, CONTEXT_PANIC, CONTEXT_REQUEST};
+pub use tasks::MAX_TASK_ARGS;
 pub use trap::set_trap_table;
 
 use std::cell::RefCell;
-use std::io::Write;
-use std::sync::atomic::AtomicU64;
+use std::rc::Rc;
 use std::sync::Arc;
 
 #[cfg(not(target_arch = "aarch64"))]
 use cfree_statepoint::walk_managed_frames;
 use cfree_statepoint::{enter_runtime, runtime_entries, Frame, Safepoint};
 use guard::guarded;
-use heap::{GlobalRoots, Heap};
+use heap::GlobalRoots;
+use mutator::{Current, Run};
 
 /// Where the collector finds the safepoint of a return address.
-pub trait SafepointSource {
+pub trait SafepointSource: Send + Sync {
     /// The safepoint at `pc`, if `pc` is a return address in managed code.
     fn safepoint_at(&self, pc: u64) -> Option<&Safepoint>;
 
@@ -91,33 +95,6 @@ const RECORD_POINTERS: u64 = (1 << 22) - 1;
 /// same). Longer arrays are a runtime error before any memory is requested.
 pub const MAX_ARRAY_LENGTH: i64 = (1 << 45) - 2;
 const POISON: u64 = 0xdead_beef_dead_beef;
-
-/// The inline allocation buffer of `cfree_facade::InlineAlloc`: managed code
-/// bumps `next` (the reference of the next object, one word past its header)
-/// while `next + size <= limit`, and calls `toy_alloc` otherwise.
-#[repr(C)]
-#[derive(Debug, Default)]
-pub struct AllocBuffer {
-    pub(crate) next: AtomicU64,
-    pub(crate) limit: AtomicU64,
-}
-
-impl AllocBuffer {
-    /// A new buffer for one program run (JIT code refers to it by address).
-    pub fn leak_new() -> &'static AllocBuffer {
-        Box::leak(Box::default())
-    }
-
-    /// The address generated code refers to as `toy_alloc_buffer`.
-    pub fn address(&'static self) -> u64 {
-        self as *const AllocBuffer as u64
-    }
-}
-
-/// The allocation buffer of an AOT executable (one mutator thread).
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static toy_alloc_buffer: AllocBuffer = AllocBuffer { next: AtomicU64::new(0), limit: AtomicU64::new(0) };
 
 /// Collector statistics.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -154,13 +131,19 @@ pub struct Stats {
     pub requests_answered: u64,
     /// The longest time from such a request to its answer, in nanoseconds.
     pub max_request_wait_nanos: u64,
+    /// Tasks spawned.
+    pub tasks: u64,
+    /// The longest time a collection waited for the other mutator threads to stop, in nanoseconds.
+    pub max_stop_nanos: u64,
+    /// The most mutator threads a collection stopped (itself included).
+    pub threads_stopped: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait, {} tasks, {} ns longest stop, {} threads stopped",
             self.collections,
             self.words_copied,
             self.roots,
@@ -176,6 +159,9 @@ impl std::fmt::Display for Stats {
             self.peak_heap_bytes / 1024,
             self.requests_answered,
             self.max_request_wait_nanos,
+            self.tasks,
+            self.max_stop_nanos,
+            self.threads_stopped,
         )
     }
 }
@@ -183,8 +169,10 @@ impl std::fmt::Display for Stats {
 /// Collector settings.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Settings {
-    /// Collect at every allocation (`CFREE_GC_STRESS=1`).
+    /// Collect at every allocation (`CFREE_GC_STRESS=1`, also set by `stress_polls`).
     pub stress: bool,
+    /// Also collect at every safepoint poll (loop heads; `CFREE_GC_STRESS_POLLS=1`).
+    pub stress_polls: bool,
     /// Fill the emptied nursery and freed old-space memory with a poison pattern at each collection (always on under stress).
     pub poison: bool,
 }
@@ -194,24 +182,97 @@ impl Settings {
     pub fn from_env() -> Self {
         let on = |k: &str| std::env::var(k).is_ok_and(|v| v == "1");
         let stress = on("CFREE_GC_STRESS");
-        Settings { stress, poison: stress || on("CFREE_GC_POISON") }
+        let stress_polls = on("CFREE_GC_STRESS_POLLS");
+        Settings {
+            stress: stress || stress_polls,
+            stress_polls,
+            poison: stress || stress_polls || on("CFREE_GC_POISON"),
+        }
     }
 }
 
 thread_local! {
-    static HEAP: RefCell<Heap> = RefCell::new(Heap::empty(&toy_alloc_buffer));
+    /// The calling thread's membership of a program run, while it is a mutator.
+    static CURRENT: RefCell<Option<Rc<Current>>> = const { RefCell::new(None) };
 }
 
-/// Prepares this thread's heap for a program run whose code allocates inline from `buffer`.
-pub fn install(source: Arc<dyn SafepointSource>, settings: Settings, buffer: &'static AllocBuffer) {
-    HEAP.with(|h| h.borrow_mut().reset(source, settings, buffer));
-    request::start_from_env();
+/// The calling thread's run membership. Runtime entries are called only
+/// from managed code, whose thread is registered.
+fn current() -> Rc<Current> {
+    CURRENT.with(|c| c.borrow().clone()).expect("a runtime entry called on a thread that runs no program")
 }
 
-/// This thread's statistics (flushes program output first).
+/// Registers the calling thread as a mutator of `run` (with `ctx`, or a new context).
+fn enter_thread(run: Arc<Run>, ctx: Option<&'static Context>) -> Rc<Current> {
+    let me = Rc::new(Current::register(run, ctx));
+    CURRENT.with(|c| *c.borrow_mut() = Some(me.clone()));
+    panic::bind_flag(Some(&me.ctx.panic));
+    panic::begin_run();
+    me
+}
+
+/// Ends the calling thread's membership (its context is freed once no call uses it).
+fn leave_thread() {
+    let me = CURRENT.with(|c| c.borrow_mut().take());
+    if me.is_some() {
+        panic::bind_flag(None);
+    }
+    drop(me);
+}
+
+/// Starts a program run on the calling thread, its first mutator: a new
+/// heap whose roots come from `source`'s stack maps. Returns the address of
+/// the thread's [`Context`], which the program's entry takes as its first
+/// argument. The thread stays registered until [`finish`].
+pub fn install(source: Arc<dyn SafepointSource>, settings: Settings) -> u64 {
+    start(source, settings, None)
+}
+
+/// [`install`] with the calling thread's context `ctx`, for code that
+/// reaches its allocation buffer through a data symbol bound to
+/// `ctx.address()` (`gc_alloc` rather than `gc_alloc_in`; one mutator).
+pub fn install_in(source: Arc<dyn SafepointSource>, settings: Settings, ctx: &'static Context) -> u64 {
+    start(source, settings, Some(ctx))
+}
+
+fn start(source: Arc<dyn SafepointSource>, settings: Settings, ctx: Option<&'static Context>) -> u64 {
+    leave_thread();
+    let me = enter_thread(Run::new(source, settings), ctx);
+    request::start_from_env(&me.run);
+    me.ctx.address()
+}
+
+/// Ends the calling thread's run: stops the requester, waits for running
+/// tasks (queued ones never start), flushes the output, and returns the
+/// statistics.
 pub fn finish() -> Stats {
+    let Some(me) = CURRENT.with(|c| c.borrow().clone()) else { return Stats::default() };
+    let run = me.run.clone();
     request::stop();
-    HEAP.with(|h| h.borrow_mut().finish())
+    drop(me);
+    leave_thread();
+    run.pool.shut_down();
+    run.flush();
+    let mut stats = run.heap().finish();
+    stats.tasks = run.pool.spawned();
+    stats
+}
+
+/// The statistics of the calling thread's run so far (the run goes on).
+pub fn stats() -> Stats {
+    let Some(me) = CURRENT.with(|c| c.borrow().clone()) else { return Stats::default() };
+    let mut h = me.run.heap();
+    h.retire(&me.ctx);
+    let mut stats = h.finish();
+    stats.tasks = me.run.pool.spawned();
+    stats
+}
+
+/// Flushes the calling thread's output and the run's (before the process exits).
+fn flush_output() {
+    if let Some(me) = CURRENT.with(|c| c.borrow().clone()) {
+        me.flush();
+    }
 }
 
 /// A request for memory that the system refused (or that no address space holds).
@@ -220,7 +281,7 @@ struct OutOfMemory;
 
 /// The managed frames above every runtime entry of this thread, innermost
 /// first, with their safepoints.
-fn managed_frames(source: &dyn SafepointSource) -> Vec<(Frame, &Safepoint)> {
+pub(crate) fn managed_frames(source: &dyn SafepointSource) -> Vec<(Frame, &Safepoint)> {
     let mut frames = Vec::new();
     for fp in runtime_entries() {
         // SAFETY: entry records are frame pointers of live trampolines called from managed
@@ -271,7 +332,8 @@ pub extern "C" fn toy_alloc(entry: u64, header: i64, size: i64) -> u64 {
     guarded("toy_alloc", || {
         let _entry = enter_runtime(entry);
         let words = 1 + (size.max(0) as usize).div_ceil(8);
-        let result = HEAP.with(|h| h.borrow_mut().alloc(words, header as u64));
+        let me = current();
+        let result = me.run.alloc(&me, words, header as u64);
         result.unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })
 }
@@ -289,13 +351,12 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
         }
         let len = length.max(0) as usize;
         let header = if pointers != 0 { ARRAY | ARRAY_OF_REFS } else { ARRAY };
-        let result = HEAP.with(|h| {
-            let mut h = h.borrow_mut();
-            // The length word is written before anything can read the array's size from it.
-            let at = h.alloc(2 + len, header)?;
+        let me = current();
+        // The length word is written before anything can read the array's size from it:
+        // no collection runs before this thread's next poll or runtime call.
+        let result = me.run.alloc(&me, 2 + len, header).inspect(|&at| {
             // SAFETY: `at` references the new array, whose first word is its length.
             unsafe { *(at as *mut i64) = len as i64 };
-            Ok(at)
         });
         result.unwrap_or_else(|OutOfMemory| {
             runtime_error(&format!("out of memory allocating an array of {length} elements"), None)
@@ -303,24 +364,38 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
     })
 }
 
-/// An explicit safepoint poll (`GcRole::Runtime`, `Cg::safepoint`): collects
-/// under stress, and otherwise only when the nursery is full.
+/// A safepoint poll (`GcRole::Runtime`), called when the thread's poll word
+/// is set: stops for another thread's collection, or collects when one was
+/// requested, and under stress.
 #[no_mangle]
 pub extern "C" fn toy_poll(entry: u64) {
     guarded("toy_poll", || {
         let _entry = enter_runtime(entry);
-        HEAP.with(|h| {
-            let mut h = h.borrow_mut();
-            match request::take() {
-                Some(waited) => {
-                    h.stats.requests_answered += 1;
-                    h.stats.max_request_wait_nanos = h.stats.max_request_wait_nanos.max(waited);
-                    h.collect(false)
-                }
-                None => h.poll(),
-            }
-        })
-        .unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
+        let me = current();
+        me.run.poll(&me).unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
+    })
+}
+
+/// `spawn`: queues a call of the spawn site's wrapper `code` with `nargs`
+/// of the arguments `a0..a5` (`GcRole::Leaf`: it never collects); returns the task's handle.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn toy_spawn(code: u64, nargs: i64, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64) -> i64 {
+    guarded("toy_spawn", || {
+        let me = current();
+        let mut args = [a0, a1, a2, a3, a4, a5];
+        args[nargs.clamp(0, MAX_TASK_ARGS as i64) as usize..].fill(0);
+        me.run.pool.spawn(&me.run, code, args).unwrap_or_else(|e| runtime_error(&e, None))
+    })
+}
+
+/// `join(t)` (`GcRole::Runtime`): task `t`'s result, once it has finished.
+#[no_mangle]
+pub extern "C" fn toy_join(entry: u64, handle: i64) -> i64 {
+    guarded("toy_join", || {
+        let _entry = enter_runtime(entry);
+        let me = current();
+        me.run.pool.join(&me, handle).unwrap_or_else(|e| runtime_error(&e, None))
     })
 }
 
@@ -330,20 +405,18 @@ pub extern "C" fn toy_poll(entry: u64) {
 #[no_mangle]
 pub extern "C" fn toy_register_globals(address: u64, count: i64) {
     guarded("toy_register_globals", || {
-        HEAP.with(|h| h.borrow_mut().global_roots = GlobalRoots { address, count: count.max(0) as usize })
+        current().run.heap().global_roots = GlobalRoots { address, count: count.max(0) as usize }
     })
 }
 
 /// The write barrier (`GcRole::Leaf`): `value` was just stored at `object + offset`.
 #[no_mangle]
 pub extern "C" fn toy_write_barrier(object: u64, offset: i64, value: u64, _kind: i32) {
-    guarded("toy_write_barrier", || HEAP.with(|h| h.borrow_mut().barrier(object.wrapping_add_signed(offset), value)))
+    guarded("toy_write_barrier", || current().run.heap().barrier(object.wrapping_add_signed(offset), value))
 }
 
 fn write_out(s: &[u8]) {
-    HEAP.with(|h| {
-        let _ = h.borrow_mut().out.write_all(s);
-    });
+    current().write(s);
 }
 
 /// Prints an integer.
@@ -382,13 +455,17 @@ pub extern "C" fn toy_print_bool(v: i64) {
 pub const PANIC_MESSAGES: [&str; 4] =
     ["nil dereference", "index out of bounds", "division by zero or overflow", "negative array length"];
 
-thread_local! {
-    static FILE_NAME: RefCell<String> = const { RefCell::new(String::new()) };
-}
+/// The program file runtime errors are reported against (all threads').
+static FILE_NAME: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 /// Sets the program file name runtime errors are reported against.
 pub fn set_file_name(name: &str) {
-    FILE_NAME.with(|f| *f.borrow_mut() = name.to_string());
+    *FILE_NAME.lock().unwrap_or_else(|e| e.into_inner()) = name.to_string();
+}
+
+/// The program file name.
+fn file_name() -> String {
+    FILE_NAME.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// A failed check's runtime error of `kind` at `line:col`: records the panic
@@ -411,8 +488,8 @@ type Position = Option<(u32, u32)>;
 /// no borrow of the heap): the innermost frame's (the call into the runtime;
 /// `None` without managed frames), then each caller's, leaving out the entry's frame.
 fn managed_positions() -> (Option<Position>, Vec<Position>) {
-    let source = HEAP.with(|h| h.borrow().source.clone());
-    let Some(source) = source.as_deref() else { return (None, Vec::new()) };
+    let Some(me) = CURRENT.with(|c| c.borrow().clone()) else { return (None, Vec::new()) };
+    let source = &*me.run.source;
     let mut positions = Vec::new();
     for (frame, safepoint) in managed_frames(source) {
         if safepoint.id == ENTRY_SAFEPOINT_ID {
@@ -446,8 +523,8 @@ const ENTRY_FUNCTION: &str = "toy.entry";
 /// other managed frames follow as `called from` lines, then the panics that
 /// running deferred calls interrupted.
 fn runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
-    let _ = finish();
-    let file = FILE_NAME.with(|f| f.borrow().clone());
+    flush_output();
+    let file = file_name();
     let (first, callers) = managed_positions();
     let record = panic::PanicRecord {
         class: "runtime error",
@@ -473,7 +550,8 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_alloc_array", toy_alloc_array as *const () as usize as u64),
         ("toy_write_barrier", toy_write_barrier as *const () as usize as u64),
         ("toy_poll", toy_poll as *const () as usize as u64),
-        ("toy_collect_request", &request::toy_collect_request as *const _ as usize as u64),
+        ("toy_spawn", toy_spawn as *const () as usize as u64),
+        ("toy_join", toy_join as *const () as usize as u64),
         ("toy_register_globals", toy_register_globals as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),

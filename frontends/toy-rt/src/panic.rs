@@ -9,50 +9,36 @@
 //! caller sees the flag in turn. Everything is ordinary calls and returns:
 //! stack maps stay exact and the collector may run during the unwind.
 //!
-//! State is per mutator thread (one today): the flag is a word that
-//! compiled code reads (`toy_panic_flag`, [`PanicFlag`]), the records live in
-//! a thread-local.
+//! State is per mutator thread: the flag is a word of the thread's context
+//! that compiled code reads (`Context`), the records live in a thread-local.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicI64, AtomicPtr, Ordering::Relaxed};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 
-/// The word compiled code reads after each call of a toy function: nonzero
-/// while a panic unwinds.
-#[repr(transparent)]
-#[derive(Debug, Default)]
-pub struct PanicFlag(AtomicI64);
+thread_local! {
+    /// The calling thread's panic flag (in its `Context`), while it is a mutator.
+    static FLAG: Cell<*const AtomicI64> = const { Cell::new(std::ptr::null()) };
+}
 
-impl PanicFlag {
-    /// A new flag for one program run (JIT code refers to it by address).
-    pub fn leak_new() -> &'static PanicFlag {
-        Box::leak(Box::default())
-    }
+/// Makes `flag` the calling thread's panic flag (`None`: none), for as long
+/// as it stays allocated (a registered thread's context).
+pub(crate) fn bind_flag(flag: Option<&AtomicI64>) {
+    FLAG.with(|f| f.set(flag.map_or(std::ptr::null(), |r| r as *const AtomicI64)));
+}
 
-    /// The address generated code refers to as `toy_panic_flag`.
-    pub fn address(&'static self) -> u64 {
-        self as *const PanicFlag as u64
-    }
-
-    fn set(&self, on: bool) {
-        self.0.store(i64::from(on), Relaxed);
-    }
-
-    fn get(&self) -> bool {
-        self.0.load(Relaxed) != 0
+fn flag_set(on: bool) {
+    let p = FLAG.with(Cell::get);
+    // SAFETY: `bind_flag` points FLAG at a live context's flag, and clears it
+    // before the context is freed.
+    if let Some(flag) = unsafe { p.as_ref() } {
+        flag.store(i64::from(on), Relaxed);
     }
 }
 
-/// The panic flag of an AOT executable (one mutator thread).
-#[allow(non_upper_case_globals)]
-#[no_mangle]
-pub static toy_panic_flag: PanicFlag = PanicFlag(AtomicI64::new(0));
-
-/// The flag of the running program (the executable's, or one a JIT run made).
-static FLAG: AtomicPtr<PanicFlag> = AtomicPtr::new(&toy_panic_flag as *const PanicFlag as *mut PanicFlag);
-
-fn flag() -> &'static PanicFlag {
-    // SAFETY: FLAG holds `toy_panic_flag` or a leaked flag (`PanicFlag::leak_new`).
-    unsafe { &*FLAG.load(Relaxed) }
+fn flag_get() -> bool {
+    let p = FLAG.with(Cell::get);
+    // SAFETY: as in `flag_set`.
+    unsafe { p.as_ref() }.is_some_and(|f| f.load(Relaxed) != 0)
 }
 
 /// One panic: what, where, and the managed callers at the time.
@@ -92,11 +78,10 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::new(State::default());
 }
 
-/// Prepares for a program run whose code reads `flag` as `toy_panic_flag`:
-/// clears the flag and forgets every panic of an earlier run.
-pub fn begin_run(flag: &'static PanicFlag) {
-    FLAG.store(flag as *const PanicFlag as *mut PanicFlag, Relaxed);
-    flag.set(false);
+/// Prepares the calling thread for a program run: clears its flag and
+/// forgets every panic of an earlier run.
+pub fn begin_run() {
+    flag_set(false);
     STATE.with(|s| *s.borrow_mut() = State::default());
 }
 
@@ -114,7 +99,7 @@ pub(crate) fn raise(class: &'static str, message: String, at: Option<(u32, u32)>
         let previous = s.current.take().map(|p| (Box::new(p), false));
         s.current = Some(PanicRecord { previous, ..record });
     });
-    flag().set(true);
+    flag_set(true);
 }
 
 /// An explicit `panic(msg)` at `line:col` (`GcRole::Runtime`): records it,
@@ -139,7 +124,7 @@ pub extern "C" fn toy_defer_begin() {
             let panic = s.current.take();
             s.stashes.push(Stash { panic, recovered: false });
         });
-        flag().set(false);
+        flag_set(false);
     })
 }
 
@@ -170,7 +155,7 @@ pub extern "C" fn toy_defer_end() {
             }
             s.current.is_some()
         });
-        flag().set(on);
+        flag_set(on);
     })
 }
 
@@ -195,7 +180,7 @@ pub extern "C" fn toy_recover() -> i64 {
 
 /// The panic still in flight when the program's entry returned, if any.
 pub fn unrecovered() -> Option<PanicRecord> {
-    if !flag().get() {
+    if !flag_get() {
         return None;
     }
     STATE.with(|s| s.borrow().current.clone())
@@ -241,8 +226,8 @@ pub fn report_lines(record: &PanicRecord, file: &str) -> Vec<String> {
 /// status 101. Otherwise returns.
 pub fn exit_if_unrecovered() {
     if let Some(record) = unrecovered() {
-        let _ = crate::finish();
-        let file = crate::FILE_NAME.with(|f| f.borrow().clone());
+        crate::flush_output();
+        let file = crate::file_name();
         eprintln!("{}", report_lines(&record, &file).join("\n"));
         std::process::exit(101);
     }
@@ -287,22 +272,25 @@ mod tests {
 
     #[test]
     fn defer_begin_end_recover() {
-        let flag = PanicFlag::leak_new();
-        begin_run(flag);
+        let ctx = Box::<crate::Context>::default();
+        bind_flag(Some(&ctx.panic));
+        let flag = || ctx.panic.load(Relaxed) != 0;
+        begin_run();
         STATE.with(|s| s.borrow_mut().current = Some(record("a", 1)));
-        flag.set(true);
+        flag_set(true);
         // Not recovered: back in flight.
         toy_defer_begin();
-        assert!(!flag.get());
+        assert!(!flag());
         toy_defer_end();
-        assert!(flag.get());
+        assert!(flag());
         // Recovered once; a second recover in the same call sees nothing.
         toy_defer_begin();
         assert_eq!(toy_recover(), 1);
         assert_eq!(toy_recover(), 0);
         toy_defer_end();
-        assert!(!flag.get());
+        assert!(!flag());
         assert_eq!(unrecovered(), None);
         assert_eq!(toy_recover(), 0, "outside deferred calls");
+        bind_flag(None);
     }
 }

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use cfree_statepoint::Safepoint;
-use cfree_toy_rt::{record_header, AllocBuffer, SafepointSource, Settings, Stats};
+use cfree_toy_rt::{record_header, Context, SafepointSource, Settings, Stats};
 
 struct NoManagedFrames;
 
@@ -35,7 +35,7 @@ const POISON: u64 = 0xdead_beef_dead_beef;
 
 impl Run {
     fn new(settings: Settings) -> Run {
-        cfree_toy_rt::install(Arc::new(NoManagedFrames), settings, AllocBuffer::leak_new());
+        cfree_toy_rt::install_in(Arc::new(NoManagedFrames), settings, Context::leak_new());
         let run = Run { roots: Box::new(std::array::from_fn(|_| Cell::new(0))), frame: Box::new([0; 2]) };
         cfree_toy_rt::toy_register_globals(run.roots.as_ptr() as u64, ROOTS as i64);
         run
@@ -91,7 +91,7 @@ impl Run {
     /// its budget, so major collections follow).
     fn churn(&self, large: bool, done: impl Fn(&Stats) -> bool) -> Stats {
         for _ in 0..100_000 {
-            let stats = cfree_toy_rt::finish();
+            let stats = cfree_toy_rt::stats();
             if done(&stats) {
                 return stats;
             }
@@ -103,18 +103,18 @@ impl Run {
                 }
             }
         }
-        panic!("the collection never came: {:?}", cfree_toy_rt::finish())
+        panic!("the collection never came: {:?}", cfree_toy_rt::stats())
     }
 
     /// Allocates until at least one more major collection ran.
     fn major(&self) -> Stats {
-        let before = cfree_toy_rt::finish().major_collections;
+        let before = cfree_toy_rt::stats().major_collections;
         self.churn(true, |s| s.major_collections > before)
     }
 
     /// Allocates until at least one more (minor) collection ran.
     fn collect(&self) -> Stats {
-        let before = cfree_toy_rt::finish().collections;
+        let before = cfree_toy_rt::stats().collections;
         self.churn(false, |s| s.collections > before)
     }
 }
@@ -125,7 +125,10 @@ fn field(r: u64, k: u64) -> u64 {
 }
 
 fn settings() -> [Settings; 2] {
-    [Settings { stress: false, poison: true }, Settings { stress: true, poison: true }]
+    [
+        Settings { stress: false, stress_polls: false, poison: true },
+        Settings { stress: true, stress_polls: false, poison: true },
+    ]
 }
 
 #[test]
@@ -200,7 +203,7 @@ fn large_arrays_live_in_the_old_space_and_their_elements_are_remembered() {
         let mut peak = 0;
         for _ in 0..(if s.stress { 20 } else { 2000 }) {
             run.new_array(LEN as i64, false);
-            peak = peak.max(cfree_toy_rt::finish().heap_bytes);
+            peak = peak.max(cfree_toy_rt::stats().heap_bytes);
         }
         assert!(peak < 64 << 20, "{s:?}: {peak} bytes for 80 KB of live data");
     }
@@ -208,7 +211,7 @@ fn large_arrays_live_in_the_old_space_and_their_elements_are_remembered() {
 
 #[test]
 fn the_heap_shrinks_when_its_data_dies() {
-    let run = Run::new(Settings { stress: false, poison: false });
+    let run = Run::new(Settings { stress: false, stress_polls: false, poison: false });
     // 2 M boxes (48 MB) live at once.
     for v in 0..2_000_000 {
         run.push_box(v);
@@ -220,7 +223,7 @@ fn the_heap_shrinks_when_its_data_dies() {
     let mut stats = full;
     while stats.major_collections < full.major_collections + 2 {
         run.new_array(20_000, false);
-        stats = cfree_toy_rt::finish();
+        stats = cfree_toy_rt::stats();
     }
     assert!(stats.heap_bytes * 3 < full.heap_bytes, "heap {} after, {} before", stats.heap_bytes, full.heap_bytes);
     assert!(stats.peak_heap_bytes >= full.heap_bytes);
@@ -230,7 +233,7 @@ const CHILD: &str = "CFREE_TOY_RT_COLLECTOR_CHILD";
 
 /// Stores a young box into an old one without calling the barrier, then collects.
 fn store_without_barrier() -> ! {
-    let run = Run::new(Settings { stress: false, poison: true });
+    let run = Run::new(Settings { stress: false, stress_polls: false, poison: true });
     run.set_root(0, run.new_box(1, 0));
     run.collect();
     let young = run.new_box(42, 0);

@@ -275,6 +275,8 @@ pub enum Builtin {
     Float,
     /// `recover()`
     Recover,
+    /// `join(task)`
+    Join,
 }
 
 impl Builtin {
@@ -285,6 +287,7 @@ impl Builtin {
             Builtin::Int => "int",
             Builtin::Float => "float",
             Builtin::Recover => "recover",
+            Builtin::Join => "join",
         }
     }
 }
@@ -304,6 +307,13 @@ pub enum ExprKind {
     Var(String),
     /// `name(args)`
     Call {
+        /// The function called.
+        name: Ident,
+        /// The arguments.
+        args: Vec<Expr>,
+    },
+    /// `spawn name(args)`: the call runs as a task; the value is its handle.
+    Spawn {
         /// The function called.
         name: Ident,
         /// The arguments.

@@ -4,8 +4,11 @@
 //! promoted to SSA by the backend), so run-time checks (nil, bounds,
 //! division) can branch with an empty value stack. Values are `i64` (`int`
 //! and `bool` as 0/1), `f64`, or managed references `ptr addrspace(1)`;
-//! functions are managed (`GcRole::Safepoints`). Records are bump-allocated
-//! inline (`InlineAlloc`, slow path `toy_alloc`), arrays through
+//! functions are managed (`GcRole::Safepoints`). Every function takes the
+//! running thread's context (`cfree_toy_rt::Context`) as a hidden first
+//! parameter, as Go passes `g`: its allocation buffer, poll word and panic
+//! flag. Records are bump-allocated inline from the context's buffer
+//! (`gc_alloc_in`, slow path `toy_alloc`), arrays through
 //! `toy_alloc_array`; stores of references into existing objects go through
 //! `managed_store` and the runtime's card-marking barrier, while the stores
 //! that initialise a new record follow its allocation with no safepoint in
@@ -20,7 +23,7 @@
 //! functions, `main` included, are all internal.
 //!
 //! Panics unwind through explicit panic edges (`doc/runtime.md`): the
-//! runtime's panic routines record the panic, set `toy_panic_flag` and
+//! runtime's panic routines record the panic, set the context's panic flag and
 //! return; a failure path, `panic(...)`, and every call of a toy function
 //! that finds the flag set, branch to the function's unwind path, which runs
 //! the armed deferred calls (between `toy_defer_begin` and `toy_defer_end`)
@@ -43,8 +46,9 @@ use crate::typed::{
     StmtKind, TypeKind, TypedProgram, ARRAY_DATA_OFFSET, ARRAY_LENGTH_OFFSET, WORD,
 };
 
-/// The exported entry point: `i64 toy.entry(i64 n)` initialises the globals,
-/// then returns `main(n)`.
+/// The exported entry point: `i64 toy.entry(ptr ctx, i64 n)` initialises the
+/// globals, then returns `main(n)`; `ctx` is the calling thread's context
+/// (`cfree_toy_rt::install`).
 pub const ENTRY_SYMBOL: &str = "toy.entry";
 
 /// Runtime error kinds (indices into `cfree_toy_rt::PANIC_MESSAGES`).
@@ -69,13 +73,20 @@ struct Runtime {
     defer_begin: Sym,
     defer_end: Sym,
     recover: Sym,
-    /// `toy_panic_flag`: nonzero while a panic unwinds.
-    panic_flag: Sym,
-    /// `toy_collect_request`: nonzero while another thread asks for a collection.
-    collect_request: Sym,
     /// `toy_poll`, the GC runtime's poll.
     poll: Sym,
+    /// `toy_spawn(code, nargs, a0..a5)`, a leaf.
+    spawn: Sym,
+    /// `toy_join(task)`, which may wait (and collect).
+    join: Sym,
     register_globals: Sym,
+}
+
+/// One `spawn f(args)`: the wrapper `i64 toy.task.N(ctx, args)` the runtime
+/// calls on a pool thread, which loads the arguments and calls `f`.
+struct TaskSite {
+    wrapper: Sym,
+    func: FuncId,
 }
 
 /// The hidden slots of one `defer` statement.
@@ -95,7 +106,14 @@ struct Gen<'p, 'c, B: Backend> {
     i64: TypeId,
     f64: TypeId,
     reference: TypeId,
+    raw_ptr: TypeId,
+    /// The signature of spawn sites' wrappers.
+    task_sig: TypeId,
     rt: Runtime,
+    /// The open function's context parameter.
+    ctx: Option<Local>,
+    /// Spawn sites: their wrappers, emitted after the functions.
+    tasks: Vec<TaskSite>,
     funcs: Vec<Sym>,
     strings: HashMap<String, Sym>,
     locals: Vec<Local>,
@@ -110,7 +128,7 @@ struct Gen<'p, 'c, B: Backend> {
     /// Failure paths of the open function's checks: (label, kind, position),
     /// emitted after its body, out of the hot path.
     failures: Vec<(Label, i64, Span)>,
-    /// Safepoint polls of the open function's loop heads: (poll path, loop head, position).
+    /// Safepoint polls of the open function's loop heads: (poll path, where it resumes, position).
     polls: Vec<(Label, Label, Span)>,
     /// Whether loop heads poll for requested collections.
     poll_loops: bool,
@@ -197,8 +215,13 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         cg.declare_func(name, FuncDecl::new(sig).gc(role))
     };
     let alloc = declare(cg, "toy_alloc", &[i64, i64], Some(reference), GcRole::Runtime)?;
+    // A spawn site's wrapper: `i64 toy.task.N(ptr ctx, ptr args)`.
+    let task_sig = cg.ty_func(FuncSig::new(&[raw_ptr, raw_ptr], Some(i64)))?;
+    let task_code = cg.ty_ptr(task_sig, 0)?;
     let i32t = cg.ty_int(IntWidth::I32)?;
     let barrier = declare(cg, "toy_write_barrier", &[reference, i64, reference, i32t], None, GcRole::Leaf)?;
+    // The symbol is `gc_alloc`'s default buffer; the code uses each thread's
+    // own (`gc_alloc_in` with the context), so it is never referenced.
     let buffer_ty = cg.ty_array(i64, 2)?;
     let buffer = cg.declare_data("toy_alloc_buffer", DataDecl::new(buffer_ty))?;
     let inline = InlineAlloc { buffer, header_bytes: 8 };
@@ -215,9 +238,9 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         defer_begin: declare(cg, "toy_defer_begin", &[], None, GcRole::Leaf)?,
         defer_end: declare(cg, "toy_defer_end", &[], None, GcRole::Leaf)?,
         recover: declare(cg, "toy_recover", &[], Some(i64), GcRole::Leaf)?,
-        panic_flag: cg.declare_data("toy_panic_flag", DataDecl::new(i64))?,
-        collect_request: cg.declare_data("toy_collect_request", DataDecl::new(i64))?,
         poll,
+        spawn: declare(cg, "toy_spawn", &[task_code, i64, i64, i64, i64, i64, i64, i64], Some(i64), GcRole::Leaf)?,
+        join: declare(cg, "toy_join", &[i64], Some(i64), GcRole::Runtime)?,
         register_globals: declare(cg, "toy_register_globals", &[raw_ptr, i64], None, GcRole::Leaf)?,
     };
     let words = p.globals.len().max(1) as u64;
@@ -234,7 +257,11 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         i64,
         f64,
         reference,
+        raw_ptr,
+        task_sig,
         rt,
+        ctx: None,
+        tasks: Vec::new(),
         funcs: Vec::new(),
         strings: HashMap::new(),
         locals: Vec::new(),
@@ -252,7 +279,7 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         file,
     };
     for f in &p.functions {
-        let params: Vec<TypeId> = f.param_types().map(|t| g.ty(t)).collect();
+        let params: Vec<TypeId> = std::iter::once(raw_ptr).chain(f.param_types().map(|t| g.ty(t))).collect();
         let ret = f.ret.map(|t| g.ty(t));
         let sig = g.cg.ty_func(FuncSig::new(&params, ret))?;
         // Only the entry is exported: functions are internal, so calls to them are direct
@@ -266,7 +293,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     for (i, f) in p.functions.iter().enumerate() {
         g.function(FuncId(i as u32), f)?;
     }
-    g.entry()
+    g.entry()?;
+    g.task_wrappers()
 }
 
 impl<B: Backend> Gen<'_, '_, B> {
@@ -309,13 +337,92 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.load(self.mem(ty))
     }
 
+    /// `spawn f(args)`: declares the site's wrapper (emitted by
+    /// [`Self::task_wrappers`]) and queues a call of it with the arguments as
+    /// words (a `float` by its bits); pushes the task's handle.
+    fn spawn(&mut self, func: FuncId, args: &[Expr]) -> Result<()> {
+        let temps: Vec<(Local, TypeId)> =
+            args.iter().map(|a| Ok((self.value(a)?, self.ty(a.ty)))).collect::<Result<_>>()?;
+        let name = format!("toy.task.{}", self.tasks.len());
+        let decl = FuncDecl::new(self.task_sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        let wrapper = self.cg.declare_func(&name, decl)?;
+        self.tasks.push(TaskSite { wrapper, func });
+        self.cg.push_sym_addr(wrapper)?;
+        self.cg.push_int(self.i64, temps.len() as i128)?;
+        for i in 0..cfree_toy_rt::MAX_TASK_ARGS {
+            match temps.get(i) {
+                Some(&(t, ty)) => {
+                    self.get(t, ty)?;
+                    if ty == self.f64 {
+                        self.cg.cast(CastOp::Bitcast, self.i64)?;
+                    }
+                }
+                None => self.cg.push_int(self.i64, 0)?,
+            }
+        }
+        self.cg.call(Callee::Direct(self.rt.spawn), 2 + cfree_toy_rt::MAX_TASK_ARGS as u32)
+    }
+
+    /// The wrappers of the spawn sites: `toy.task.N(ctx, args)` loads the
+    /// arguments from the words at `args` and returns `f`'s result (0 for
+    /// none). A panic in `f` leaves the flag set for the runtime, which ends
+    /// the program.
+    fn task_wrappers(&mut self) -> Result<()> {
+        for site in std::mem::take(&mut self.tasks) {
+            let f = self.p.function(site.func);
+            self.position(f.span)?;
+            self.cg.func_begin(site.wrapper)?;
+            self.locals.clear();
+            self.unwind = None;
+            self.defers.clear();
+            self.exit = None;
+            self.ret = Some(self.i64);
+            self.ctx = Some(self.cg.param_slot(0, "")?);
+            let words = self.cg.param_slot(1, "")?;
+            self.push_ctx()?;
+            let params: Vec<TypeId> = f.param_types().map(|t| self.ty(t)).collect();
+            for (i, &ty) in params.iter().enumerate() {
+                self.get(words, self.raw_ptr)?;
+                self.cg.addr_offset(8 * i as i64, self.raw_ptr)?;
+                self.cg.load(self.mem(self.i64))?;
+                if ty == self.f64 {
+                    self.cg.cast(CastOp::Bitcast, self.f64)?;
+                }
+            }
+            // Like the entry's, the wrapper's frame is not part of the program's backtraces.
+            self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
+            self.cg.call(Callee::Direct(self.funcs[site.func.index()]), params.len() as u32 + 1)?;
+            if f.ret.is_none() {
+                self.cg.push_int(self.i64, 0)?;
+            }
+            self.cg.ret()?;
+            self.cg.func_end()?;
+        }
+        Ok(())
+    }
+
+    /// Pushes the open function's context.
+    fn push_ctx(&mut self) -> Result<()> {
+        let ctx = self.ctx.expect("functions take a context");
+        self.cg.push_local(ctx)?;
+        self.cg.load(self.mem(self.raw_ptr))
+    }
+
+    /// Pushes the address of the context's word at `offset`.
+    fn ctx_word(&mut self, offset: u32) -> Result<()> {
+        self.push_ctx()?;
+        self.cg.addr_offset(i64::from(offset), self.raw_ptr)
+    }
+
     fn function(&mut self, id: FuncId, f: &Function) -> Result<()> {
         self.position(f.span)?;
         self.cg.func_begin(self.funcs[id.index()])?;
         self.locals.clear();
+        // Unnamed: no debug variable, so debuggers show the Toy parameters only.
+        self.ctx = Some(self.cg.param_slot(0, "")?);
         for (i, local) in f.locals.iter().enumerate() {
             let l = if i < f.params as usize {
-                self.cg.param_slot(i as u32, &local.name)?
+                self.cg.param_slot(i as u32 + 1, &local.name)?
             } else {
                 let ty = self.ty(local.ty);
                 self.cg.local_slot(ty, &local.name, 0)?
@@ -425,11 +532,12 @@ impl<B: Backend> Gen<'_, '_, B> {
             if unwinding {
                 self.cg.call(Callee::Direct(self.rt.defer_begin), 0)?;
             }
+            self.push_ctx()?;
             for &(slot, ty) in &d.args {
                 self.get(slot, ty)?;
             }
             self.at(d.span)?;
-            self.cg.call(Callee::Direct(self.funcs[d.func.index()]), d.args.len() as u32)?;
+            self.cg.call(Callee::Direct(self.funcs[d.func.index()]), d.args.len() as u32 + 1)?;
             if self.p.function(d.func).ret.is_some() {
                 self.cg.discard()?;
             }
@@ -460,7 +568,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     /// toy function; the stack above the flag stays).
     fn panic_check(&mut self) -> Result<()> {
         let unwind = self.unwind_label()?;
-        self.cg.push_global(self.rt.panic_flag)?;
+        self.ctx_word(cfree_toy_rt::CONTEXT_PANIC)?;
         self.cg.load(MemAccess::new(self.i64).in_scope(self.flag_scope))?;
         self.cg.push_int(self.i64, 0)?;
         self.cg.int_cmp(IntCmp::Ne)?;
@@ -484,7 +592,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     fn entry(&mut self) -> Result<()> {
         // The entry is compiler-made; a debugger shows it at `main`'s declaration.
         self.position(self.p.function(self.p.main).span)?;
-        let sig = self.cg.ty_func(FuncSig::new(&[self.i64], Some(self.i64)))?;
+        let sig = self.cg.ty_func(FuncSig::new(&[self.raw_ptr, self.i64], Some(self.i64)))?;
         let entry = self.cg.declare_func(ENTRY_SYMBOL, FuncDecl::new(sig).gc(GcRole::Safepoints))?;
         self.cg.func_begin(entry)?;
         self.locals.clear();
@@ -492,7 +600,8 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.defers.clear();
         self.exit = None;
         self.ret = Some(self.i64);
-        let n = self.cg.param_slot(0, "n")?;
+        self.ctx = Some(self.cg.param_slot(0, "")?);
+        let n = self.cg.param_slot(1, "n")?;
         self.cg.push_sym_addr(self.globals)?;
         self.cg.push_int(self.i64, i128::from(self.p.global_refs))?;
         self.cg.call(Callee::Direct(self.rt.register_globals), 2)?;
@@ -500,10 +609,11 @@ impl<B: Backend> Gen<'_, '_, B> {
             let v = self.value(&global.init)?;
             self.store_global(GlobalId(i as u32), v)?;
         }
+        self.push_ctx()?;
         self.get(n, self.i64)?;
         // The entry's own frame is not part of the program's backtraces.
         self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
-        self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 1)?;
+        self.cg.call(Callee::Direct(self.funcs[self.p.main.index()]), 2)?;
         self.cg.ret()?;
         self.failure_paths()?;
         self.poll_paths()?;
@@ -556,15 +666,16 @@ impl<B: Backend> Gen<'_, '_, B> {
         Ok(())
     }
 
-    /// At loop head `head`: if another thread requested a collection, go to a
-    /// poll (emitted after the body, out of the hot path) that answers it and
-    /// comes back to the head. One relaxed load and a cold branch per iteration.
-    fn loop_poll(&mut self, head: Label, span: Span) -> Result<()> {
+    /// At a loop head: if the thread's poll word is set (a collection is
+    /// requested or stopping the world), go to a poll (emitted after the body,
+    /// out of the hot path) that answers it and comes back. One load of the
+    /// context and a cold branch per iteration.
+    fn loop_poll(&mut self, span: Span) -> Result<()> {
         if !self.poll_loops {
             return Ok(());
         }
         let poll = self.cg.new_label()?;
-        self.cg.push_global(self.rt.collect_request)?;
+        self.ctx_word(cfree_toy_rt::CONTEXT_REQUEST)?;
         // Volatile, not a relaxed atomic: LLVM's alias analysis treats an
         // ordered load as touching all memory, which would keep the panic
         // flag's loads (and the checks of inlined calls) inside the loop.
@@ -572,7 +683,12 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.push_int(self.i64, 0)?;
         self.cg.int_cmp(IntCmp::Ne)?;
         self.cg.check(poll)?;
-        self.polls.push((poll, head, span));
+        // The poll path comes back here, past the check: a thread whose word
+        // stays set (collecting at every poll under stress) still makes progress.
+        let resume = self.cg.new_label()?;
+        self.cg.br(resume)?;
+        self.cg.place_label(resume)?;
+        self.polls.push((poll, resume, span));
         Ok(())
     }
 
@@ -583,7 +699,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     fn chunk_limit(&mut self, counter: Local, hi: Local, done: Label, span: Span) -> Result<(Local, Label)> {
         let (outer, more) = (self.cg.new_label()?, self.cg.new_label()?);
         self.cg.place_label(outer)?;
-        self.loop_poll(outer, span)?;
+        self.loop_poll(span)?;
         self.get(counter, self.i64)?;
         self.get(hi, self.i64)?;
         self.cg.int_cmp(IntCmp::Slt)?;
@@ -603,15 +719,15 @@ impl<B: Backend> Gen<'_, '_, B> {
     }
 
     /// The poll paths of the function's loops: a safepoint (the runtime's
-    /// `toy_poll`, which collects), then back to the loop head.
+    /// `toy_poll`, which collects), then back past the loop head's check.
     fn poll_paths(&mut self) -> Result<()> {
-        for (poll, head, span) in std::mem::take(&mut self.polls) {
+        for (poll, resume, span) in std::mem::take(&mut self.polls) {
             self.cg.place_label(poll)?;
             self.at(span)?;
             // The poll never touches the panic flag: its loads stay hoisted out of the loop.
             let attrs = CallAttrs { noalias_scope: self.flag_scope, ..CallAttrs::default() };
             self.cg.call_with(Callee::Direct(self.rt.poll), 0, attrs)?;
-            self.cg.br(head)?;
+            self.cg.br(resume)?;
         }
         Ok(())
     }
@@ -717,7 +833,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             StmtKind::While { cond, body } => {
                 let (head, yes, done) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
                 self.cg.place_label(head)?;
-                self.loop_poll(head, s.span)?;
+                self.loop_poll(s.span)?;
                 let c = self.value(cond)?;
                 self.truthy(c)?;
                 self.cg.cond_br(yes, done)?;
@@ -900,11 +1016,12 @@ impl<B: Backend> Gen<'_, '_, B> {
     fn call(&mut self, func: FuncId, args: &[Expr], span: Span) -> Result<()> {
         let temps: Vec<(Local, TypeId)> =
             args.iter().map(|a| Ok((self.value(a)?, self.ty(a.ty)))).collect::<Result<_>>()?;
+        self.push_ctx()?;
         for (t, ty) in &temps {
             self.get(*t, *ty)?;
         }
         self.at(span)?;
-        self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32)?;
+        self.cg.call(Callee::Direct(self.funcs[func.index()]), args.len() as u32 + 1)?;
         self.panic_check()
     }
 
@@ -953,7 +1070,8 @@ impl<B: Backend> Gen<'_, '_, B> {
                 let layout = self.p.record(*record);
                 let header = cfree_toy_rt::record_header(u64::from(layout.size), u64::from(layout.ref_fields));
                 self.at(e.span)?;
-                self.cg.gc_alloc(header as i64, u64::from(layout.size))?;
+                self.push_ctx()?;
+                self.cg.gc_alloc_in(header as i64, u64::from(layout.size))?;
                 let obj = self.spill(reference)?;
                 for (index, v) in values {
                     let f = &self.p.record(*record).fields[index as usize];
@@ -1131,6 +1249,13 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.int_op(IntBinOp::Sub, IntFlags::NONE)
             }
             ExprKind::Recover => self.cg.call(Callee::Direct(self.rt.recover), 0),
+            ExprKind::Spawn { func, args } => self.spawn(*func, args),
+            ExprKind::Join(task) => {
+                let t = self.value(task)?;
+                self.get(t, i64)?;
+                self.at(e.span)?;
+                self.cg.call(Callee::Direct(self.rt.join), 1)
+            }
             ExprKind::MinMax(is_max, l, r) => {
                 let ty = self.ty(l.ty);
                 let (a, b) = (self.value(l)?, self.value(r)?);

@@ -72,21 +72,18 @@ fn run_here(
     for (name, addr) in cfree_toy_rt::symbols() {
         jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
     }
-    let buffer = cfree_toy_rt::AllocBuffer::leak_new();
-    jit.define_host_symbol("toy_alloc_buffer", buffer.address()).map_err(|e| e.to_string())?;
-    let panic_flag = cfree_toy_rt::panic::PanicFlag::leak_new();
-    jit.define_host_symbol("toy_panic_flag", panic_flag.address()).map_err(|e| e.to_string())?;
     jit.publish(&module, level).map_err(|e| e.to_string())?;
     let traps = jit.registry().traps().iter().map(|t| (t.pc, t.handler)).collect();
     cfree_toy_rt::set_trap_table(traps)?;
     cfree_toy_rt::set_file_name(&program.file_name);
-    cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings, buffer);
-    cfree_toy_rt::panic::begin_run(panic_flag);
-    let main = jit.get::<unsafe extern "C" fn(i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
+    let main =
+        jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
+    let ctx = cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings);
     #[allow(unsafe_code)]
     // SAFETY: the program was type-checked and compiled with run-time checks; it allocates
-    // only through the runtime installed above, on this thread.
-    let result = unsafe { main.call(n) };
+    // only through the runtime installed above, whose context `ctx` is this thread's, and
+    // on the task threads the runtime registers.
+    let result = unsafe { main.call(ctx as *const u8, n) };
     // A panic that no deferred call recovered: its report, and status 101.
     cfree_toy_rt::panic::exit_if_unrecovered();
     Ok(Outcome { result, stats: cfree_toy_rt::finish() })

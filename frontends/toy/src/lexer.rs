@@ -65,6 +65,10 @@ pub enum TokenKind {
     Defer,
     /// `recover`
     Recover,
+    /// `spawn`
+    Spawn,
+    /// `join`
+    Join,
     /// `(`
     LParen,
     /// `)`
@@ -161,6 +165,8 @@ const KEYWORDS: &[(&str, TokenKind)] = &[
     ("panic", TokenKind::Panic),
     ("defer", TokenKind::Defer),
     ("recover", TokenKind::Recover),
+    ("spawn", TokenKind::Spawn),
+    ("join", TokenKind::Join),
 ];
 
 /// Operators and punctuation, longest first so `->` wins over `-`.

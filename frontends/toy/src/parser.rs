@@ -459,12 +459,24 @@ impl Parser<'_> {
                     ExprKind::Var(name)
                 }
             }
-            kind @ (TokenKind::Len | TokenKind::IntKw | TokenKind::FloatKw | TokenKind::Recover) => {
+            TokenKind::Spawn => {
+                self.advance();
+                let TokenKind::Ident(name) = self.peek().clone() else {
+                    return Err(self.unexpected("the name of the function `spawn` calls"));
+                };
+                let span = self.advance();
+                if self.peek() != &TokenKind::LParen {
+                    return Err(self.unexpected("`(` of the call `spawn` runs"));
+                }
+                ExprKind::Spawn { name: Ident { name, span }, args: self.args()? }
+            }
+            kind @ (TokenKind::Len | TokenKind::IntKw | TokenKind::FloatKw | TokenKind::Recover | TokenKind::Join) => {
                 self.advance();
                 let builtin = match kind {
                     TokenKind::Len => Builtin::Len,
                     TokenKind::IntKw => Builtin::Int,
                     TokenKind::Recover => Builtin::Recover,
+                    TokenKind::Join => Builtin::Join,
                     _ => Builtin::Float,
                 };
                 ExprKind::Builtin { builtin, args: self.args()? }

@@ -573,6 +573,18 @@ pub enum ExprKind {
     MinMax(bool, Box<Expr>, Box<Expr>),
     /// `recover()`: `true` if it stopped a panic in flight.
     Recover,
+    /// `spawn f(args)`: queues the call as a task and gives its handle, an
+    /// `int`. The arguments (at most `cfree_toy_rt::MAX_TASK_ARGS`) are
+    /// `int`, `float` or `bool`: a task shares no references with its spawner.
+    Spawn {
+        /// The function, which returns an `int` or nothing.
+        func: FuncId,
+        /// The arguments, evaluated by the spawner.
+        args: Vec<Expr>,
+    },
+    /// `join(t)`: the result of task `t` (0 for a function without one),
+    /// once it has finished.
+    Join(Box<Expr>),
 }
 
 /// A checked program, ready for a code generator.

@@ -53,7 +53,10 @@ fn every_example_checks() {
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["basics", "binarytrees", "fannkuchredux", "nbody", "peano", "recover", "spectralnorm"]);
+    assert_eq!(
+        names,
+        ["basics", "binarytrees", "binarytrees_spawn", "fannkuchredux", "nbody", "peano", "recover", "spectralnorm"]
+    );
     for name in &names {
         load(name);
     }

@@ -152,6 +152,7 @@ impl Checker<'_> {
                 None => return Self::poisoned(span),
             },
             ast::ExprKind::Builtin { builtin, args } => return self.builtin(span, *builtin, args),
+            ast::ExprKind::Spawn { name, args } => return self.spawn(span, name, args),
             ast::ExprKind::Field { object, field } => match self.field(object, field) {
                 Some((object, field, ty)) => (ExprKind::Field { object: boxed(object), field }, ty),
                 None => return Self::poisoned(span),
@@ -219,6 +220,30 @@ impl Checker<'_> {
         Some((func, checked, ret))
     }
 
+    /// `spawn f(args)`: a call of a declared function returning an `int` or
+    /// nothing, with scalar arguments only.
+    fn spawn(&mut self, span: Span, name: &ast::Ident, args: &[ast::Expr]) -> Expr {
+        let Some((func, args, ret)) = self.call(name, args) else { return Self::poisoned(span) };
+        if let Some(ret) = ret.filter(|&r| r != TypeId::INT) {
+            let found = self.type_name(ret);
+            let message =
+                format!("`spawn` runs functions that return an `int` or nothing, `{}` returns `{found}`", name.name);
+            return self.fail(name.span, message);
+        }
+        if args.len() > cfree_toy_rt::MAX_TASK_ARGS {
+            let message = format!("`spawn` passes at most {} arguments", cfree_toy_rt::MAX_TASK_ARGS);
+            return self.fail(name.span, message);
+        }
+        if let Some(arg) = args.iter().find(|a| ![TypeId::INT, TypeId::FLOAT, TypeId::BOOL].contains(&a.ty)) {
+            let found = self.type_name(arg.ty);
+            let message = format!(
+                "`spawn` passes only `int`, `float` and `bool` arguments (a task shares no references), found `{found}`"
+            );
+            return self.fail(arg.span, message);
+        }
+        Expr { kind: ExprKind::Spawn { func, args }, ty: TypeId::INT, span }
+    }
+
     fn builtin(&mut self, span: Span, builtin: Builtin, args: &[ast::Expr]) -> Expr {
         let checked: Vec<Expr> = args.iter().map(|arg| self.expr(arg, None)).collect();
         let name = builtin.name();
@@ -248,6 +273,8 @@ impl Checker<'_> {
             Builtin::Float if arg.ty == TypeId::INT => (ExprKind::IntToFloat(boxed(arg)), TypeId::FLOAT),
             Builtin::Int => return self.fail(arg_span, format!("`int` converts a `float`, found `{found}`")),
             Builtin::Float => return self.fail(arg_span, format!("`float` converts an `int`, found `{found}`")),
+            Builtin::Join if arg.ty == TypeId::INT => (ExprKind::Join(boxed(arg)), TypeId::INT),
+            Builtin::Join => return self.fail(arg_span, format!("`join` expects a task (an `int`), found `{found}`")),
             Builtin::Recover => unreachable!("handled above"),
         };
         Expr { kind, ty, span }

@@ -28,6 +28,7 @@ pub fn run(program: &TypedProgram, n: i64) -> Result<Outcome, (String, String)> 
         globals: Vec::new(),
         defers: Vec::new(),
         stashes: Vec::new(),
+        tasks: Vec::new(),
     };
     machine.globals = program.globals.iter().map(|g| machine.zero(g.ty)).collect();
     let initialised = program.globals.iter().enumerate().try_for_each(|(i, g)| {
@@ -91,6 +92,8 @@ struct Machine<'p> {
     /// Deferred calls running during unwinds: the panic each interrupted, and
     /// whether `recover` stopped it (the runtime's `toy_defer_begin/end`).
     stashes: Vec<(Option<String>, bool)>,
+    /// Results of spawned tasks, which the oracle runs at once, in spawn order.
+    tasks: Vec<i64>,
 }
 
 impl Machine<'_> {
@@ -423,6 +426,22 @@ impl Machine<'_> {
                 other => panic!("abs of {other:?}"),
             },
             ExprKind::Recover => Value::Bool(self.recover()),
+            ExprKind::Spawn { func, args } => {
+                let args = args.iter().map(|a| self.eval(frame, a)).collect::<Eval<Vec<_>>>()?;
+                let result = match self.call(*func, args)? {
+                    Some(Value::Int(v)) => v,
+                    _ => 0,
+                };
+                self.tasks.push(result);
+                Value::Int(self.tasks.len() as i64 - 1)
+            }
+            ExprKind::Join(task) => {
+                let Value::Int(t) = self.eval(frame, task)? else { panic!("a task handle is an int") };
+                match usize::try_from(t).ok().and_then(|i| self.tasks.get(i)) {
+                    Some(&v) => Value::Int(v),
+                    None => return self.fail(e, &format!("join of {t}, which is not a task")),
+                }
+            }
             ExprKind::MinMax(is_max, l, r) => match (self.eval(frame, l)?, self.eval(frame, r)?) {
                 (Value::Int(a), Value::Int(b)) => Value::Int(if *is_max { a.max(b) } else { a.min(b) }),
                 // IEEE 754-2019 minimum/maximum: NaN wins, and -0 < +0.
