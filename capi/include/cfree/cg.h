@@ -570,6 +570,10 @@ int cfree_cg_set_address_space_policy(cfree_module m, uint32_t space, int manage
 int cfree_cg_set_gc_runtime(cfree_module m, const cfree_gc_runtime *rt);
 /* Pushes a new managed object of `size` bytes. */
 int cfree_cg_gc_alloc(cfree_module m, int64_t descriptor, uint64_t size);
+/* The same from the allocation buffer whose address (a raw pointer) is popped
+ * instead of the runtime's inline buffer symbol: one buffer per mutator
+ * thread, reached through a context the frontend passes around. */
+int cfree_cg_gc_alloc_in(cfree_module m, int64_t descriptor, uint64_t size);
 int cfree_cg_gc_root_slot(cfree_module m, cfree_type managed_ptr_ty, const char *name, cfree_local *out);
 int cfree_cg_set_safepoint_id(cfree_module m, uint64_t id);
 int cfree_cg_safepoint(cfree_module m);

@@ -1083,6 +1083,12 @@ unit_call!(
     cfree_cg_gc_alloc(descriptor: i64, size: u64) => |cg| cg.gc_alloc(descriptor, size).map_err(cg_err)
 );
 
+unit_call!(
+    /// `cfree_cg_gc_alloc` from the allocation buffer whose address is popped
+    /// (one buffer per mutator thread, reached through a context).
+    cfree_cg_gc_alloc_in(descriptor: i64, size: u64) => |cg| cg.gc_alloc_in(descriptor, size).map_err(cg_err)
+);
+
 /// A local slot of managed pointer type `ty` that is an explicit GC root.
 ///
 /// # Safety

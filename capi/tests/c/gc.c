@@ -160,7 +160,7 @@ static int64_t reenter(uint64_t entry, int64_t k) {
 /* ---- the managed program ---- */
 
 static cfree_module m;
-static cfree_type i64, i32, obj;
+static cfree_type i64, i32, obj, raw;
 
 static void get(cfree_local l, cfree_type ty) {
     CHECK(cfree_cg_push_local(m, l));
@@ -238,7 +238,16 @@ static void build2_body(cfree_local i) {
     cfree_access a;
     memset(&a, 0, sizeof a);
     CHECK(cfree_cg_push_local(m, b_node));
-    CHECK(cfree_cg_gc_alloc(m, 1, 16));
+    /* The buffer operand must be a raw pointer: an integer is refused, and stays. */
+    CHECK(cfree_cg_push_int(m, i64, 0));
+    if (cfree_cg_gc_alloc_in(m, 1, 16) != 203) {
+        fprintf(stderr, "gc_alloc_in with an integer buffer: %s\n", cfree_error_message());
+        exit(1);
+    }
+    CHECK(cfree_cg_discard(m));
+    /* No inline buffer in this runtime: the address is popped and `alloc` allocates. */
+    CHECK(cfree_cg_push_null(m, raw));
+    CHECK(cfree_cg_gc_alloc_in(m, 1, 16));
     CHECK(cfree_cg_store(m, obj, 0));
     get(b_node, obj);
     get(b_list, obj);
@@ -266,6 +275,7 @@ static void emit_program(void) {
     CHECK(cfree_cg_ty_int(m, 32, &i32));
     CHECK(cfree_cg_ty_int(m, 8, &i8));
     CHECK(cfree_cg_ty_ptr(m, i8, 1, &obj));
+    CHECK(cfree_cg_ty_ptr(m, i8, 0, &raw));
     p2[0] = i64;
     p2[1] = i64;
     CHECK(cfree_cg_ty_func(m, p2, 2, 1, obj, 0, &alloc_sig));

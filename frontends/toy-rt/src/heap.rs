@@ -381,6 +381,22 @@ impl Heap {
         if self.settings.stress && !collected {
             return Err(Need::Collection { major: false });
         }
+        // Room left in the thread's chunk (objects the code does not allocate
+        // inline, such as arrays, come here with the chunk far from full).
+        let (next, limit) = (ctx.next.load(Relaxed), ctx.limit.load(Relaxed));
+        if next > 8 && next - 8 + words as u64 * 8 <= limit {
+            let h = next - 8;
+            // SAFETY: `h..h + words` is inside the thread's chunk of the nursery, unused.
+            unsafe {
+                *(h as *mut u64) = header;
+                std::ptr::write_bytes((h + 8) as *mut u64, 0, words - 1);
+            }
+            let next = next + words as u64 * 8;
+            ctx.next.store(next, Relaxed);
+            ctx.chunk.store(next, Relaxed);
+            self.stats.words_allocated += words as u64;
+            return Ok(h + 8);
+        }
         let free = self.nursery.len() - self.top;
         let chunk = if self.settings.stress { words } else { TLAB_WORDS.max(words).min(free) };
         if chunk < words {

@@ -47,7 +47,10 @@ struct Tasks {
 #[derive(Default)]
 pub(crate) struct Pool {
     tasks: Mutex<Tasks>,
-    changed: Condvar,
+    /// Signalled when a task is queued (one idle thread wakes) or the run ends.
+    work: Condvar,
+    /// Signalled when a task finishes (its joiners wake).
+    done: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -64,8 +67,8 @@ impl Pool {
         self.tasks.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wait<'a>(&self, t: MutexGuard<'a, Tasks>) -> MutexGuard<'a, Tasks> {
-        self.changed.wait(t).unwrap_or_else(|e| e.into_inner())
+    fn wait<'a>(cv: &Condvar, t: MutexGuard<'a, Tasks>) -> MutexGuard<'a, Tasks> {
+        cv.wait(t).unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues a call of `code` with `args`; its handle is the task's index.
@@ -82,7 +85,7 @@ impl Pool {
             t.threads += 1;
         }
         drop(t);
-        self.changed.notify_all();
+        self.work.notify_one();
         if grow {
             let run = run.clone();
             let thread = std::thread::Builder::new()
@@ -118,7 +121,7 @@ impl Pool {
                         if let Slot::Done(result) = t.slots[index] {
                             return result;
                         }
-                        t = self.wait(t);
+                        t = Self::wait(&self.done, t);
                     }
                 }))
             }
@@ -127,7 +130,7 @@ impl Pool {
 
     fn finish_task(&self, index: usize, result: i64) {
         self.lock().slots[index] = Slot::Done(result);
-        self.changed.notify_all();
+        self.done.notify_all();
     }
 
     /// Ends the pool: queued tasks never start (as goroutines end with
@@ -138,7 +141,7 @@ impl Pool {
             t.shutdown = true;
             t.queue.clear();
         }
-        self.changed.notify_all();
+        self.work.notify_all();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         for thread in threads {
             let _ = thread.join();
@@ -151,35 +154,35 @@ impl Pool {
     }
 }
 
-/// A pool thread: runs queued tasks until the run finishes.
+/// A pool thread: a mutator of the run for its whole life, blocked while it
+/// waits for a task (collections do not wait for it), running queued tasks
+/// until the run finishes.
 fn worker(run: Arc<Run>) {
+    let me = crate::enter_thread(run.clone(), None);
     loop {
-        let (index, code, args) = {
+        let next = run.blocked(&me, || {
             let mut t = run.pool.lock();
             loop {
                 if t.shutdown {
-                    return;
+                    return None;
                 }
                 if let Some(index) = t.queue.pop_front() {
                     let Slot::Queued { code, args } = std::mem::replace(&mut t.slots[index], Slot::Running) else {
                         unreachable!("queued tasks are in the queue")
                     };
-                    break (index, code, args);
+                    return Some((index, code, args));
                 }
                 t.idle += 1;
-                t = run.pool.wait(t);
+                t = Pool::wait(&run.pool.work, t);
                 t.idle -= 1;
             }
-        };
-        let result = {
-            let me = crate::enter_thread(run.clone(), None);
-            let result = run_task(&me, code, &args);
-            drop(me);
-            crate::leave_thread();
-            result
-        };
+        });
+        let Some((index, code, args)) = next else { break };
+        let result = run_task(&me, code, &args);
         run.pool.finish_task(index, result);
     }
+    drop(me);
+    crate::leave_thread();
 }
 
 /// Calls a task's wrapper on this (registered) thread. A panic the task

@@ -148,3 +148,25 @@ fn aarch64_panics_unwind_run_defers_and_recover() {
         assert_eq!(stderr, format!("{}:6:5: panic: stop\n", unrecovered.display()), "{level}");
     }
 }
+
+/// Tasks on AArch64: binary-trees split across 4 pool threads, with a
+/// collection at every allocation and poll, stopping every thread and
+/// walking each one's AArch64 frames; the output is the sequential program's.
+#[test]
+fn aarch64_tasks_under_stress_stop_every_thread() {
+    let dir = Scratch::new("a64-tasks");
+    let exe = dir.path("bt-spawn");
+    build(&example("binarytrees_spawn.toy"), &exe, "-O2");
+    let env = [("CFREE_GC_STRESS_POLLS", "1"), ("CFREE_TOY_THREADS", "4"), ("CFREE_TOY_STATS", "1")];
+    let (stdout, stderr, code) = run(&exe, &["6"], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, std::fs::read_to_string(example("binarytrees.4.out")).unwrap());
+    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("{stderr}"));
+    let stat = |name: &str| -> u64 {
+        let before = line.split(&format!(" {name}")).next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(stat("collections") > 1000, "{line}");
+    assert!(stat("threads stopped") >= 2, "collections stopped several threads: {line}");
+    assert_eq!(stat("tasks"), 16, "{line}");
+}
