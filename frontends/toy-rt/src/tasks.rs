@@ -54,7 +54,13 @@ pub(crate) struct Pool {
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// Read once per process: `available_parallelism` reads cgroup files.
 fn pool_size() -> usize {
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(read_pool_size)
+}
+
+fn read_pool_size() -> usize {
     std::env::var("CFREE_TOY_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
