@@ -9,6 +9,13 @@
 //! safepoints come from (a JIT registry, or an executable's own stack maps)
 //! is the embedder's business, through [`SafepointSource`].
 //!
+//! A program run may have several mutator threads (`mutator.rs`): the one
+//! that called [`install`] and the pool threads running spawned tasks
+//! (`tasks.rs`). Each has a [`Context`] (allocation buffer, poll word, panic
+//! flag) that compiled code receives as a hidden first parameter; a
+//! collection stops every thread at a poll or runtime call and walks all
+//! their stacks (`doc/runtime.md`, "Many mutators").
+//!
 //! Object layout: a header word, then fields; a reference points just past
 //! the header (at the first field, or at an array's length word), so the
 //! header is at offset -8. Bit 63 of a header is `FORWARDED` (set only by the
@@ -28,7 +35,8 @@
 //! Runtime entry points (all `extern "C"`, entered from managed code through
 //! the trampolines of `GcRole::Runtime`, hence the leading `entry` frame):
 //! `toy_alloc(entry, descriptor, size)` for records, `toy_alloc_array(entry,
-//! length, elements_are_pointers)` for arrays, `toy_poll` and `toy_panic`;
+//! length, elements_are_pointers)` for arrays, `toy_poll`, `toy_join` and
+//! `toy_panic`; `toy_spawn` queues a task (a leaf);
 //! `toy_print_*` write output, `toy_write_barrier` marks cards and
 //! `toy_register_globals(address, count)` names the program's reference
 //! globals, which are roots at every collection (leaf functions, no entry).

@@ -1,7 +1,7 @@
 //! Mutator threads and the stop-the-world protocol (`doc/runtime.md`,
 //! "Many mutators").
 //!
-//! A program run ([`Run`]) has one heap shared by all its mutator threads:
+//! A program run (`Run`) has one heap shared by all its mutator threads:
 //! the thread that called [`crate::install`] and the pool threads running
 //! spawned tasks. Each thread has a [`Context`], which compiled code
 //! receives as a hidden first parameter of every function (as Go passes

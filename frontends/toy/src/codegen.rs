@@ -371,13 +371,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         for site in std::mem::take(&mut self.tasks) {
             let f = self.p.function(site.func);
             self.position(f.span)?;
-            self.cg.func_begin(site.wrapper)?;
-            self.locals.clear();
-            self.unwind = None;
-            self.defers.clear();
-            self.exit = None;
-            self.ret = Some(self.i64);
-            self.ctx = Some(self.cg.param_slot(0, "")?);
+            self.begin_generated(site.wrapper)?;
             let words = self.cg.param_slot(1, "")?;
             self.push_ctx()?;
             let params: Vec<TypeId> = f.param_types().map(|t| self.ty(t)).collect();
@@ -398,6 +392,19 @@ impl<B: Backend> Gen<'_, '_, B> {
             self.cg.ret()?;
             self.cg.func_end()?;
         }
+        Ok(())
+    }
+
+    /// Opens a compiler-made function (the entry, a task wrapper) that takes
+    /// the context first and returns an `i64`, with no locals, defers or unwind path yet.
+    fn begin_generated(&mut self, f: Sym) -> Result<()> {
+        self.cg.func_begin(f)?;
+        self.locals.clear();
+        self.unwind = None;
+        self.defers.clear();
+        self.exit = None;
+        self.ret = Some(self.i64);
+        self.ctx = Some(self.cg.param_slot(0, "")?);
         Ok(())
     }
 
@@ -594,13 +601,7 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.position(self.p.function(self.p.main).span)?;
         let sig = self.cg.ty_func(FuncSig::new(&[self.raw_ptr, self.i64], Some(self.i64)))?;
         let entry = self.cg.declare_func(ENTRY_SYMBOL, FuncDecl::new(sig).gc(GcRole::Safepoints))?;
-        self.cg.func_begin(entry)?;
-        self.locals.clear();
-        self.unwind = None;
-        self.defers.clear();
-        self.exit = None;
-        self.ret = Some(self.i64);
-        self.ctx = Some(self.cg.param_slot(0, "")?);
+        self.begin_generated(entry)?;
         let n = self.cg.param_slot(1, "n")?;
         self.cg.push_sym_addr(self.globals)?;
         self.cg.push_int(self.i64, i128::from(self.p.global_refs))?;
