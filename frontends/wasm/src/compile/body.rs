@@ -29,6 +29,8 @@ use crate::error::{Error, Result};
 struct Entry {
     ty: ValType,
     on_stack: bool,
+    /// A float known not to be a signalling NaN (`quiet.rs`).
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +72,8 @@ struct FnEmitter<'e, 'm, 'a, B: Backend> {
     retarea: Option<Local>,
     results: Vec<ValType>,
     locals: Vec<(Local, ValType)>,
+    /// Per local: only ever holds values that are not signalling NaNs (`quiet.rs`).
+    quiet_locals: Vec<bool>,
     stack: Vec<Entry>,
     slots: HashMap<(usize, ValType), Local>,
     frames: Vec<Frame>,
@@ -100,6 +104,7 @@ pub(super) fn emit<B: Backend>(cg: &mut Cg<B>, env: &Env<'_, '_>, index: u32, bo
         retarea,
         results: ty.results.clone(),
         locals,
+        quiet_locals: Vec::new(),
         stack: Vec::new(),
         slots: HashMap::new(),
         frames: Vec::new(),
@@ -122,6 +127,8 @@ pub(super) fn emit<B: Backend>(cg: &mut Cg<B>, env: &Env<'_, '_>, index: u32, bo
             e.locals.push((l, t));
         }
     }
+    let types: Vec<ValType> = e.locals.iter().map(|&(_, t)| t).collect();
+    e.quiet_locals = super::quiet::quiet_locals(body, &types, ty.params.len())?;
     e.stack_check()?;
     let end = e.cg.new_label()?;
     e.frames.push(Frame {
@@ -206,8 +213,21 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
     fn replace(&mut self, m: usize, result: Option<ValType>) {
         self.stack.truncate(self.stack.len() - m);
         if let Some(ty) = result {
-            self.stack.push(Entry { ty, on_stack: true });
+            self.stack.push(Entry { ty, on_stack: true, quiet: false });
         }
+    }
+
+    /// [`Self::replace`] with a result known (or not) not to be a signalling NaN.
+    fn replace_quiet(&mut self, m: usize, ty: ValType, quiet: bool) {
+        self.replace(m, Some(ty));
+        if let Some(top) = self.stack.last_mut() {
+            top.quiet = quiet;
+        }
+    }
+
+    /// Whether the top `m` entries are all known quiet.
+    fn top_quiet(&self, m: usize) -> bool {
+        self.stack[self.stack.len() - m..].iter().all(|e| e.quiet)
     }
 
     fn push_zero(&mut self, ty: ValType) -> Result<()> {
@@ -359,10 +379,11 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         if let Some((ty, bin)) = float_bin(op) {
             self.materialize(2)?;
             self.cg.float_op(bin, FastMath::NONE)?;
-            if bin != FloatBinOp::CopySign {
+            let arithmetic = bin != FloatBinOp::CopySign;
+            if arithmetic && !self.top_quiet(2) {
                 self.quiet_nan(ty)?;
             }
-            self.replace(2, Some(ty));
+            self.replace_quiet(2, ty, arithmetic);
             return Ok(());
         }
         if let Some((ty, un)) = float_un(op) {
@@ -374,10 +395,11 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         if let Some((_, to, cast)) = conversion(op) {
             self.materialize(1)?;
             self.cg.cast(cast, t.val(to))?;
-            if cast == CastOp::FpTrunc {
+            if cast == CastOp::FpTrunc && !self.top_quiet(1) {
                 self.quiet_nan(to)?;
             }
-            self.replace(1, Some(to));
+            let quiet = matches!(cast, CastOp::FpTrunc | CastOp::SIToFP | CastOp::UIToFP);
+            self.replace_quiet(1, to, quiet);
             return Ok(());
         }
         if let Some((to, signed)) = trapping_trunc(op) {
@@ -500,11 +522,16 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
                 let (l, ty) = self.locals[local_index as usize];
                 self.cg.push_local(l)?;
                 self.cg.load(MemAccess::new(t.val(ty)))?;
-                self.replace(0, Some(ty));
+                self.replace_quiet(0, ty, self.quiet_locals[local_index as usize]);
             }
             LocalSet { local_index } | LocalTee { local_index } => {
                 let (l, ty) = self.locals[local_index as usize];
                 self.materialize(1)?;
+                if self.quiet_locals[local_index as usize] && !self.top_quiet(1) {
+                    // Only if the pass over the body was less precise than the emitter.
+                    self.quiet_nan(ty)?;
+                    self.replace_quiet(1, ty, true);
+                }
                 let tee = matches!(op, LocalTee { .. });
                 if tee {
                     self.cg.dup()?;
@@ -554,11 +581,11 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             }
             F32Const { value } => {
                 self.cg.push_f32(f32::from_bits(value.bits()))?;
-                self.replace(0, Some(ValType::F32));
+                self.replace_quiet(0, ValType::F32, super::quiet::produces_quiet(op, &[]));
             }
             F64Const { value } => {
                 self.cg.push_f64(f64::from_bits(value.bits()))?;
-                self.replace(0, Some(ValType::F64));
+                self.replace_quiet(0, ValType::F64, super::quiet::produces_quiet(op, &[]));
             }
             I32Eqz | I64Eqz => {
                 let ty = if matches!(op, I32Eqz) { ValType::I32 } else { ValType::I64 };
@@ -680,7 +707,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         let params = frame.params.clone();
         self.cg.place_label(otherwise)?;
         self.stack.truncate(height);
-        self.stack.extend(params.iter().map(|&ty| Entry { ty, on_stack: false }));
+        self.stack.extend(params.iter().map(|&ty| Entry { ty, on_stack: false, quiet: false }));
         self.dead = false;
         Ok(())
     }
@@ -708,7 +735,7 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
             reached = true;
         }
         self.stack.truncate(frame.height);
-        self.stack.extend(frame.results.iter().map(|&ty| Entry { ty, on_stack: false }));
+        self.stack.extend(frame.results.iter().map(|&ty| Entry { ty, on_stack: false, quiet: false }));
         if reached {
             self.cg.place_label(frame.end)?;
             self.dead = false;
@@ -853,14 +880,14 @@ impl<B: Backend> FnEmitter<'_, '_, '_, B> {
         self.stack.truncate(n - np);
         match ty.results.len() {
             0 => {}
-            1 => self.stack.push(Entry { ty: ty.results[0], on_stack: true }),
+            1 => self.stack.push(Entry { ty: ty.results[0], on_stack: true, quiet: false }),
             _ => {
                 let area = self.call_area()?;
                 for (i, &r) in ty.results.iter().enumerate() {
                     self.cg.push_local(area)?;
                     self.cg.addr_offset(8 * i as i64, self.env.t.val(r))?;
                     self.cg.load(MemAccess::new(self.env.t.val(r)))?;
-                    self.stack.push(Entry { ty: r, on_stack: true });
+                    self.stack.push(Entry { ty: r, on_stack: true, quiet: false });
                 }
             }
         }

@@ -8,6 +8,7 @@
 
 mod body;
 mod ops;
+mod quiet;
 
 use cfree_facade::{
     Backend, Callee, Cg, DataDecl, FloatWidth, FuncDecl, FuncSig, IntWidth, Linkage, MemAccess, SlotFlags, Sym, TypeId,
