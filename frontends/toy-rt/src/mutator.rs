@@ -126,7 +126,8 @@ pub(crate) struct Run {
     out: Mutex<std::io::BufWriter<std::io::Stdout>>,
     pub(crate) pool: tasks::Pool,
     /// Fault injection for tests (`CFREE_TOY_GC_SKIP_THREAD=1`): collections
-    /// leave out the frames of one stopped thread, which must then fail.
+    /// leave out the frames of one stopped thread that holds references,
+    /// which must then fail.
     skip_one_thread: bool,
 }
 
@@ -304,11 +305,14 @@ impl Run {
         let mut frames = managed_frames(&*self.source);
         let mut skipped = !self.skip_one_thread;
         for m in w.mutators.iter().filter(|m| m.id != me.id) {
-            if !skipped && !m.frames.is_empty() {
+            let theirs: Vec<_> =
+                m.frames.iter().filter_map(|f| self.source.safepoint_at(f.pc).map(|s| (*f, s))).collect();
+            // Fault injection drops the first stopped thread that holds references.
+            if !skipped && theirs.iter().any(|(_, s)| !s.live.is_empty() || !s.roots.is_empty()) {
                 skipped = true;
                 continue;
             }
-            frames.extend(m.frames.iter().filter_map(|f| self.source.safepoint_at(f.pc).map(|s| (*f, s))));
+            frames.extend(theirs);
         }
         let result = {
             let mut h = self.heap();
