@@ -161,12 +161,8 @@ fn aarch64_tasks_under_stress_stop_every_thread() {
     let (stdout, stderr, code) = run(&exe, &["6"], &env);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, std::fs::read_to_string(example("binarytrees.4.out")).unwrap());
-    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("{stderr}"));
-    let stat = |name: &str| -> u64 {
-        let before = line.split(&format!(" {name}")).next().unwrap();
-        before.rsplit(' ').next().unwrap().parse().unwrap()
-    };
-    assert!(stat("collections") > 1000, "{line}");
-    assert!(stat("threads stopped") >= 2, "collections stopped several threads: {line}");
-    assert_eq!(stat("tasks"), 16, "{line}");
+    let stat = |name: &str| common::gc_stat(&stderr, name);
+    assert!(stat("collections") > 1000, "{stderr}");
+    assert!(stat("threads stopped") >= 2, "collections stopped several threads: {stderr}");
+    assert_eq!(stat("tasks"), 16, "{stderr}");
 }

@@ -44,12 +44,7 @@ fn expected(n: i64) -> String {
 
 /// `(requests answered, collections)` from the statistics line.
 fn answered(stderr: &str) -> (u64, u64) {
-    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("no statistics: {stderr}"));
-    let before = |name: &str| -> u64 {
-        let head = line.split(name).next().unwrap();
-        head.trim_end().rsplit([' ', ',']).next().unwrap().parse().unwrap()
-    };
-    (before(" requests answered"), common::gc_stats(stderr).collections)
+    (common::gc_stat(stderr, "requests answered"), common::gc_stats(stderr).collections)
 }
 
 fn run(args: &[&str], exe: Option<&std::path::Path>, polls: &str) -> (String, String) {

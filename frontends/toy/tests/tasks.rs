@@ -16,7 +16,7 @@
 use std::process::{Command, Output};
 
 mod common;
-use common::{example, gc_stats, Scratch};
+use common::{example, gc_stat as stat, gc_stats, Scratch};
 
 fn toy() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cfree-toy"))
@@ -24,14 +24,6 @@ fn toy() -> Command {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A field of the statistics line.
-fn stat(stderr: &str, name: &str) -> u64 {
-    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("no statistics: {stderr}"));
-    let before = line.split(&format!(" {name}")).next().filter(|b| b.len() < line.len());
-    let before = before.unwrap_or_else(|| panic!("no `{name}` in {line}"));
-    before.rsplit(' ').next().unwrap().parse().unwrap()
 }
 
 #[test]

@@ -63,14 +63,19 @@ pub struct GcStats {
     pub marked: u64,
 }
 
+/// The number before `name` in the statistics line (`gc: ...`) in `stderr`,
+/// e.g. `gc_stat(stderr, "tasks")`.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn gc_stat(stderr: &str, name: &str) -> u64 {
+    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("no statistics: {stderr}"));
+    let before = line.split(&format!(" {name}")).next().filter(|b| b.len() < line.len());
+    let before = before.unwrap_or_else(|| panic!("no `{name}` in {line}"));
+    before.rsplit([' ', ',']).next().unwrap().parse().unwrap_or_else(|_| panic!("`{name}` in {line}"))
+}
+
 /// Parses `gc: C collections, W words copied, R roots, ... F frames walked, ... B barriers, D dirty cards, ...`.
 pub fn gc_stats(stderr: &str) -> GcStats {
-    let line = stderr.lines().find(|l| l.starts_with("gc: ")).unwrap_or_else(|| panic!("no statistics: {stderr}"));
-    let field = |name: &str| -> u64 {
-        let before = line.split(&format!(" {name}")).next().filter(|b| b.len() < line.len());
-        let before = before.unwrap_or_else(|| panic!("no `{name}` in {line}"));
-        before.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("`{name}` in {line}"))
-    };
+    let field = |name: &str| gc_stat(stderr, name);
     GcStats {
         collections: field("collections"),
         copied: field("words copied"),
