@@ -239,6 +239,10 @@ pub enum AttrProblem {
     Duplicate,
     /// It needs a function body (a declaration-only symbol cannot take it).
     NotOnThisSymbol,
+    /// It names parameter `n`, which the function does not have.
+    NoSuchParam(u32),
+    /// Its grow function is not a function of type `void(ptr, ptr)` in the C convention.
+    GrowFunction,
 }
 
 impl fmt::Display for AttrProblem {
@@ -249,6 +253,10 @@ impl fmt::Display for AttrProblem {
             AttrProblem::NotPowerOfTwo(n) => write!(f, "{n} is not a power of two (at most 2^29)"),
             AttrProblem::Duplicate => f.write_str("may appear on one parameter only"),
             AttrProblem::NotOnThisSymbol => f.write_str("does not apply to this symbol"),
+            AttrProblem::NoSuchParam(n) => write!(f, "names parameter {n}, which the function does not have"),
+            AttrProblem::GrowFunction => {
+                f.write_str("needs a grow function of type `void(ptr, ptr)` in the C convention")
+            }
         }
     }
 }

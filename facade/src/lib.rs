@@ -91,8 +91,8 @@ pub use ops::{
 };
 pub use slot::SlotFlags;
 pub use symbols::{
-    AliasDecl, Comdat, ComdatKind, DataDecl, FuncDecl, GcRole, InitFini, Linkage, Placement, Retain, SymbolInfo,
-    SymbolKind, TlsModel, Visibility,
+    AliasDecl, Comdat, ComdatKind, DataDecl, FuncDecl, GcRole, InitFini, Linkage, Placement, Retain, StackCheck,
+    SymbolInfo, SymbolKind, TlsModel, Visibility,
 };
 pub use target::{Arch, ObjectFormat, ScalarLayout, TargetInfo, TargetSpec};
 pub use types::{FloatWidth, FuncSig, IntWidth, Layout, Param, TypeKind, TypeTable};

@@ -62,6 +62,31 @@ pub struct FuncDecl {
     pub attrs: crate::FuncAttrs,
     /// Object-level placement: COMDAT group, section, retention.
     pub placement: Placement,
+    /// A prologue stack-limit check, for growable stacks (`doc/stacks.md`).
+    pub stack_check: Option<StackCheck>,
+}
+
+/// A prologue check for growable (segmented) stacks (`doc/stacks.md`): on
+/// entry, the function compares its stack pointer (after its own frame is
+/// allocated) with a limit read through one of its pointer parameters; below
+/// the limit it calls `grow(resume, frame)` instead of running its body, and
+/// returns what `grow` left in the frame. `grow` must run `resume(frame)` (a
+/// compiler-made function that calls this one again with the same arguments
+/// and stores its result in the frame) on a stack with more room, usually a
+/// new segment, and return after it. The limit must leave room below it for
+/// one frame and whatever the function's leaf calls need (a red zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StackCheck {
+    /// Index of the pointer parameter (in the default address space) the limit is read through.
+    pub limit_param: u32,
+    /// Byte offset of the limit, a pointer-sized unsigned integer, from that parameter.
+    pub limit_offset: u32,
+    /// The function called to grow the stack: `void grow(ptr resume, ptr frame)`
+    /// in the C convention, usually `GcRole::Runtime` (it runs managed code).
+    pub grow: crate::Sym,
+    /// The stack map ID of the call of `grow` (in a managed function, a
+    /// safepoint at which no managed value of the frame is live).
+    pub safepoint_id: u64,
 }
 
 /// A function's part in precise garbage collection.
@@ -95,7 +120,14 @@ impl FuncDecl {
             gc: GcRole::None,
             attrs: crate::FuncAttrs::default(),
             placement: Placement::default(),
+            stack_check: None,
         }
+    }
+
+    /// Checks the stack limit in the prologue and grows the stack below it ([`StackCheck`]).
+    pub fn stack_check(mut self, check: StackCheck) -> Self {
+        self.stack_check = Some(check);
+        self
     }
 
     /// Puts the function in COMDAT group `comdat` (`doc/symbols.md`).

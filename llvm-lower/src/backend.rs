@@ -79,6 +79,8 @@ pub struct LlvmBackend<'ctx> {
     /// Some data holds label addresses (`blockaddress` in an initializer),
     /// which LLVM's module cloning gets wrong: copies go through bitcode.
     pub(crate) has_label_data: bool,
+    /// The prologue stack checks of declared functions, by symbol index.
+    pub(crate) stack_checks: std::collections::HashMap<usize, StackCheck>,
 }
 
 impl<'ctx> LlvmBackend<'ctx> {
@@ -122,6 +124,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             alias_domain: None,
             has_gc: false,
             has_label_data: false,
+            stack_checks: std::collections::HashMap::new(),
             debug: None,
         })
     }

@@ -201,12 +201,17 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     pub(crate) fn lower_end_function(&mut self, unused: &[BasicBlock<'ctx>]) -> BackendResult<()> {
-        let (entry, start) = {
+        let (entry, start, sym) = {
             let f = self.open()?;
-            (f.entry, f.start)
+            (f.entry, f.start, f.sym)
         };
-        self.entry_builder.position_at_end(entry);
-        self.entry_builder.build_unconditional_branch(start).built()?;
+        match self.stack_checks.get(&sym.index()).copied() {
+            Some(check) => self.lower_stack_check(sym, &check, entry, start)?,
+            None => {
+                self.entry_builder.position_at_end(entry);
+                self.entry_builder.build_unconditional_branch(start).built()?;
+            }
+        }
         for b in unused {
             ffi::delete_block(*b);
         }

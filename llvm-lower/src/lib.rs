@@ -58,6 +58,7 @@ mod int_ops;
 pub mod isolate;
 mod memory_ops;
 mod module;
+mod stack_check;
 mod symbols;
 mod target;
 mod types;

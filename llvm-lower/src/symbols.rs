@@ -121,6 +121,9 @@ impl<'ctx> LlvmBackend<'ctx> {
             self.partitions.push((name.to_string(), p.clone()));
         }
         debug_assert_eq!(sym.index(), self.syms.len());
+        if let Some(check) = decl.stack_check {
+            self.stack_checks.insert(sym.index(), check);
+        }
         self.syms.push(LoweredSym::Func { value, linkage: decl.linkage, sig: decl.sig });
         Ok(())
     }

@@ -45,3 +45,10 @@ impl Drop for EntryGuard {
 pub fn runtime_entries() -> Vec<u64> {
     ENTRIES.with(|e| e.borrow().iter().rev().copied().collect())
 }
+
+/// Replaces this thread's entry records with `records` and returns the old
+/// ones: a runtime that switches the thread between green threads (each with
+/// its own stack and runtime entries) swaps them with the stacks.
+pub fn swap_runtime_entries(records: Vec<u64>) -> Vec<u64> {
+    ENTRIES.with(|e| std::mem::replace(&mut *e.borrow_mut(), records))
+}

@@ -64,7 +64,7 @@ mod source;
 mod table;
 mod traps;
 
-pub use entry::{enter_runtime, runtime_entries, EntryGuard};
+pub use entry::{enter_runtime, runtime_entries, swap_runtime_entries, EntryGuard};
 pub use faultmap::{FaultKind, FaultMapFunction, FaultMapSection, FaultSite};
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub use frames::current_frame_pointer;

@@ -97,6 +97,9 @@ impl<B: Backend> super::Cg<B> {
             return Err(Error::new(CALL, e).operand("attrs"));
         }
         self.check_placement(CALL, name, &decl.placement, decl.linkage, decl.visibility, true)?;
+        if let Some(check) = &decl.stack_check {
+            self.check_stack_check(&decl, check).map_err(|k| Error::new(CALL, k).operand("stack_check"))?;
+        }
         if matches!(decl.gc, crate::GcRole::Runtime | crate::GcRole::Safepoints) {
             // Runtime functions are reached through a trampoline, and managed functions'
             // calls are statepoints: neither forwards C ABI aggregates (`doc/abi.md`).
@@ -474,6 +477,46 @@ fn check_func_attrs(a: &crate::FuncAttrs) -> std::result::Result<(), ErrorKind> 
         }
     }
     Ok(())
+}
+
+impl<B: Backend> Cg<B> {
+    /// A stack check needs a body with a pointer parameter to read the limit
+    /// through, and a `void(ptr, ptr)` C function to grow the stack.
+    fn check_stack_check(&self, decl: &FuncDecl, check: &crate::StackCheck) -> std::result::Result<(), ErrorKind> {
+        use crate::AttrProblem;
+        let invalid = |problem| ErrorKind::InvalidAttribute { attr: "stack_check", problem };
+        if decl.gc == crate::GcRole::Runtime {
+            return Err(invalid(AttrProblem::NotOnThisSymbol));
+        }
+        if decl.attrs.naked {
+            return Err(invalid(AttrProblem::Conflicts("naked")));
+        }
+        let sig = self.types.func_sig(decl.sig).expect("checked by declare_func");
+        if sig.variadic {
+            return Err(invalid(AttrProblem::Conflicts("variadic")));
+        }
+        let param =
+            sig.params.get(check.limit_param as usize).ok_or(invalid(AttrProblem::NoSuchParam(check.limit_param)))?;
+        if !matches!(self.types.kind(param.ty), TypeKind::Ptr { addr_space: 0, .. }) {
+            return Err(invalid(AttrProblem::NotPointer));
+        }
+        if check.grow.owner != self.owner {
+            return Err(ErrorKind::ForeignHandle { what: HandleKind::Symbol, handle: check.grow.to_bits() });
+        }
+        let grow = self.syms.get(check.grow.index()).ok_or(invalid(AttrProblem::GrowFunction))?;
+        let SymbolKind::Func(g) = &grow.kind else { return Err(invalid(AttrProblem::GrowFunction)) };
+        let gsig = self.types.func_sig(g.sig).expect("declared functions have function types");
+        let raw_ptr = |ty: TypeId| matches!(self.types.kind(ty), TypeKind::Ptr { addr_space: 0, .. });
+        let shape = gsig.params.len() == 2
+            && gsig.params.iter().all(|p| raw_ptr(p.ty))
+            && gsig.result.is_none()
+            && !gsig.variadic
+            && gsig.conv == CallConv::C;
+        if !shape {
+            return Err(invalid(AttrProblem::GrowFunction));
+        }
+        Ok(())
+    }
 }
 
 /// A display name is a debug string: any text without NUL.
