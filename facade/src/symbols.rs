@@ -84,8 +84,9 @@ pub struct StackCheck {
     /// The function called to grow the stack: `void grow(ptr resume, ptr frame)`
     /// in the C convention, usually `GcRole::Runtime` (it runs managed code).
     pub grow: crate::Sym,
-    /// The stack map ID of the call of `grow` (in a managed function, a
-    /// safepoint at which no managed value of the frame is live).
+    /// The stack map ID of the call of `grow` and of `resume`'s call of the
+    /// function (in managed functions, safepoints at which no managed value
+    /// of their frames is live).
     pub safepoint_id: u64,
 }
 

@@ -51,7 +51,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         let result = fty.get_return_type();
         fields.extend(result);
         let frame_ty = self.ctx.struct_type(&fields, false);
-        let resume = self.resume_function(f, sig, frame_ty)?;
+        let resume = self.resume_function(f, sig, frame_ty, check.safepoint_id)?;
 
         let b = &self.entry_builder;
         b.position_at_end(entry);
@@ -112,6 +112,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         f: FunctionValue<'ctx>,
         sig: TypeId,
         frame_ty: inkwell::types::StructType<'ctx>,
+        safepoint_id: u64,
     ) -> BackendResult<FunctionValue<'ctx>> {
         let ptr = self.ctx.ptr_type(AddressSpace::default());
         let name = format!("{}.resume", f.get_name().to_string_lossy());
@@ -141,6 +142,10 @@ impl<'ctx> LlvmBackend<'ctx> {
         let call = b.build_call(f, &args, "").built()?;
         call.set_call_convention(f.get_call_conventions());
         self.apply_abi(sig, |loc, a| call.add_attribute(loc, a));
+        call.add_attribute(
+            AttributeLoc::Function,
+            self.ctx.create_string_attribute("statepoint-id", &safepoint_id.to_string()),
+        );
         if let Some(r) = call.try_as_basic_value().basic() {
             let field = b.build_struct_gep(frame_ty, frame, count, "").built()?;
             b.build_store(field, r).built()?;

@@ -57,10 +57,11 @@ pub mod mutator;
 mod old_space;
 pub mod panic;
 pub mod request;
+mod stack;
 pub mod tasks;
 mod trap;
 
-pub use mutator::{Context, CONTEXT_BUFFER, CONTEXT_PANIC, CONTEXT_REQUEST};
+pub use mutator::{Context, CONTEXT_BUFFER, CONTEXT_PANIC, CONTEXT_REQUEST, CONTEXT_STACK_LIMIT};
 pub use tasks::MAX_TASK_ARGS;
 pub use trap::set_trap_table;
 
@@ -145,13 +146,23 @@ pub struct Stats {
     pub max_stop_nanos: u64,
     /// The most mutator threads a collection stopped (itself included).
     pub threads_stopped: u64,
+    /// The most tasks suspended in `join` at a collection (their stacks walked too).
+    pub suspended_tasks: u64,
+    /// Stack growths: calls run on a new (or cached) segment by `toy_grow`.
+    pub stack_growths: u64,
+    /// Of those, growths that took a segment from the pool rather than the task's cache.
+    pub segments_allocated: u64,
+    /// The most tasks alive at once (started, not finished).
+    pub peak_live_tasks: u64,
+    /// The most bytes of task stack segments in use at once (reserved; pages are committed when touched).
+    pub peak_stack_bytes: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait, {} tasks, {} ns longest stop, {} threads stopped",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait, {} tasks, {} ns longest stop, {} threads stopped, {} suspended tasks, {} stack growths, {} segments allocated, {} peak live tasks, {} KiB peak stack",
             self.collections,
             self.words_copied,
             self.roots,
@@ -170,6 +181,11 @@ impl std::fmt::Display for Stats {
             self.tasks,
             self.max_stop_nanos,
             self.threads_stopped,
+            self.suspended_tasks,
+            self.stack_growths,
+            self.segments_allocated,
+            self.peak_live_tasks,
+            self.peak_stack_bytes / 1024,
         )
     }
 }
@@ -262,7 +278,7 @@ pub fn finish() -> Stats {
     run.pool.shut_down();
     run.flush();
     let mut stats = run.heap().finish();
-    stats.tasks = run.pool.spawned();
+    run.pool.add_stats(&mut stats);
     stats
 }
 
@@ -272,7 +288,8 @@ pub fn stats() -> Stats {
     let mut h = me.run.heap();
     h.retire(&me.ctx);
     let mut stats = h.finish();
-    stats.tasks = me.run.pool.spawned();
+    drop(h);
+    me.run.pool.add_stats(&mut stats);
     stats
 }
 
@@ -314,6 +331,11 @@ pub fn safepoint_id(line: u32, col: u32) -> u64 {
 /// source position has): backtraces leave that frame out.
 pub const ENTRY_SAFEPOINT_ID: u64 = POSITION_TAG;
 
+/// The stack map ID of stack growth (a function's call of `toy_grow`, and
+/// the resume function's call of it on the new segment; position 0:1):
+/// backtraces leave those frames out.
+pub const GROW_SAFEPOINT_ID: u64 = POSITION_TAG | 1;
+
 /// The `line:col` of a safepoint ID made by [`safepoint_id`].
 pub fn safepoint_position(id: u64) -> Option<(u32, u32)> {
     (id & POSITION_TAG != 0).then_some((((id >> 32) & 0x7fff_ffff) as u32, id as u32))
@@ -341,7 +363,7 @@ pub extern "C" fn toy_alloc(entry: u64, header: i64, size: i64) -> u64 {
         let _entry = enter_runtime(entry);
         let words = 1 + (size.max(0) as usize).div_ceil(8);
         let me = current();
-        let result = me.run.alloc(&me, words, header as u64);
+        let result = tasks::on_system_stack(|| me.run.alloc(&me, words, header as u64));
         result.unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })
 }
@@ -362,7 +384,7 @@ pub extern "C" fn toy_alloc_array(entry: u64, length: i64, pointers: i64) -> u64
         let me = current();
         // The length word is written before anything can read the array's size from it:
         // no collection runs before this thread's next poll or runtime call.
-        let result = me.run.alloc(&me, 2 + len, header).inspect(|&at| {
+        let result = tasks::on_system_stack(|| me.run.alloc(&me, 2 + len, header)).inspect(|&at| {
             // SAFETY: `at` references the new array, whose first word is its length.
             unsafe { *(at as *mut i64) = len as i64 };
         });
@@ -380,7 +402,7 @@ pub extern "C" fn toy_poll(entry: u64) {
     guarded("toy_poll", || {
         let _entry = enter_runtime(entry);
         let me = current();
-        me.run.poll(&me).unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
+        tasks::on_system_stack(|| me.run.poll(&me)).unwrap_or_else(|OutOfMemory| runtime_error("out of memory", None))
     })
 }
 
@@ -485,7 +507,7 @@ pub extern "C" fn toy_panic(entry: u64, kind: i64, line: i64, col: i64) {
     guarded("toy_panic", || {
         let _entry = enter_runtime(entry);
         let what = PANIC_MESSAGES.get(kind as usize).copied().unwrap_or("runtime error");
-        panic::raise("runtime error", what.to_string(), Some((line as u32, col as u32)))
+        tasks::on_system_stack(|| panic::raise("runtime error", what.to_string(), Some((line as u32, col as u32))))
     })
 }
 
@@ -500,7 +522,7 @@ fn managed_positions() -> (Option<Position>, Vec<Position>) {
     let source = &*me.run.source;
     let mut positions = Vec::new();
     for (frame, safepoint) in managed_frames(source) {
-        if safepoint.id == ENTRY_SAFEPOINT_ID {
+        if safepoint.id == ENTRY_SAFEPOINT_ID || safepoint.id == GROW_SAFEPOINT_ID {
             continue;
         }
         // With debug information a frame is the call and the calls inlined
@@ -531,6 +553,10 @@ const ENTRY_FUNCTION: &str = "toy.entry";
 /// other managed frames follow as `called from` lines, then the panics that
 /// running deferred calls interrupted.
 fn runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
+    tasks::on_system_stack(|| report_runtime_error(what, at))
+}
+
+fn report_runtime_error(what: &str, at: Option<(u32, u32)>) -> ! {
     flush_output();
     let file = file_name();
     let (first, callers) = managed_positions();
@@ -560,6 +586,7 @@ pub fn symbols() -> Vec<(&'static str, u64)> {
         ("toy_poll", toy_poll as *const () as usize as u64),
         ("toy_spawn", toy_spawn as *const () as usize as u64),
         ("toy_join", toy_join as *const () as usize as u64),
+        ("toy_grow", tasks::toy_grow as *const () as usize as u64),
         ("toy_register_globals", toy_register_globals as *const () as usize as u64),
         ("toy_print_int", toy_print_int as *const () as usize as u64),
         ("toy_print_float", toy_print_float as *const () as usize as u64),

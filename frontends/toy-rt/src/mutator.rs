@@ -44,6 +44,10 @@ pub struct Context {
     pub(crate) panic: AtomicI64,
     /// Where the words allocated inline since the last count start (not read by compiled code).
     pub(crate) chunk: AtomicU64,
+    /// The lowest stack pointer a function may start with before it grows
+    /// the stack (`toy_grow`): the running task's segment base plus its red
+    /// zone, 0 on threads whose stacks do not grow.
+    pub(crate) stack_limit: AtomicU64,
 }
 
 /// Offset of [`Context`]'s allocation buffer (`[next, limit]`, for `gc_alloc_in`).
@@ -52,6 +56,8 @@ pub const CONTEXT_BUFFER: u32 = 0;
 pub const CONTEXT_REQUEST: u32 = 16;
 /// Offset of [`Context`]'s panic flag.
 pub const CONTEXT_PANIC: u32 = 24;
+/// Offset of [`Context`]'s stack limit (functions' `StackCheck`).
+pub const CONTEXT_STACK_LIMIT: u32 = 40;
 
 impl Context {
     /// An empty buffer: `next + size <= limit` fails for every size, so the
@@ -114,6 +120,9 @@ struct World {
     /// A collection requested by another thread (`request.rs`), and when.
     requested: Option<Instant>,
     next_id: u64,
+    /// The managed frames of tasks suspended in `join`, by task: their
+    /// stacks are not any thread's while they wait (`tasks.rs`).
+    suspended: std::collections::HashMap<usize, Vec<Frame>>,
 }
 
 /// One program run: its heap, mutator threads, task pool and output.
@@ -270,25 +279,51 @@ impl Run {
     /// Runs `wait` (which must not touch managed memory) with thread `me`
     /// blocked: collections proceed without it, relocating its frames.
     pub(crate) fn blocked<R>(&self, me: &Current, wait: impl FnOnce() -> R) -> R {
-        {
-            let frames: Vec<Frame> = managed_frames(&*self.source).into_iter().map(|(f, _)| f).collect();
-            let mut w = self.world();
-            if let Some(e) = w.mutators.iter_mut().find(|m| m.id == me.id) {
-                e.frames = frames;
-                e.state = State::Blocked;
-            }
-            self.world_changed.notify_all();
-        }
+        self.block(me, managed_frames(&*self.source).into_iter().map(|(f, _)| f).collect(), None);
         let result = wait();
+        self.unblock(me, None);
+        result
+    }
+
+    /// Marks thread `me` blocked with its managed frames `frames`, or, when
+    /// `task` is given, with no frames of its own while `frames` are those
+    /// of task `task`, which is suspended and leaves the thread.
+    pub(crate) fn block(&self, me: &Current, frames: Vec<Frame>, task: Option<usize>) {
+        let mut w = self.world();
+        let mine = match task {
+            Some(t) => {
+                w.suspended.insert(t, frames);
+                Vec::new()
+            }
+            None => frames,
+        };
+        if let Some(e) = w.mutators.iter_mut().find(|m| m.id == me.id) {
+            e.frames = mine;
+            e.state = State::Blocked;
+        }
+        self.world_changed.notify_all();
+    }
+
+    /// Marks thread `me` running again once no collection is stopping the
+    /// world; when `task` is given, the suspended task's frames leave the
+    /// world in the same step, as it is about to run on this thread.
+    pub(crate) fn unblock(&self, me: &Current, task: Option<usize>) {
         let mut w = self.world();
         while w.stopping {
             w = self.wait(w);
+        }
+        if let Some(t) = task {
+            w.suspended.remove(&t);
         }
         if let Some(e) = w.mutators.iter_mut().find(|m| m.id == me.id) {
             e.frames.clear();
             e.state = State::Running;
         }
-        result
+    }
+
+    /// Forgets the frames of suspended task `task` (abandoned when the run ends).
+    pub(crate) fn forget_task(&self, task: usize) {
+        self.world().suspended.remove(&task);
     }
 
     /// Stops every other thread, collects with all threads' frames, resumes.
@@ -314,6 +349,9 @@ impl Run {
             }
             frames.extend(theirs);
         }
+        for theirs in w.suspended.values() {
+            frames.extend(theirs.iter().filter_map(|f| self.source.safepoint_at(f.pc).map(|s| (*f, s))));
+        }
         let result = {
             let mut h = self.heap();
             for m in &w.mutators {
@@ -322,6 +360,7 @@ impl Run {
             let answered = w.requested.take();
             h.stats.max_stop_nanos = h.stats.max_stop_nanos.max(to_safepoint);
             h.stats.threads_stopped = h.stats.threads_stopped.max(w.mutators.len() as u64);
+            h.stats.suspended_tasks = h.stats.suspended_tasks.max(w.suspended.len() as u64);
             let result = h.collect(major, &frames);
             if let Some(at) = answered {
                 h.stats.requests_answered += 1;
@@ -363,8 +402,9 @@ pub(crate) struct Current {
     pub(crate) run: Arc<Run>,
     pub(crate) id: u64,
     pub(crate) ctx: ContextRef,
-    /// Output not yet ended by a newline (lines are written whole).
-    line: RefCell<Vec<u8>>,
+    /// Output not yet ended by a newline (lines are written whole); the
+    /// running task's (`tasks.rs` swaps it).
+    pub(crate) line: RefCell<Vec<u8>>,
 }
 
 impl Current {

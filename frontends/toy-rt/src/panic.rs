@@ -35,6 +35,24 @@ fn flag_set(on: bool) {
     }
 }
 
+/// A task's panic state while another task runs on its thread (`tasks.rs`
+/// swaps it with the thread's at every switch).
+#[derive(Default)]
+pub(crate) struct TaskPanic {
+    state: State,
+    flag: i64,
+}
+
+/// Exchanges the calling thread's panic state and flag with `saved`.
+pub(crate) fn swap_task_panic(saved: &mut TaskPanic) {
+    STATE.with(|s| std::mem::swap(&mut *s.borrow_mut(), &mut saved.state));
+    let p = FLAG.with(Cell::get);
+    // SAFETY: as in `flag_set`.
+    if let Some(flag) = unsafe { p.as_ref() } {
+        saved.flag = flag.swap(saved.flag, Relaxed);
+    }
+}
+
 fn flag_get() -> bool {
     let p = FLAG.with(Cell::get);
     // SAFETY: as in `flag_set`.
@@ -110,7 +128,8 @@ pub extern "C" fn toy_panic_msg(entry: u64, ptr: u64, len: i64, line: i64, col: 
         let _entry = cfree_statepoint::enter_runtime(entry);
         // SAFETY: managed code passes the address and length of a string literal in its data.
         let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len.max(0) as usize) };
-        raise("panic", String::from_utf8_lossy(bytes).into_owned(), Some((line as u32, col as u32)))
+        let message = String::from_utf8_lossy(bytes).into_owned();
+        crate::tasks::on_system_stack(|| raise("panic", message, Some((line as u32, col as u32))))
     })
 }
 

@@ -37,7 +37,7 @@ use cfree_facade::{
     AddrSpacePolicy, Backend, CallAttrs, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit,
     DebugOptions, FastMath, FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime,
     InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result,
-    SourceLanguage, SrcLoc, Sym, TypeDebugInfo, TypeId,
+    SourceLanguage, SrcLoc, StackCheck, Sym, TypeDebugInfo, TypeId,
 };
 
 use crate::diag::Span;
@@ -80,6 +80,8 @@ struct Runtime {
     /// `toy_join(task)`, which may wait (and collect).
     join: Sym,
     register_globals: Sym,
+    /// The prologue check of every function (`toy_grow` runs it on a new stack segment).
+    stack_check: Option<StackCheck>,
 }
 
 /// One `spawn f(args)`: the wrapper `i64 toy.task.N(ctx, args)` the runtime
@@ -155,6 +157,13 @@ const POLL_CHUNK: i128 = 4096;
 /// holds a collection off until it ends).
 fn loop_polls_from_env() -> bool {
     std::env::var("CFREE_TOY_POLLS").as_deref() != Ok("off")
+}
+
+/// Functions check their stack limit (for tasks' growable stacks) unless
+/// `CFREE_TOY_STACK_CHECKS=off` (a measurement switch: tasks then overflow
+/// their first segment).
+fn stack_checks_from_env() -> bool {
+    std::env::var("CFREE_TOY_STACK_CHECKS").as_deref() != Ok("off")
 }
 
 fn nil_checks_from_env() -> CheckLowering {
@@ -242,7 +251,18 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         spawn: declare(cg, "toy_spawn", &[task_code, i64, i64, i64, i64, i64, i64, i64], Some(i64), GcRole::Leaf)?,
         join: declare(cg, "toy_join", &[i64], Some(i64), GcRole::Runtime)?,
         register_globals: declare(cg, "toy_register_globals", &[raw_ptr, i64], None, GcRole::Leaf)?,
+        stack_check: None,
     };
+    let mut rt = rt;
+    if stack_checks_from_env() {
+        let grow = declare(cg, "toy_grow", &[raw_ptr, raw_ptr], None, GcRole::Runtime)?;
+        rt.stack_check = Some(StackCheck {
+            limit_param: 0,
+            limit_offset: cfree_toy_rt::CONTEXT_STACK_LIMIT,
+            grow,
+            safepoint_id: cfree_toy_rt::GROW_SAFEPOINT_ID,
+        });
+    }
     let words = p.globals.len().max(1) as u64;
     let globals_ty = cg.ty_array(i64, words)?;
     let globals = cg.declare_data("toy.globals", DataDecl::new(globals_ty).linkage(Linkage::Internal))?;
@@ -287,6 +307,7 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         // replaceable stable entries.
         let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
         decl.display_name = Some(f.name.clone());
+        decl.stack_check = g.rt.stack_check;
         g.position(f.span)?;
         g.funcs.push(g.cg.declare_func(&symbol_name(&f.name), decl)?);
     }
@@ -344,7 +365,8 @@ impl<B: Backend> Gen<'_, '_, B> {
         let temps: Vec<(Local, TypeId)> =
             args.iter().map(|a| Ok((self.value(a)?, self.ty(a.ty)))).collect::<Result<_>>()?;
         let name = format!("toy.task.{}", self.tasks.len());
-        let decl = FuncDecl::new(self.task_sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        let mut decl = FuncDecl::new(self.task_sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        decl.stack_check = self.rt.stack_check;
         let wrapper = self.cg.declare_func(&name, decl)?;
         self.tasks.push(TaskSite { wrapper, func });
         self.cg.push_sym_addr(wrapper)?;
