@@ -156,13 +156,15 @@ pub struct Stats {
     pub peak_live_tasks: u64,
     /// The most bytes of task stack segments in use at once (reserved; pages are committed when touched).
     pub peak_stack_bytes: u64,
+    /// The process's peak resident memory (`getrusage`), in KiB.
+    pub peak_resident_kib: u64,
 }
 
 impl std::fmt::Display for Stats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait, {} tasks, {} ns longest stop, {} threads stopped, {} suspended tasks, {} stack growths, {} segments allocated, {} peak live tasks, {} KiB peak stack",
+            "gc: {} collections, {} words copied, {} roots, {} words allocated, {} frames walked, {:.3} s collecting, {} barriers, {} dirty cards, {} ns walking, {} major collections, {} words marked, {} KiB heap, {} KiB heap peak, {} requests answered, {} ns longest request wait, {} tasks, {} ns longest stop, {} threads stopped, {} suspended tasks, {} stack growths, {} segments allocated, {} peak live tasks, {} KiB peak stack, {} KiB peak resident",
             self.collections,
             self.words_copied,
             self.roots,
@@ -186,6 +188,7 @@ impl std::fmt::Display for Stats {
             self.segments_allocated,
             self.peak_live_tasks,
             self.peak_stack_bytes / 1024,
+            self.peak_resident_kib,
         )
     }
 }

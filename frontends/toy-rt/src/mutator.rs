@@ -138,6 +138,9 @@ pub(crate) struct Run {
     /// leave out the frames of one stopped thread that holds references,
     /// which must then fail.
     skip_one_thread: bool,
+    /// Fault injection for tests (`CFREE_TOY_GC_SKIP_TASK=1`): collections
+    /// leave out the frames of one suspended task that holds references.
+    skip_one_task: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -157,6 +160,7 @@ impl Run {
             out: Mutex::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout())),
             pool: tasks::Pool::default(),
             skip_one_thread: std::env::var("CFREE_TOY_GC_SKIP_THREAD").is_ok_and(|v| v == "1"),
+            skip_one_task: std::env::var("CFREE_TOY_GC_SKIP_TASK").is_ok_and(|v| v == "1"),
         })
     }
 
@@ -349,8 +353,15 @@ impl Run {
             }
             frames.extend(theirs);
         }
+        let mut skipped = !self.skip_one_task;
         for theirs in w.suspended.values() {
-            frames.extend(theirs.iter().filter_map(|f| self.source.safepoint_at(f.pc).map(|s| (*f, s))));
+            let theirs: Vec<_> =
+                theirs.iter().filter_map(|f| self.source.safepoint_at(f.pc).map(|s| (*f, s))).collect();
+            if !skipped && theirs.iter().any(|(_, s)| !s.live.is_empty() || !s.roots.is_empty()) {
+                skipped = true;
+                continue;
+            }
+            frames.extend(theirs);
         }
         let result = {
             let mut h = self.heap();

@@ -217,8 +217,11 @@ impl Pool {
         let me_task = unsafe { (*green).index };
         t.waiters.entry(index).or_default().push((WORKER.with(Cell::get), me_task));
         drop(t);
-        let frames = crate::managed_frames(&*me.run.source).into_iter().map(|(f, _)| f).collect();
-        me.run.block(me, frames, Some(me_task));
+        // The walk runs below the scheduler: an idle task's stack keeps only its own frames.
+        on_system_stack(|| {
+            let frames = crate::managed_frames(&*me.run.source).into_iter().map(|(f, _)| f).collect();
+            me.run.block(me, frames, Some(me_task));
+        });
         // SAFETY: the task's context is saved in its own `Green`, and the scheduler's is
         // the one this worker switched away from to run it (module documentation).
         unsafe { switch(&raw mut (*green).sp, SCHEDULER_SP.with(Cell::get)) };
@@ -266,6 +269,7 @@ impl Pool {
         stats.stack_growths = self.growths.load(Relaxed);
         stats.segments_allocated = self.segments_allocated.load(Relaxed);
         stats.peak_stack_bytes = self.peak_stack_bytes.load(Relaxed);
+        stats.peak_resident_kib = peak_resident_kib();
     }
 
     fn take_segment(&self, size: usize) -> Result<Segment, String> {
@@ -526,6 +530,20 @@ pub(crate) fn on_system_stack<F: FnOnce() -> R, R>(f: F) -> R {
         panic!("{message}");
     }
     slot.1.expect("the closure ran")
+}
+
+/// The process's peak resident set, in KiB (0 if `getrusage` fails).
+fn peak_resident_kib() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is valid for writing one `rusage`.
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0;
+    // SAFETY: zero-initialised, and filled in when the call succeeded.
+    let usage = unsafe { usage.assume_init() };
+    if ok {
+        usage.ru_maxrss.max(0) as u64
+    } else {
+        0
+    }
 }
 
 fn message_box(message: String) -> u64 {

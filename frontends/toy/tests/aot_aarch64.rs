@@ -166,3 +166,58 @@ fn aarch64_tasks_under_stress_stop_every_thread() {
     assert!(stat("threads stopped") >= 2, "collections stopped several threads: {stderr}");
     assert_eq!(stat("tasks"), 16, "{stderr}");
 }
+
+/// Task stacks grow on AArch64 too: 1,000 live tasks and a 10^6-deep
+/// recursion; then recursions that allocate at every level under GC stress,
+/// whose collections walk frames across segments (`tests/stacks.rs` has the
+/// x86-64 versions).
+#[test]
+fn aarch64_task_stacks_grow_under_stress() {
+    let dir = Scratch::new("a64-stacks");
+    let exe = dir.path("chain");
+    build(&example("chain_tasks.toy"), &exe, "-O2");
+    let (stdout, stderr, code) = run(&exe, &["1000"], &[("CFREE_TOY_STATS", "1")]);
+    assert_eq!((code, stdout.as_str()), (0, "1001000\n"), "{stderr}");
+    let stat = |stderr: &str, name: &str| common::gc_stat(stderr, name);
+    assert_eq!(stat(&stderr, "peak live tasks"), 1001, "{stderr}");
+    assert!(stat(&stderr, "stack growths") >= 5, "{stderr}");
+
+    let source = "type Cell { next: Cell, value: int }
+fn build(n: int, k: int) -> Cell {
+    if n == 0 {
+        return nil;
+    }
+    let c = new Cell { next: nil, value: k * 100000 + n };
+    c.next = build(n - 1, k);
+    return c;
+}
+fn sum(c: Cell) -> int {
+    let s = 0;
+    while c != nil {
+        s = s + c.value;
+        c = c.next;
+    }
+    return s;
+}
+fn work(n: int, k: int) -> int {
+    return sum(build(n, k));
+}
+fn main(n: int) -> int {
+    let t1 = spawn work(n, 1);
+    let t2 = spawn work(n, 2);
+    print(join(t1), \" \", join(t2));
+    return 0;
+}
+";
+    let file = dir.path("deep.toy");
+    std::fs::write(&file, source).unwrap();
+    let exe = dir.path("deep");
+    build(&file, &exe, "-O2");
+    let n = 400i64;
+    let env = [("CFREE_GC_STRESS_POLLS", "1"), ("CFREE_TOY_THREADS", "2"), ("CFREE_TOY_STATS", "1")];
+    let (stdout, stderr, code) = run(&exe, &[&n.to_string()], &env);
+    let sum = |k: i64| (1..=n).map(|i| k * 100_000 + i).sum::<i64>();
+    assert_eq!((code, stdout), (0, format!("{} {}\n", sum(1), sum(2))), "{stderr}");
+    assert!(stat(&stderr, "collections") > 2 * n as u64, "{stderr}");
+    assert!(stat(&stderr, "stack growths") >= 2, "{stderr}");
+}
