@@ -380,6 +380,7 @@ impl Run {
             }
             result
         };
+        self.pool.collected();
         let polls = u64::from(self.settings.stress_polls);
         for m in &w.mutators {
             m.ctx().request.store(polls, Relaxed);

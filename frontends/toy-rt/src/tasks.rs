@@ -86,6 +86,8 @@ pub(crate) struct Pool {
     segments: SegmentPool,
     growths: AtomicU64,
     segments_allocated: AtomicU64,
+    /// Collections so far: tasks trim their cached segments when it changes.
+    collections: AtomicU64,
     stack_bytes: AtomicU64,
     peak_stack_bytes: AtomicU64,
 }
@@ -100,6 +102,7 @@ impl Default for Pool {
             segments: SegmentPool::new(),
             growths: AtomicU64::new(0),
             segments_allocated: AtomicU64::new(0),
+            collections: AtomicU64::new(0),
             stack_bytes: AtomicU64::new(0),
             peak_stack_bytes: AtomicU64::new(0),
         }
@@ -120,12 +123,16 @@ fn read_pool_size() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
-/// A task's stack: its segments, the innermost in use at `depth`; one
-/// segment past it stays cached, so a call that grows the stack in a loop
-/// does not take a segment from the pool each time.
+/// A task's stack: its segments, the innermost in use at `depth`. Segments
+/// past it stay cached until the next collection (then one stays), so a
+/// task that grows its stack again, or a call at a segment boundary in a
+/// loop, does not take segments from the pool (nor fault their pages in)
+/// each time; as Go shrinks stacks at collections.
 struct TaskStack {
     segments: Vec<Segment>,
     depth: usize,
+    /// The collection count when the cache was last trimmed.
+    epoch: u64,
 }
 
 /// A started task: its stack, and while it is not running, its saved
@@ -260,6 +267,11 @@ impl Pool {
         }
     }
 
+    /// Counts a collection: tasks trim their cached segments at their next return to a previous segment.
+    pub(crate) fn collected(&self) {
+        self.collections.fetch_add(1, Relaxed);
+    }
+
     /// Adds the pool's counters to `stats`.
     pub(crate) fn add_stats(&self, stats: &mut crate::Stats) {
         let t = self.lock();
@@ -287,7 +299,8 @@ impl Pool {
 
 impl TaskStack {
     fn new(pool: &Pool) -> Result<TaskStack, String> {
-        Ok(TaskStack { segments: vec![pool.take_segment(FIRST_SEGMENT)?], depth: 0 })
+        let epoch = pool.collections.load(Relaxed);
+        Ok(TaskStack { segments: vec![pool.take_segment(FIRST_SEGMENT)?], depth: 0, epoch })
     }
 
     fn limit(&self) -> u64 {
@@ -307,9 +320,15 @@ impl TaskStack {
         Ok((self.segments[self.depth].top(), self.limit()))
     }
 
-    /// Back to the previous segment; segments beyond the cached one go back to the pool.
+    /// Back to the previous segment; after a collection, segments beyond
+    /// the next one go back to the pool.
     fn shrink(&mut self, pool: &Pool) {
         self.depth -= 1;
+        let epoch = pool.collections.load(Relaxed);
+        if epoch == self.epoch {
+            return;
+        }
+        self.epoch = epoch;
         while self.segments.len() > self.depth + 2 {
             let segment = self.segments.pop().expect("more segments than the depth");
             pool.give_segment(segment);
