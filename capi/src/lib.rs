@@ -17,4 +17,4 @@ mod handles;
 pub use error::CapiError;
 
 /// The API version this library implements (`CFREE_VERSION` in the header).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;

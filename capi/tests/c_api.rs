@@ -192,6 +192,13 @@ fn moving_collector_in_c_o2() {
     c_program_with_args("gc", &["2"], "gc ok\n");
 }
 
+/// A prologue stack check whose grow function is C, at O0 and O2.
+#[test]
+fn stack_checks_grow_through_a_c_function() {
+    c_program_with_args("stack", &["0"], "refused: stack_check\nstack ok\n");
+    c_program_with_args("stack", &["2"], "refused: stack_check\nstack ok\n");
+}
+
 /// A C thread calls a function while the main thread replaces it twelve
 /// times; then retire, veto and reclaim.
 /// An implicit null check from C: the fault resumes through the trap table.

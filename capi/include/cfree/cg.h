@@ -414,6 +414,16 @@ typedef struct cfree_func_decl {
     const char *target_cpu;
     const char *target_features;
     const char *partition; /* ELF loadable partition (doc/symbols.md), or NULL */
+    /* A prologue stack check for growable stacks (doc/stacks.md), when
+     * stack_check_grow is nonzero: the function compares its stack pointer
+     * with the pointer-sized limit at parameter stack_check_param plus
+     * stack_check_offset bytes and, below it, calls stack_check_grow (a
+     * `void(ptr resume, ptr frame)` C function that must run resume(frame)
+     * on a larger stack); stack_check_id is that call's stack map ID. */
+    cfree_sym stack_check_grow;
+    uint32_t stack_check_param;
+    uint32_t stack_check_offset;
+    uint64_t stack_check_id;
 } cfree_func_decl;
 
 /* A data declaration (doc/symbols.md). */

@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define CFREE_VERSION 1u
+#define CFREE_VERSION 2u
 
 typedef uint64_t cfree_module;
 typedef uint64_t cfree_jit;

@@ -88,6 +88,14 @@ pub struct CFuncDecl {
     pub target_features: *const c_char,
     /// ELF loadable partition, or null.
     pub partition: *const c_char,
+    /// The grow function of a prologue stack check (0 = no check).
+    pub stack_check_grow: u64,
+    /// The parameter the stack limit is read through.
+    pub stack_check_param: u32,
+    /// The limit's byte offset from that parameter.
+    pub stack_check_offset: u32,
+    /// The stack map ID of the grow call.
+    pub stack_check_id: u64,
 }
 
 /// `cfree_data_decl`: a data declaration; all-zero is an external, writable,
@@ -870,6 +878,14 @@ pub unsafe extern "C" fn cfree_cg_declare_func_ex(
             .attrs(attrs);
         decl.display_name = display;
         decl.placement = placement;
+        if d.stack_check_grow != 0 {
+            decl.stack_check = Some(StackCheck {
+                limit_param: d.stack_check_param,
+                limit_offset: d.stack_check_offset,
+                grow: Sym::from_bits(d.stack_check_grow),
+                safepoint_id: d.stack_check_id,
+            });
+        }
         let v = handles::with_module(CALL, m, |cg| cg.declare_func(name, decl).map(Sym::to_bits).map_err(cg_err))?;
         // SAFETY: the caller's contract on `out`.
         unsafe { put(CALL, out, v) }
