@@ -3,8 +3,10 @@
 //! The object holds the module's functions (internal), their entry wrappers
 //! and `cfree_wasm_m1_init`, and refers to the runtime symbols of
 //! [`crate::abi`]; canonical type ids are the module's own type indices after
-//! deduplication. Linking it into an executable with a runtime is not done
-//! yet (`doc/wasm.md`).
+//! deduplication. Linking it into an executable needs a runtime providing
+//! those symbols and building the instance context; `tests/aarch64.rs`
+//! generates a minimal one in C per module (no imports, no table), and a
+//! general AOT runtime is not done yet (`doc/wasm.md`).
 
 use cfree_facade::TargetSpec;
 use cfree_llvm_lower::{LlvmContext, OptLevel};
