@@ -55,7 +55,17 @@ fn every_example_checks() {
     names.sort();
     assert_eq!(
         names,
-        ["basics", "binarytrees", "binarytrees_spawn", "fannkuchredux", "nbody", "peano", "recover", "spectralnorm"]
+        [
+            "basics",
+            "binarytrees",
+            "binarytrees_spawn",
+            "chain_tasks",
+            "fannkuchredux",
+            "nbody",
+            "peano",
+            "recover",
+            "spectralnorm"
+        ]
     );
     for name in &names {
         load(name);
