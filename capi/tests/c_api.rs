@@ -192,6 +192,12 @@ fn moving_collector_in_c_o2() {
     c_program_with_args("gc", &["2"], "gc ok\n");
 }
 
+/// A call site's alias-scope promise keeps a load across the call at O2.
+#[test]
+fn call_scope_promises_through_the_c_api() {
+    c_program_with_args("call_scope", &[], "without the promise -1, with it 0\ncall_scope ok\n");
+}
+
 /// A prologue stack check whose grow function is C, at O0 and O2.
 #[test]
 fn stack_checks_grow_through_a_c_function() {

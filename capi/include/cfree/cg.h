@@ -560,6 +560,13 @@ int cfree_cg_addr_index(cfree_module m, uint64_t elem_size, cfree_type result_ty
 /* `tail`: CFREE_TAIL_*; `cold` != 0 marks the call rarely executed. */
 int cfree_cg_call_with(cfree_module m, cfree_sym sym, uint32_t nargs, int tail, int cold);
 int cfree_cg_call_indirect_with(cfree_module m, cfree_type sig, uint32_t nargs, int tail, int cold);
+/* As the _with calls, promising that the callee never touches the accesses of
+ * alias scope `noalias_scope` (cfree_cg_alias_scope; 0 = none): loads in that
+ * scope may be kept across the call (e.g. a runtime poll and a flag only the
+ * frontend's code reads). A promise: broken, the program reads stale values. */
+int cfree_cg_call_scoped(cfree_module m, cfree_sym sym, uint32_t nargs, int tail, int cold, uint32_t noalias_scope);
+int cfree_cg_call_indirect_scoped(cfree_module m, cfree_type sig, uint32_t nargs, int tail, int cold,
+                                  uint32_t noalias_scope);
 /* Guaranteed tail call + return of its result (a terminator). */
 int cfree_cg_tail_call(cfree_module m, cfree_sym sym, uint32_t nargs);
 int cfree_cg_tail_call_indirect(cfree_module m, cfree_type sig, uint32_t nargs);

@@ -589,6 +589,21 @@ unit_call!(
     }
 );
 unit_call!(
+    /// `cfree_cg_call_with` whose callee never touches the accesses of alias
+    /// scope `noalias_scope` (from `cfree_cg_alias_scope`; 0 = none).
+    cfree_cg_call_scoped(sym: u64, nargs: u32, tail: c_int, cold: c_int, noalias_scope: u32) => |cg| {
+        let attrs = CallAttrs { noalias_scope, ..call_attrs("cfree_cg_call_scoped", tail, cold)? };
+        cg.call_with(Callee::Direct(Sym::from_bits(sym)), nargs, attrs).map_err(cg_err)
+    }
+);
+unit_call!(
+    /// `cfree_cg_call_indirect_with` with a scope the callee never touches.
+    cfree_cg_call_indirect_scoped(sig: u64, nargs: u32, tail: c_int, cold: c_int, noalias_scope: u32) => |cg| {
+        let attrs = CallAttrs { noalias_scope, ..call_attrs("cfree_cg_call_indirect_scoped", tail, cold)? };
+        cg.call_with(Callee::Indirect(TypeId::from_bits(sig)), nargs, attrs).map_err(cg_err)
+    }
+);
+unit_call!(
     /// A guaranteed tail call of `sym` followed by the return of its result (a terminator).
     cfree_cg_tail_call(sym: u64, nargs: u32) => |cg| cg.tail_call(Callee::Direct(Sym::from_bits(sym)), nargs).map_err(cg_err)
 );
