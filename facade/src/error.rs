@@ -473,6 +473,9 @@ pub enum ErrorKind {
     NoGcRuntime,
     /// `safepoint` with a GC runtime that has no `poll` function.
     NoPollFunction,
+    /// `gc_alloc` with an [`crate::InlineAlloc`] that has no buffer symbol
+    /// (its buffers are reached through operands: `gc_alloc_in`).
+    NoAllocBufferSymbol,
     /// The inline allocation buffer is read-only or smaller than two pointers.
     InvalidAllocBuffer {
         /// The buffer's linkage name.
@@ -611,6 +614,7 @@ impl ErrorKind {
             NoPollFunction => 704,
             InvalidAllocBuffer { .. } => 705,
             InvalidHeaderBytes { .. } => 706,
+            NoAllocBufferSymbol => 707,
             DebugInfoEnabled => 801,
             InvalidSrcLoc { .. } => 802,
             TypeAlreadyDescribed { .. } => 803,
@@ -740,6 +744,9 @@ impl fmt::Display for ErrorKind {
             NoManagedSpace => write!(f, "no managed address space is declared (set_address_space_policy)"),
             NoGcRuntime => write!(f, "no GC runtime is set (set_gc_runtime)"),
             NoPollFunction => write!(f, "the GC runtime has no poll function"),
+            NoAllocBufferSymbol => {
+                write!(f, "inline allocation has no buffer symbol; pass the buffer's address (gc_alloc_in)")
+            }
             InvalidAllocBuffer { name, size, needed, readonly } => {
                 let ro = if *readonly { "read-only and " } else { "" };
                 write!(f, "allocation buffer `{name}` is {ro}{size} bytes; it must be writable and hold {needed} bytes")

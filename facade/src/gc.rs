@@ -46,9 +46,11 @@ impl GcRuntime {
     }
 }
 
-/// Inline bump allocation. `buffer` is a data symbol (raw address space, at
-/// least two pointers) holding two managed pointers that the runtime
-/// maintains: `next`, where the reference to the next object goes, and
+/// Inline bump allocation. A buffer is two pointers in raw memory that the
+/// runtime maintains: either the data symbol `buffer` (at least two
+/// pointers, for `gc_alloc`) or memory whose address `gc_alloc_in` pops
+/// (one buffer per mutator thread; `buffer` may then be `None`). The two
+/// pointers are `next`, where the reference to the next object goes, and
 /// `limit`, the end of the free area. An object of `size` bytes (rounded up
 /// to 8) fits if `next + size <= limit`; the generated code then stores
 /// `descriptor` as the 8-byte header word at `next - 8` (if `header_bytes` is
@@ -57,8 +59,8 @@ impl GcRuntime {
 /// may collect and refill the buffer. Stress testing sets `limit = next`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InlineAlloc {
-    /// The `[next, limit]` data symbol.
-    pub buffer: Sym,
+    /// The `[next, limit]` data symbol, if `gc_alloc` uses one.
+    pub buffer: Option<Sym>,
     /// Bytes of header before each object's reference: 0 or 8.
     pub header_bytes: u32,
 }

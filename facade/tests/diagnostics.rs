@@ -297,7 +297,8 @@ fn managed_code() {
     let alloc = cg.declare_func("alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
     let one = cg.ty_array(i64t, 1).unwrap();
     let small = cg.declare_data("small", DataDecl::new(one)).unwrap();
-    let with = |buffer, header_bytes| GcRuntime::new(alloc).inline_alloc(InlineAlloc { buffer, header_bytes });
+    let with =
+        |buffer, header_bytes| GcRuntime::new(alloc).inline_alloc(InlineAlloc { buffer: Some(buffer), header_bytes });
     let k = check(
         cg.set_gc_runtime(with(small, 8)),
         "set_gc_runtime",

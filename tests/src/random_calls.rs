@@ -166,7 +166,7 @@ fn setup(cg: &mut Cg<LlvmBackend<'_>>) -> World {
         cg.declare_func("fvdef", FuncDecl::new(fv)).unwrap(),
     ];
     let (alloc, poll, barrier, buffer) = (syms[9], syms[10], syms[11], syms[12]);
-    let inline = InlineAlloc { buffer, header_bytes: 8 };
+    let inline = InlineAlloc { buffer: Some(buffer), header_bytes: 8 };
     cg.set_gc_runtime(GcRuntime::new(alloc).poll(poll).write_barrier(barrier).inline_alloc(inline)).unwrap();
     World { types, syms, locals: Vec::new(), labels: Vec::new() }
 }

@@ -51,7 +51,7 @@ fn module(llvm: &LlvmContext) -> cfree_llvm_lower::LlvmModule<'_> {
     let barrier = func(&mut cg, "toy_write_barrier", &[obj, i64t, obj, i32t], None, GcRole::Leaf);
     let buffer_ty = cg.ty_array(i64t, 2).unwrap();
     let buffer_sym = cg.declare_data("toy_alloc_buffer", DataDecl::new(buffer_ty)).unwrap();
-    let inline = InlineAlloc { buffer: buffer_sym, header_bytes: 8 };
+    let inline = InlineAlloc { buffer: Some(buffer_sym), header_bytes: 8 };
     cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier).poll(poll).inline_alloc(inline)).unwrap();
     let push = func(&mut cg, "push", &[raw, i64t], None, GcRole::Safepoints);
     let build = func(&mut cg, "build", &[i64t], Some(i64t), GcRole::Safepoints);
@@ -256,19 +256,19 @@ fn gc_misuse_is_a_precise_error() {
     let constant = cg.declare_data("constant", DataDecl::new(pair).readonly()).unwrap();
     let buffer = cg.declare_data("buffer", DataDecl::new(pair)).unwrap();
     let with = |inline| GcRuntime::new(alloc).inline_alloc(inline);
-    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: small, header_bytes: 8 })).unwrap_err();
+    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: Some(small), header_bytes: 8 })).unwrap_err();
     let small_buffer = ErrorKind::InvalidAllocBuffer { name: "small".into(), size: 8, needed: 16, readonly: false };
     assert_eq!(e.kind(), &small_buffer);
-    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: constant, header_bytes: 8 })).unwrap_err();
+    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: Some(constant), header_bytes: 8 })).unwrap_err();
     let read_only = ErrorKind::InvalidAllocBuffer { name: "constant".into(), size: 16, needed: 16, readonly: true };
     assert_eq!(e.kind(), &read_only);
-    let e = cg.set_gc_runtime(with(InlineAlloc { buffer, header_bytes: 4 })).unwrap_err();
+    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: Some(buffer), header_bytes: 4 })).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::InvalidHeaderBytes { header_bytes: 4 });
-    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: alloc, header_bytes: 8 })).unwrap_err();
+    let e = cg.set_gc_runtime(with(InlineAlloc { buffer: Some(alloc), header_bytes: 8 })).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::WrongSymbolKind { .. }), "{e}");
     let e = cg.set_gc_runtime(GcRuntime::new(alloc).poll(leaf_poll)).unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }), "a poll must be GcRole::Runtime: {e}");
-    cg.set_gc_runtime(with(InlineAlloc { buffer, header_bytes: 8 })).unwrap();
+    cg.set_gc_runtime(with(InlineAlloc { buffer: Some(buffer), header_bytes: 8 })).unwrap();
 
     // Outside a managed function.
     let sig = cg.ty_func(FuncSig::new(&[], Some(i64t))).unwrap();
@@ -343,9 +343,8 @@ fn gc_alloc_in_uses_the_buffer_operand() {
         let raw = cg.ty_ptr(i8t, 0).unwrap();
         let alloc_sig = cg.ty_func(FuncSig::new(&[i64t, i64t], Some(obj))).unwrap();
         let alloc = cg.declare_func("counting_alloc", FuncDecl::new(alloc_sig).gc(GcRole::Runtime)).unwrap();
-        let pair = cg.ty_array(i64t, 2).unwrap();
-        let unused = cg.declare_data("unused_buffer", DataDecl::new(pair)).unwrap();
-        let inline = InlineAlloc { buffer: unused, header_bytes: 8 };
+        // Buffers come only through operands: no buffer symbol.
+        let inline = InlineAlloc { buffer: None, header_bytes: 8 };
         cg.set_gc_runtime(GcRuntime::new(alloc).inline_alloc(inline)).unwrap();
         let sig = cg.ty_func(FuncSig::new(&[raw], None)).unwrap();
         let f = cg.declare_func("f", FuncDecl::new(sig).gc(GcRole::Safepoints)).unwrap();
@@ -356,6 +355,9 @@ fn gc_alloc_in_uses_the_buffer_operand() {
         let e = cg.gc_alloc_in(7, 16).unwrap_err();
         assert!(matches!(e.kind(), ErrorKind::TypeMismatch { .. }) && e.operand_name() == Some("buffer"), "{e}");
         cg.discard().unwrap();
+        // Without a buffer symbol, the symbol form is refused.
+        let e = cg.gc_alloc(7, 16).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::NoAllocBufferSymbol), "{e}");
         cg.push_local(buf).unwrap();
         cg.load(MemAccess::new(raw)).unwrap();
         cg.gc_alloc_in(0x77, 16).unwrap();

@@ -459,7 +459,8 @@ typedef struct cfree_data_piece {
  * (descriptor, size) -> ptr addrspace(1); `write_barrier` (object, offset,
  * value, kind), called after managed pointer stores; `poll`, called by
  * cfree_cg_safepoint; `inline_buffer`, a [next, limit] data symbol for inline
- * bump allocation with `header_bytes` (0 or 8). */
+ * bump allocation with `header_bytes` (0 or 8), or 0 when every allocation
+ * passes its buffer's address (cfree_cg_gc_alloc_in). */
 typedef struct cfree_gc_runtime {
     cfree_sym alloc;
     cfree_sym write_barrier;

@@ -1103,7 +1103,8 @@ pub unsafe extern "C" fn cfree_cg_set_gc_runtime(m: u64, rt: *const CGcRuntime) 
             r = r.poll(Sym::from_bits(rt.poll));
         }
         if rt.has & GC_HAS_INLINE != 0 {
-            r = r.inline_alloc(InlineAlloc { buffer: Sym::from_bits(rt.inline_buffer), header_bytes: rt.header_bytes });
+            let buffer = (rt.inline_buffer != 0).then(|| Sym::from_bits(rt.inline_buffer));
+            r = r.inline_alloc(InlineAlloc { buffer, header_bytes: rt.header_bytes });
         }
         handles::with_module(CALL, m, |cg| cg.set_gc_runtime(r).map_err(cg_err))
     })

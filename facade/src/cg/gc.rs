@@ -58,8 +58,13 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     fn check_alloc_buffer(&self, call: &'static str, inline: InlineAlloc) -> Result<()> {
-        self.check_sym(call, inline.buffer).map_err(|e| e.operand("inline_alloc buffer"))?;
-        let info = &self.syms[inline.buffer.index()];
+        if inline.header_bytes != 0 && inline.header_bytes != 8 {
+            let e = ErrorKind::InvalidHeaderBytes { header_bytes: inline.header_bytes };
+            return Err(Error::new(call, e).operand("inline_alloc"));
+        }
+        let Some(buffer) = inline.buffer else { return Ok(()) };
+        self.check_sym(call, buffer).map_err(|e| e.operand("inline_alloc buffer"))?;
+        let info = &self.syms[buffer.index()];
         let SymbolKind::Data(decl) = &info.kind else {
             let name = info.name.clone();
             return Err(Error::new(call, ErrorKind::WrongSymbolKind { name, expected: SymbolClass::Data })
@@ -74,10 +79,6 @@ impl<B: Backend> crate::Cg<B> {
                 needed: 2 * pointer,
                 readonly: decl.readonly,
             };
-            return Err(Error::new(call, e).operand("inline_alloc"));
-        }
-        if inline.header_bytes != 0 && inline.header_bytes != 8 {
-            let e = ErrorKind::InvalidHeaderBytes { header_bytes: inline.header_bytes };
             return Err(Error::new(call, e).operand("inline_alloc"));
         }
         Ok(())
@@ -128,6 +129,9 @@ impl<B: Backend> crate::Cg<B> {
             self.push_int(i64t, i128::from(size))?;
             return self.call(Callee::Direct(rt.alloc), 2);
         };
+        if buffer_operand.is_none() && inline.buffer.is_none() {
+            return Err(self.ferr(call, ErrorKind::NoAllocBufferSymbol));
+        }
         let obj_ty = self.alloc_result_type(rt.alloc);
         let space = self.managed_space.unwrap_or(1);
         let payload = size.next_multiple_of(8);
@@ -141,7 +145,8 @@ impl<B: Backend> crate::Cg<B> {
         let buffer = match buffer_operand {
             Some(v) => v,
             None => {
-                let addr = self.backend.sym_addr(inline.buffer);
+                let sym = inline.buffer.ok_or_else(|| self.ferr(call, ErrorKind::NoAllocBufferSymbol))?;
+                let addr = self.backend.sym_addr(sym);
                 self.lowered(call, addr)?
             }
         };

@@ -229,11 +229,8 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     let task_code = cg.ty_ptr(task_sig, 0)?;
     let i32t = cg.ty_int(IntWidth::I32)?;
     let barrier = declare(cg, "toy_write_barrier", &[reference, i64, reference, i32t], None, GcRole::Leaf)?;
-    // The symbol is `gc_alloc`'s default buffer; the code uses each thread's
-    // own (`gc_alloc_in` with the context), so it is never referenced.
-    let buffer_ty = cg.ty_array(i64, 2)?;
-    let buffer = cg.declare_data("toy_alloc_buffer", DataDecl::new(buffer_ty))?;
-    let inline = InlineAlloc { buffer, header_bytes: 8 };
+    // Each thread's buffer is in its context (`gc_alloc_in`): no buffer symbol.
+    let inline = InlineAlloc { buffer: None, header_bytes: 8 };
     let poll = declare(cg, "toy_poll", &[], None, GcRole::Runtime)?;
     cg.set_gc_runtime(GcRuntime::new(alloc).write_barrier(barrier).inline_alloc(inline).poll(poll))?;
     let rt = Runtime {
