@@ -123,13 +123,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         let function = self.open()?.value;
         let cont = self.ctx.append_basic_block(function, "");
         let br = self.builder.build_conditional_branch(failed.into_int_value(), handler, cont).built()?;
-        let i32t = self.ctx.i32_type();
-        let weights = self.ctx.metadata_node(&[
-            self.ctx.metadata_string("branch_weights").into(),
-            i32t.const_int(1, false).into(),
-            i32t.const_int(2000, false).into(),
-        ]);
-        br.set_metadata(weights, self.ctx.get_kind_id("prof")).map_err(|_| refused("branch weights"))?;
+        self.weigh_unlikely(br)?;
         if implicit_null {
             let mark = self.ctx.metadata_node(&[]);
             br.set_metadata(mark, self.ctx.get_kind_id("make.implicit")).map_err(|_| refused("make.implicit"))?;
@@ -193,6 +187,17 @@ impl<'ctx> LlvmBackend<'ctx> {
         }
         .built()?;
         Ok(())
+    }
+
+    /// Weighs a conditional branch 1:2000 towards its false successor (as `__builtin_expect`).
+    pub(crate) fn weigh_unlikely(&self, br: inkwell::values::InstructionValue<'ctx>) -> BackendResult<()> {
+        let i32t = self.ctx.i32_type();
+        let weights = self.ctx.metadata_node(&[
+            self.ctx.metadata_string("branch_weights").into(),
+            i32t.const_int(1, false).into(),
+            i32t.const_int(2000, false).into(),
+        ]);
+        br.set_metadata(weights, self.ctx.get_kind_id("prof")).map_err(|_| refused("branch weights"))
     }
 
     pub(crate) fn lower_unreachable(&mut self) -> BackendResult<()> {

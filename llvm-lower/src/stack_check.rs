@@ -72,13 +72,7 @@ impl<'ctx> LlvmBackend<'ctx> {
         let low = b.build_int_compare(inkwell::IntPredicate::ULT, sp, limit.into_int_value(), "stack.low").built()?;
         let grow_block = self.ctx.insert_basic_block_after(entry, "grow");
         let br = b.build_conditional_branch(low, grow_block, start).built()?;
-        let i32t = self.ctx.i32_type();
-        let weights = self.ctx.metadata_node(&[
-            self.ctx.metadata_string("branch_weights").into(),
-            i32t.const_int(1, false).into(),
-            i32t.const_int(2000, false).into(),
-        ]);
-        br.set_metadata(weights, self.ctx.get_kind_id("prof")).map_err(|_| refused("branch weights"))?;
+        self.weigh_unlikely(br)?;
 
         b.position_at_end(grow_block);
         for (i, p) in params.iter().enumerate() {

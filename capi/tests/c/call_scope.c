@@ -5,21 +5,12 @@
  * (0), which is what the promise allows. A scope the module never made is
  * refused. */
 #include "cfree.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        int s_ = (x);                                                                              \
-        if (s_ != 0) {                                                                             \
-            fprintf(stderr, "%s:%d: %s -> %d: %s (in %s, operand %s)\n", __FILE__, __LINE__, #x,    \
-                    s_, cfree_error_message(), cfree_error_call(), cfree_error_operand());          \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 static int64_t cell;
 static void bump(void) { cell++; }

@@ -3,21 +3,12 @@
  * it; a recursion started with little room below the limit grows as often
  * as its depth needs, and every result is compared with C's. */
 #include "cfree.h"
+#include "check.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(x)                                                                                   \
-    do {                                                                                           \
-        int s_ = (x);                                                                              \
-        if (s_ != 0) {                                                                             \
-            fprintf(stderr, "%s:%d: %s -> %d: %s (in %s, operand %s)\n", __FILE__, __LINE__, #x,    \
-                    s_, cfree_error_message(), cfree_error_call(), cfree_error_operand());          \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
 
 struct ctx {
     uint64_t other;
