@@ -340,7 +340,7 @@ impl Jit {
 
         let mut w = self.writer();
         let current = self.shared.registry.load_full();
-        if let Some((name, _)) = entries.iter().find(|(n, _)| current.symbols.contains_key(n.as_str())) {
+        if let Some((name, _)) = entries.iter().find(|(n, _)| current.symbol(n).is_some()) {
             return Err(Error::LazyExportTaken { name: name.clone() });
         }
         // The code refers to the functions by address: keep them before it can run.
@@ -373,17 +373,19 @@ impl Jit {
         // replaces it export by export, as any replacement does.
         let ids: Vec<UnitId> =
             units.iter().map(|_| UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed))).collect();
+        let mut infos = Vec::with_capacity(units.len());
         for (u, &id) in units.iter().zip(&ids) {
-            let info = UnitInfo {
+            infos.push(UnitInfo {
                 id,
                 generation,
                 name: format!("lazy:{}", u.name),
                 ranges: Vec::new(),
                 state: UnitState::Active,
                 active_exports: u.exports.iter().map(|e| e.name.clone()).collect(),
-            };
-            next.units.insert(id, Arc::new(info));
+            });
         }
+        next.set_units(infos);
+        let mut symbols = Vec::with_capacity(functions.len());
         let mut counters: Vec<Vec<u64>> = units.iter().map(|_| Vec::new()).collect();
         for (i, (f, (entry, (cell, counter)))) in functions.iter().zip(resolved).enumerate() {
             counters[f.unit.index].push(counter);
@@ -392,9 +394,9 @@ impl Jit {
             let signature = f.unit.exports[f.export].clone();
             let unit = ids[f.unit.index];
             let info = SymbolInfo { entry, cell, body: thunk, generation, unit, signature };
-            next.symbols.insert(Arc::from(info.signature.name.as_str()), Arc::new(info));
+            symbols.push(info);
         }
-        next.sort();
+        next.set_symbols(symbols);
         if tier.is_some() {
             for unit in &pending {
                 if let Some(t) = &unit.tier {

@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod chunked;
 mod error;
 mod ffi;
 mod jitdump;
@@ -63,7 +64,9 @@ pub use error::{Error, Result};
 pub use lazy::{LazyFailure, LazyPublished, LazyStats, LazyUnit, TierPolicy, Tiering};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
 pub use publish::{compile, PublishStats, Published};
-pub use registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
+pub use registry::{
+    FunctionInfo, Registry, RegistryCounts, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState,
+};
 pub use session::{Jit, JitOptions, ReclaimVeto, TypedFunc};
 pub use signature::{AbiResult, AbiScalar, JitFn};
 pub use source::SourceIndex;

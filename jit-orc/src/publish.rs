@@ -135,7 +135,7 @@ pub(crate) fn body_name(export: &str, unit: UnitId) -> String {
 /// Every export already published keeps its signature.
 fn check_signatures(registry: &Registry, exports: &[FuncExport]) -> Result<()> {
     for e in exports {
-        if let Some(s) = registry.symbols.get(e.name.as_str()) {
+        if let Some(s) = registry.symbol(&e.name) {
             if s.signature != *e {
                 return Err(Error::SignatureMismatch {
                     name: e.name.clone(),
@@ -153,7 +153,7 @@ fn new_entries(registry: &Registry, exports: &[FuncExport], body_names: &[String
     exports
         .iter()
         .zip(body_names)
-        .filter(|(e, _)| !registry.symbols.contains_key(e.name.as_str()))
+        .filter(|(e, _)| registry.symbol(&e.name).is_none())
         .map(|(e, b)| (e.clone(), b.clone()))
         .collect()
 }
@@ -181,6 +181,8 @@ fn statepoint_arch(arch: cfree_facade::Arch) -> Option<cfree_statepoint::Arch> {
 /// (`(cell, new body)`) and the replaced exports.
 struct RegistryUpdate {
     next: Registry,
+    /// The unit's functions.
+    functions: Vec<FunctionInfo>,
     cell_updates: Vec<(u64, u64)>,
     replaced: Vec<String>,
 }
@@ -212,17 +214,19 @@ fn next_registry(
     let mut next = current.clone();
     next.generation = generation;
     let mut ranges = Vec::new();
+    let mut functions = Vec::new();
     for f in &p.info.functions {
         if let Some(base) = bases.get(&f.section) {
             let (start, end) = (base + f.offset, base + f.offset + f.size.max(1));
             ranges.push((start, end));
-            next.functions.push(FunctionInfo { name: Arc::from(f.name.as_str()), start, end, generation, unit });
+            functions.push(FunctionInfo { name: Arc::from(f.name.as_str()), start, end, generation, unit });
         }
     }
+    let mut stackmaps = Vec::new();
     for e in p.info.safepoints.entries() {
         let f = &p.info.stack_map_functions[e.function];
         let (Some(base), Some(layout)) = (bases.get(&f.section), p.info.layout_base(f.section)) else { continue };
-        next.stackmaps.push(StackMapInfo {
+        stackmaps.push(StackMapInfo {
             pc: base + (e.pc - layout),
             function: Arc::from(f.name.as_str()),
             id: e.id,
@@ -232,11 +236,12 @@ fn next_registry(
             unit,
         });
     }
+    let mut traps = Vec::new();
     for (f, sites) in &p.info.faults {
         let Some(base) = bases.get(&f.section) else { continue };
         let start = base + f.offset;
         for s in sites {
-            next.traps.push(TrapInfo {
+            traps.push(TrapInfo {
                 pc: start + u64::from(s.fault_offset),
                 handler: start + u64::from(s.handler_offset),
                 kind: s.kind,
@@ -245,13 +250,15 @@ fn next_registry(
             });
         }
     }
+    next.add_code(functions.clone(), stackmaps, traps);
     let mut replaced = Vec::new();
     let mut cell_updates = Vec::new();
+    let mut symbols = Vec::with_capacity(p.exports.len());
     for (e, body) in p.exports.iter().zip(bodies) {
-        let (entry, cell) = match next.symbols.get(e.name.as_str()) {
+        let (entry, cell) = match current.symbol(&e.name) {
             Some(s) => {
                 replaced.push(e.name.clone());
-                if let Some(u) = next.units.get_mut(&s.unit).map(Arc::make_mut) {
+                if let Some(u) = next.unit_mut(s.unit) {
                     u.active_exports.retain(|n| n != &e.name);
                     if u.active_exports.is_empty() && u.state == UnitState::Active {
                         u.state = UnitState::Replaced;
@@ -263,24 +270,18 @@ fn next_registry(
             // `commit` resolved an entry for every export without a symbol.
             None => entries.get(&e.name).copied().unwrap_or_default(),
         };
-        next.symbols.insert(
-            Arc::from(e.name.as_str()),
-            Arc::new(SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() }),
-        );
+        symbols.push(SymbolInfo { entry, cell, body: *body, generation, unit, signature: e.clone() });
     }
-    next.units.insert(
-        unit,
-        Arc::new(UnitInfo {
-            id: unit,
-            generation,
-            name: p.name.clone(),
-            ranges,
-            state: if p.exports.is_empty() { UnitState::Replaced } else { UnitState::Active },
-            active_exports: p.exports.iter().map(|e| e.name.clone()).collect(),
-        }),
-    );
-    next.sort();
-    RegistryUpdate { next, cell_updates, replaced }
+    next.set_symbols(symbols);
+    next.set_units(vec![UnitInfo {
+        id: unit,
+        generation,
+        name: p.name.clone(),
+        ranges,
+        state: if p.exports.is_empty() { UnitState::Replaced } else { UnitState::Active },
+        active_exports: p.exports.iter().map(|e| e.name.clone()).collect(),
+    }]);
+    RegistryUpdate { next, functions, cell_updates, replaced }
 }
 
 /// What publish does before it links: emits `module`'s JIT object at `level`
@@ -429,19 +430,19 @@ impl Jit {
             entries.insert(name, (entry, cell));
         }
 
-        let RegistryUpdate { next, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
+        let RegistryUpdate { next, functions, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
         let generation = next.generation;
-        if let Some(unit) = next.units.get(&p.unit) {
+        if let Some(unit) = next.unit(p.unit) {
             self.shared.sources.add(p.unit, &p.object, &section_bases(&p, &bodies), &unit.ranges);
         }
         if let Some(file) = w.perf_map.as_mut() {
-            for f in next.functions.iter().filter(|f| f.unit == p.unit) {
+            for f in &functions {
                 let _ = writeln!(file, "{:x} {:x} {}", f.start, f.end - f.start, f.name);
             }
         }
         if let Some(dump) = w.jitdump.as_mut() {
             let source = self.shared.sources.map_of(p.unit);
-            for f in next.functions.iter().filter(|f| f.unit == p.unit) {
+            for f in &functions {
                 // SAFETY: the unit was just linked (its symbols resolved) and
                 // nothing unloads it while the writer lock is held.
                 let code = unsafe { ffi::code_bytes(f.start, f.end - f.start) };

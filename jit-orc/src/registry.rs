@@ -1,12 +1,14 @@
 //! The runtime metadata registry: immutable snapshots, swapped atomically on
 //! every publish and reclaim, so readers never wait for a writer. Lookups by
-//! PC are binary searches over sorted tables.
+//! PC are binary searches over sorted, chunked tables; a new snapshot shares
+//! every chunk its change does not touch.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cfree_facade::FuncExport;
 use cfree_statepoint::{Location, Safepoint};
+
+use crate::chunked::{name_key, Chunked, Keyed};
 
 /// Identifies a published unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,49 +119,52 @@ pub struct SymbolInfo {
 }
 
 /// One consistent view of everything the JIT has published.
+///
+/// Tables are chunked and copy-on-write ([`Chunked`]): deriving the next
+/// snapshot copies the chunks a publish touches, not the whole registry
+/// (`doc/jit.md`, "Runtime metadata registry").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registry {
     pub(crate) generation: u64,
-    pub(crate) functions: Vec<FunctionInfo>,
-    pub(crate) stackmaps: Vec<StackMapInfo>,
-    pub(crate) traps: Vec<TrapInfo>,
-    /// Entries are shared between snapshots: deriving the next registry copies
-    /// pointers, not names and signatures (`doc/jit.md`, "Runtime metadata registry").
-    pub(crate) symbols: BTreeMap<Arc<str>, Arc<SymbolInfo>>,
-    pub(crate) units: BTreeMap<UnitId, Arc<UnitInfo>>,
-    /// `functions[i].start`, searched instead of the wide entries.
-    pub(crate) function_starts: SortedKeys,
-    /// `functions[i].end`, so a miss never touches the wide entries.
-    pub(crate) function_ends: Vec<u64>,
-    /// `stackmaps[i].pc`, likewise.
-    pub(crate) stackmap_pcs: SortedKeys,
+    /// By start address.
+    functions: Chunked<FunctionInfo>,
+    /// By PC.
+    stackmaps: Chunked<StackMapInfo>,
+    /// By faulting PC.
+    traps: Chunked<TrapInfo>,
+    /// By [`name_key`] of the export's name.
+    symbols: Chunked<Arc<SymbolInfo>>,
+    /// By id, so oldest first.
+    units: Chunked<Arc<UnitInfo>>,
 }
 
-/// Sorted `u64` keys with a sparse first-level index (every 64th key), so a
-/// search touches a small, cache-resident index and then one 512-byte block.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct SortedKeys {
-    keys: Vec<u64>,
-    index: Vec<u64>,
-}
-
-const BLOCK: usize = 64;
-
-impl SortedKeys {
-    fn new(keys: Vec<u64>) -> Self {
-        let index = keys.iter().step_by(BLOCK).copied().collect();
-        SortedKeys { keys, index }
+impl Keyed for FunctionInfo {
+    fn key(&self) -> u64 {
+        self.start
     }
+}
 
-    /// Number of keys `k` with `pred(k)`, for a predicate true on a prefix.
-    fn partition_point(&self, pred: impl Fn(u64) -> bool) -> usize {
-        let block = self.index.partition_point(|k| pred(*k));
-        if block == 0 {
-            return 0;
-        }
-        let start = (block - 1) * BLOCK;
-        let end = (start + BLOCK).min(self.keys.len());
-        start + self.keys[start..end].partition_point(|k| pred(*k))
+impl Keyed for StackMapInfo {
+    fn key(&self) -> u64 {
+        self.pc
+    }
+}
+
+impl Keyed for TrapInfo {
+    fn key(&self) -> u64 {
+        self.pc
+    }
+}
+
+impl Keyed for Arc<SymbolInfo> {
+    fn key(&self) -> u64 {
+        name_key(&self.signature.name)
+    }
+}
+
+impl Keyed for Arc<UnitInfo> {
+    fn key(&self) -> u64 {
+        self.id.0
     }
 }
 
@@ -171,14 +176,12 @@ impl Registry {
 
     /// The function whose code contains `pc`.
     pub fn function_at(&self, pc: u64) -> Option<&FunctionInfo> {
-        let i = self.function_starts.partition_point(|s| s <= pc).checked_sub(1)?;
-        (pc < self.function_ends[i]).then(|| &self.functions[i])
+        self.functions.at_or_below(pc).filter(|f| pc < f.end)
     }
 
     /// The stack map record whose PC is exactly `pc`.
     pub fn stackmap_at(&self, pc: u64) -> Option<&StackMapInfo> {
-        let i = self.stackmap_pcs.partition_point(|p| p < pc);
-        (self.stackmap_pcs.keys.get(i) == Some(&pc)).then(|| &self.stackmaps[i])
+        self.stackmaps.find(pc, |_| true)
     }
 
     /// The GC safepoint whose return address is exactly `pc`.
@@ -187,39 +190,82 @@ impl Registry {
     }
 
     /// Every implicit check's faulting access, sorted by PC.
-    pub fn traps(&self) -> &[TrapInfo] {
-        &self.traps
+    pub fn traps(&self) -> impl DoubleEndedIterator<Item = &TrapInfo> + '_ {
+        self.traps.iter()
     }
 
     /// The trap record at `pc`.
     pub fn trap_at(&self, pc: u64) -> Option<&TrapInfo> {
-        let i = self.traps.partition_point(|t| t.pc < pc);
-        self.traps.get(i).filter(|t| t.pc == pc)
+        self.traps.find(pc, |_| true)
     }
 
     /// A replaceable function by name.
     pub fn symbol(&self, name: &str) -> Option<&SymbolInfo> {
-        self.symbols.get(name).map(|s| &**s)
+        self.symbols.find(name_key(name), |s| s.signature.name == name).map(|s| &**s)
     }
 
     /// A unit by id.
     pub fn unit(&self, id: UnitId) -> Option<&UnitInfo> {
-        self.units.get(&id).map(|u| &**u)
+        self.units.find(id.0, |_| true).map(|u| &**u)
     }
 
     /// All units, oldest first.
-    pub fn units(&self) -> impl Iterator<Item = &UnitInfo> {
-        self.units.values().map(|u| &**u)
+    pub fn units(&self) -> impl DoubleEndedIterator<Item = &UnitInfo> + '_ {
+        self.units.iter().map(|u| &**u)
     }
 
     /// All functions, by address.
-    pub fn functions(&self) -> &[FunctionInfo] {
-        &self.functions
+    pub fn functions(&self) -> impl DoubleEndedIterator<Item = &FunctionInfo> + '_ {
+        self.functions.iter()
     }
 
     /// All stack map records, by PC.
-    pub fn stackmaps(&self) -> &[StackMapInfo] {
-        &self.stackmaps
+    pub fn stackmaps(&self) -> impl DoubleEndedIterator<Item = &StackMapInfo> + '_ {
+        self.stackmaps.iter()
+    }
+
+    /// The number of functions, stack map records, traps, symbols and units.
+    pub fn counts(&self) -> RegistryCounts {
+        RegistryCounts {
+            functions: self.functions.len(),
+            stackmaps: self.stackmaps.len(),
+            traps: self.traps.len(),
+            symbols: self.symbols.len(),
+            units: self.units.len(),
+        }
+    }
+
+    /// Adds a unit's code: its functions, stack map records and traps.
+    pub(crate) fn add_code(
+        &mut self,
+        functions: Vec<FunctionInfo>,
+        stackmaps: Vec<StackMapInfo>,
+        traps: Vec<TrapInfo>,
+    ) {
+        self.functions.insert(functions);
+        self.stackmaps.insert(stackmaps);
+        self.traps.insert(traps);
+    }
+
+    /// Adds symbols, or replaces those of the same names.
+    pub(crate) fn set_symbols(&mut self, infos: Vec<SymbolInfo>) {
+        self.symbols.upsert_all(infos.into_iter().map(Arc::new).collect(), |a, b| a.signature.name == b.signature.name);
+    }
+
+    /// Adds units, or replaces those with their ids.
+    pub(crate) fn set_units(&mut self, infos: Vec<UnitInfo>) {
+        self.units.upsert_all(infos.into_iter().map(Arc::new).collect(), |_, _| true);
+    }
+
+    /// A unit to change (copied if an older snapshot shares it).
+    pub(crate) fn unit_mut(&mut self, id: UnitId) -> Option<&mut UnitInfo> {
+        self.units.find_mut(id.0, |_| true).map(Arc::make_mut)
+    }
+
+    pub(crate) fn remove_unit_code(&mut self, unit: UnitId) {
+        self.functions.remove_where(|f| f.unit == unit);
+        self.stackmaps.remove_where(|s| s.unit == unit);
+        self.traps.remove_where(|t| t.unit == unit);
     }
 
     /// A registry of synthetic functions (for lookup benchmarks): `n` functions
@@ -248,46 +294,23 @@ impl Registry {
                 unit: UnitId(1),
             })
             .collect();
-        let mut r = Registry { generation: 1, functions, stackmaps, ..Registry::default() };
-        r.sort();
+        let mut r = Registry { generation: 1, ..Registry::default() };
+        r.add_code(functions, stackmaps, Vec::new());
         r
-    }
-
-    /// Restores the sorted order and the search keys after a change.
-    pub(crate) fn sort(&mut self) {
-        self.functions.sort_by_key(|f| f.start);
-        self.stackmaps.sort_by_key(|s| s.pc);
-        self.traps.sort_by_key(|t| t.pc);
-        self.function_starts = SortedKeys::new(self.functions.iter().map(|f| f.start).collect());
-        self.function_ends = self.functions.iter().map(|f| f.end).collect();
-        self.stackmap_pcs = SortedKeys::new(self.stackmaps.iter().map(|s| s.pc).collect());
-    }
-
-    pub(crate) fn remove_unit_code(&mut self, unit: UnitId) {
-        self.functions.retain(|f| f.unit != unit);
-        self.stackmaps.retain(|s| s.unit != unit);
-        self.traps.retain(|t| t.unit != unit);
-        self.sort();
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_level_search_agrees_with_plain_binary_search() {
-        for n in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 1000] {
-            let keys: Vec<u64> = (0..n as u64).map(|i| 10 + i * 7 - (i % 3)).collect();
-            let sk = SortedKeys::new(keys.clone());
-            for probe in 0..(n as u64 * 7 + 20) {
-                assert_eq!(
-                    sk.partition_point(|k| k <= probe),
-                    keys.partition_point(|k| *k <= probe),
-                    "n={n} p={probe}"
-                );
-                assert_eq!(sk.partition_point(|k| k < probe), keys.partition_point(|k| *k < probe), "n={n} p={probe}");
-            }
-        }
-    }
+/// How many entries each of a registry's tables holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegistryCounts {
+    /// Functions with code.
+    pub functions: usize,
+    /// Stack map records.
+    pub stackmaps: usize,
+    /// Trap records.
+    pub traps: usize,
+    /// Replaceable (exported) functions.
+    pub symbols: usize,
+    /// Units, in every state.
+    pub units: usize,
 }

@@ -75,7 +75,7 @@ pub(crate) struct Shared {
 impl fmt::Debug for Jit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = self.shared.registry.load();
-        f.debug_struct("Jit").field("generation", &r.generation).field("units", &r.units.len()).finish()
+        f.debug_struct("Jit").field("generation", &r.generation).field("units", &r.counts().units).finish()
     }
 }
 
@@ -157,7 +157,7 @@ impl Jit {
     pub fn retire(&self, unit: UnitId) -> Result<()> {
         let _w = self.writer();
         let mut next = (*self.shared.registry.load_full()).clone();
-        let info = next.units.get_mut(&unit).map(Arc::make_mut).ok_or(Error::NoSuchUnit(unit))?;
+        let info = next.unit_mut(unit).ok_or(Error::NoSuchUnit(unit))?;
         if info.state != UnitState::Replaced {
             return Err(Error::NotReplaced { unit, state: info.state });
         }
@@ -170,8 +170,7 @@ impl Jit {
     pub fn reclaim(&self) -> Result<Vec<UnitId>> {
         let mut w = self.writer();
         let mut next = (*self.shared.registry.load_full()).clone();
-        let candidates: Vec<Arc<UnitInfo>> =
-            next.units.values().filter(|u| u.state == UnitState::Retired).cloned().collect();
+        let candidates: Vec<UnitInfo> = next.units().filter(|u| u.state == UnitState::Retired).cloned().collect();
         let mut reclaimed = Vec::new();
         for u in candidates {
             if w.vetoes.iter().any(|veto| veto(&u)) {
@@ -184,7 +183,7 @@ impl Jit {
             }
             self.shared.sources.remove(u.id);
             next.remove_unit_code(u.id);
-            if let Some(info) = next.units.get_mut(&u.id).map(Arc::make_mut) {
+            if let Some(info) = next.unit_mut(u.id) {
                 info.state = UnitState::Reclaimed;
                 info.ranges.clear();
             }
@@ -209,19 +208,13 @@ impl Jit {
 
     /// The stable entry of an exported function.
     pub fn address(&self, name: &str) -> Result<u64> {
-        self.shared
-            .registry
-            .load()
-            .symbols
-            .get(name)
-            .map(|s| s.entry)
-            .ok_or_else(|| Error::NoSuchFunction(name.to_string()))
+        self.shared.registry.load().symbol(name).map(|s| s.entry).ok_or_else(|| Error::NoSuchFunction(name.to_string()))
     }
 
     /// A typed handle to `name`'s stable entry, checked against its declared signature.
     pub fn get<F: JitFn>(&self, name: &str) -> Result<TypedFunc<'_, F>> {
         let registry = self.shared.registry.load();
-        let symbol = registry.symbols.get(name).ok_or_else(|| Error::NoSuchFunction(name.to_string()))?;
+        let symbol = registry.symbol(name).ok_or_else(|| Error::NoSuchFunction(name.to_string()))?;
         let (params, result) = (F::params(), F::result());
         let export = &symbol.signature;
         if export.variadic || params != export.params || result != export.result {

@@ -73,7 +73,7 @@ fn assert_consistent(registry: &Registry, units: &[(String, Published)], per_uni
             assert_eq!(&*function.name, format!("{prefix}_{k}.cfree.u{}", p.unit.0));
         }
     }
-    let functions = registry.functions();
+    let functions: Vec<_> = registry.functions().collect();
     assert!(functions.windows(2).all(|w| w[0].end <= w[1].start), "code ranges sorted and disjoint");
 }
 

@@ -3,10 +3,11 @@
 //! - registry lookups (PC to function, PC to stack map) with 10,000 and 100,000 entries;
 //! - a call through a function's stable entry against a direct call of its body;
 //! - publish throughput (publishes per second) from 1 thread and from 2 threads,
-//!   same total work: publishes compile outside the session's lock.
+//!   same total work: publishes compile outside the session's lock;
+//! - one-function publish latency as the session grows to 100,000 functions.
 //!
 //! Run: `cargo bench -p cfree-tests --bench jit` (all), or with `-- throughput`,
-//! `-- latency`, `-- lookup`, `-- call` for one part.
+//! `-- latency`, `-- lookup`, `-- registry`, `-- call` for one part.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -36,6 +37,34 @@ fn publish_latency(jit: &Jit, n: usize, level: OptLevel, reps: usize, tag: &str)
         })
         .collect();
     median(times)
+}
+
+/// One-function O0 publishes into a session already holding about `sizes[i]`
+/// published functions (units of 1,000), median per size: what deriving the
+/// next registry snapshot adds as the session grows.
+fn registry_growth(sizes: &[usize], reps: usize) -> Vec<(usize, Duration)> {
+    let jit = Jit::new().unwrap();
+    let llvm = LlvmContext::new();
+    let mut filled = 0;
+    let mut out = Vec::new();
+    for &size in sizes {
+        while filled < size {
+            let n = (size - filled).min(1_000);
+            jit.publish_owned(unit(&llvm, &format!("fill{filled}"), n), OptLevel::O0).unwrap();
+            filled += n;
+        }
+        let times = (0..reps)
+            .map(|r| {
+                let m = unit(&llvm, &format!("g{size}_{r}"), 1);
+                let t = Instant::now();
+                jit.publish_owned(m, OptLevel::O0).unwrap();
+                t.elapsed()
+            })
+            .collect();
+        filled += reps;
+        out.push((jit.registry().counts().functions, median(times)));
+    }
+    out
 }
 
 fn lookups(n: usize) -> (f64, f64) {
@@ -173,6 +202,11 @@ fn main() {
         for n in [10_000, 100_000] {
             let (f, s) = lookups(n);
             println!("lookup, {n:>6} entries: PC->function {f:>6.1} ns, PC->stack map {s:>6.1} ns");
+        }
+    }
+    if part("registry") {
+        for (functions, t) in registry_growth(&[0, 10_000, 100_000], 31) {
+            println!("publish, 1 function, O0, session of {functions:>6} functions: {:>8.3} ms", t.as_secs_f64() * 1e3);
         }
     }
     if !part("call") {

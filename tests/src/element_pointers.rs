@@ -114,7 +114,6 @@ pub fn derived_pairs(jit: &Jit) -> usize {
     let registry = jit.registry();
     registry
         .stackmaps()
-        .iter()
         .filter_map(|s| s.safepoint.as_ref())
         .flat_map(|sp| sp.live.iter())
         .filter(|p| p.base != p.derived)

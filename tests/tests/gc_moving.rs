@@ -17,7 +17,7 @@ use cfree_tests::gc_runtime::{session, BARRIERS, HEAP, POISON};
 fn check(level: OptLevel) {
     let jit = session(level);
     let registry = jit.registry();
-    let safepoints = registry.stackmaps().iter().filter(|s| s.safepoint.is_some()).count();
+    let safepoints = registry.stackmaps().filter(|s| s.safepoint.is_some()).count();
     assert!(safepoints >= 3, "statepoints in build and run ({safepoints})");
     let run = jit.get::<unsafe extern "C" fn(i64) -> i64>("run").unwrap();
     let n = 200i64;

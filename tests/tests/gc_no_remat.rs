@@ -15,7 +15,6 @@ fn derived_pointers_relocate_as_pairs() {
         let pairs = jit
             .registry()
             .stackmaps()
-            .iter()
             .filter_map(|s| s.safepoint.as_ref())
             .flat_map(|sp| sp.live.iter())
             .filter(|p| p.base != p.derived)

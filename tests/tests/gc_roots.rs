@@ -190,7 +190,7 @@ fn explicit_roots_survive_a_collection_at_every_safepoint() {
         assert_eq!(stats.barriers, n as u64, "at {level:?}");
         let registry = jit.registry();
         let with_id = |id: u64| -> Vec<Arc<Safepoint>> {
-            registry.stackmaps().iter().filter(|s| s.id == id).filter_map(|s| s.safepoint.clone()).collect()
+            registry.stackmaps().filter(|s| s.id == id).filter_map(|s| s.safepoint.clone()).collect()
         };
         for id in [PUSH_ID, POLL_ID] {
             let sps = with_id(id);

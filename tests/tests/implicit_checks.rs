@@ -141,7 +141,7 @@ fn build(level: OptLevel) -> Vec<cfree_jit_orc::TrapInfo> {
     checked_div(&mut cg, &format!("div_{level:?}"));
     let module = cfree_llvm_lower::finish(cg).unwrap();
     let unit = jit().publish(&module, level).unwrap().unit;
-    jit().registry().traps().iter().filter(|t| t.unit == unit).cloned().collect()
+    jit().registry().traps().filter(|t| t.unit == unit).cloned().collect()
 }
 
 fn run(level: OptLevel) {
@@ -254,7 +254,7 @@ fn trap_entries_follow_their_unit() {
         jit().publish(&module, OptLevel::O2).unwrap()
     };
     let first = publish(CheckLowering::Implicit);
-    let entries = |unit| jit().registry().traps().iter().filter(|t| t.unit == unit).count();
+    let entries = |unit| jit().registry().traps().filter(|t| t.unit == unit).count();
     let folds = LlvmContext::new().module("q", &TargetSpec::host()).unwrap().target().supports_implicit_null_checks();
     assert_eq!(entries(first.unit) > 0, folds);
     let second = publish(CheckLowering::Explicit);

@@ -393,7 +393,7 @@ pub unsafe extern "C" fn cfree_jit_safepoint_count(jit: u64, out: *mut usize) ->
     const CALL: &str = "cfree_jit_safepoint_count";
     entry(CALL, || {
         let registry = handles::jit(CALL, jit)?.registry();
-        let n = registry.stackmaps().iter().filter(|s| s.safepoint.is_some()).count();
+        let n = registry.stackmaps().filter(|s| s.safepoint.is_some()).count();
         // SAFETY: the caller's contract on `out`.
         unsafe { put(CALL, out, n) }
     })
@@ -410,7 +410,6 @@ pub unsafe extern "C" fn cfree_jit_safepoint(jit: u64, index: usize, out: *mut C
         let registry = handles::jit(CALL, jit)?.registry();
         let (pc, sp) = registry
             .stackmaps()
-            .iter()
             .filter_map(|s| s.safepoint.as_ref().map(|sp| (s.pc, sp)))
             .nth(index)
             .ok_or_else(|| CapiError::new(NOT_FOUND, CALL, format!("no safepoint {index}")))?;

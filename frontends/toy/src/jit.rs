@@ -73,7 +73,7 @@ fn run_here(
         jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
     }
     jit.publish(&module, level).map_err(|e| e.to_string())?;
-    let traps = jit.registry().traps().iter().map(|t| (t.pc, t.handler)).collect();
+    let traps = jit.registry().traps().map(|t| (t.pc, t.handler)).collect();
     cfree_toy_rt::set_trap_table(traps)?;
     cfree_toy_rt::set_file_name(&program.file_name);
     let main =
