@@ -57,8 +57,7 @@ impl<T: Keyed> Chunked<T> {
     /// A table of `items` in any order.
     pub(crate) fn from_items(mut items: Vec<T>) -> Self {
         items.sort_by_key(Keyed::key);
-        let mut table = Chunked::default();
-        table.chunks = split(items);
+        let mut table = Chunked { chunks: split(items), ..Chunked::default() };
         table.reindex();
         table
     }
