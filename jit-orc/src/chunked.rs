@@ -86,8 +86,8 @@ impl<T: Keyed> Chunked<T> {
     pub(crate) fn find(&self, key: u64, matches: impl Fn(&T) -> bool) -> Option<&T> {
         let chunk = &self.chunks[self.chunk_of(key)?];
         let start = chunk.first_equal(key)?;
-        let end = start + chunk.keys[start..].partition_point(|k| *k == key);
-        chunk.items[start..end].iter().find(|t| matches(t))
+        let equal = chunk.keys[start..].iter().take_while(|k| **k == key);
+        equal.zip(&chunk.items[start..]).map(|(_, t)| t).find(|t| matches(t))
     }
 
     /// Like [`Self::find`], for changing the item in place (its key must not
