@@ -180,12 +180,36 @@ pub struct Options {
     /// functions under their Toy names, parameters and variables. On by
     /// default; `-g0` turns it off.
     pub debug_info: bool,
+    /// Which module of the program to emit (whole, or one tier of a tiered JIT run).
+    pub tier: Tier,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { debug_info: true }
+        Self { debug_info: true, tier: Tier::Whole }
     }
+}
+
+/// Which module of a program [`emit`] builds. A tiered JIT run
+/// (`crate::jit::run_tiered`, `doc/toy.md`, "Tiered JIT") publishes the base
+/// tier at O0, then the top tier at O2, then [`emit_redirects`]'s module,
+/// which switches every function's stable entry to the top tier.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tier {
+    /// The whole program in one module: functions internal, calls direct.
+    #[default]
+    Whole,
+    /// Functions exported, so every call goes through the function's stable
+    /// entry (which the redirects replace); the globals exported; the entry.
+    Base,
+    /// Functions internal (calls direct and inlinable), each behind an
+    /// exported wrapper [`top_symbol_name`]; the base tier's globals; no entry.
+    Top,
+}
+
+/// The exported wrapper of a toy function in the top tier.
+pub fn top_symbol_name(name: &str) -> String {
+    format!("toy_{name}.top")
 }
 
 /// The compilation directory debug information names: the current directory.
@@ -262,8 +286,12 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     }
     let words = p.globals.len().max(1) as u64;
     let globals_ty = cg.ty_array(i64, words)?;
-    let globals = cg.declare_data("toy.globals", DataDecl::new(globals_ty).linkage(Linkage::Internal))?;
-    cg.define_data(globals, &DataInit::zeroed(words * u64::from(WORD)))?;
+    // Tiers share the base tier's globals.
+    let shared = if options.tier == Tier::Whole { Linkage::Internal } else { Linkage::External };
+    let globals = cg.declare_data("toy.globals", DataDecl::new(globals_ty).linkage(shared))?;
+    if options.tier != Tier::Top {
+        cg.define_data(globals, &DataInit::zeroed(words * u64::from(WORD)))?;
+    }
     // Only the runtime writes the panic flag: no access of the program's own
     // touches it, which lets LLVM keep the flag's value across inlined calls
     // (their checks then fold away) instead of reloading it after every store.
@@ -295,14 +323,15 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         ret: None,
         file,
     };
+    let mut sigs = Vec::with_capacity(p.functions.len());
     for f in &p.functions {
-        let params: Vec<TypeId> = std::iter::once(raw_ptr).chain(f.param_types().map(|t| g.ty(t))).collect();
-        let ret = f.ret.map(|t| g.ty(t));
-        let sig = g.cg.ty_func(FuncSig::new(&params, ret))?;
-        // Only the entry is exported: functions are internal, so calls to them are direct
-        // (and inlinable) in the JIT too, where exported functions are called through their
-        // replaceable stable entries.
-        let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(Linkage::Internal);
+        let (sig, _) = signature(&mut *g.cg, p, f, g.i64, g.f64, g.reference, g.raw_ptr)?;
+        sigs.push(sig);
+        // Outside the base tier only the entry is exported: functions are internal, so calls
+        // to them are direct (and inlinable) in the JIT too, where exported functions are
+        // called through their replaceable stable entries.
+        let linkage = if options.tier == Tier::Base { Linkage::External } else { Linkage::Internal };
+        let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints).linkage(linkage);
         decl.display_name = Some(f.name.clone());
         decl.stack_check = g.rt.stack_check;
         g.position(f.span)?;
@@ -311,8 +340,60 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     for (i, f) in p.functions.iter().enumerate() {
         g.function(FuncId(i as u32), f)?;
     }
-    g.entry()?;
+    if options.tier == Tier::Top {
+        g.top_wrappers(&sigs)?;
+    } else {
+        g.entry()?;
+    }
     g.task_wrappers()
+}
+
+/// `f`'s signature: the context, then its parameters.
+fn signature<B: Backend>(
+    cg: &mut Cg<B>,
+    p: &TypedProgram,
+    f: &Function,
+    i64: TypeId,
+    f64: TypeId,
+    reference: TypeId,
+    raw_ptr: TypeId,
+) -> Result<(TypeId, Vec<TypeId>)> {
+    let ty = |t: crate::typed::TypeId| match p.types.kind(t) {
+        TypeKind::Int | TypeKind::Bool => i64,
+        TypeKind::Float => f64,
+        TypeKind::Record(_) | TypeKind::Array(_) => reference,
+        TypeKind::Error => unreachable!("checked programs have no error types"),
+    };
+    let params: Vec<TypeId> = std::iter::once(raw_ptr).chain(f.param_types().map(ty)).collect();
+    Ok((cg.ty_func(FuncSig::new(&params, f.ret.map(ty)))?, params))
+}
+
+/// The module that moves a tiered program to its top tier: for each function
+/// `toy_f`, an exported `toy_f` that tail-calls the top tier's `toy_f.top`.
+/// Publishing it replaces the base tier's bodies behind the stable entries, so
+/// every call made from then on (from base code too) runs top-tier code. The
+/// redirects have no frame, so no stack map describes them.
+pub fn emit_redirects<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()> {
+    cg.set_address_space_policy(1, AddrSpacePolicy::managed_moving())?;
+    let i64 = cg.ty_int(IntWidth::I64)?;
+    let f64 = cg.ty_float(FloatWidth::F64)?;
+    let reference = cg.ty_ptr(i64, 1)?;
+    let i8 = cg.ty_int(IntWidth::I8)?;
+    let raw_ptr = cg.ty_ptr(i8, 0)?;
+    for f in &p.functions {
+        let (sig, params) = signature(cg, p, f, i64, f64, reference, raw_ptr)?;
+        let top = cg.declare_func(&top_symbol_name(&f.name), FuncDecl::new(sig))?;
+        let redirect = cg.declare_func(&symbol_name(&f.name), FuncDecl::new(sig))?;
+        cg.func_begin(redirect)?;
+        for (i, &ty) in params.iter().enumerate() {
+            let param = cg.param_slot(i as u32, "")?;
+            cg.push_local(param)?;
+            cg.load(MemAccess::new(ty))?;
+        }
+        cg.tail_call(Callee::Direct(top), params.len() as u32)?;
+        cg.func_end()?;
+    }
+    Ok(())
 }
 
 impl<B: Backend> Gen<'_, '_, B> {
@@ -408,6 +489,32 @@ impl<B: Backend> Gen<'_, '_, B> {
             if f.ret.is_none() {
                 self.cg.push_int(self.i64, 0)?;
             }
+            self.cg.ret()?;
+            self.cg.func_end()?;
+        }
+        Ok(())
+    }
+
+    /// The top tier's exported wrappers: `toy_f.top(ctx, args)` returns
+    /// `toy_f(ctx, args)` (the internal function, usually inlined into it).
+    fn top_wrappers(&mut self, sigs: &[TypeId]) -> Result<()> {
+        for (i, f) in self.p.functions.iter().enumerate() {
+            let mut decl = FuncDecl::new(sigs[i]).gc(GcRole::Safepoints);
+            decl.stack_check = self.rt.stack_check;
+            let wrapper = self.cg.declare_func(&top_symbol_name(&f.name), decl)?;
+            self.position(f.span)?;
+            self.cg.func_begin(wrapper)?;
+            self.locals.clear();
+            self.ctx = Some(self.cg.param_slot(0, "")?);
+            self.push_ctx()?;
+            for k in 0..f.params {
+                let param = self.cg.param_slot(k + 1, "")?;
+                let ty = self.ty(f.locals[k as usize].ty);
+                self.get(param, ty)?;
+            }
+            // Like the entry's, the wrapper's frame is not part of the program's backtraces.
+            self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
+            self.cg.call(Callee::Direct(self.funcs[i]), f.params + 1)?;
             self.cg.ret()?;
             self.cg.func_end()?;
         }

@@ -1,6 +1,8 @@
 //! Running a checked program in the JIT with the toy runtime.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use cfree_facade::TargetSpec;
 use cfree_jit_orc::{Jit, Registry, SourceIndex};
@@ -20,6 +22,60 @@ impl SafepointSource for Snapshot {
 
     fn source_frames(&self, pc: u64) -> Vec<cfree_statepoint::SourcePos> {
         self.1.frames(pc)
+    }
+}
+
+/// The safepoints of a tiered run: the base tier's registry until the top
+/// tier is published, then the registry that holds both (set before any top
+/// tier code can run: the redirects are published after it).
+struct Tiers {
+    base: Arc<Registry>,
+    top: OnceLock<Arc<Registry>>,
+    sources: Arc<SourceIndex>,
+    /// Frames of top-tier code the runtime asked about (collections, backtraces).
+    top_frames: AtomicU64,
+}
+
+impl SafepointSource for Tiers {
+    fn safepoint_at(&self, pc: u64) -> Option<&Safepoint> {
+        let Some(top) = self.top.get() else { return self.base.safepoint_at(pc) };
+        let found = top.safepoint_at(pc);
+        if found.is_some() && self.base.function_at(pc).is_none() {
+            self.top_frames.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    fn source_frames(&self, pc: u64) -> Vec<cfree_statepoint::SourcePos> {
+        self.sources.frames(pc)
+    }
+}
+
+/// When the tiers of a [`run_tiered`] run were ready, measured from its start.
+#[derive(Clone, Debug)]
+pub struct TierReport {
+    /// The base tier published at O0: `main` starts then.
+    pub base_ready: Duration,
+    /// `main` returned.
+    pub main_returned: Duration,
+    /// The redirects were published: calls from then on ran the top tier.
+    /// `None` if the top tier failed ([`Self::top_error`]).
+    pub top_ready: Option<Duration>,
+    /// Why the top tier was not used, if it was not (the run went on in the base tier).
+    pub top_error: Option<String>,
+    /// Frames of top-tier code that collections and backtraces walked.
+    pub top_frames: u64,
+}
+
+impl std::fmt::Display for TierReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        write!(f, "tiers: base (O0) ready at {:.1} ms, ", ms(self.base_ready))?;
+        match self.top_ready {
+            Some(t) => write!(f, "top (O2) at {:.1} ms, ", ms(t))?,
+            None => write!(f, "top failed, ")?,
+        }
+        write!(f, "main returned at {:.1} ms, {} top-tier frames walked", ms(self.main_returned), self.top_frames)
     }
 }
 
@@ -55,6 +111,114 @@ pub fn run(
             .join()
             .map_err(|_| "the program thread panicked".to_string())?
     })
+}
+
+/// Like [`run`], in two tiers (`doc/toy.md`, "Tiered JIT"): the base tier
+/// is published at O0 and `main` starts at once; meanwhile a background
+/// thread compiles the top tier at O2, publishes it, and switches every
+/// function's stable entry to it, so calls made from then on run O2 code
+/// (frames already running finish in the base tier). With
+/// `wait_for_top`, `main` starts only once the top tier is in place (for
+/// tests: then all of the program but the entry runs in the top tier).
+pub fn run_tiered(
+    program: &TypedProgram,
+    n: i64,
+    settings: Settings,
+    options: &codegen::Options,
+    wait_for_top: bool,
+) -> Result<(Outcome, TierReport), String> {
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(s, || run_tiered_here(program, n, settings, options, wait_for_top))
+            .map_err(|e| format!("starting the program thread: {e}"))?
+            .join()
+            .map_err(|_| "the program thread panicked".to_string())?
+    })
+}
+
+fn publish_tier(
+    jit: &Jit,
+    program: &TypedProgram,
+    options: &codegen::Options,
+    tier: codegen::Tier,
+    level: OptLevel,
+) -> Result<(), String> {
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
+    let options = codegen::Options { tier, ..options.clone() };
+    codegen::emit(program, &mut cg, &options).map_err(|e| format!("code generation ({tier:?} tier): {e}"))?;
+    let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
+    jit.publish_owned(module, level).map_err(|e| format!("publishing the {tier:?} tier: {e}"))?;
+    Ok(())
+}
+
+/// Publishes the top tier, makes its safepoints and traps known, then switches the entries.
+fn tier_up(jit: &Jit, program: &TypedProgram, options: &codegen::Options, tiers: &Tiers) -> Result<(), String> {
+    publish_tier(jit, program, options, codegen::Tier::Top, OptLevel::O2)?;
+    let registry = jit.registry();
+    cfree_toy_rt::set_trap_table(registry.traps().map(|t| (t.pc, t.handler)).collect())?;
+    let _ = tiers.top.set(registry);
+    let llvm = LlvmContext::new();
+    let mut cg = llvm.module("toy.redirects", &TargetSpec::host()).map_err(|e| e.to_string())?;
+    codegen::emit_redirects(program, &mut cg).map_err(|e| format!("code generation (redirects): {e}"))?;
+    let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
+    jit.publish_owned(module, OptLevel::O2).map_err(|e| format!("publishing the redirects: {e}"))?;
+    Ok(())
+}
+
+fn run_tiered_here(
+    program: &TypedProgram,
+    n: i64,
+    settings: Settings,
+    options: &codegen::Options,
+    wait_for_top: bool,
+) -> Result<(Outcome, TierReport), String> {
+    let start = Instant::now();
+    let jit = Jit::new().map_err(|e| e.to_string())?;
+    for (name, addr) in cfree_toy_rt::symbols() {
+        jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
+    }
+    publish_tier(&jit, program, options, codegen::Tier::Base, OptLevel::O0)?;
+    let traps = jit.registry().traps().map(|t| (t.pc, t.handler)).collect();
+    cfree_toy_rt::set_trap_table(traps)?;
+    cfree_toy_rt::set_file_name(&program.file_name);
+    let main =
+        jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
+    let tiers = Arc::new(Tiers {
+        base: jit.registry(),
+        top: OnceLock::new(),
+        sources: jit.sources(),
+        top_frames: AtomicU64::new(0),
+    });
+    let ctx = cfree_toy_rt::install(tiers.clone(), settings);
+    let base_ready = start.elapsed();
+    let (result, main_returned, top) = std::thread::scope(|s| {
+        let mut handle = Some(s.spawn(|| tier_up(&jit, program, options, &tiers).map(|()| start.elapsed())));
+        let early = if wait_for_top { handle.take().map(|h| h.join()) } else { None };
+        #[allow(unsafe_code)]
+        // SAFETY: as in `run_here`; the top tier and the redirects have the
+        // base tier's signatures (the JIT checked them), and the runtime knows
+        // their safepoints and traps before any of their code can run.
+        let result = unsafe { main.call(ctx as *const u8, n) };
+        let main_returned = start.elapsed();
+        let top = match (early, handle) {
+            (Some(top), _) => top,
+            (None, Some(h)) => h.join(),
+            (None, None) => Ok(Err("the top tier was not started".to_string())),
+        };
+        (result, main_returned, top)
+    });
+    cfree_toy_rt::panic::exit_if_unrecovered();
+    let top = top.unwrap_or_else(|_| Err("the top tier's thread panicked".to_string()));
+    let report = TierReport {
+        base_ready,
+        main_returned,
+        top_ready: top.as_ref().ok().copied(),
+        top_error: top.err(),
+        top_frames: tiers.top_frames.load(Ordering::Relaxed),
+    };
+    Ok((Outcome { result, stats: cfree_toy_rt::finish() }, report))
 }
 
 fn run_here(

@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use cfree_llvm_lower::OptLevel;
 
 const USAGE: &str = "usage: cfree-toy check FILE
-       cfree-toy run FILE [N] [-O0|-O1|-O2|-O3] [-g0]
+       cfree-toy run FILE [N] [-O0|-O1|-O2|-O3|--tiered] [-g0]
+                       (--tiered: start at O0, move to O2 compiled in the background)
        cfree-toy build FILE [-o OUTPUT] [-O0|-O1|-O2|-O3] [-g0] [--target x86_64-unknown-linux-gnu|aarch64-unknown-linux-gnu]
                        (OUTPUT defaults to FILE's stem, the target to the host;
                         debug information is on unless -g0)";
@@ -33,14 +34,19 @@ fn main() -> ExitCode {
         _ => return usage(None),
     };
     // Debug information is on by default; `-g` says so explicitly, `-g0` turns it off.
-    let options = cfree_toy::codegen::Options { debug_info: !rest.iter().any(|a| a == "-g0") };
+    let options = cfree_toy::codegen::Options { debug_info: !rest.iter().any(|a| a == "-g0"), ..Default::default() };
     let rest: Vec<String> = rest.iter().filter(|a| *a != "-g0" && *a != "-g").cloned().collect();
     let rest = rest.as_slice();
     let action = match command {
         "check" if rest.is_empty() => Action::Check,
         "check" => return usage(None),
+        "run" if rest.iter().any(|a| a == "--tiered") => match run_options(rest) {
+            Ok((n, None)) => Action::RunTiered { n },
+            Ok((_, Some(_))) => return usage(Some("--tiered chooses the levels: no -O option with it")),
+            Err(e) => return usage(Some(&e)),
+        },
         "run" => match run_options(rest) {
-            Ok((n, level)) => Action::Run { n, level },
+            Ok((n, level)) => Action::Run { n, level: level.unwrap_or(OptLevel::O2) },
             Err(e) => return usage(Some(&e)),
         },
         _ => match build_options(file, rest) {
@@ -68,6 +74,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Action::Run { n, level } => run(&program, n, level, &options),
+        Action::RunTiered { n } => run_tiered(&program, n, &options),
         Action::Build { out, level, target } => match cfree_toy::aot::build(&program, level, &out, &target, &options) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -81,6 +88,7 @@ fn main() -> ExitCode {
 enum Action {
     Check,
     Run { n: i64, level: OptLevel },
+    RunTiered { n: i64 },
     Build { out: PathBuf, level: OptLevel, target: cfree_toy::aot::Target },
 }
 
@@ -102,13 +110,14 @@ fn opt_level(arg: &str) -> Option<OptLevel> {
     }
 }
 
-/// `run FILE [N] [-O0|-O1|-O2|-O3]`: N defaults to 0, the level to -O2.
-fn run_options(rest: &[String]) -> Result<(i64, OptLevel), String> {
+/// `run FILE [N] [-O0|-O1|-O2|-O3|--tiered]`: N defaults to 0, the level to
+/// -O2 (`None` here).
+fn run_options(rest: &[String]) -> Result<(i64, Option<OptLevel>), String> {
     let mut n = 0i64;
-    let mut level = OptLevel::O2;
-    for arg in rest {
+    let mut level = None;
+    for arg in rest.iter().filter(|a| *a != "--tiered") {
         match opt_level(arg) {
-            Some(l) => level = l,
+            Some(l) => level = Some(l),
             None => n = arg.parse().map_err(|_| format!("`{arg}` is neither an integer argument nor -O0..-O3"))?,
         }
     }
@@ -153,6 +162,28 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+/// Runs `main(n)` in two tiers; `CFREE_TOY_STATS=1` also reports when each was ready.
+fn run_tiered(program: &cfree_toy::TypedProgram, n: i64, options: &cfree_toy::codegen::Options) -> ExitCode {
+    // A test switch: start `main` only once the top tier is in place.
+    let wait = std::env::var("CFREE_TOY_TIER_WAIT").is_ok_and(|v| v == "1");
+    match cfree_toy::jit::run_tiered(program, n, cfree_toy_rt::Settings::from_env(), options, wait) {
+        Ok((outcome, tiers)) => {
+            if std::env::var("CFREE_TOY_STATS").is_ok_and(|v| v == "1") {
+                eprintln!("{}", outcome.stats);
+                eprintln!("{tiers}");
+            }
+            if let Some(e) = &tiers.top_error {
+                eprintln!("cfree-toy: warning: the program ran in the base tier only: {e}");
+            }
+            ExitCode::from((outcome.result & 0xff) as u8)
+        }
+        Err(e) => {
+            eprintln!("cfree-toy: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
