@@ -86,6 +86,8 @@ pub struct Outcome {
     pub result: i64,
     /// The collector's statistics.
     pub stats: Stats,
+    /// From the start of the run (code generation, publish) until `main` started.
+    pub ready: Duration,
 }
 
 /// Stack size of the thread that runs managed code (deep recursion is normal in Toy).
@@ -218,7 +220,7 @@ fn run_tiered_here(
         top_error: top.err(),
         top_frames: tiers.top_frames.load(Ordering::Relaxed),
     };
-    Ok((Outcome { result, stats: cfree_toy_rt::finish() }, report))
+    Ok((Outcome { result, stats: cfree_toy_rt::finish(), ready: base_ready }, report))
 }
 
 fn run_here(
@@ -228,6 +230,7 @@ fn run_here(
     settings: Settings,
     options: &codegen::Options,
 ) -> Result<Outcome, String> {
+    let start = Instant::now();
     let llvm = LlvmContext::new();
     let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
     codegen::emit(program, &mut cg, options).map_err(|e| format!("code generation: {e}"))?;
@@ -243,6 +246,7 @@ fn run_here(
     let main =
         jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     let ctx = cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings);
+    let ready = start.elapsed();
     #[allow(unsafe_code)]
     // SAFETY: the program was type-checked and compiled with run-time checks; it allocates
     // only through the runtime installed above, whose context `ctx` is this thread's, and
@@ -250,5 +254,5 @@ fn run_here(
     let result = unsafe { main.call(ctx as *const u8, n) };
     // A panic that no deferred call recovered: its report, and status 101.
     cfree_toy_rt::panic::exit_if_unrecovered();
-    Ok(Outcome { result, stats: cfree_toy_rt::finish() })
+    Ok(Outcome { result, stats: cfree_toy_rt::finish(), ready })
 }

@@ -193,6 +193,7 @@ fn run(program: &cfree_toy::TypedProgram, n: i64, level: OptLevel, options: &cfr
         Ok(outcome) => {
             if std::env::var("CFREE_TOY_STATS").is_ok_and(|v| v == "1") {
                 eprintln!("{}", outcome.stats);
+                eprintln!("jit: main started at {:.1} ms", outcome.ready.as_secs_f64() * 1e3);
             }
             ExitCode::from((outcome.result & 0xff) as u8)
         }
