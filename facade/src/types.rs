@@ -214,6 +214,7 @@ impl TypeTable {
     }
 
     /// The entry of `id`, if it belongs to this table.
+    #[inline]
     fn entry(&self, id: TypeId) -> Option<&TypeEntry> {
         if id.owner != self.owner {
             return None;
@@ -278,6 +279,7 @@ impl TypeTable {
     }
 
     /// Layout of `id` if it is a scalar of this table (one check for the hot paths).
+    #[inline]
     pub(crate) fn scalar_layout(&self, id: TypeId) -> Option<Layout> {
         let e = self.entry(id)?;
         match e.kind {

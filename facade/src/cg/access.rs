@@ -4,6 +4,7 @@ use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Validates a descriptor for a load or store of a scalar.
+    #[inline]
     pub(crate) fn resolve_access(
         &self,
         call: &'static str,
@@ -27,6 +28,11 @@ impl<B: Backend> crate::Cg<B> {
                 });
             }
         }
+        self.resolve_access_slow(call, access, addr_space)
+    }
+
+    #[inline(never)]
+    fn resolve_access_slow(&self, call: &'static str, access: &MemAccess, addr_space: u32) -> Result<ResolvedAccess> {
         self.check_type(call, access.ty, "access type")?;
         if !self.types.is_scalar(access.ty) {
             // Aggregates move with memcpy/memmove.

@@ -122,6 +122,7 @@ impl<B: Backend> FuncState<B> {
         }
     }
 
+    #[inline]
     pub(crate) fn is_open(&self) -> bool {
         self.sym.is_some()
     }
@@ -155,15 +156,25 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     /// A function must be open, and not naked (whose body is inline assembly only).
+    #[inline]
     pub(crate) fn require_open(&self, call: &'static str) -> Result<()> {
-        self.require_open_naked_ok(call)?;
-        if self.func.naked {
-            return Err(self.ferr(call, ErrorKind::NakedFunctionBody));
+        if self.func.is_open() && !self.func.naked {
+            return Ok(());
         }
-        Ok(())
+        Err(self.not_open(call))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn not_open(&self, call: &'static str) -> Error {
+        match self.require_open_naked_ok(call) {
+            Err(e) => e,
+            Ok(()) => self.ferr(call, ErrorKind::NakedFunctionBody),
+        }
     }
 
     /// A function must be open; it may be naked (`asm`, `unreachable`, ending the body).
+    #[inline]
     pub(crate) fn require_open_naked_ok(&self, call: &'static str) -> Result<()> {
         if !self.func.is_open() {
             return Err(Error::new(call, ErrorKind::NoOpenFunction));
@@ -375,13 +386,18 @@ impl<B: Backend> crate::Cg<B> {
         Ok(local)
     }
 
+    #[inline]
     pub(crate) fn check_local(&self, call: &'static str, local: Local) -> Result<&super::func::LocalInfo<B::Value>> {
-        if local.owner != self.func.owner || local.index() >= self.func.locals.len() {
-            return Err(self
-                .ferr(call, ErrorKind::ForeignHandle { what: HandleKind::Local, handle: local.to_bits() })
-                .operand("local"));
+        match self.func.locals.get(local.index()) {
+            Some(info) if local.owner == self.func.owner => Ok(info),
+            _ => Err(self.foreign_local(call, local)),
         }
-        Ok(&self.func.locals[local.index()])
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn foreign_local(&self, call: &'static str, local: Local) -> Error {
+        self.ferr(call, ErrorKind::ForeignHandle { what: HandleKind::Local, handle: local.to_bits() }).operand("local")
     }
 
     pub(crate) fn check_label(&self, call: &'static str, label: Label) -> Result<()> {

@@ -15,14 +15,21 @@ pub(crate) struct Addr<V> {
 }
 
 impl<B: Backend> crate::Cg<B> {
+    #[inline]
     pub(crate) fn check_depth(&self, call: &'static str, needed: usize) -> Result<()> {
-        let available = self.func.stack.len();
-        if available < needed {
-            return Err(self.ferr(call, ErrorKind::StackUnderflow { needed, available }));
+        if self.func.stack.len() < needed {
+            return Err(self.underflow(call, needed));
         }
         Ok(())
     }
 
+    #[cold]
+    #[inline(never)]
+    fn underflow(&self, call: &'static str, needed: usize) -> Error {
+        self.ferr(call, ErrorKind::StackUnderflow { needed, available: self.func.stack.len() })
+    }
+
+    #[inline]
     pub(crate) fn entry(&self, from_top: usize) -> Entry<B::Value> {
         self.func.stack[self.func.stack.len() - 1 - from_top]
     }
@@ -38,6 +45,7 @@ impl<B: Backend> crate::Cg<B> {
 
     /// The value `from_top` entries below the top (stack must hold `needed`),
     /// checked to be an rvalue compatible with `expected`.
+    #[inline]
     pub(crate) fn peek_value(
         &self,
         call: &'static str,
@@ -59,6 +67,22 @@ impl<B: Backend> crate::Cg<B> {
     ) -> Result<(TypeId, B::Value)> {
         self.check_depth(call, needed)?;
         match self.entry(from_top) {
+            // The common case, checked inline: exactly the expected type (a
+            // valid one: values on the stack have valid types).
+            Entry::Value { ty, v } if expected.is_none_or(|e| e == ty) => Ok((ty, v)),
+            _ => self.peek_typed_slow(call, from_top, operand, expected),
+        }
+    }
+
+    #[inline(never)]
+    fn peek_typed_slow(
+        &self,
+        call: &'static str,
+        from_top: usize,
+        operand: &str,
+        expected: Option<TypeId>,
+    ) -> Result<(TypeId, B::Value)> {
+        match self.entry(from_top) {
             Entry::Value { ty, v } => {
                 if let Some(e) = expected {
                     if !self.types.compatible(ty, e) {
@@ -73,8 +97,17 @@ impl<B: Backend> crate::Cg<B> {
         }
     }
 
+    #[inline]
     pub(crate) fn peek_addr(&self, call: &'static str, needed: usize, from_top: usize) -> Result<Addr<B::Value>> {
         self.check_depth(call, needed)?;
+        match self.entry(from_top) {
+            Entry::Place { addr_space, addr, origin, .. } => Ok(Addr { addr, addr_space, is_place: true, origin }),
+            _ => self.peek_addr_slow(call, from_top),
+        }
+    }
+
+    #[inline(never)]
+    fn peek_addr_slow(&self, call: &'static str, from_top: usize) -> Result<Addr<B::Value>> {
         match self.entry(from_top) {
             Entry::Place { addr_space, addr, origin, .. } => Ok(Addr { addr, addr_space, is_place: true, origin }),
             Entry::Value { ty, v } => match self.types.ptr_addr_space(ty) {
@@ -84,15 +117,18 @@ impl<B: Backend> crate::Cg<B> {
         }
     }
 
+    #[inline]
     pub(crate) fn pop_n(&mut self, n: usize) {
         let len = self.func.stack.len();
         self.func.stack.truncate(len - n);
     }
 
+    #[inline]
     pub(crate) fn push_value(&mut self, ty: TypeId, v: B::Value) {
         self.func.stack.push(Entry::Value { ty, v });
     }
 
+    #[inline]
     pub(crate) fn begin_op(&mut self, call: &'static str) -> Result<()> {
         self.require_open(call)?;
         Ok(())
