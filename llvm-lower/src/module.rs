@@ -40,7 +40,7 @@ pub(crate) fn codegen_level(level: OptLevel) -> OptimizationLevel {
 pub fn finish(cg: Cg<LlvmBackend<'_>>) -> Result<LlvmModule<'_>> {
     let mut finished = cg.finish()?;
     finished.backend.finalize();
-    Ok(LlvmModule { backend: finished.backend, exports: finished.exports, level: OptLevel::O0 })
+    Ok(LlvmModule { backend: finished.backend, exports: finished.exports, level: OptLevel::O0, verifier: true })
 }
 
 /// A complete LLVM module with its exported signatures.
@@ -49,6 +49,8 @@ pub struct LlvmModule<'ctx> {
     backend: LlvmBackend<'ctx>,
     exports: Vec<FuncExport>,
     level: OptLevel,
+    /// Whether compiling runs LLVM's verifier first ([`Self::set_verifier`]).
+    verifier: bool,
 }
 
 impl<'ctx> LlvmModule<'ctx> {
@@ -128,6 +130,28 @@ impl<'ctx> LlvmModule<'ctx> {
         self.backend.module.verify().map_err(|m| Error::Verify(m.to_string()))
     }
 
+    /// Whether compiling ([`Self::optimize`], [`Self::object`], the JIT
+    /// objects) runs LLVM's verifier first: on by default. The facade checks
+    /// every operation as it is emitted, so the verifier is a second line of
+    /// defence against a bug of ours, at about the cost of emitting the
+    /// module (`doc/performance.md`, "Compile latency side by side"). A
+    /// frontend that publishes many small units and trusts that defence may
+    /// turn it off; builds with debug assertions (every test) verify anyway.
+    /// Off, IR that a bug of ours made invalid reaches LLVM, which may then
+    /// abort.
+    pub fn set_verifier(&mut self, on: bool) {
+        self.verifier = on;
+    }
+
+    /// [`Self::verify`] unless [`Self::set_verifier`] turned it off (in a release build).
+    fn checked(&self) -> Result<()> {
+        if self.verifier || cfg!(debug_assertions) {
+            self.verify()
+        } else {
+            Ok(())
+        }
+    }
+
     /// The target machine for `level`, made once per thread and reused for every
     /// module of the same target (as ORC's `SimpleCompiler` reuses one): creating
     /// one costs more than optimising a small function at O0.
@@ -154,7 +178,7 @@ impl<'ctx> LlvmModule<'ctx> {
 
     /// Verifies, then runs the `level` pipeline in place. Later code generation uses `level` too.
     pub fn optimize(&mut self, level: OptLevel) -> Result<()> {
-        self.verify()?;
+        self.checked()?;
         let tm = self.machine(level)?;
         optimize(&self.backend.module, &tm, level, self.backend.has_gc)?;
         self.level = level;
@@ -162,7 +186,7 @@ impl<'ctx> LlvmModule<'ctx> {
     }
 
     fn emit(&self, file_type: FileType) -> Result<Vec<u8>> {
-        self.verify()?;
+        self.checked()?;
         let tm = self.machine(self.level)?;
         write(&tm, &self.backend.module, file_type)
     }
@@ -220,7 +244,7 @@ impl LlvmModule<'_> {
     /// "Compile latency side by side"), so a caller that has no use for the
     /// module afterwards (no retry, no second publish) saves that.
     pub fn into_jit_object(self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
-        self.verify()?;
+        self.checked()?;
         self.jit_object_of(&self.backend.module, renames, level)
     }
 
@@ -246,7 +270,7 @@ impl LlvmModule<'_> {
 fn force_frame_pointers(module: &Module<'_>) {
     let ctx = module.get_context();
     let attr = ctx.create_string_attribute("frame-pointer", "all");
-    for f in module.get_functions().filter(|f| f.count_basic_blocks() > 0) {
+    for f in module.get_functions().filter(|f| f.get_first_basic_block().is_some()) {
         f.add_attribute(inkwell::attributes::AttributeLoc::Function, attr);
     }
 }
@@ -255,7 +279,7 @@ fn force_frame_pointers(module: &Module<'_>) {
 fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str) -> Result<()> {
     let body = module
         .get_function(name)
-        .filter(|f| f.count_basic_blocks() > 0)
+        .filter(|f| f.get_first_basic_block().is_some())
         .ok_or_else(|| Error::Emit(format!("`{name}` is not defined in this module")))?;
     if module.get_function(body_name).is_some() {
         return Err(Error::Emit(format!("`{body_name}` already exists in this module")));

@@ -26,6 +26,8 @@
 //!   against raw codegen + `LLVMOrcLLJITAddObjectFile` + lookup; emission of
 //!   the unit is outside the timed region on both sides;
 //! - batch publish of one module of 100 and of 2,000 functions, O0 and O2;
+//! - both publishes also with the module's verifier off (`LlvmModule::set_verifier`),
+//!   as the raw side runs none;
 //! - lazy publish of 2,000 one-function units with 1 % of the functions
 //!   called (each call also compiles the units its callees are in), against
 //!   publishing the whole module eagerly;
@@ -716,12 +718,14 @@ struct Sides {
     publish: Duration,
     /// `Jit::publish_owned` (compiles the module itself).
     owned: Duration,
+    /// `Jit::publish_owned` of a module whose verifier is off (`LlvmModule::set_verifier`).
+    unverified: Duration,
     raw_emit: Duration,
     raw: Duration,
 }
 
 #[derive(Default)]
-struct Samples(Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>);
+struct Samples(Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>);
 
 impl Samples {
     fn medians(self) -> Sides {
@@ -731,6 +735,7 @@ impl Samples {
             owned: median(self.2),
             raw_emit: median(self.3),
             raw: median(self.4),
+            unverified: median(self.5),
         }
     }
 }
@@ -747,7 +752,7 @@ fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
 #[allow(clippy::too_many_arguments)]
 fn publish_unit(
     raw: &Raw,
-    jits: [&Jit; 2],
+    jits: [&Jit; 3],
     raw_jit: &RawJit,
     desc: &[FuncDesc],
     range: Range<usize>,
@@ -755,8 +760,8 @@ fn publish_unit(
     s: &mut Samples,
     turn: usize,
 ) {
-    // The three sides take turns going first.
-    for side in (0..3).map(|k| (k + turn) % 3) {
+    // The four sides take turns going first.
+    for side in (0..4).map(|k| (k + turn) % 4) {
         match side {
             0 => {
                 let llvm = LlvmContext::new();
@@ -767,6 +772,12 @@ fn publish_unit(
                 let llvm = LlvmContext::new();
                 let m = emit_facade(&llvm, "", desc, range.clone());
                 timed(&mut s.2, || jits[1].publish_owned(m, level).expect("publish_owned"));
+            }
+            2 => {
+                let llvm = LlvmContext::new();
+                let mut m = emit_facade(&llvm, "", desc, range.clone());
+                m.set_verifier(false);
+                timed(&mut s.5, || jits[2].publish_owned(m, level).expect("publish_owned"));
             }
             _ => {
                 let ctx = Context::create();
@@ -790,11 +801,11 @@ fn publish_unit(
 
 /// Per-function medians of publishing the functions of `desc` one unit each, in order.
 fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
-    let (copying, owned) = (Jit::new().expect("jit"), Jit::new().expect("jit"));
+    let (copying, owned, unverified) = (Jit::new().expect("jit"), Jit::new().expect("jit"), Jit::new().expect("jit"));
     let raw_jit = RawJit::new();
     let mut s = Samples::default();
     for i in 0..desc.len() {
-        publish_unit(raw, [&copying, &owned], &raw_jit, desc, i..i + 1, level, &mut s, i);
+        publish_unit(raw, [&copying, &owned, &unverified], &raw_jit, desc, i..i + 1, level, &mut s, i);
     }
     s.medians()
 }
@@ -803,8 +814,8 @@ fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
 fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> Sides {
     let mut s = Samples::default();
     for rep in 0..reps {
-        let (copying, owned) = (Jit::new().expect("jit"), Jit::new().expect("jit"));
-        publish_unit(raw, [&copying, &owned], &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
+        let jits = (Jit::new().expect("jit"), Jit::new().expect("jit"), Jit::new().expect("jit"));
+        publish_unit(raw, [&jits.0, &jits.1, &jits.2], &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
     }
     s.medians()
 }
@@ -980,6 +991,7 @@ fn main() {
             row(&format!("1-function unit ({n} in order), emit, {level:?}"), 1, s.facade_emit, s.raw_emit);
             row(&format!("1-function `publish` (copies the module), {level:?}"), 1, s.publish, s.raw);
             row(&format!("**1-function `publish_owned`, {level:?}**"), 1, s.owned, s.raw);
+            row(&format!("1-function `publish_owned`, verifier off, {level:?}"), 1, s.unverified, s.raw);
         }
     }
     if part("batch") {
@@ -997,6 +1009,15 @@ fn main() {
                     &format!("**{n}-function batch, `publish_owned`, {level:?}** ({:.1} ms)", ms(s.owned)),
                     n,
                     s.owned,
+                    s.raw,
+                );
+                row(
+                    &format!(
+                        "{n}-function batch, `publish_owned`, verifier off, {level:?} ({:.1} ms)",
+                        ms(s.unverified)
+                    ),
+                    n,
+                    s.unverified,
                     s.raw,
                 );
             }

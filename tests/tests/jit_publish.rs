@@ -439,3 +439,19 @@ fn publishes_from_two_threads_compile_concurrently() {
     }
     panic!("no two publishes ever compiled at the same time: {seen:?}");
 }
+
+#[test]
+fn a_module_with_its_verifier_off_compiles_and_runs() {
+    // Release builds skip the verifier for such a module; test builds (debug
+    // assertions) verify anyway, so this checks that the switch changes nothing else.
+    let llvm = LlvmContext::new();
+    let jit = session(&llvm);
+    let mut m = unary(&llvm, "unverified", 3, 4, None);
+    m.set_verifier(false);
+    jit.publish_owned(m, OptLevel::O2).unwrap();
+    assert_eq!(call(&jit, "unverified", 5), 19);
+    let mut m = unary(&llvm, "unverified_object", 3, 4, None);
+    m.set_verifier(false);
+    let object = m.emit_object(OptLevel::O0).unwrap();
+    assert!(object.starts_with(b"\x7fELF"), "an ELF object");
+}
