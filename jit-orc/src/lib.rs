@@ -63,7 +63,7 @@ mod stubs;
 pub use error::{Error, Result};
 pub use lazy::{LazyFailure, LazyPublished, LazyStats, LazyUnit, TierPolicy, Tiering};
 pub use object_info::{ObjectError, ObjectFunction, ObjectInfo, StackMapFunction};
-pub use publish::{compile, PublishStats, Published};
+pub use publish::{compile, PhaseTimes, PublishStats, Published};
 pub use registry::{
     FunctionInfo, Registry, RegistryCounts, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState,
 };

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use cfree_facade::{FuncExport, ObjectModule, OptLevel, TargetInfo};
 use cfree_llvm_lower::LlvmModule;
@@ -46,6 +47,26 @@ pub struct PublishStats {
     pub compiling: usize,
     /// The most publishes ever seen in their compile phase at the same time.
     pub max_concurrent_compiles: usize,
+    /// Where publishes spent their time, summed over all of them.
+    pub phases: PhaseTimes,
+}
+
+/// Time spent in each step of publishing, summed over a session's publishes
+/// (successful or not), in nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseTimes {
+    /// Compiling the module: renaming, verifier, pass pipeline, code generation.
+    pub compile: u64,
+    /// Reading the object's functions, stack maps and trap sites.
+    pub inspect: u64,
+    /// Building the stable entries of new exports.
+    pub entries: u64,
+    /// Waiting for the writer lock.
+    pub lock: u64,
+    /// Linking the unit and its entries (ORC adds and symbol lookups).
+    pub link: u64,
+    /// Deriving and storing the next registry and switching the cells.
+    pub registry: u64,
 }
 
 /// The publish counters of a [`Jit`].
@@ -55,9 +76,29 @@ pub(crate) struct Counters {
     failed: AtomicU64,
     compiling: AtomicUsize,
     max_compiling: AtomicUsize,
+    /// [`PhaseTimes`], in its field order.
+    phases: [AtomicU64; 6],
+}
+
+/// An index into [`Counters::phases`].
+#[derive(Clone, Copy)]
+enum Phase {
+    Compile,
+    Inspect,
+    Entries,
+    Lock,
+    Link,
+    Registry,
 }
 
 impl Counters {
+    /// Adds the time since `since` to `phase`; returns now.
+    fn lap(&self, phase: Phase, since: Instant) -> Instant {
+        let now = Instant::now();
+        self.phases[phase as usize].fetch_add((now - since).as_nanos() as u64, Ordering::Relaxed);
+        now
+    }
+
     /// Counts a publish that failed before it started (e.g. its module could not be built).
     pub(crate) fn count_failure(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
@@ -69,6 +110,17 @@ impl Counters {
             failed: self.failed.load(Ordering::Relaxed),
             compiling: self.compiling.load(Ordering::Relaxed),
             max_concurrent_compiles: self.max_compiling.load(Ordering::Relaxed),
+            phases: {
+                let t = |p: Phase| self.phases[p as usize].load(Ordering::Relaxed);
+                PhaseTimes {
+                    compile: t(Phase::Compile),
+                    inspect: t(Phase::Inspect),
+                    entries: t(Phase::Entries),
+                    lock: t(Phase::Lock),
+                    link: t(Phase::Link),
+                    registry: t(Phase::Registry),
+                }
+            },
         }
     }
 }
@@ -391,19 +443,28 @@ impl Jit {
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
         let renames: Vec<(String, String)> =
             exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
-        let (object, info) = inspect(emit(&renames)?, name, target.arch)?;
+        let counters = &self.shared.counters;
+        let t = Instant::now();
+        let object = emit(&renames);
+        let t = counters.lap(Phase::Compile, t);
+        let (object, info) = inspect(object?, name, target.arch)?;
+        let t = counters.lap(Phase::Inspect, t);
         let fresh = new_entries(&snapshot, &exports, &body_names);
         let stubs = if fresh.is_empty() {
             None
         } else {
             Some((fresh.iter().map(|(e, _)| e.name.clone()).collect(), stubs::stub_object(&fresh)?))
         };
+        counters.lap(Phase::Entries, t);
         Ok(Prepared { unit, name: name.to_string(), exports, body_names, object, info, stubs })
     }
 
     /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.
     fn commit(&self, p: Prepared) -> Result<Published> {
+        let counters = &self.shared.counters;
+        let t = Instant::now();
         let mut w = self.writer();
+        let t = counters.lap(Phase::Lock, t);
         let current = self.shared.registry.load_full();
         check_signatures(&current, &p.exports)?;
         // Another publish may have created some of the entries since the snapshot.
@@ -430,6 +491,7 @@ impl Jit {
             entries.insert(name, (entry, cell));
         }
 
+        let t = counters.lap(Phase::Link, t);
         let RegistryUpdate { next, functions, cell_updates, replaced } = next_registry(&current, &p, &bodies, &entries);
         let generation = next.generation;
         if let Some(unit) = next.unit(p.unit) {
@@ -460,6 +522,7 @@ impl Jit {
             let cell = unsafe { AtomicU64::from_ptr(cell as *mut u64) };
             cell.store(body, Ordering::Release);
         }
+        counters.lap(Phase::Registry, t);
         Ok(Published { unit: p.unit, generation, replaced })
     }
 }

@@ -60,7 +60,7 @@ use cfree_facade::{
     AbiExt, Backend, Callee, CastOp, Cg, FuncDecl, FuncExport, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local,
     MemAccess, ScalarType, Sym, TargetSpec, TypeId,
 };
-use cfree_jit_orc::{Jit, LazyUnit, TierPolicy};
+use cfree_jit_orc::{Jit, LazyUnit, PhaseTimes, TierPolicy};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -711,6 +711,25 @@ fn whole_module(raw: &Raw, desc: &[FuncDesc], reps: usize) {
     }
 }
 
+/// Rows of where `publish_owned` spent its time per function (means over the
+/// `functions` of the session; the facade column with the verifier, the raw
+/// column without it).
+fn phase_rows(what: &str, functions: usize, phases: &[PhaseTimes; 2]) {
+    let us = |ns: u64| format!("{:.1} µs", ns as f64 / 1e3 / functions as f64);
+    let [on, off] = phases;
+    let steps = [
+        ("compile", on.compile, off.compile),
+        ("inspect", on.inspect, off.inspect),
+        ("entries", on.entries, off.entries),
+        ("lock", on.lock, off.lock),
+        ("link", on.link, off.link),
+        ("registry", on.registry, off.registry),
+    ];
+    for (step, a, b) in steps {
+        println!("| {what}: {step} (verifier on / off) | {} | {} | |", us(a), us(b));
+    }
+}
+
 /// Medians of each side's times.
 struct Sides {
     facade_emit: Duration,
@@ -720,6 +739,8 @@ struct Sides {
     owned: Duration,
     /// `Jit::publish_owned` of a module whose verifier is off (`LlvmModule::set_verifier`).
     unverified: Duration,
+    /// Where the `publish_owned` sessions spent their time (verifier on, off).
+    phases: [PhaseTimes; 2],
     raw_emit: Duration,
     raw: Duration,
 }
@@ -736,6 +757,7 @@ impl Samples {
             raw_emit: median(self.3),
             raw: median(self.4),
             unverified: median(self.5),
+            phases: [PhaseTimes::default(); 2],
         }
     }
 }
@@ -807,17 +829,20 @@ fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
     for i in 0..desc.len() {
         publish_unit(raw, [&copying, &owned, &unverified], &raw_jit, desc, i..i + 1, level, &mut s, i);
     }
-    s.medians()
+    Sides { phases: [owned.publish_stats().phases, unverified.publish_stats().phases], ..s.medians() }
 }
 
 /// Publishing one module of `desc.len()` functions, `reps` times into fresh sessions.
 fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> Sides {
     let mut s = Samples::default();
+    let mut phases = [PhaseTimes::default(); 2];
     for rep in 0..reps {
         let jits = (Jit::new().expect("jit"), Jit::new().expect("jit"), Jit::new().expect("jit"));
         publish_unit(raw, [&jits.0, &jits.1, &jits.2], &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
+        phases = [jits.1.publish_stats().phases, jits.2.publish_stats().phases];
     }
-    s.medians()
+    // The last repetition's.
+    Sides { phases, ..s.medians() }
 }
 
 /// Throughput: `units` self-contained units (the functions of `desc` under a fresh
@@ -992,6 +1017,7 @@ fn main() {
             row(&format!("1-function `publish` (copies the module), {level:?}"), 1, s.publish, s.raw);
             row(&format!("**1-function `publish_owned`, {level:?}**"), 1, s.owned, s.raw);
             row(&format!("1-function `publish_owned`, verifier off, {level:?}"), 1, s.unverified, s.raw);
+            phase_rows(&format!("1-function `publish_owned`, {level:?}"), n, &s.phases);
         }
     }
     if part("batch") {
@@ -1020,6 +1046,7 @@ fn main() {
                     s.unverified,
                     s.raw,
                 );
+                phase_rows(&format!("{n}-function batch, `publish_owned`, {level:?}"), n, &s.phases);
             }
         }
     }

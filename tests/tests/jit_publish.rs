@@ -448,8 +448,13 @@ fn a_module_with_its_verifier_off_compiles_and_runs() {
     let jit = session(&llvm);
     let mut m = unary(&llvm, "unverified", 3, 4, None);
     m.set_verifier(false);
+    let before = jit.publish_stats().phases;
     jit.publish_owned(m, OptLevel::O2).unwrap();
     assert_eq!(call(&jit, "unverified", 5), 19);
+    // The publish's time is attributed to its steps.
+    let after = jit.publish_stats().phases;
+    assert!(after.compile > before.compile && after.link > before.link && after.registry > before.registry);
+    assert!(after.inspect >= before.inspect && after.entries > before.entries, "{before:?} -> {after:?}");
     let mut m = unary(&llvm, "unverified_object", 3, 4, None);
     m.set_verifier(false);
     let object = m.emit_object(OptLevel::O0).unwrap();
