@@ -172,6 +172,12 @@ impl Checker<'_> {
             if self.func_ids.insert(decl.name.name.clone(), FuncId(i as u32)).is_some() {
                 self.error(decl.name.span, format!("function `{}` is declared twice", decl.name.name));
             }
+            // Functions are emitted as `toy_<name>`, which must not be a runtime entry's symbol.
+            let symbol = crate::codegen::symbol_name(&decl.name.name);
+            if cfree_toy_rt::symbols().iter().any(|(runtime, _)| *runtime == symbol) {
+                let message = format!("the name `{}` is reserved: the runtime defines `{symbol}`", decl.name.name);
+                self.error(decl.name.span, message);
+            }
             let params = decl.params.iter().map(|(_, ty)| self.resolve(ty)).collect();
             let ret = decl.ret.as_ref().map(|ty| self.resolve(ty));
             self.signatures.push(Signature { name: decl.name.name.clone(), params, ret });

@@ -165,6 +165,11 @@ fn declaration_errors() {
         ("fn f() -> int {\n    return;\n}\n", "t.toy:2:5: error: `return` needs a value: function `f` returns `int`"),
         ("fn f() {\n    return 1;\n}\n", "t.toy:2:12: error: function `f` returns no value, but `return` has one"),
         ("fn f() {\n}\nfn g() -> int {\n    return f();\n}\n", "t.toy:4:12: error: function `f` returns no value"),
+        ("fn poll() {\n}\n", "t.toy:1:4: error: the name `poll` is reserved: the runtime defines `toy_poll`"),
+        (
+            "fn print_int(x: int) {\n}\n",
+            "t.toy:1:4: error: the name `print_int` is reserved: the runtime defines `toy_print_int`",
+        ),
     ];
     for (items, expected) in cases {
         let source = format!("{items}fn main(n: int) -> int {{\n    return 0;\n}}\n");
