@@ -348,6 +348,16 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     g.task_wrappers()
 }
 
+/// The type of a Toy value of type `t`: a word, a float or a reference.
+fn value_type(p: &TypedProgram, t: crate::typed::TypeId, i64: TypeId, f64: TypeId, reference: TypeId) -> TypeId {
+    match p.types.kind(t) {
+        TypeKind::Int | TypeKind::Bool => i64,
+        TypeKind::Float => f64,
+        TypeKind::Record(_) | TypeKind::Array(_) => reference,
+        TypeKind::Error => unreachable!("checked programs have no error types"),
+    }
+}
+
 /// `f`'s signature: the context, then its parameters.
 fn signature<B: Backend>(
     cg: &mut Cg<B>,
@@ -358,12 +368,7 @@ fn signature<B: Backend>(
     reference: TypeId,
     raw_ptr: TypeId,
 ) -> Result<(TypeId, Vec<TypeId>)> {
-    let ty = |t: crate::typed::TypeId| match p.types.kind(t) {
-        TypeKind::Int | TypeKind::Bool => i64,
-        TypeKind::Float => f64,
-        TypeKind::Record(_) | TypeKind::Array(_) => reference,
-        TypeKind::Error => unreachable!("checked programs have no error types"),
-    };
+    let ty = |t| value_type(p, t, i64, f64, reference);
     let params: Vec<TypeId> = std::iter::once(raw_ptr).chain(f.param_types().map(ty)).collect();
     Ok((cg.ty_func(FuncSig::new(&params, f.ret.map(ty)))?, params))
 }
@@ -398,12 +403,7 @@ pub fn emit_redirects<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>) -> Result<()
 
 impl<B: Backend> Gen<'_, '_, B> {
     fn ty(&self, t: crate::typed::TypeId) -> TypeId {
-        match self.p.types.kind(t) {
-            TypeKind::Int | TypeKind::Bool => self.i64,
-            TypeKind::Float => self.f64,
-            TypeKind::Record(_) | TypeKind::Array(_) => self.reference,
-            TypeKind::Error => unreachable!("checked programs have no error types"),
-        }
+        value_type(self.p, t, self.i64, self.f64, self.reference)
     }
 
     /// An access of the program's memory (never the panic flag).

@@ -105,10 +105,15 @@ pub fn run(
     settings: Settings,
     options: &codegen::Options,
 ) -> Result<Outcome, String> {
+    on_program_thread(|| run_here(program, n, level, settings, options))
+}
+
+/// Runs `f` on a fresh thread with a [`STACK_SIZE`] stack.
+fn on_program_thread<T: Send>(f: impl FnOnce() -> Result<T, String> + Send) -> Result<T, String> {
     std::thread::scope(|s| {
         std::thread::Builder::new()
             .stack_size(STACK_SIZE)
-            .spawn_scoped(s, || run_here(program, n, level, settings, options))
+            .spawn_scoped(s, f)
             .map_err(|e| format!("starting the program thread: {e}"))?
             .join()
             .map_err(|_| "the program thread panicked".to_string())?
@@ -129,14 +134,7 @@ pub fn run_tiered(
     options: &codegen::Options,
     wait_for_top: bool,
 ) -> Result<(Outcome, TierReport), String> {
-    std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .stack_size(STACK_SIZE)
-            .spawn_scoped(s, || run_tiered_here(program, n, settings, options, wait_for_top))
-            .map_err(|e| format!("starting the program thread: {e}"))?
-            .join()
-            .map_err(|_| "the program thread panicked".to_string())?
-    })
+    on_program_thread(|| run_tiered_here(program, n, settings, options, wait_for_top))
 }
 
 fn publish_tier(
@@ -149,10 +147,30 @@ fn publish_tier(
     let llvm = LlvmContext::new();
     let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
     let options = codegen::Options { tier, ..options.clone() };
-    codegen::emit(program, &mut cg, &options).map_err(|e| format!("code generation ({tier:?} tier): {e}"))?;
+    let which = if tier == codegen::Tier::Whole { String::new() } else { format!(" ({tier:?} tier)") };
+    codegen::emit(program, &mut cg, &options).map_err(|e| format!("code generation{which}: {e}"))?;
     let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
-    jit.publish_owned(module, level).map_err(|e| format!("publishing the {tier:?} tier: {e}"))?;
+    jit.publish_owned(module, level).map_err(|e| e.to_string())?;
     Ok(())
+}
+
+/// A JIT session holding the program's first (or only) module, `tier` at
+/// `level`, with the runtime's symbols, the trap table and the file name set.
+fn start_session(
+    program: &TypedProgram,
+    options: &codegen::Options,
+    tier: codegen::Tier,
+    level: OptLevel,
+) -> Result<Jit, String> {
+    let jit = Jit::new().map_err(|e| e.to_string())?;
+    for (name, addr) in cfree_toy_rt::symbols() {
+        jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
+    }
+    publish_tier(&jit, program, options, tier, level)?;
+    let traps = jit.registry().traps().map(|t| (t.pc, t.handler)).collect();
+    cfree_toy_rt::set_trap_table(traps)?;
+    cfree_toy_rt::set_file_name(&program.file_name);
+    Ok(jit)
 }
 
 /// Publishes the top tier, makes its safepoints and traps known, then switches the entries.
@@ -177,14 +195,7 @@ fn run_tiered_here(
     wait_for_top: bool,
 ) -> Result<(Outcome, TierReport), String> {
     let start = Instant::now();
-    let jit = Jit::new().map_err(|e| e.to_string())?;
-    for (name, addr) in cfree_toy_rt::symbols() {
-        jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
-    }
-    publish_tier(&jit, program, options, codegen::Tier::Base, OptLevel::O0)?;
-    let traps = jit.registry().traps().map(|t| (t.pc, t.handler)).collect();
-    cfree_toy_rt::set_trap_table(traps)?;
-    cfree_toy_rt::set_file_name(&program.file_name);
+    let jit = start_session(program, options, codegen::Tier::Base, OptLevel::O0)?;
     let main =
         jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     let tiers = Arc::new(Tiers {
@@ -231,18 +242,7 @@ fn run_here(
     options: &codegen::Options,
 ) -> Result<Outcome, String> {
     let start = Instant::now();
-    let llvm = LlvmContext::new();
-    let mut cg = llvm.module(&program.file_name, &TargetSpec::host()).map_err(|e| e.to_string())?;
-    codegen::emit(program, &mut cg, options).map_err(|e| format!("code generation: {e}"))?;
-    let module = cfree_llvm_lower::finish(cg).map_err(|e| e.to_string())?;
-    let jit = Jit::new().map_err(|e| e.to_string())?;
-    for (name, addr) in cfree_toy_rt::symbols() {
-        jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
-    }
-    jit.publish(&module, level).map_err(|e| e.to_string())?;
-    let traps = jit.registry().traps().map(|t| (t.pc, t.handler)).collect();
-    cfree_toy_rt::set_trap_table(traps)?;
-    cfree_toy_rt::set_file_name(&program.file_name);
+    let jit = start_session(program, options, options.tier, level)?;
     let main =
         jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     let ctx = cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings);
