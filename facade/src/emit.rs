@@ -25,9 +25,9 @@ pub enum OptLevel {
 /// The JIT links one object per publish and calls exported functions through
 /// stable entries it owns (`doc/jit.md`, "Stable entries and replacement"),
 /// so it asks for the object with each export renamed:
-/// [`emit_jit_object`](Self::emit_jit_object) defines each export `name` of a
-/// `(name, body_name)` pair under `body_name` instead, and makes every use of
-/// `name` in the module (recursion included) refer to the external symbol
+/// [`emit_jit_object`](Self::emit_jit_object) defines each export of a
+/// [`JitRename`] under its body name instead, and makes every use of it in
+/// the module (recursion included) refer to the external symbol
 /// `name`, which the JIT resolves to the stable entry.
 pub trait ObjectModule {
     /// The backend's error.
@@ -43,12 +43,32 @@ pub trait ObjectModule {
     fn exports(&self) -> &[FuncExport];
 
     /// Emits a relocatable, position-independent object at `level` in which
-    /// each export `name` of `renames` is defined as `body_name`, every use of
-    /// `name` in the module refers to the external `name`, and every defined
+    /// each export of `renames` is defined as its `body`, every use of it in
+    /// the module refers to the external symbol `entry`, and every defined
     /// function keeps a frame pointer (JIT stack walks follow frame records).
     ///
     /// Must not change `self` observably: a failed publish can be retried with
     /// the same module, and publishing it twice compiles it twice. May be
     /// called from several threads at once on different modules.
-    fn emit_jit_object(&self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>, Self::Error>;
+    fn emit_jit_object(&self, renames: &[JitRename], level: OptLevel) -> Result<Vec<u8>, Self::Error>;
+}
+
+/// How [`ObjectModule::emit_jit_object`] renames one export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JitRename {
+    /// The export's name in the module.
+    pub export: String,
+    /// The name its definition takes.
+    pub body: String,
+    /// The symbol every use of the export in the module refers to (the
+    /// export's stable entry): its own name, or the JIT's name for an entry
+    /// it has not named yet.
+    pub entry: String,
+}
+
+impl JitRename {
+    /// `export` defined as `body`, used through its own name.
+    pub fn new(export: &str, body: &str) -> Self {
+        JitRename { export: export.to_string(), body: body.to_string(), entry: export.to_string() }
+    }
 }

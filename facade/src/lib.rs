@@ -77,7 +77,7 @@ pub use debug::{
     BaseEncoding, DebugFunction, DebugGlobal, DebugMember, DebugOptions, DebugType, DebugVariable, DwarfVersion,
     FileId, SourceLanguage, SrcLoc, TypeDebugInfo,
 };
-pub use emit::{ObjectModule, OptLevel};
+pub use emit::{JitRename, ObjectModule, OptLevel};
 pub use error::{Error, ErrorKind, Result};
 pub use error_detail::{
     AliasProblem, AtomicOp, Category, ComdatProblem, Expected, HandleKind, MemOp, NameProblem, NoDefinitionReason,

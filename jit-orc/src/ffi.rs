@@ -162,6 +162,40 @@ impl OrcJit {
         }
     }
 
+    /// Defines absolute symbols (`name` = address) in the main JITDylib, all or none.
+    pub(crate) fn define_absolutes(&mut self, symbols: &[(String, u64)]) -> Result<(), String> {
+        let names = symbols
+            .iter()
+            .map(|(name, _)| CString::new(name.as_str()).map_err(|_| "symbol name contains NUL".to_string()))
+            .collect::<Result<Vec<CString>, String>>()?;
+        let flags = || LLVMJITSymbolFlags {
+            GenericFlags: LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported as u8
+                | LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8,
+            TargetFlags: 0,
+        };
+        // SAFETY: `raw` is live. Each MangleAndIntern returns a retained pool entry whose
+        // ownership LLVMOrcAbsoluteSymbols takes (it copies the pairs); on a failed define we
+        // still own the unit and dispose it.
+        unsafe {
+            let mut pairs: Vec<LLVMOrcCSymbolMapPair> = names
+                .iter()
+                .zip(symbols)
+                .map(|(cname, (_, addr))| LLVMOrcCSymbolMapPair {
+                    Name: LLVMOrcLLJITMangleAndIntern(self.raw, cname.as_ptr()),
+                    Sym: LLVMJITEvaluatedSymbol { Address: *addr, Flags: flags() },
+                })
+                .collect();
+            let mu = LLVMOrcAbsoluteSymbols(pairs.as_mut_ptr(), pairs.len());
+            match take_error(LLVMOrcJITDylibDefine(LLVMOrcLLJITGetMainJITDylib(self.raw), mu)) {
+                None => Ok(()),
+                Some(e) => {
+                    LLVMOrcDisposeMaterializationUnit(mu);
+                    Err(e)
+                }
+            }
+        }
+    }
+
     /// Looks up (and so materialises) `name` in the main JITDylib.
     pub(crate) fn lookup(&self, name: &str) -> Result<u64, String> {
         let cname = CString::new(name).map_err(|_| "symbol name contains NUL".to_string())?;

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use cfree_facade::{FuncExport, ObjectModule, OptLevel, TargetInfo};
+use cfree_facade::{FuncExport, JitRename, ObjectModule, OptLevel, TargetInfo};
 use cfree_llvm_lower::LlvmModule;
 
 use crate::registry::{FunctionInfo, Registry, StackMapInfo, SymbolInfo, TrapInfo, UnitId, UnitInfo, UnitState};
@@ -153,6 +153,8 @@ struct Prepared {
     info: ObjectInfo,
     /// The stable entries built for the exports new in the snapshot: their names and object.
     stubs: Option<(Vec<String>, Vec<u8>)>,
+    /// The pool slot each export's uses refer to (exports new in the snapshot, x86-64 hosts).
+    slots: Vec<Option<usize>>,
 }
 
 /// Everything a publish added to ORC, removed on drop unless committed.
@@ -343,7 +345,7 @@ fn next_registry(
 /// architecture: this is how a foreign object's table can be inspected.
 pub fn compile<M: ObjectModule + ?Sized>(
     module: &M,
-    renames: &[(String, String)],
+    renames: &[JitRename],
     level: OptLevel,
 ) -> Result<(Vec<u8>, ObjectInfo)> {
     let object = module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))?;
@@ -392,9 +394,8 @@ impl Jit {
     /// or unresolved symbol) the image and the registry are exactly as before
     /// and whatever the unit took, names included, is freed.
     pub fn publish<M: ObjectModule + ?Sized>(&self, module: &M, level: OptLevel) -> Result<Published> {
-        let emit = |renames: &[(String, String)]| {
-            module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e))
-        };
+        let emit =
+            |renames: &[JitRename]| module.emit_jit_object(renames, level).map_err(|e| emit_error(module.name(), e));
         self.count(self.prepare(module.name(), module.target(), module.exports(), emit).and_then(|p| self.commit(p)))
     }
 
@@ -406,9 +407,8 @@ impl Jit {
     pub fn publish_owned(&self, module: LlvmModule<'_>, level: OptLevel) -> Result<Published> {
         let (name, target, exports) = (module.name(), module.target().clone(), module.exports().to_vec());
         let unit = name.clone();
-        let emit = move |renames: &[(String, String)]| {
-            module.into_jit_object(renames, level).map_err(|e| emit_error(&unit, e))
-        };
+        let emit =
+            move |renames: &[JitRename]| module.into_jit_object(renames, level).map_err(|e| emit_error(&unit, e));
         self.count(self.prepare(&name, &target, &exports, emit).and_then(|p| self.commit(p)))
     }
 
@@ -430,7 +430,7 @@ impl Jit {
         name: &str,
         target: &TargetInfo,
         exports: &[FuncExport],
-        emit: impl FnOnce(&[(String, String)]) -> Result<Vec<u8>>,
+        emit: impl FnOnce(&[JitRename]) -> Result<Vec<u8>>,
     ) -> Result<Prepared> {
         let _compiling = Compiling::enter(&self.shared.counters);
         if arch_of(&target.triple) != arch_of(&self.shared.triple) {
@@ -441,8 +441,25 @@ impl Jit {
         check_signatures(&snapshot, &exports)?;
         let unit = UnitId(self.shared.next_unit.fetch_add(1, Ordering::Relaxed));
         let body_names: Vec<String> = exports.iter().map(|e| body_name(&e.name, unit)).collect();
-        let renames: Vec<(String, String)> =
-            exports.iter().zip(&body_names).map(|(e, b)| (e.name.clone(), b.clone())).collect();
+        // An export new in the snapshot takes a pooled entry, which the unit's code uses under
+        // the slot's own name: the export's name is defined only once the unit has linked.
+        let slots: Vec<Option<usize>> = exports
+            .iter()
+            .map(|e| {
+                let fresh = stubs::EntryPool::SUPPORTED && snapshot.symbol(&e.name).is_none();
+                fresh.then(|| self.shared.next_slot.fetch_add(1, Ordering::Relaxed))
+            })
+            .collect();
+        let renames: Vec<JitRename> = exports
+            .iter()
+            .zip(&body_names)
+            .zip(&slots)
+            .map(|((e, b), slot)| JitRename {
+                export: e.name.clone(),
+                body: b.clone(),
+                entry: slot.map_or_else(|| e.name.clone(), stubs::slot_name),
+            })
+            .collect();
         let counters = &self.shared.counters;
         let t = Instant::now();
         let object = emit(&renames);
@@ -450,13 +467,13 @@ impl Jit {
         let (object, info) = inspect(object?, name, target.arch)?;
         let t = counters.lap(Phase::Inspect, t);
         let fresh = new_entries(&snapshot, &exports, &body_names);
-        let stubs = if fresh.is_empty() {
+        let stubs = if fresh.is_empty() || stubs::EntryPool::SUPPORTED {
             None
         } else {
             Some((fresh.iter().map(|(e, _)| e.name.clone()).collect(), stubs::stub_object(&fresh)?))
         };
         counters.lap(Phase::Entries, t);
-        Ok(Prepared { unit, name: name.to_string(), exports, body_names, object, info, stubs })
+        Ok(Prepared { unit, name: name.to_string(), exports, body_names, object, info, stubs, slots })
     }
 
     /// Phase 2, under the lock: re-check, link, resolve, swap the registry, switch the cells.
@@ -470,14 +487,22 @@ impl Jit {
         // Another publish may have created some of the entries since the snapshot.
         let fresh = new_entries(&current, &p.exports, &p.body_names);
         let fresh_names: Vec<String> = fresh.iter().map(|(e, _)| e.name.clone()).collect();
+        // Hosts without the pool link stubs and cells of their own for the new exports.
         let stub_object = match p.stubs.as_ref() {
-            _ if fresh.is_empty() => None,
+            _ if fresh.is_empty() || stubs::EntryPool::SUPPORTED => None,
             Some((names, bytes)) if *names == fresh_names => Some(std::borrow::Cow::Borrowed(bytes.as_slice())),
             _ => Some(std::borrow::Cow::Owned(stubs::stub_object(&fresh)?)),
         };
 
         w.orc.take_session_errors();
         let mut txn = LinkTransaction::default();
+        // The pool's chunks for the slots this unit's code uses.
+        let writer = &mut *w;
+        let mut slots = Vec::with_capacity(p.slots.len());
+        for slot in &p.slots {
+            let found = slot.map(|s| writer.pool.slot(s, &mut writer.orc, &mut writer.stub_trackers)).transpose();
+            slots.push(found.map_err(|m| link_error(writer, &p.name, None, m))?);
+        }
         txn.unit = Some(w.orc.add_object(&p.object, &p.name).map_err(|m| link_error(&w, &p.name, None, m))?);
         if let Some(bytes) = &stub_object {
             txn.stubs = Some(w.orc.add_object(bytes, "cfree.stubs").map_err(|m| link_error(&w, &p.name, None, m))?);
@@ -485,10 +510,35 @@ impl Jit {
         let lookup = |symbol: String| w.orc.lookup(&symbol).map_err(|m| link_error(&w, &p.name, Some(symbol), m));
         let bodies = p.body_names.iter().map(|b| lookup(b.clone())).collect::<Result<Vec<u64>>>()?;
         let mut entries = HashMap::new();
-        for name in fresh_names {
-            let entry = lookup(name.clone())?;
-            let cell = lookup(format!("{name}{}", stubs::CELL_SUFFIX))?;
-            entries.insert(name, (entry, cell));
+        let mut names = Vec::new();
+        for (i, e) in p.exports.iter().enumerate() {
+            let fresh = fresh_names.contains(&e.name);
+            let target = match (slots[i], fresh) {
+                // The pooled entry becomes the export's: named below, its cell the body.
+                (Some(slot), true) => {
+                    entries.insert(e.name.clone(), slot);
+                    names.push((e.name.clone(), slot.0));
+                    bodies[i]
+                }
+                // Another publish created the export since the snapshot: this unit's code
+                // reaches it through its slot, which forwards to that entry.
+                (Some(_), false) => current.symbol(&e.name).map_or(bodies[i], |s| s.entry),
+                (None, true) => {
+                    let entry = lookup(e.name.clone())?;
+                    entries.insert(e.name.clone(), (entry, lookup(format!("{}{}", e.name, stubs::CELL_SUFFIX))?));
+                    continue;
+                }
+                (None, false) => continue,
+            };
+            let (_, cell) = slots[i].unwrap_or_default();
+            // SAFETY: `cell` is a pointer-sized, pointer-aligned cell of a linked pool chunk,
+            // which lives as long as the session; stubs read it atomically. Nothing reaches
+            // this slot yet (its name is defined below, the unit's code runs after the publish).
+            unsafe { AtomicU64::from_ptr(cell as *mut u64) }.store(target, Ordering::Release);
+        }
+        // Last, when nothing can fail any more: the new exports' names, all at once.
+        if !names.is_empty() {
+            w.orc.define_absolutes(&names).map_err(|m| link_error(&w, &p.name, None, m))?;
         }
 
         let t = counters.lap(Phase::Link, t);

@@ -42,6 +42,8 @@ pub(crate) struct Writer {
     /// Stable entries live as long as the session.
     pub(crate) stub_trackers: Vec<ffi::Tracker>,
     pub(crate) vetoes: Vec<ReclaimVeto>,
+    /// Stable entries of new exports (x86-64 hosts).
+    pub(crate) pool: crate::stubs::EntryPool,
     pub(crate) perf_map: Option<std::fs::File>,
     pub(crate) jitdump: Option<crate::jitdump::JitDump>,
     // Last: trackers must be released before the LLJIT that owns them.
@@ -65,6 +67,8 @@ pub(crate) struct Shared {
     pub(crate) triple: String,
     /// Unit ids are taken when a publish starts compiling (a failed publish skips one).
     pub(crate) next_unit: AtomicU64,
+    /// The next entry pool slot a publish may reserve.
+    pub(crate) next_slot: std::sync::atomic::AtomicUsize,
     pub(crate) counters: Counters,
     /// Debug information of the live units (`source.rs`).
     pub(crate) sources: Arc<crate::SourceIndex>,
@@ -110,13 +114,21 @@ impl Jit {
         cfree_llvm_lower::init_targets();
         let orc = ffi::OrcJit::new(options.debugger).map_err(|message| Error::Create { message })?;
         let triple = orc.triple();
-        let writer =
-            Writer { trackers: HashMap::new(), stub_trackers: Vec::new(), vetoes: Vec::new(), perf_map, jitdump, orc };
+        let writer = Writer {
+            trackers: HashMap::new(),
+            stub_trackers: Vec::new(),
+            vetoes: Vec::new(),
+            pool: crate::stubs::EntryPool::default(),
+            perf_map,
+            jitdump,
+            orc,
+        };
         let shared = Shared {
             registry: ArcSwap::from_pointee(Registry::default()),
             writer: Mutex::new(writer),
             triple,
             next_unit: AtomicU64::new(1),
+            next_slot: std::sync::atomic::AtomicUsize::new(0),
             counters: Counters::default(),
             sources: Arc::default(),
             lazy: crate::lazy::LazyState::default(),

@@ -94,6 +94,95 @@ fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree
     obj.write().map_err(|e| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}")))
 }
 
+/// Entries per chunk of the x86-64 entry pool.
+pub(crate) const POOL_CHUNK: usize = 256;
+
+/// The symbol of pool slot `slot`'s stub, which a unit's code uses for an
+/// export until the export's own name is defined.
+pub(crate) fn slot_name(slot: usize) -> String {
+    format!("cfree.slot.{slot}")
+}
+
+/// Chunk `chunk` of the x86-64 entry pool: [`POOL_CHUNK`] stubs
+/// `jmp *cell(%rip)` in `.text`, named [`slot_name`], and their cells,
+/// zero, in `.data` from `cfree.pool.<chunk>.cells`.
+fn x86_64_pool_chunk(chunk: usize) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
+    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("entry pool: {e}"));
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.section_id(StandardSection::Text);
+    let data = obj.section_id(StandardSection::Data);
+    let code: Vec<u8> = (0..POOL_CHUNK).flat_map(|_| [0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]).collect();
+    let code_at = obj.append_section_data(text, &code, 16);
+    let cells_at = obj.append_section_data(data, &vec![0; POOL_CHUNK * 8], 8);
+    let symbol = |name: String, value, size, kind, section| Symbol {
+        name: name.into_bytes(),
+        value,
+        size,
+        kind,
+        scope: SymbolScope::Dynamic,
+        weak: false,
+        section: SymbolSection::Section(section),
+        flags: SymbolFlags::None,
+    };
+    let cells_name = format!("cfree.pool.{chunk}.cells");
+    let cells = obj.add_symbol(symbol(cells_name, cells_at, POOL_CHUNK as u64 * 8, SymbolKind::Data, data));
+    let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
+    for i in 0..POOL_CHUNK {
+        let stub_at = code_at + (i * X86_64_STUB) as u64;
+        obj.add_symbol(symbol(slot_name(chunk * POOL_CHUNK + i), stub_at, 6, SymbolKind::Text, text));
+        // jmp *cell(%rip): the displacement is relative to the end of the instruction.
+        let addend = (i * 8) as i64 - 4;
+        obj.add_relocation(text, Relocation { offset: stub_at + 2, symbol: cells, addend, flags: pc32 })
+            .map_err(emit)?;
+    }
+    obj.write().map_err(emit)
+}
+
+/// The x86-64 pool of stable entries: chunks of [`POOL_CHUNK`] stubs and
+/// cells, each linked once, so a publish links no stub code of its own
+/// (`doc/jit.md`, "Stable entries and replacement").
+#[derive(Debug, Default)]
+pub(crate) struct EntryPool {
+    /// Each linked chunk's first stub and first cell.
+    chunks: Vec<(u64, u64)>,
+}
+
+impl EntryPool {
+    /// Whether this host uses the pool (otherwise each publish links its own stubs).
+    pub(crate) const SUPPORTED: bool = cfg!(target_arch = "x86_64");
+
+    /// The stub and cell of `slot`, linking the chunks up to its own into
+    /// `orc` first if needed (their trackers go to `trackers`).
+    pub(crate) fn slot(
+        &mut self,
+        slot: usize,
+        orc: &mut crate::ffi::OrcJit,
+        trackers: &mut Vec<crate::ffi::Tracker>,
+    ) -> std::result::Result<(u64, u64), String> {
+        while self.chunks.len() <= slot / POOL_CHUNK {
+            let chunk = self.chunks.len();
+            let object = x86_64_pool_chunk(chunk).map_err(|e| e.to_string())?;
+            let tracker = orc.add_object(&object, &format!("cfree.pool.{chunk}"))?;
+            let first = slot_name(chunk * POOL_CHUNK);
+            match orc.lookup(&first).and_then(|code| Ok((code, orc.lookup(&format!("cfree.pool.{chunk}.cells"))?))) {
+                Ok(bases) => {
+                    trackers.push(tracker);
+                    self.chunks.push(bases);
+                }
+                Err(m) => {
+                    let _ = tracker.remove();
+                    return Err(m);
+                }
+            }
+        }
+        let (code, cells) = self.chunks[slot / POOL_CHUNK];
+        let i = slot % POOL_CHUNK;
+        Ok((code + (i * X86_64_STUB) as u64, cells + (i * 8) as u64))
+    }
+}
+
 /// Size of one lazy thunk: `movabs $function, %r11; jmp resolver` (15 bytes) and `int3`.
 const X86_64_THUNK: usize = 16;
 

@@ -2,7 +2,7 @@
 //! pass manager) and emission of objects, assembly and IR text; and the
 //! JIT's view of it ([`ObjectModule`]), which emits from a copy.
 
-use cfree_facade::{Cg, FuncExport, ObjectModule, OptLevel, TargetInfo};
+use cfree_facade::{Cg, FuncExport, JitRename, ObjectModule, OptLevel, TargetInfo};
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
@@ -117,7 +117,7 @@ impl<'ctx> LlvmModule<'ctx> {
     /// so that calls go through whatever `name` resolves to at link time (a
     /// stable entry). Returns an error if `name` is not defined here.
     pub fn make_replaceable(&mut self, name: &str, body_name: &str) -> Result<()> {
-        make_replaceable(&self.backend.module, name, body_name)
+        make_replaceable(&self.backend.module, name, body_name, name)
     }
 
     /// The module as LLVM IR text.
@@ -229,7 +229,7 @@ impl ObjectModule for LlvmModule<'_> {
 
     /// Verifies the module, then renames, forces frame pointers, optimises
     /// and emits a copy of it (`copy_module`): `self` is left as it was.
-    fn emit_jit_object(&self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
+    fn emit_jit_object(&self, renames: &[JitRename], level: OptLevel) -> Result<Vec<u8>> {
         // Verify first: cloning an invalid module is not supported by LLVM (inkwell asserts).
         self.verify()?;
         let copy = self.copy_module()?;
@@ -243,16 +243,16 @@ impl LlvmModule<'_> {
     /// about as much as generating O0 code for it (`doc/performance.md`,
     /// "Compile latency side by side"), so a caller that has no use for the
     /// module afterwards (no retry, no second publish) saves that.
-    pub fn into_jit_object(self, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
+    pub fn into_jit_object(self, renames: &[JitRename], level: OptLevel) -> Result<Vec<u8>> {
         self.checked()?;
         self.jit_object_of(&self.backend.module, renames, level)
     }
 
     /// The JIT object of `module` (this module or its copy, verified): renamed,
     /// with frame pointers, optimised at `level` and emitted.
-    fn jit_object_of(&self, module: &Module<'_>, renames: &[(String, String)], level: OptLevel) -> Result<Vec<u8>> {
-        for (name, body_name) in renames {
-            make_replaceable(module, name, body_name)?;
+    fn jit_object_of(&self, module: &Module<'_>, renames: &[JitRename], level: OptLevel) -> Result<Vec<u8>> {
+        for r in renames {
+            make_replaceable(module, &r.export, &r.body, &r.entry)?;
         }
         force_frame_pointers(module);
         // The renaming is ours and keeps the module valid: checked in debug builds
@@ -275,8 +275,8 @@ fn force_frame_pointers(module: &Module<'_>) {
     }
 }
 
-/// See [`LlvmModule::make_replaceable`].
-fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str) -> Result<()> {
+/// See [`LlvmModule::make_replaceable`]; uses of `name` refer to `entry`.
+fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str, entry: &str) -> Result<()> {
     let body = module
         .get_function(name)
         .filter(|f| f.get_first_basic_block().is_some())
@@ -284,8 +284,11 @@ fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str) -> Result<
     if module.get_function(body_name).is_some() {
         return Err(Error::Emit(format!("`{body_name}` already exists in this module")));
     }
+    if entry != name && module.get_function(entry).is_some() {
+        return Err(Error::Emit(format!("`{entry}` already exists in this module")));
+    }
     body.as_global_value().set_name(body_name);
-    let decl = module.add_function(name, body.get_type(), Some(inkwell::module::Linkage::External));
+    let decl = module.add_function(entry, body.get_type(), Some(inkwell::module::Linkage::External));
     for (i, attrs) in
         (0..body.count_params()).map(|i| (i, body.attributes(inkwell::attributes::AttributeLoc::Param(i))))
     {

@@ -460,3 +460,51 @@ fn a_module_with_its_verifier_off_compiles_and_runs() {
     let object = m.emit_object(OptLevel::O0).unwrap();
     assert!(object.starts_with(b"\x7fELF"), "an ELF object");
 }
+
+#[test]
+fn new_exports_take_pooled_entries_across_chunks_and_a_failed_publish_names_none() {
+    let llvm = LlvmContext::new();
+    let jit = Jit::new().unwrap();
+    // 600 functions `chain_k(x) = chain_{k-1}(x) * 1 + k`: more new exports than two
+    // chunks of the x86-64 entry pool, each calling the previous through its entry.
+    let mut cg = llvm.module("chain", &TargetSpec::host()).unwrap();
+    let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let mut previous = None;
+    for k in 0..600 {
+        let f = cg.declare_func(&format!("chain_{k}"), FuncDecl::new(sig)).unwrap();
+        cg.func_begin(f).unwrap();
+        let x = cg.param_slot(0, "x").unwrap();
+        cg.push_local(x).unwrap();
+        cg.load(MemAccess::new(i64t)).unwrap();
+        if let Some(p) = previous {
+            cg.call(Callee::Direct(p), 1).unwrap();
+        }
+        cg.push_int(i64t, k).unwrap();
+        cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
+        cg.ret().unwrap();
+        cg.func_end().unwrap();
+        previous = Some(f);
+    }
+    jit.publish_owned(cfree_llvm_lower::finish(cg).unwrap(), OptLevel::O0).unwrap();
+    assert_eq!(call(&jit, "chain_599", 7), 7 + (0..600).sum::<i64>());
+    let r = jit.registry();
+    let mut entries: Vec<u64> = (0..600).map(|k| r.symbol(&format!("chain_{k}")).unwrap().entry).collect();
+    entries.sort_unstable();
+    entries.dedup();
+    assert_eq!(entries.len(), 600, "one entry per export");
+    // Replacing one keeps its entry; callers reach the new body.
+    jit.publish(&unary(&llvm, "chain_0", 1, 1000, None), OptLevel::O0).unwrap();
+    assert_eq!(call(&jit, "chain_599", 7), 7 + 1000 + (0..600).sum::<i64>());
+
+    // A publish that fails to link leaves no name behind: a module importing its new
+    // export still fails as unresolved, and the export can be published afterwards.
+    let failing = unary(&llvm, "late", 2, 0, Some("late_missing"));
+    assert!(matches!(jit.publish(&failing, OptLevel::O0), Err(Error::Link { .. })));
+    let user = unary(&llvm, "late_user", 1, 0, Some("late"));
+    assert!(matches!(jit.publish(&user, OptLevel::O0), Err(Error::Link { .. })), "`late` was left defined");
+    jit.publish(&unary(&llvm, "late_missing", 1, 5, None), OptLevel::O0).unwrap();
+    jit.publish(&failing, OptLevel::O0).unwrap();
+    jit.publish(&user, OptLevel::O0).unwrap();
+    assert_eq!(call(&jit, "late_user", 3), (3 + 5) * 2);
+}
