@@ -39,6 +39,26 @@ fn scalar(cg: &mut cfree_facade::Cg<LlvmBackend<'_>>, s: ScalarType) -> cfree_fa
     }
 }
 
+/// A dynamic-scope symbol of one of the stub objects written here.
+fn exported(
+    name: &str,
+    value: u64,
+    size: u64,
+    kind: object::SymbolKind,
+    section: object::write::SymbolSection,
+) -> object::write::Symbol {
+    object::write::Symbol {
+        name: name.as_bytes().to_vec(),
+        value,
+        size,
+        kind,
+        scope: object::SymbolScope::Dynamic,
+        weak: false,
+        section,
+        flags: object::SymbolFlags::None,
+    }
+}
+
 /// Object code with a stub and a cell for each `(export, first body name)`.
 pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> crate::Result<Vec<u8>> {
     if cfg!(target_arch = "x86_64") {
@@ -54,21 +74,11 @@ const X86_64_STUB: usize = 8;
 /// `.text` holds the stubs, `.data` the cells, each cell relocated to its
 /// first body (an undefined symbol the unit defines).
 fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
-    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    use object::write::{Object, Relocation, StandardSection, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolKind};
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     let text = obj.section_id(StandardSection::Text);
     let data = obj.section_id(StandardSection::Data);
-    let symbol = |name: &str, value, size, kind, section| Symbol {
-        name: name.as_bytes().to_vec(),
-        value,
-        size,
-        kind,
-        scope: SymbolScope::Dynamic,
-        weak: false,
-        section,
-        flags: SymbolFlags::None,
-    };
     let mut code = Vec::with_capacity(entries.len() * X86_64_STUB);
     for _ in entries {
         code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]);
@@ -78,10 +88,10 @@ fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree
     for (i, (export, body_name)) in entries.iter().enumerate() {
         let stub_at = code_at + (i * X86_64_STUB) as u64;
         let cell_at = cells_at + (i * 8) as u64;
-        obj.add_symbol(symbol(&export.name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
+        obj.add_symbol(exported(&export.name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
         let cell_name = format!("{}{CELL_SUFFIX}", export.name);
-        let cell = obj.add_symbol(symbol(&cell_name, cell_at, 8, SymbolKind::Data, SymbolSection::Section(data)));
-        let body = obj.add_symbol(symbol(body_name, 0, 0, SymbolKind::Text, SymbolSection::Undefined));
+        let cell = obj.add_symbol(exported(&cell_name, cell_at, 8, SymbolKind::Data, SymbolSection::Section(data)));
+        let body = obj.add_symbol(exported(body_name, 0, 0, SymbolKind::Text, SymbolSection::Undefined));
         let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}"));
         // jmp *cell(%rip): the displacement is relative to the end of the instruction.
         let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
@@ -107,8 +117,8 @@ pub(crate) fn slot_name(slot: usize) -> String {
 /// `jmp *cell(%rip)` in `.text`, named [`slot_name`], and their cells,
 /// zero, in `.data` from `cfree.pool.<chunk>.cells`.
 fn x86_64_pool_chunk(chunk: usize) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
-    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    use object::write::{Object, Relocation, StandardSection, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolKind};
     let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("entry pool: {e}"));
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     let text = obj.section_id(StandardSection::Text);
@@ -116,22 +126,15 @@ fn x86_64_pool_chunk(chunk: usize) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
     let code: Vec<u8> = (0..POOL_CHUNK).flat_map(|_| [0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]).collect();
     let code_at = obj.append_section_data(text, &code, 16);
     let cells_at = obj.append_section_data(data, &vec![0; POOL_CHUNK * 8], 8);
-    let symbol = |name: String, value, size, kind, section| Symbol {
-        name: name.into_bytes(),
-        value,
-        size,
-        kind,
-        scope: SymbolScope::Dynamic,
-        weak: false,
-        section: SymbolSection::Section(section),
-        flags: SymbolFlags::None,
-    };
     let cells_name = format!("cfree.pool.{chunk}.cells");
-    let cells = obj.add_symbol(symbol(cells_name, cells_at, POOL_CHUNK as u64 * 8, SymbolKind::Data, data));
+    let cells_size = POOL_CHUNK as u64 * 8;
+    let cells =
+        obj.add_symbol(exported(&cells_name, cells_at, cells_size, SymbolKind::Data, SymbolSection::Section(data)));
     let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
     for i in 0..POOL_CHUNK {
         let stub_at = code_at + (i * X86_64_STUB) as u64;
-        obj.add_symbol(symbol(slot_name(chunk * POOL_CHUNK + i), stub_at, 6, SymbolKind::Text, text));
+        let name = slot_name(chunk * POOL_CHUNK + i);
+        obj.add_symbol(exported(&name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
         // jmp *cell(%rip): the displacement is relative to the end of the instruction.
         let addend = (i * 8) as i64 - 4;
         obj.add_relocation(text, Relocation { offset: stub_at + 2, symbol: cells, addend, flags: pc32 })
@@ -265,8 +268,8 @@ pub(crate) fn x86_64_lazy_object(
     resolve: u64,
     layout: LazyLayout,
 ) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
-    use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolFlags, SymbolKind, SymbolScope};
+    use object::write::{Object, Relocation, StandardSection, SymbolSection};
+    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolKind};
     let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("lazy entries: {e}"));
     let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
     let text = obj.section_id(StandardSection::Text);
@@ -300,23 +303,19 @@ pub(crate) fn x86_64_lazy_object(
     for (i, (name, _)) in entries.iter().enumerate() {
         let stub_at = code_at + layout.stub(i);
         let cell_at = cells_at + (i * 8) as u64;
-        let symbol = |name: String, value, size, kind, section| Symbol {
-            name: name.into_bytes(),
-            value,
-            size,
-            kind,
-            scope: SymbolScope::Dynamic,
-            weak: false,
-            section: SymbolSection::Section(section),
-            flags: SymbolFlags::None,
-        };
-        obj.add_symbol(symbol(name.clone(), stub_at, 6, SymbolKind::Text, text));
-        let cell = obj.add_symbol(symbol(format!("{name}{CELL_SUFFIX}"), cell_at, 8, SymbolKind::Data, data));
+        obj.add_symbol(exported(name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
+        let cell_name = format!("{name}{CELL_SUFFIX}");
+        let cell = obj.add_symbol(exported(&cell_name, cell_at, 8, SymbolKind::Data, SymbolSection::Section(data)));
         let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
         let jmp_at = if layout.counting {
             let counter_at = counters_at + (i * 8) as u64;
-            let counter =
-                obj.add_symbol(symbol(format!("{name}{COUNT_SUFFIX}"), counter_at, 8, SymbolKind::Data, data));
+            let counter = obj.add_symbol(exported(
+                &format!("{name}{COUNT_SUFFIX}"),
+                counter_at,
+                8,
+                SymbolKind::Data,
+                SymbolSection::Section(data),
+            ));
             obj.add_relocation(text, Relocation { offset: stub_at + 3, symbol: counter, addend: -4, flags: pc32 })
                 .map_err(emit)?;
             stub_at + 7
