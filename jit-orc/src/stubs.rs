@@ -59,50 +59,15 @@ fn exported(
     }
 }
 
-/// Object code with a stub and a cell for each `(export, first body name)`.
+/// Object code with a stub and a cell for each `(export, first body name)`,
+/// compiled through the facade: the stable entries of hosts without the
+/// entry pool ([`EntryPool::SUPPORTED`]).
 pub(crate) fn stub_object(entries: &[(FuncExport, String)]) -> crate::Result<Vec<u8>> {
-    if cfg!(target_arch = "x86_64") {
-        return x86_64_stub_object(entries).map_err(crate::Error::StableEntries);
-    }
     build(entries).map_err(crate::Error::StableEntries)
 }
 
 /// Size of one x86-64 stub: `jmp *rel32(%rip)` (6 bytes) padded with `int3`.
 const X86_64_STUB: usize = 8;
-
-/// The stubs and cells of `entries` as an x86-64 ELF relocatable object:
-/// `.text` holds the stubs, `.data` the cells, each cell relocated to its
-/// first body (an undefined symbol the unit defines).
-fn x86_64_stub_object(entries: &[(FuncExport, String)]) -> Result<Vec<u8>, cfree_llvm_lower::Error> {
-    use object::write::{Object, Relocation, StandardSection, SymbolSection};
-    use object::{Architecture, BinaryFormat, Endianness, RelocationFlags, SymbolKind};
-    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-    let text = obj.section_id(StandardSection::Text);
-    let data = obj.section_id(StandardSection::Data);
-    let mut code = Vec::with_capacity(entries.len() * X86_64_STUB);
-    for _ in entries {
-        code.extend_from_slice(&[0xff, 0x25, 0, 0, 0, 0, 0xcc, 0xcc]);
-    }
-    let code_at = obj.append_section_data(text, &code, 16);
-    let cells_at = obj.append_section_data(data, &vec![0; entries.len() * 8], 8);
-    for (i, (export, body_name)) in entries.iter().enumerate() {
-        let stub_at = code_at + (i * X86_64_STUB) as u64;
-        let cell_at = cells_at + (i * 8) as u64;
-        obj.add_symbol(exported(&export.name, stub_at, 6, SymbolKind::Text, SymbolSection::Section(text)));
-        let cell_name = format!("{}{CELL_SUFFIX}", export.name);
-        let cell = obj.add_symbol(exported(&cell_name, cell_at, 8, SymbolKind::Data, SymbolSection::Section(data)));
-        let body = obj.add_symbol(exported(body_name, 0, 0, SymbolKind::Text, SymbolSection::Undefined));
-        let emit = |e: object::write::Error| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}"));
-        // jmp *cell(%rip): the displacement is relative to the end of the instruction.
-        let pc32 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_PC32 };
-        obj.add_relocation(text, Relocation { offset: stub_at + 2, symbol: cell, addend: -4, flags: pc32 })
-            .map_err(emit)?;
-        let abs64 = RelocationFlags::Elf { r_type: object::elf::R_X86_64_64 };
-        obj.add_relocation(data, Relocation { offset: cell_at, symbol: body, addend: 0, flags: abs64 })
-            .map_err(emit)?;
-    }
-    obj.write().map_err(|e| cfree_llvm_lower::Error::Emit(format!("stable entries: {e}")))
-}
 
 /// Entries per chunk of the x86-64 entry pool.
 pub(crate) const POOL_CHUNK: usize = 256;
@@ -417,21 +382,48 @@ mod tests {
     }
 
     #[test]
-    fn the_direct_x86_64_object_matches_the_compiled_one() {
+    fn compiled_stubs_define_a_stub_and_a_cell_per_export() {
         let entries = vec![(export("f"), "f.cfree.u1".to_string()), (export("g"), "g.cfree.u1".to_string())];
-        let direct = x86_64_stub_object(&entries).unwrap();
-        let compiled = build(&entries).unwrap();
-        let (direct_defs, direct_targets) = shape(&direct);
-        let (compiled_defs, _) = shape(&compiled);
-        assert_eq!(direct_defs, compiled_defs, "the same stubs and cells");
+        let (defined, targets) = shape(&build(&entries).unwrap());
+        let cell = |n: &str| (format!("{n}{CELL_SUFFIX}"), false);
+        let expected = vec![("f".to_string(), true), cell("f"), ("g".to_string(), true), cell("g")];
+        assert_eq!(defined, expected, "the same stubs and cells");
         // Each stub reads its cell; each cell holds its first body.
         for name in ["f", "g"] {
-            assert!(direct_targets.contains(&format!("{name}{CELL_SUFFIX}")));
-            assert!(direct_targets.contains(&format!("{name}.cfree.u1")));
+            assert!(targets.contains(&format!("{name}{CELL_SUFFIX}")), "{targets:?}");
+            assert!(targets.contains(&format!("{name}.cfree.u1")), "{targets:?}");
         }
-        let file = object::File::parse(&*direct).unwrap();
+    }
+
+    /// A pool chunk names every slot's stub, 8 bytes apart, and each stub's
+    /// `jmp *rel32(%rip)` is relocated to its own cell.
+    #[test]
+    fn pool_chunks_name_every_slot_and_point_each_stub_at_its_cell() {
+        let bytes = x86_64_pool_chunk(1).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
         let text = file.section_by_name(".text").unwrap();
-        assert_eq!(&text.data().unwrap()[..2], &[0xff, 0x25], "jmp *rel32(%rip)");
+        let code = text.data().unwrap();
+        assert_eq!(code.len(), POOL_CHUNK * X86_64_STUB);
+        for i in 0..POOL_CHUNK {
+            let name = slot_name(POOL_CHUNK + i);
+            let stub = file.symbols().find(|s| s.name() == Ok(name.as_str())).unwrap_or_else(|| panic!("{name}"));
+            assert_eq!(stub.address(), (i * X86_64_STUB) as u64, "{name}");
+            assert_eq!(&code[i * X86_64_STUB..i * X86_64_STUB + 2], &[0xff, 0x25], "jmp *rel32(%rip)");
+        }
+        let relocations: Vec<(u64, String, i64)> = text
+            .relocations()
+            .map(|(offset, r)| {
+                let object::RelocationTarget::Symbol(s) = r.target() else { panic!("a symbol target") };
+                (offset, file.symbol_by_index(s).unwrap().name().unwrap().to_string(), r.addend())
+            })
+            .collect();
+        let expected: Vec<(u64, String, i64)> = (0..POOL_CHUNK)
+            .map(|i| ((i * X86_64_STUB + 2) as u64, "cfree.pool.1.cells".to_string(), (i * 8) as i64 - 4))
+            .collect();
+        assert_eq!(relocations, expected);
+        let cells = file.section_by_name(".data").unwrap();
+        assert_eq!(cells.size(), (POOL_CHUNK * 8) as u64);
+        assert!(cells.data().unwrap().iter().all(|b| *b == 0), "cells start at zero");
     }
 
     /// The lazy object's layout, byte for byte where it matters: each stub (with its
