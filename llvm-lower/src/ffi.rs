@@ -104,6 +104,43 @@ pub(crate) fn replace_uses<'ctx>(old: GlobalValue<'ctx>, new: GlobalValue<'ctx>)
     unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
 }
 
+/// Makes every call or invoke in the module whose callee is `from` call `to`
+/// (same type) instead; other uses of `from` (its address taken, passed,
+/// stored, in initializers) stay.
+pub(crate) fn redirect_direct_calls<'ctx>(
+    from: inkwell::values::FunctionValue<'ctx>,
+    to: inkwell::values::FunctionValue<'ctx>,
+) {
+    let from = from.as_value_ref();
+    let mut calls = Vec::new();
+    // SAFETY: `from` is a live function; the use list is only read here, and collected
+    // before any operand changes, since changing one unlinks that use.
+    unsafe {
+        let mut u = core::LLVMGetFirstUse(from);
+        while !u.is_null() {
+            let user = core::LLVMGetUser(u);
+            let is_call = !core::LLVMIsACallInst(user).is_null()
+                || !core::LLVMIsAInvokeInst(user).is_null()
+                || !core::LLVMIsACallBrInst(user).is_null();
+            if is_call && core::LLVMGetCalledValue(user) == from {
+                calls.push(user);
+            }
+            u = core::LLVMGetNextUse(u);
+        }
+    }
+    calls.sort_unstable();
+    calls.dedup();
+    for call in calls {
+        // SAFETY: `call` is a call base (checked above) whose callee, its last operand in
+        // every call base, is `from`; `to` has the same function type, so the call stays
+        // well typed. Arguments equal to `from` are not the last operand and stay.
+        unsafe {
+            let callee = core::LLVMGetNumOperands(call) - 1;
+            core::LLVMSetOperand(call, callee as u32, to.as_value_ref());
+        }
+    }
+}
+
 /// Appends `asm` to the module-level inline assembly.
 pub(crate) fn append_module_asm(module: &inkwell::module::Module<'_>, asm: &str) {
     // SAFETY: the module is live; LLVM copies `len` bytes from `asm`, which need no NUL.

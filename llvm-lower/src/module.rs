@@ -300,6 +300,11 @@ fn make_replaceable(module: &Module<'_>, name: &str, body_name: &str, entry: &st
         decl.add_attribute(inkwell::attributes::AttributeLoc::Return, a);
     }
     crate::ffi::replace_function_uses(body, decl);
+    // Protected: visible but not preemptible. Calls inside the unit bind to the body
+    // (so LLVM may inline them); other uses, and every other unit, see the entry.
+    if body.as_global_value().get_visibility() == inkwell::GlobalVisibility::Protected {
+        crate::ffi::redirect_direct_calls(decl, body);
+    }
     Ok(())
 }
 

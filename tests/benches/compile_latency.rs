@@ -28,6 +28,8 @@
 //! - batch publish of one module of 100 and of 2,000 functions, O0 and O2;
 //! - both publishes also with the module's verifier off (`LlvmModule::set_verifier`),
 //!   as the raw side runs none;
+//! - batches also with protected functions, whose calls inside the unit bind
+//!   to the bodies (and may be inlined) as the raw module's do;
 //! - lazy publish of 2,000 one-function units with 1 % of the functions
 //!   called (each call also compiles the units its callees are in), against
 //!   publishing the whole module eagerly;
@@ -58,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use cfree_facade::{
     AbiExt, Backend, Callee, CastOp, Cg, FuncDecl, FuncExport, FuncSig, IntBinOp, IntCmp, IntFlags, IntWidth, Local,
-    MemAccess, ScalarType, Sym, TargetSpec, TypeId,
+    MemAccess, ScalarType, Sym, TargetSpec, TypeId, Visibility,
 };
 use cfree_jit_orc::{Jit, LazyUnit, PhaseTimes, TierPolicy};
 use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
@@ -284,6 +286,17 @@ fn imports(desc: &[FuncDesc], range: &Range<usize>) -> Vec<usize> {
 // ---------------------------------------------------------------- (a) facade
 
 fn emit_facade<'c>(llvm: &'c LlvmContext, prefix: &str, desc: &[FuncDesc], range: Range<usize>) -> LlvmModule<'c> {
+    emit_facade_as(llvm, prefix, desc, range, Visibility::Default)
+}
+
+/// [`emit_facade`] with the unit's functions of visibility `vis`.
+fn emit_facade_as<'c>(
+    llvm: &'c LlvmContext,
+    prefix: &str,
+    desc: &[FuncDesc],
+    range: Range<usize>,
+    vis: Visibility,
+) -> LlvmModule<'c> {
     let unit = format!("{prefix}u{}", range.start);
     let mut cg = llvm.module(&unit, &TargetSpec::host()).expect("module");
     let types = [IntWidth::I8, IntWidth::I32, IntWidth::I64].map(|w| cg.ty_int(w).expect("int type"));
@@ -293,7 +306,7 @@ fn emit_facade<'c>(llvm: &'c LlvmContext, prefix: &str, desc: &[FuncDesc], range
         syms[i] = Some(cg.declare_func(&name(prefix, i), FuncDecl::new(sig)).expect("import"));
     }
     for i in range {
-        let sym = cg.declare_func(&name(prefix, i), FuncDecl::new(sig)).expect("declaration");
+        let sym = cg.declare_func(&name(prefix, i), FuncDecl::new(sig).visibility(vis)).expect("declaration");
         facade_body(&mut cg, types, sym, &syms, &desc[i]).expect("body");
         syms[i] = Some(sym);
     }
@@ -739,24 +752,45 @@ struct Sides {
     owned: Duration,
     /// `Jit::publish_owned` of a module whose verifier is off (`LlvmModule::set_verifier`).
     unverified: Duration,
+    /// `Jit::publish_owned` of a module whose functions are protected: calls
+    /// inside the unit bind to the bodies (batches only).
+    protected: Duration,
+    /// The same with the module's verifier off.
+    protected_unverified: Duration,
     /// Where the `publish_owned` sessions spent their time (verifier on, off).
     phases: [PhaseTimes; 2],
     raw_emit: Duration,
     raw: Duration,
 }
 
+/// Each side's times, one per publish (fields as in [`Sides`]).
 #[derive(Default)]
-struct Samples(Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>, Vec<Duration>);
+struct Samples {
+    facade_emit: Vec<Duration>,
+    publish: Vec<Duration>,
+    owned: Vec<Duration>,
+    raw_emit: Vec<Duration>,
+    raw: Vec<Duration>,
+    unverified: Vec<Duration>,
+    protected: Vec<Duration>,
+    protected_unverified: Vec<Duration>,
+}
 
 impl Samples {
     fn medians(self) -> Sides {
         Sides {
-            facade_emit: median(self.0),
-            publish: median(self.1),
-            owned: median(self.2),
-            raw_emit: median(self.3),
-            raw: median(self.4),
-            unverified: median(self.5),
+            facade_emit: median(self.facade_emit),
+            publish: median(self.publish),
+            owned: median(self.owned),
+            raw_emit: median(self.raw_emit),
+            raw: median(self.raw),
+            unverified: median(self.unverified),
+            protected: if self.protected.is_empty() { Duration::ZERO } else { median(self.protected) },
+            protected_unverified: if self.protected_unverified.is_empty() {
+                Duration::ZERO
+            } else {
+                median(self.protected_unverified)
+            },
             phases: [PhaseTimes::default(); 2],
         }
     }
@@ -770,11 +804,12 @@ fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
 }
 
 /// Publishes `range` of `desc` (one unit) through `Jit::publish`, `Jit::publish_owned`
-/// and the raw path, into the given sessions; checks every function of the unit.
+/// (verifier on, off; protected functions for units of several functions) and the raw
+/// path, into the given sessions; checks every function of the unit.
 #[allow(clippy::too_many_arguments)]
 fn publish_unit(
     raw: &Raw,
-    jits: [&Jit; 3],
+    jits: [&Jit; 5],
     raw_jit: &RawJit,
     desc: &[FuncDesc],
     range: Range<usize>,
@@ -782,29 +817,41 @@ fn publish_unit(
     s: &mut Samples,
     turn: usize,
 ) {
-    // The four sides take turns going first.
-    for side in (0..4).map(|k| (k + turn) % 4) {
+    // The sides take turns going first.
+    let sides = if range.len() > 1 { 6 } else { 4 };
+    for side in (0..sides).map(|k| (k + turn) % sides) {
         match side {
             0 => {
                 let llvm = LlvmContext::new();
-                let m = timed(&mut s.0, || emit_facade(&llvm, "", desc, range.clone()));
-                timed(&mut s.1, || jits[0].publish(&m, level).expect("publish"));
+                let m = timed(&mut s.facade_emit, || emit_facade(&llvm, "", desc, range.clone()));
+                timed(&mut s.publish, || jits[0].publish(&m, level).expect("publish"));
             }
             1 => {
                 let llvm = LlvmContext::new();
                 let m = emit_facade(&llvm, "", desc, range.clone());
-                timed(&mut s.2, || jits[1].publish_owned(m, level).expect("publish_owned"));
+                timed(&mut s.owned, || jits[1].publish_owned(m, level).expect("publish_owned"));
             }
             2 => {
                 let llvm = LlvmContext::new();
                 let mut m = emit_facade(&llvm, "", desc, range.clone());
                 m.set_verifier(false);
-                timed(&mut s.5, || jits[2].publish_owned(m, level).expect("publish_owned"));
+                timed(&mut s.unverified, || jits[2].publish_owned(m, level).expect("publish_owned"));
             }
-            _ => {
+            4 => {
+                let llvm = LlvmContext::new();
+                let m = emit_facade_as(&llvm, "", desc, range.clone(), Visibility::Protected);
+                timed(&mut s.protected, || jits[3].publish_owned(m, level).expect("publish_owned"));
+            }
+            5 => {
+                let llvm = LlvmContext::new();
+                let mut m = emit_facade_as(&llvm, "", desc, range.clone(), Visibility::Protected);
+                m.set_verifier(false);
+                timed(&mut s.protected_unverified, || jits[4].publish_owned(m, level).expect("publish_owned"));
+            }
+            3 => {
                 let ctx = Context::create();
-                let module = timed(&mut s.3, || raw.emit(&ctx, "", desc, range.clone()));
-                let addrs = timed(&mut s.4, || {
+                let module = timed(&mut s.raw_emit, || raw.emit(&ctx, "", desc, range.clone()));
+                let addrs = timed(&mut s.raw, || {
                     raw_jit.add_object(&raw.compile(&module, level));
                     range.clone().map(|i| raw_jit.lookup(&name("", i))).collect::<Vec<u64>>()
                 });
@@ -812,9 +859,11 @@ fn publish_unit(
                     check(desc, i, addr, "raw JIT");
                 }
             }
+            _ => unreachable!(),
         }
     }
-    for jit in jits {
+    let published = if sides == 4 { &jits[..3] } else { &jits[..] };
+    for jit in published {
         for i in range.clone() {
             check(desc, i, jit.get::<FnSig>(&name("", i)).expect("typed").as_fn() as usize as u64, "facade JIT");
         }
@@ -827,7 +876,9 @@ fn single(raw: &Raw, desc: &[FuncDesc], level: OptLevel) -> Sides {
     let raw_jit = RawJit::new();
     let mut s = Samples::default();
     for i in 0..desc.len() {
-        publish_unit(raw, [&copying, &owned, &unverified], &raw_jit, desc, i..i + 1, level, &mut s, i);
+        // One-function units have no calls inside the unit: no protected sides (the last two sessions).
+        let jits = [&copying, &owned, &unverified, &unverified, &unverified];
+        publish_unit(raw, jits, &raw_jit, desc, i..i + 1, level, &mut s, i);
     }
     Sides { phases: [owned.publish_stats().phases, unverified.publish_stats().phases], ..s.medians() }
 }
@@ -837,9 +888,9 @@ fn batch(raw: &Raw, desc: &[FuncDesc], level: OptLevel, reps: usize) -> Sides {
     let mut s = Samples::default();
     let mut phases = [PhaseTimes::default(); 2];
     for rep in 0..reps {
-        let jits = (Jit::new().expect("jit"), Jit::new().expect("jit"), Jit::new().expect("jit"));
-        publish_unit(raw, [&jits.0, &jits.1, &jits.2], &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
-        phases = [jits.1.publish_stats().phases, jits.2.publish_stats().phases];
+        let jits: [Jit; 5] = std::array::from_fn(|_| Jit::new().expect("jit"));
+        publish_unit(raw, jits.each_ref(), &RawJit::new(), desc, 0..desc.len(), level, &mut s, rep);
+        phases = [jits[1].publish_stats().phases, jits[2].publish_stats().phases];
     }
     // The last repetition's.
     Sides { phases, ..s.medians() }
@@ -1044,6 +1095,24 @@ fn main() {
                     ),
                     n,
                     s.unverified,
+                    s.raw,
+                );
+                row(
+                    &format!(
+                        "**{n}-function batch, `publish_owned`, protected functions, {level:?}** ({:.1} ms)",
+                        ms(s.protected)
+                    ),
+                    n,
+                    s.protected,
+                    s.raw,
+                );
+                row(
+                    &format!(
+                        "{n}-function batch, `publish_owned`, protected functions, verifier off, {level:?} ({:.1} ms)",
+                        ms(s.protected_unverified)
+                    ),
+                    n,
+                    s.protected_unverified,
                     s.raw,
                 );
                 phase_rows(&format!("{n}-function batch, `publish_owned`, {level:?}"), n, &s.phases);

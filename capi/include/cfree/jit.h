@@ -5,9 +5,13 @@
  * the module. Exported functions are called through stable entries
  * (cfree_jit_lookup): publishing a function of the same name again replaces
  * its body (same signature required); frames already running finish in the
- * old body. A replaced unit may be retired, then reclaimed once no frame
- * runs its code (the embedder's proof; vetoes can refuse). Each publish
- * creates a generation. JIT code must not run after cfree_jit_free.
+ * old body. Direct calls to a function of CFREE_VIS_PROTECTED visibility
+ * from its own unit bind to its body (LLVM may inline them) and keep it
+ * after a replacement; everyone else, and its address, use the entry
+ * (doc/jit.md, "Protected functions"). A replaced unit may be retired,
+ * then reclaimed once no frame runs its code (the embedder's proof; vetoes
+ * can refuse). Each publish creates a generation. JIT code must not run
+ * after cfree_jit_free.
  */
 #ifndef CFREE_JIT_H
 #define CFREE_JIT_H
