@@ -120,6 +120,14 @@ pub struct ResolvedAccess {
     pub noalias_scope: u32,
 }
 
+impl ResolvedAccess {
+    /// No flags and no scopes: only the type and the alignment matter.
+    #[inline]
+    pub fn is_plain(&self) -> bool {
+        self.flags == MemFlags::NONE && self.alias_scope == 0 && self.noalias_scope == 0
+    }
+}
+
 /// What a frontend declares about pointers into one address space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct AddrSpacePolicy {

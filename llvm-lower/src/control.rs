@@ -81,7 +81,7 @@ impl<'ctx> LlvmBackend<'ctx> {
     }
 
     pub(crate) fn lower_new_block(&mut self) -> BackendResult<BasicBlock<'ctx>> {
-        Ok(self.ctx.append_basic_block(self.open()?.value, ""))
+        Ok(ffi::append_block(self.ctx, self.open()?.value))
     }
 
     pub(crate) fn lower_place_block(&mut self, block: BasicBlock<'ctx>, fallthrough: bool) -> BackendResult<()> {

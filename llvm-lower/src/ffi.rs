@@ -312,6 +312,82 @@ pub(crate) fn replace_function_uses<'ctx>(
     unsafe { core::LLVMReplaceAllUsesWith(old.as_value_ref(), new.as_value_ref()) }
 }
 
+/// `load <ty>, ptr <addr>, align <align>` at the builder's position: the
+/// plain load of emission's hot path, without inkwell's re-checks (position,
+/// the result's type kind looked up again).
+pub(crate) fn build_aligned_load<'ctx>(
+    builder: &Builder<'ctx>,
+    ty: BasicTypeEnum<'ctx>,
+    addr: BasicValueEnum<'ctx>,
+    align: u32,
+) -> BasicValueEnum<'ctx> {
+    use inkwell::values::{FloatValue, IntValue, PointerValue};
+    debug_assert!(builder.get_insert_block().is_some(), "the facade positions the builder before a load");
+    // SAFETY: `addr` is a pointer value and `ty` a sized first-class type of the builder's
+    // context (the facade checked both); the builder is positioned (`ensure_block`). The
+    // result has type `ty`, so wrapping it as the variant of `ty`'s kind is sound.
+    unsafe {
+        let v = core::LLVMBuildLoad2(builder.as_mut_ptr(), ty.as_type_ref(), addr.as_value_ref(), c"".as_ptr());
+        core::LLVMSetAlignment(v, align);
+        match ty {
+            BasicTypeEnum::IntType(_) => IntValue::new(v).into(),
+            BasicTypeEnum::PointerType(_) => PointerValue::new(v).into(),
+            BasicTypeEnum::FloatType(_) => FloatValue::new(v).into(),
+            _ => BasicValueEnum::new(v),
+        }
+    }
+}
+
+/// `opcode lhs, rhs` (an integer binary instruction, or the folded constant)
+/// at the builder's position.
+pub(crate) fn build_int_binop<'ctx>(
+    builder: &Builder<'ctx>,
+    opcode: crate::llvm_sys::LLVMOpcode,
+    lhs: BasicValueEnum<'ctx>,
+    rhs: BasicValueEnum<'ctx>,
+) -> BasicValueEnum<'ctx> {
+    debug_assert!(lhs.is_int_value() && rhs.is_int_value() && lhs.get_type() == rhs.get_type());
+    debug_assert!(builder.get_insert_block().is_some(), "the facade positions the builder first");
+    // SAFETY: the facade checked that both operands are integers of one type and
+    // positioned the builder; `opcode` is an integer binary opcode, whose result has
+    // the operands' integer type.
+    unsafe {
+        let v =
+            core::LLVMBuildBinOp(builder.as_mut_ptr(), opcode, lhs.as_value_ref(), rhs.as_value_ref(), c"".as_ptr());
+        inkwell::values::IntValue::new(v).into()
+    }
+}
+
+/// A new, unnamed block at the end of `function` (inkwell's `append_basic_block`
+/// allocates a C string for the name on every call).
+pub(crate) fn append_block<'ctx>(
+    ctx: &'ctx Context,
+    function: inkwell::values::FunctionValue<'ctx>,
+) -> inkwell::basic_block::BasicBlock<'ctx> {
+    // SAFETY: `function` is a live function of `ctx`; LLVM returns a new, non-null block.
+    unsafe {
+        let raw = core::LLVMAppendBasicBlockInContext(ctx.raw(), function.as_value_ref(), c"".as_ptr());
+        inkwell::basic_block::BasicBlock::new(raw).expect("LLVM returns a block")
+    }
+}
+
+/// `store <value>, ptr <addr>, align <align>` at the builder's position (see
+/// [`build_aligned_load`]).
+pub(crate) fn build_aligned_store<'ctx>(
+    builder: &Builder<'ctx>,
+    addr: BasicValueEnum<'ctx>,
+    value: BasicValueEnum<'ctx>,
+    align: u32,
+) {
+    debug_assert!(builder.get_insert_block().is_some(), "the facade positions the builder before a store");
+    // SAFETY: `addr` is a pointer value and `value` a first-class value of the builder's
+    // context (the facade checked both); the builder is positioned (`ensure_block`).
+    unsafe {
+        let st = core::LLVMBuildStore(builder.as_mut_ptr(), value.as_value_ref(), addr.as_value_ref());
+        core::LLVMSetAlignment(st, align);
+    }
+}
+
 /// Sets the alignment of a load, store or alloca (inkwell's setter re-checks the opcode
 /// on every call; this is the hot path of emission).
 pub(crate) fn set_memory_alignment(inst: inkwell::values::InstructionValue<'_>, align: u32) {

@@ -38,6 +38,36 @@ impl<'ctx> LlvmBackend<'ctx> {
         lhs: BasicValueEnum<'ctx>,
         rhs: BasicValueEnum<'ctx>,
     ) -> BackendResult<BasicValueEnum<'ctx>> {
+        use crate::llvm_sys::LLVMOpcode;
+        // Operations that are one instruction: straight to LLVM.
+        let opcode = match op {
+            IntBinOp::Add => Some(LLVMOpcode::LLVMAdd),
+            IntBinOp::Sub => Some(LLVMOpcode::LLVMSub),
+            IntBinOp::Mul => Some(LLVMOpcode::LLVMMul),
+            IntBinOp::And => Some(LLVMOpcode::LLVMAnd),
+            IntBinOp::Or => Some(LLVMOpcode::LLVMOr),
+            IntBinOp::Xor => Some(LLVMOpcode::LLVMXor),
+            IntBinOp::Shl => Some(LLVMOpcode::LLVMShl),
+            IntBinOp::LShr => Some(LLVMOpcode::LLVMLShr),
+            IntBinOp::AShr => Some(LLVMOpcode::LLVMAShr),
+            IntBinOp::SDiv => Some(LLVMOpcode::LLVMSDiv),
+            IntBinOp::UDiv => Some(LLVMOpcode::LLVMUDiv),
+            IntBinOp::SRem => Some(LLVMOpcode::LLVMSRem),
+            IntBinOp::URem => Some(LLVMOpcode::LLVMURem),
+            _ => None,
+        };
+        if let Some(opcode) = opcode {
+            let v = ffi::build_int_binop(&self.builder, opcode, lhs, rhs);
+            if flags != IntFlags::NONE {
+                ffi::set_int_flags(
+                    v,
+                    flags.contains(IntFlags::NSW),
+                    flags.contains(IntFlags::NUW),
+                    flags.contains(IntFlags::EXACT),
+                );
+            }
+            return Ok(v);
+        }
         let (l, r) = (lhs.into_int_value(), rhs.into_int_value());
         let ty = l.get_type();
         let b = &self.builder;

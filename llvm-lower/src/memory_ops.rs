@@ -53,7 +53,7 @@ impl<'ctx> LlvmBackend<'ctx> {
     /// Alignment, volatile, hints and alias scopes of a load or store.
     pub(crate) fn set_access_facts(&self, inst: InstructionValue<'ctx>, access: &ResolvedAccess) -> BackendResult<()> {
         ffi::set_memory_alignment(inst, access.align as u32);
-        if access.flags == MemFlags::NONE && access.alias_scope == 0 && access.noalias_scope == 0 {
+        if access.is_plain() {
             return Ok(());
         }
         if access.flags.contains(MemFlags::VOLATILE) {
@@ -137,6 +137,9 @@ impl<'ctx> LlvmBackend<'ctx> {
         addr: BasicValueEnum<'ctx>,
         access: &ResolvedAccess,
     ) -> BackendResult<BasicValueEnum<'ctx>> {
+        if access.is_plain() {
+            return Ok(ffi::build_aligned_load(&self.builder, self.basic(access.ty), addr, access.align as u32));
+        }
         let access = &crate::target::load_facts(&self.resolved.info, access);
         let v = self.builder.build_load(self.basic(access.ty), addr.into_pointer_value(), "").built()?;
         if let Some(inst) = v.as_instruction_value() {
@@ -151,6 +154,10 @@ impl<'ctx> LlvmBackend<'ctx> {
         value: BasicValueEnum<'ctx>,
         access: &ResolvedAccess,
     ) -> BackendResult<()> {
+        if access.is_plain() {
+            ffi::build_aligned_store(&self.builder, addr, value, access.align as u32);
+            return Ok(());
+        }
         let inst = self.builder.build_store(addr.into_pointer_value(), value).built()?;
         self.set_access_facts(inst, access)
     }

@@ -29,7 +29,9 @@
 //!
 //! Debug information (`doc/debuginfo.md`): the same facade module with `-g`
 //! (a compile unit, a position per operation, parameters and locals named),
-//! emit+verify and O0/O2 objects side by side with the module without it.
+//! emit+verify and O0/O2 objects side by side with the module without it
+//! (`CFREE_BENCH_DEBUG=0` skips this part, e.g. for instruction counts of the
+//! two emitters alone under callgrind).
 //!
 //! Run: `cargo bench -p cfree-tests --bench facade_overhead`
 //! (quick: `CFREE_BENCH_FUNCS=500 cargo bench -p cfree-tests --bench facade_overhead`).
@@ -627,6 +629,9 @@ fn main() {
         println!("\nnote: facade/inkwell emit+verify ratio {ratio:.3} is above the 1.10 goal");
     }
 
+    if std::env::var("CFREE_BENCH_DEBUG").is_ok_and(|v| v == "0") {
+        return;
+    }
     // Debug information: the same module with and without `-g`, interleaved.
     let (mut plain, mut with_g) = (Vec::new(), Vec::new());
     for _ in 0..reps {

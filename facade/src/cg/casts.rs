@@ -1,10 +1,36 @@
 //! Conversions (`CastOp`), checked float-to-integer conversion and `freeze`.
 
+use super::func::Entry;
 use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Pops a scalar and pushes it converted by `op` to type `to`.
+    #[inline]
     pub fn cast(&mut self, op: CastOp, to: TypeId) -> Result<()> {
+        // The common case, inline: an integer widened or narrowed.
+        if self.ready_for_code() && matches!(op, CastOp::SExt | CastOp::ZExt | CastOp::Trunc) {
+            if let Some(&Entry::Value { ty: from, v }) = self.func.stack.last() {
+                if let (Some(f), Some(t)) = (self.types.int_width(from), self.types.int_width(to)) {
+                    let valid = if op == CastOp::Trunc { f > t } else { f < t };
+                    if valid {
+                        return match self.backend.cast(op, v, to) {
+                            Ok(out) => {
+                                if let Some(top) = self.func.stack.last_mut() {
+                                    *top = Entry::Value { ty: to, v: out };
+                                }
+                                Ok(())
+                            }
+                            Err(k) => Err(self.ferr("cast", k)),
+                        };
+                    }
+                }
+            }
+        }
+        self.cast_all(op, to)
+    }
+
+    #[inline(never)]
+    fn cast_all(&mut self, op: CastOp, to: TypeId) -> Result<()> {
         const CALL: &str = "cast";
         self.begin_op(CALL)?;
         self.check_type(CALL, to, "target type")?;

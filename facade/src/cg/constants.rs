@@ -4,16 +4,34 @@ use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Pushes an integer constant. `value` must fit `ty` as a signed or unsigned number.
+    #[inline]
     pub fn push_int(&mut self, ty: TypeId, value: i128) -> Result<()> {
+        // The common case, inline: an integer type of this module and a value that fits.
+        if self.ready_for_code() {
+            if let Some(w) = self.types.int_width(ty) {
+                if int_fits(w, value) {
+                    return match self.backend.const_int(ty, value as u128) {
+                        Ok(v) => {
+                            self.push_value(ty, v);
+                            Ok(())
+                        }
+                        Err(k) => Err(self.ferr("push_int", k)),
+                    };
+                }
+            }
+        }
+        self.push_int_checked(ty, value)
+    }
+
+    #[inline(never)]
+    fn push_int_checked(&mut self, ty: TypeId, value: i128) -> Result<()> {
         const CALL: &str = "push_int";
         self.begin_op(CALL)?;
         self.check_type(CALL, ty, "type")?;
         let Some(w) = self.types.int_width(ty) else {
             return Err(self.mismatch(CALL, "type", Expected::Integer, ty));
         };
-        let bits = w.bits();
-        let fits = bits == 128 || (value >= -(1i128 << (bits - 1)) && value < (1i128 << bits));
-        if !fits {
+        if !int_fits(w, value) {
             return Err(self.ferr(CALL, ErrorKind::ConstantOutOfRange { value, ty: self.types.name(ty) }));
         }
         self.ensure_block(CALL)?;
@@ -71,4 +89,11 @@ impl<B: Backend> crate::Cg<B> {
         self.push_value(ty, v);
         Ok(())
     }
+}
+
+/// Whether `value` fits `w` bits as a signed or an unsigned number.
+#[inline(always)]
+fn int_fits(w: IntWidth, value: i128) -> bool {
+    let bits = w.bits();
+    bits == 128 || (value >= -(1i128 << (bits - 1)) && value < (1i128 << bits))
 }

@@ -1,11 +1,25 @@
-//! Integer operations (cg-ext §6.1): arithmetic with its flags, bit
+//! Integer operations: arithmetic with its flags, bit
 //! counting, checked arithmetic, comparisons.
 
+use super::func::Entry;
 use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Pops two integers (or pointers, for comparisons) of one type: the left operand first pushed.
+    #[inline]
     pub(crate) fn peek_pair(&self, call: &'static str, allow_ptr: bool) -> Result<(TypeId, B::Value, B::Value)> {
+        // The common case, checked inline: two values of one integer type.
+        let stack = &self.func.stack;
+        if let [.., Entry::Value { ty: lt, v: lhs }, Entry::Value { ty: rt, v: rhs }] = stack[..] {
+            if lt == rt && self.types.int_width(lt).is_some() {
+                return Ok((lt, lhs, rhs));
+            }
+        }
+        self.peek_pair_slow(call, allow_ptr)
+    }
+
+    #[inline(never)]
+    fn peek_pair_slow(&self, call: &'static str, allow_ptr: bool) -> Result<(TypeId, B::Value, B::Value)> {
         let (lt, lhs) = self.peek_typed(call, 2, 1, "left operand", None)?;
         let ok = self.types.int_width(lt).is_some() || (allow_ptr && self.types.ptr_addr_space(lt).is_some());
         if !ok {
@@ -17,7 +31,30 @@ impl<B: Backend> crate::Cg<B> {
     }
 
     /// Pops two integers of one type and pushes `lhs op rhs`. `flags` must be allowed for `op`.
+    #[inline]
     pub fn int_op(&mut self, op: IntBinOp, flags: IntFlags) -> Result<()> {
+        // The common case, inline: two integers of one type, flags the operation allows.
+        if self.ready_for_code() && op.allowed_flags().contains(flags) {
+            if let [.., Entry::Value { ty, v: lhs }, Entry::Value { ty: rt, v: rhs }] = self.func.stack[..] {
+                if ty == rt && self.types.int_width(ty).is_some() {
+                    return match self.backend.int_binop(op, flags, lhs, rhs) {
+                        Ok(v) => {
+                            self.pop_n(1);
+                            if let Some(top) = self.func.stack.last_mut() {
+                                *top = Entry::Value { ty, v };
+                            }
+                            Ok(())
+                        }
+                        Err(k) => Err(self.ferr("int_op", k)),
+                    };
+                }
+            }
+        }
+        self.int_op_checked(op, flags)
+    }
+
+    #[inline(never)]
+    fn int_op_checked(&mut self, op: IntBinOp, flags: IntFlags) -> Result<()> {
         const CALL: &str = "int_op";
         self.require_open(CALL)?;
         let allowed = op.allowed_flags();

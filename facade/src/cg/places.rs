@@ -6,7 +6,22 @@ use crate::*;
 
 impl<B: Backend> crate::Cg<B> {
     /// Pushes a parameter or local slot as a place.
+    #[inline]
     pub fn push_local(&mut self, local: Local) -> Result<()> {
+        // The common case, inline: a local of the open function, into an open block.
+        if self.ready_for_code() && local.owner == self.func.owner {
+            if let Some(info) = self.func.locals.get(local.index()) {
+                let (ty, addr) = (info.ty, info.addr);
+                let origin = (!info.flags.contains(SlotFlags::ADDRESS_TAKEN)).then_some(local.index() as u32);
+                self.func.stack.push(Entry::Place { ty, addr_space: 0, addr, origin });
+                return Ok(());
+            }
+        }
+        self.push_local_checked(local)
+    }
+
+    #[inline(never)]
+    fn push_local_checked(&mut self, local: Local) -> Result<()> {
         const CALL: &str = "push_local";
         self.begin_op(CALL)?;
         let info = self.check_local(CALL, local)?;
