@@ -1,4 +1,4 @@
-//! Call and ABI vocabulary (cg-ext §8): calling conventions, parameter,
+//! Call and ABI vocabulary (`doc/abi.md`): calling conventions, parameter,
 //! function and call-site attributes, and the reasons a `musttail` call is
 //! refused. Records and arrays by value need no attribute: the backend
 //! classifies them for the target's C ABI (`doc/abi.md`).
@@ -48,7 +48,7 @@ impl CallConv {
 }
 
 /// How a narrow integer argument or result is widened at the ABI boundary
-/// (cg-ext §8 `signext`/`zeroext`). Only meaningful on integers narrower than 32 bits,
+/// (`signext`/`zeroext`). Only meaningful on integers narrower than 32 bits,
 /// except where the target ABI itself says otherwise (riscv64 sign-extends i32).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum AbiExt {

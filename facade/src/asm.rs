@@ -1,4 +1,4 @@
-//! Inline assembly vocabulary (cg-ext §12), structured like Rust's `asm!`:
+//! Inline assembly vocabulary (`doc/asm.md`), structured like Rust's `asm!`:
 //! a template with operand placeholders, a dialect, options, operands by
 //! register class or explicit register with a direction, clobbers (explicit,
 //! or every caller-saved register of the C convention) and a target guard.

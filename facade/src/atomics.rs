@@ -1,4 +1,4 @@
-//! Atomics (cg-ext §11): orderings, scopes and read-modify-write operations.
+//! Atomics (`doc/semantics.md`): orderings, scopes and read-modify-write operations.
 //! Every atomic takes a [`crate::MemAccess`] like any other memory access.
 
 /// Memory orderings, weakest first (the C++11 model).

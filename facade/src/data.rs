@@ -1,4 +1,4 @@
-//! Data definitions (cg-ext §10): object bytes plus relocations, with no
+//! Data definitions: object bytes plus relocations, with no
 //! aggregate constant model. Frontends lay out initializers themselves.
 
 use crate::{Label, Sym};

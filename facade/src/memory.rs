@@ -1,4 +1,4 @@
-//! The memory access descriptor (cg-ext §5): the one spelling of every memory
+//! The memory access descriptor (`doc/semantics.md`): the one spelling of every memory
 //! fact, carried by every operation that touches memory.
 
 use crate::TypeId;

@@ -1,4 +1,4 @@
-//! Symbols (cg-ext §9): one name model. The linkage name is the exact
+//! Symbols (`doc/symbols.md`): one name model. The linkage name is the exact
 //! linker-visible spelling; the optional display name is for debug info.
 
 use crate::TypeId;

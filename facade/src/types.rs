@@ -1,4 +1,4 @@
-//! The codegen type model (cg-ext §4): width-only integers, f32/f64, thin
+//! The codegen type model: width-only integers, f32/f64, thin
 //! pointers with an address space, arrays, natural-layout records and function
 //! types. Types are interned per module; equal shapes get equal [`TypeId`]s.
 

@@ -1,4 +1,4 @@
-//! Floating-point operations (cg-ext §6.2): arithmetic, IEEE functions and
+//! Floating-point operations (`doc/semantics.md`): arithmetic, IEEE functions and
 //! comparisons, each with per-operation fast-math facts (strict by default).
 
 use crate::*;

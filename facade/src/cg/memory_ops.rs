@@ -1,4 +1,4 @@
-//! Block memory operations (cg-ext §5) and alias scopes. Each takes the same
+//! Block memory operations and alias scopes. Each takes the same
 //! [`MemAccess`] descriptor as loads and stores; its type supplies the natural
 //! alignment when `align` is 0.
 
