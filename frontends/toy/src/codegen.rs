@@ -34,10 +34,10 @@
 use std::collections::HashMap;
 
 use cfree_facade::{
-    AddrSpacePolicy, Backend, CallAttrs, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl, DataInit,
-    DebugOptions, FastMath, FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole, GcRuntime,
-    InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags, PointerKind, Result,
-    SourceLanguage, SrcLoc, StackCheck, Sym, TypeDebugInfo, TypeId,
+    AddrSpacePolicy, AtomicOrdering, Backend, CallAttrs, Callee, CastOp, Cg, CheckLowering, CheckedOp, DataDecl,
+    DataInit, DebugOptions, FastMath, FileId, FloatBinOp, FloatCmp, FloatUnOp, FloatWidth, FuncDecl, FuncSig, GcRole,
+    GcRuntime, InlineAlloc, IntBinOp, IntCmp, IntFlags, IntWidth, Label, Linkage, Local, MemAccess, MemFlags,
+    PointerKind, Result, SourceLanguage, SrcLoc, StackCheck, Sym, SyncScope, TypeDebugInfo, TypeId,
 };
 
 use crate::diag::Span;
@@ -145,6 +145,26 @@ struct Gen<'p, 'c, B: Backend> {
     ret: Option<TypeId>,
     /// The source file's id, when debug information is on.
     file: Option<FileId>,
+    /// On-stack replacement in a tiered run (`crate::osr`).
+    osr: Osr,
+}
+
+/// On-stack replacement state of code generation (`doc/toy.md`, "On-stack replacement").
+#[derive(Default)]
+struct Osr {
+    /// The base tier's host table of top-tier entries ([`crate::osr::TABLE_SYMBOL`]).
+    table: Option<Sym>,
+    /// Each function's first table index.
+    first: Vec<u32>,
+    /// The open function's index, whether its loops are OSR loops, and the
+    /// number of the next one.
+    func: usize,
+    eligible: bool,
+    next: u32,
+    /// Base tier: the open function's transfers to the top tier (label, loop number).
+    paths: Vec<(Label, u32)>,
+    /// Top tier, in `toy_f.osr.k`: k, and the label its entry jumps to.
+    target: Option<(u32, Label)>,
 }
 
 /// Nil checks are implicit (a faulting access and the trap table) unless
@@ -292,6 +312,13 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
     if options.tier != Tier::Top {
         cg.define_data(globals, &DataInit::zeroed(words * u64::from(WORD)))?;
     }
+    let osr_count = crate::osr::entries(p).len() as u64;
+    let osr_table = if options.tier == Tier::Base && osr_count > 0 {
+        let table_ty = cg.ty_array(raw_ptr, osr_count)?;
+        Some(cg.declare_data(crate::osr::TABLE_SYMBOL, DataDecl::new(table_ty))?)
+    } else {
+        None
+    };
     // Only the runtime writes the panic flag: no access of the program's own
     // touches it, which lets LLVM keep the flag's value across inlined calls
     // (their checks then fold away) instead of reloading it after every store.
@@ -322,6 +349,7 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         exit: None,
         ret: None,
         file,
+        osr: Osr { table: osr_table, first: crate::osr::first_indices(p), ..Osr::default() },
     };
     let mut sigs = Vec::with_capacity(p.functions.len());
     for f in &p.functions {
@@ -341,6 +369,11 @@ pub fn emit<B: Backend>(p: &TypedProgram, cg: &mut Cg<B>, options: &Options) -> 
         g.function(FuncId(i as u32), f)?;
     }
     if options.tier == Tier::Top {
+        for (i, f) in p.functions.iter().enumerate() {
+            for k in 0..crate::osr::loops(f) {
+                g.osr_function(FuncId(i as u32), f, k)?;
+            }
+        }
         g.top_wrappers(&sigs)?;
     } else {
         g.entry()?;
@@ -570,6 +603,41 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.store(self.mem(self.reference))?;
             }
         }
+        self.function_body(id, f)
+    }
+
+    /// The top tier's `toy_f.osr.k` (`crate::osr::symbol`): `f`'s body
+    /// entered at the head of its `k`-th OSR loop, with every variable a
+    /// parameter (the values the base-tier frame had there).
+    fn osr_function(&mut self, id: FuncId, f: &Function, k: u32) -> Result<()> {
+        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
+        let sig = self.cg.ty_func(FuncSig::new(&types, f.ret.map(|t| self.ty(t))))?;
+        let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints);
+        decl.display_name = Some(f.name.clone());
+        decl.stack_check = self.rt.stack_check;
+        self.position(f.span)?;
+        let sym = self.cg.declare_func(&crate::osr::symbol(&f.name, k), decl)?;
+        self.cg.func_begin(sym)?;
+        self.locals.clear();
+        self.ctx = Some(self.cg.param_slot(0, "")?);
+        for (i, local) in f.locals.iter().enumerate() {
+            let slot = self.cg.param_slot(i as u32 + 1, &local.name)?;
+            self.locals.push(slot);
+        }
+        let entry = self.cg.new_label()?;
+        self.cg.br(entry)?;
+        self.osr.target = Some((k, entry));
+        let body = self.function_body(id, f);
+        self.osr.target = None;
+        body
+    }
+
+    /// The open function's body and its out-of-line paths, up to `func_end`
+    /// (its slots are set up).
+    fn function_body(&mut self, id: FuncId, f: &Function) -> Result<()> {
+        self.osr.func = id.index();
+        self.osr.eligible = crate::osr::loops(f) > 0;
+        self.osr.next = 0;
         self.unwind = None;
         self.ret = f.ret.map(|t| self.ty(t));
         self.defer_slots(f)?;
@@ -590,6 +658,7 @@ impl<B: Backend> Gen<'_, '_, B> {
             }
             self.cg.ret()?;
         }
+        self.osr_paths(f)?;
         self.failure_paths()?;
         self.poll_paths()?;
         self.unwind_path()?;
@@ -958,9 +1027,18 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.place_label(join)
             }
             StmtKind::While { cond, body } => {
+                let osr = self.osr_loop();
                 let (head, yes, done) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
+                if let (Some(k), Some((target, entry))) = (osr, self.osr.target) {
+                    if k == target {
+                        self.cg.place_label(entry)?;
+                    }
+                }
                 self.cg.place_label(head)?;
                 self.loop_poll(s.span)?;
+                if let Some(k) = osr {
+                    self.osr_check(k)?;
+                }
                 let c = self.value(cond)?;
                 self.truthy(c)?;
                 self.cg.cond_br(yes, done)?;
@@ -1078,6 +1156,72 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.discard()
             }
         }
+    }
+
+    /// The number of the `while` loop being emitted among the open function's
+    /// OSR loops, if it is one (it is outside every other loop).
+    fn osr_loop(&mut self) -> Option<u32> {
+        if !self.osr.eligible || !self.loops.is_empty() {
+            return None;
+        }
+        self.osr.next += 1;
+        Some(self.osr.next - 1)
+    }
+
+    /// The place of the OSR table's word for the open function's loop `k`.
+    fn osr_word(&mut self, table: Sym, k: u32) -> Result<()> {
+        let index = self.osr.first[self.osr.func] + k;
+        self.cg.push_global(table)?;
+        self.cg.addr_offset(i64::from(index) * i64::from(WORD), self.raw_ptr)
+    }
+
+    /// Base tier, at the head of OSR loop `k`: once the top tier's entry for
+    /// it is in the table, leave for it (out of line, [`Self::osr_paths`]).
+    fn osr_check(&mut self, k: u32) -> Result<()> {
+        let Some(table) = self.osr.table else { return Ok(()) };
+        self.osr_word(table, k)?;
+        self.cg.atomic_load(
+            MemAccess::new(self.raw_ptr).noalias(self.flag_scope),
+            AtomicOrdering::Acquire,
+            SyncScope::System,
+        )?;
+        self.cg.push_null(self.raw_ptr)?;
+        self.cg.int_cmp(IntCmp::Ne)?;
+        let transfer = self.cg.new_label()?;
+        self.cg.check(transfer)?;
+        self.osr.paths.push((transfer, k));
+        Ok(())
+    }
+
+    /// Base tier: each transfer calls the top tier's entry with the context
+    /// and every variable, and returns what it returns. Its frame is left
+    /// out of backtraces (the top tier's frame shows the same function).
+    fn osr_paths(&mut self, f: &Function) -> Result<()> {
+        let paths = std::mem::take(&mut self.osr.paths);
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
+        let sig = self.cg.ty_func(FuncSig::new(&types, self.ret))?;
+        let table = self.osr.table.expect("transfers exist only with the table");
+        for (transfer, k) in paths {
+            self.cg.place_label(transfer)?;
+            self.osr_word(table, k)?;
+            self.cg.atomic_load(
+                MemAccess::new(self.raw_ptr).noalias(self.flag_scope),
+                AtomicOrdering::Acquire,
+                SyncScope::System,
+            )?;
+            self.push_ctx()?;
+            for (slot, &ty) in self.locals.clone().into_iter().zip(&types[1..]) {
+                self.get(slot, ty)?;
+            }
+            self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
+            self.cg.call(Callee::Indirect(sig), types.len() as u32)?;
+            self.panic_check()?;
+            self.cg.ret()?;
+        }
+        Ok(())
     }
 
     /// A loop body with `break` going to `done` and `continue` to `next`.

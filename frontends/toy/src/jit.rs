@@ -161,9 +161,10 @@ fn start_session(
     options: &codegen::Options,
     tier: codegen::Tier,
     level: OptLevel,
+    host: &[(&str, u64)],
 ) -> Result<Jit, String> {
     let jit = Jit::new().map_err(|e| e.to_string())?;
-    for (name, addr) in cfree_toy_rt::symbols() {
+    for (name, addr) in cfree_toy_rt::symbols().into_iter().chain(host.iter().copied()) {
         jit.define_host_symbol(name, addr).map_err(|e| e.to_string())?;
     }
     publish_tier(&jit, program, options, tier, level)?;
@@ -173,12 +174,25 @@ fn start_session(
     Ok(jit)
 }
 
-/// Publishes the top tier, makes its safepoints and traps known, then switches the entries.
-fn tier_up(jit: &Jit, program: &TypedProgram, options: &codegen::Options, tiers: &Tiers) -> Result<(), String> {
+/// Publishes the top tier, makes its safepoints and traps known, fills the
+/// OSR table (base-tier frames in OSR loops move over at their next
+/// iteration), then switches the entries.
+fn tier_up(
+    jit: &Jit,
+    program: &TypedProgram,
+    options: &codegen::Options,
+    tiers: &Tiers,
+    osr_table: &[AtomicU64],
+) -> Result<(), String> {
     publish_tier(jit, program, options, codegen::Tier::Top, OptLevel::O2)?;
     let registry = jit.registry();
     cfree_toy_rt::set_trap_table(registry.traps().map(|t| (t.pc, t.handler)).collect())?;
     let _ = tiers.top.set(registry);
+    for (word, name) in osr_table.iter().zip(crate::osr::entries(program)) {
+        let entry = jit.address(&name).map_err(|e| format!("the top tier's OSR entry `{name}`: {e}"))?;
+        // Release: a base-tier frame that sees the entry sees the linked code behind it.
+        word.store(entry, Ordering::Release);
+    }
     let llvm = LlvmContext::new();
     let mut cg = llvm.module("toy.redirects", &TargetSpec::host()).map_err(|e| e.to_string())?;
     codegen::emit_redirects(program, &mut cg).map_err(|e| format!("code generation (redirects): {e}"))?;
@@ -195,7 +209,11 @@ fn run_tiered_here(
     wait_for_top: bool,
 ) -> Result<(Outcome, TierReport), String> {
     let start = Instant::now();
-    let jit = start_session(program, options, codegen::Tier::Base, OptLevel::O0)?;
+    // The base tier's OSR table (`crate::osr`): a word per OSR loop, filled by
+    // `tier_up`. Declared before the session, so it outlives the code using it.
+    let osr_table: Vec<AtomicU64> = (0..crate::osr::entries(program).len().max(1)).map(|_| AtomicU64::new(0)).collect();
+    let host = [(crate::osr::TABLE_SYMBOL, osr_table.as_ptr() as u64)];
+    let jit = start_session(program, options, codegen::Tier::Base, OptLevel::O0, &host)?;
     let main =
         jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     let tiers = Arc::new(Tiers {
@@ -207,7 +225,8 @@ fn run_tiered_here(
     let ctx = cfree_toy_rt::install(tiers.clone(), settings);
     let base_ready = start.elapsed();
     let (result, main_returned, top) = std::thread::scope(|s| {
-        let mut handle = Some(s.spawn(|| tier_up(&jit, program, options, &tiers).map(|()| start.elapsed())));
+        let mut handle =
+            Some(s.spawn(|| tier_up(&jit, program, options, &tiers, &osr_table).map(|()| start.elapsed())));
         let early = if wait_for_top { handle.take().map(|h| h.join()) } else { None };
         #[allow(unsafe_code)]
         // SAFETY: as in `run_here`; the top tier and the redirects have the
@@ -242,7 +261,7 @@ fn run_here(
     options: &codegen::Options,
 ) -> Result<Outcome, String> {
     let start = Instant::now();
-    let jit = start_session(program, options, options.tier, level)?;
+    let jit = start_session(program, options, options.tier, level, &[])?;
     let main =
         jit.get::<unsafe extern "C" fn(*const u8, i64) -> i64>(codegen::ENTRY_SYMBOL).map_err(|e| e.to_string())?;
     let ctx = cfree_toy_rt::install(Arc::new(Snapshot(jit.registry(), jit.sources())), settings);

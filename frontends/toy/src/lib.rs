@@ -39,6 +39,7 @@ pub mod codegen;
 pub mod diag;
 pub mod jit;
 pub mod lexer;
+pub mod osr;
 pub mod parser;
 pub mod typed;
 mod types;

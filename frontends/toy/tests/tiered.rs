@@ -9,6 +9,9 @@
 //! - A program that runs long enough really switches while `main` runs.
 //! - A nil dereference in top-tier code is caught through the top tier's trap
 //!   table: the program panics and recovers as it does in one tier.
+//! - A frame running a long loop in the base tier moves to the top tier at
+//!   the loop's head (on-stack replacement), with its variables of every
+//!   kind, its result and its panics.
 
 use std::process::Command;
 
@@ -157,4 +160,105 @@ fn main(n: int) -> int {
     assert_eq!(expected.matches("recovered").count(), 3, "{expected}");
     let (stdout, _) = run_tiered(&file, "6", &[("CFREE_TOY_TIER_WAIT", "1")]);
     assert_eq!(stdout, expected);
+}
+
+/// Runs `source` (written to a scratch file) at O2: (stdout, stderr, exit code).
+fn run_o2(dir: &common::Scratch, name: &str, source: &str, n: &str) -> (String, String, Option<i32>) {
+    let file = dir.path(name);
+    std::fs::write(&file, source).unwrap();
+    let out = toy().arg("run").arg(&file).args([n, "-O2"]).output().unwrap();
+    (text(&out.stdout), text(&out.stderr), out.status.code())
+}
+
+/// A loop in `main` that calls no function: only on-stack replacement can
+/// move it to the top tier, and the collections its allocations cause then
+/// walk top-tier frames. Its variables are an int, a float and a reference.
+const LOOP_IN_MAIN: &str = "type Cell { value: int }
+fn main(n: int) -> int {
+    let total = 0;
+    let f = 0.5;
+    let keep = new Cell { value: 1 };
+    let i = 0;
+    while i < n {
+        let a = new [int](4);
+        a[1] = i;
+        total = total + a[1] + keep.value;
+        f = f + 0.25;
+        if i % 100000 == 0 {
+            keep = new Cell { value: keep.value + 1 };
+        }
+        i = i + 1;
+    }
+    print(total, \" \", f, \" \", keep.value);
+    return 0;
+}
+";
+
+#[test]
+fn a_running_loop_moves_to_the_top_tier() {
+    let dir = common::Scratch::new("tiered-osr");
+    // 20 million iterations: about a second in the base tier alone, against
+    // 40-80 ms for the top tier to be ready.
+    let n = "20000000";
+    let (expected, _, code) = run_o2(&dir, "loop.toy", LOOP_IN_MAIN, n);
+    assert_eq!(code, Some(0));
+    let (stdout, stderr) = run_tiered(&dir.path("loop.toy"), n, &[]);
+    assert_eq!(stdout, expected);
+    let (top, main_returned, frames) = tiers(&stderr);
+    let top = top.unwrap_or_else(|| panic!("no top tier: {stderr}"));
+    assert!(top < main_returned, "the switch did not happen while main ran: {stderr}");
+    assert!(frames > 0, "main's loop never ran in the top tier: {stderr}");
+}
+
+/// A function with parameters, a float result and a loop that may panic on
+/// its last iteration (when `n % 7 == 3`).
+const LOOP_IN_FUNCTION: &str = "type Cell { value: int }
+fn work(n: int, scale: float) -> float {
+    let f = 0.5;
+    let keep = new Cell { value: 1 };
+    let i = 0;
+    while i < n {
+        let a = new [int](4);
+        a[1] = i;
+        f = f + scale * 0.25 + 0.0 * float(a[1] + keep.value);
+        if i % 100000 == 0 {
+            keep = new Cell { value: keep.value + 1 };
+        }
+        if i == n - 1 && n % 7 == 3 {
+            a[7] = 1;
+        }
+        i = i + 1;
+    }
+    return f + float(keep.value);
+}
+fn main(n: int) -> int {
+    print(work(n, 2.0));
+    return 0;
+}
+";
+
+#[test]
+fn a_moved_frame_returns_its_result_and_reports_its_panic() {
+    let dir = common::Scratch::new("tiered-osr-fn");
+    for n in ["20000003", "20000004"] {
+        let (expected_out, expected_err, code) = run_o2(&dir, "work.toy", LOOP_IN_FUNCTION, n);
+        let out = toy()
+            .arg("run")
+            .arg(dir.path("work.toy"))
+            .args([n, "--tiered"])
+            .env("CFREE_TOY_STATS", "1")
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(text(&out.stdout), expected_out, "n = {n}: {stderr}");
+        assert_eq!(out.status.code(), code, "n = {n}: {stderr}");
+        if code == Some(0) {
+            let (top, main_returned, frames) = tiers(&stderr);
+            assert!(top.is_some_and(|t| t < main_returned), "n = {n}: no switch while main ran: {stderr}");
+            assert!(frames > 0, "n = {n}: the loop never ran in the top tier: {stderr}");
+        } else {
+            let report = expected_err.lines().find(|l| l.contains("runtime error")).expect("the O2 run's report");
+            assert!(stderr.lines().any(|l| l == report), "n = {n}: expected `{report}` in: {stderr}");
+        }
+    }
 }
