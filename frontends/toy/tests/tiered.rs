@@ -208,6 +208,15 @@ fn a_running_loop_moves_to_the_top_tier() {
     let top = top.unwrap_or_else(|| panic!("no top tier: {stderr}"));
     assert!(top < main_returned, "the switch did not happen while main ran: {stderr}");
     assert!(frames > 0, "main's loop never ran in the top tier: {stderr}");
+
+    // A moving collection at every allocation, before and after the move.
+    let n = "20000";
+    let (expected, _, _) = run_o2(&dir, "loop.toy", LOOP_IN_MAIN, n);
+    let (stdout, stderr) = run_tiered(&dir.path("loop.toy"), n, &[("CFREE_GC_STRESS", "1")]);
+    assert_eq!(stdout, expected);
+    let (_, _, frames) = tiers(&stderr);
+    assert!(frames > 0, "under GC stress, main's loop never ran in the top tier: {stderr}");
+    assert!(gc_stat(&stderr, "collections") > 20_000, "{stderr}");
 }
 
 /// A function with parameters, a float result and a loop that may panic on
