@@ -205,6 +205,13 @@ fn stack_checks_grow_through_a_c_function() {
     c_program_with_args("stack", &["2"], "refused: stack_check\nstack ok\n");
 }
 
+/// Protected visibility from C: calls inside the unit keep their body after a
+/// replacement; the entry and other callers get the new one.
+#[test]
+fn protected_functions_bind_inside_their_unit() {
+    c_program_under_sanitizers("protected", "protected ok\n");
+}
+
 /// A C thread calls a function while the main thread replaces it twelve
 /// times; then retire, veto and reclaim.
 /// An implicit null check from C: the fault resumes through the trap table.
