@@ -610,8 +610,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     /// entered at the head of its `k`-th OSR loop, with every variable a
     /// parameter (the values the base-tier frame had there).
     fn osr_function(&mut self, id: FuncId, f: &Function, k: u32) -> Result<()> {
-        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
-        let sig = self.cg.ty_func(FuncSig::new(&types, f.ret.map(|t| self.ty(t))))?;
+        let sig = self.osr_signature(f)?.0;
         let mut decl = FuncDecl::new(sig).gc(GcRole::Safepoints);
         decl.display_name = Some(f.name.clone());
         decl.stack_check = self.rt.stack_check;
@@ -1168,23 +1167,28 @@ impl<B: Backend> Gen<'_, '_, B> {
         Some(self.osr.next - 1)
     }
 
-    /// The place of the OSR table's word for the open function's loop `k`.
-    fn osr_word(&mut self, table: Sym, k: u32) -> Result<()> {
+    /// The signature of `f`'s OSR entries (the context and every variable,
+    /// `f`'s result) and its parameter types.
+    fn osr_signature(&mut self, f: &Function) -> Result<(TypeId, Vec<TypeId>)> {
+        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
+        let sig = self.cg.ty_func(FuncSig::new(&types, f.ret.map(|t| self.ty(t))))?;
+        Ok((sig, types))
+    }
+
+    /// Pushes the OSR table's word for the open function's loop `k` (an acquire load).
+    fn load_osr_entry(&mut self, table: Sym, k: u32) -> Result<()> {
         let index = self.osr.first[self.osr.func] + k;
         self.cg.push_global(table)?;
-        self.cg.addr_offset(i64::from(index) * i64::from(WORD), self.raw_ptr)
+        self.cg.addr_offset(i64::from(index) * i64::from(WORD), self.raw_ptr)?;
+        let access = MemAccess::new(self.raw_ptr).noalias(self.flag_scope);
+        self.cg.atomic_load(access, AtomicOrdering::Acquire, SyncScope::System)
     }
 
     /// Base tier, at the head of OSR loop `k`: once the top tier's entry for
     /// it is in the table, leave for it (out of line, [`Self::osr_paths`]).
     fn osr_check(&mut self, k: u32) -> Result<()> {
         let Some(table) = self.osr.table else { return Ok(()) };
-        self.osr_word(table, k)?;
-        self.cg.atomic_load(
-            MemAccess::new(self.raw_ptr).noalias(self.flag_scope),
-            AtomicOrdering::Acquire,
-            SyncScope::System,
-        )?;
+        self.load_osr_entry(table, k)?;
         self.cg.push_null(self.raw_ptr)?;
         self.cg.int_cmp(IntCmp::Ne)?;
         let transfer = self.cg.new_label()?;
@@ -1201,17 +1205,11 @@ impl<B: Backend> Gen<'_, '_, B> {
         if paths.is_empty() {
             return Ok(());
         }
-        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
-        let sig = self.cg.ty_func(FuncSig::new(&types, self.ret))?;
+        let (sig, types) = self.osr_signature(f)?;
         let table = self.osr.table.expect("transfers exist only with the table");
         for (transfer, k) in paths {
             self.cg.place_label(transfer)?;
-            self.osr_word(table, k)?;
-            self.cg.atomic_load(
-                MemAccess::new(self.raw_ptr).noalias(self.flag_scope),
-                AtomicOrdering::Acquire,
-                SyncScope::System,
-            )?;
+            self.load_osr_entry(table, k)?;
             self.push_ctx()?;
             for (slot, &ty) in self.locals.clone().into_iter().zip(&types[1..]) {
                 self.get(slot, ty)?;
