@@ -161,10 +161,12 @@ struct Osr {
     func: usize,
     eligible: bool,
     next: u32,
-    /// Base tier: the open function's transfers to the top tier (label, loop number).
-    paths: Vec<(Label, u32)>,
-    /// Top tier, in `toy_f.osr.k`: k, and the label its entry jumps to.
-    target: Option<(u32, Label)>,
+    /// Base tier: the open function's transfers to the top tier: label, loop
+    /// number, and a `for` loop's counter and bound slots.
+    paths: Vec<(Label, u32, Option<(Local, Local)>)>,
+    /// Top tier, in `toy_f.osr.k`: k, the label its entry jumps to, and its
+    /// last two parameters (a `for` loop's counter and bound).
+    target: Option<(u32, Label, Local, Local)>,
 }
 
 /// Nil checks are implicit (a faulting access and the trap table) unless
@@ -623,9 +625,11 @@ impl<B: Backend> Gen<'_, '_, B> {
             let slot = self.cg.param_slot(i as u32 + 1, &local.name)?;
             self.locals.push(slot);
         }
+        let n = f.locals.len() as u32;
+        let (counter, bound) = (self.cg.param_slot(n + 1, "")?, self.cg.param_slot(n + 2, "")?);
         let entry = self.cg.new_label()?;
         self.cg.br(entry)?;
-        self.osr.target = Some((k, entry));
+        self.osr.target = Some((k, entry, counter, bound));
         let body = self.function_body(id, f);
         self.osr.target = None;
         body
@@ -1028,16 +1032,10 @@ impl<B: Backend> Gen<'_, '_, B> {
             StmtKind::While { cond, body } => {
                 let osr = self.osr_loop();
                 let (head, yes, done) = (self.cg.new_label()?, self.cg.new_label()?, self.cg.new_label()?);
-                if let (Some(k), Some((target, entry))) = (osr, self.osr.target) {
-                    if k == target {
-                        self.cg.place_label(entry)?;
-                    }
-                }
+                self.osr_entry(osr, None)?;
                 self.cg.place_label(head)?;
                 self.loop_poll(s.span)?;
-                if let Some(k) = osr {
-                    self.osr_check(k)?;
-                }
+                self.osr_check(osr, None)?;
                 let c = self.value(cond)?;
                 self.truthy(c)?;
                 self.cg.cond_br(yes, done)?;
@@ -1047,12 +1045,15 @@ impl<B: Backend> Gen<'_, '_, B> {
                 self.cg.place_label(done)
             }
             StmtKind::For { var, start, end, body } => {
+                let osr = self.osr_loop();
                 let (lo, hi) = (self.value(start)?, self.value(end)?);
                 // The hidden counter: assignments to the variable do not change the iteration.
                 let counter = self.tmp(self.i64)?;
                 self.cg.push_local(counter)?;
                 self.get(lo, self.i64)?;
                 self.cg.store(self.mem(self.i64))?;
+                // An OSR loop is entered and left here, with the counter and the bound.
+                self.osr_entry(osr, Some((counter, hi)))?;
                 let (head, yes) = (self.cg.new_label()?, self.cg.new_label()?);
                 let (next, done) = (self.cg.new_label()?, self.cg.new_label()?);
                 // Strip-mined when loops poll: the outer loop polls once per chunk of
@@ -1061,7 +1062,14 @@ impl<B: Backend> Gen<'_, '_, B> {
                 // The inner loop runs to `limit`, then goes back to `exit`.
                 let (limit, exit) =
                     if self.poll_loops { self.chunk_limit(counter, hi, done, s.span)? } else { (hi, done) };
+                // Once per chunk (which starts again from the counter), or per iteration.
+                if self.poll_loops {
+                    self.osr_check(osr, Some((counter, hi)))?;
+                }
                 self.cg.place_label(head)?;
+                if !self.poll_loops {
+                    self.osr_check(osr, Some((counter, hi)))?;
+                }
                 self.get(counter, self.i64)?;
                 self.get(limit, self.i64)?;
                 self.cg.int_cmp(IntCmp::Slt)?;
@@ -1167,10 +1175,12 @@ impl<B: Backend> Gen<'_, '_, B> {
         Some(self.osr.next - 1)
     }
 
-    /// The signature of `f`'s OSR entries (the context and every variable,
-    /// `f`'s result) and its parameter types.
+    /// The signature of `f`'s OSR entries (the context, every variable, a
+    /// `for` loop's counter and bound (0 for a `while` loop); `f`'s result)
+    /// and its parameter types.
     fn osr_signature(&mut self, f: &Function) -> Result<(TypeId, Vec<TypeId>)> {
-        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(f.locals.iter().map(|l| self.ty(l.ty))).collect();
+        let variables = f.locals.iter().map(|l| self.ty(l.ty));
+        let types: Vec<TypeId> = std::iter::once(self.raw_ptr).chain(variables).chain([self.i64, self.i64]).collect();
         let sig = self.cg.ty_func(FuncSig::new(&types, f.ret.map(|t| self.ty(t))))?;
         Ok((sig, types))
     }
@@ -1184,16 +1194,35 @@ impl<B: Backend> Gen<'_, '_, B> {
         self.cg.atomic_load(access, AtomicOrdering::Acquire, SyncScope::System)
     }
 
-    /// Base tier, at the head of OSR loop `k`: once the top tier's entry for
-    /// it is in the table, leave for it (out of line, [`Self::osr_paths`]).
-    fn osr_check(&mut self, k: u32) -> Result<()> {
-        let Some(table) = self.osr.table else { return Ok(()) };
+    /// Top tier, in the OSR function of loop `osr`: where its entry jumps to,
+    /// setting a `for` loop's counter and bound slots from its last parameters.
+    fn osr_entry(&mut self, osr: Option<u32>, for_state: Option<(Local, Local)>) -> Result<()> {
+        let (Some(k), Some((target, entry, counter, bound))) = (osr, self.osr.target) else { return Ok(()) };
+        if k != target {
+            return Ok(());
+        }
+        self.cg.place_label(entry)?;
+        if let Some((counter_slot, bound_slot)) = for_state {
+            for (slot, param) in [(counter_slot, counter), (bound_slot, bound)] {
+                self.cg.push_local(slot)?;
+                self.get(param, self.i64)?;
+                self.cg.store(self.mem(self.i64))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Base tier, at the head of OSR loop `osr`: once the top tier's entry for
+    /// it is in the table, leave for it (out of line, [`Self::osr_paths`]),
+    /// taking a `for` loop's counter and bound along.
+    fn osr_check(&mut self, osr: Option<u32>, for_state: Option<(Local, Local)>) -> Result<()> {
+        let (Some(k), Some(table)) = (osr, self.osr.table) else { return Ok(()) };
         self.load_osr_entry(table, k)?;
         self.cg.push_null(self.raw_ptr)?;
         self.cg.int_cmp(IntCmp::Ne)?;
         let transfer = self.cg.new_label()?;
         self.cg.check(transfer)?;
-        self.osr.paths.push((transfer, k));
+        self.osr.paths.push((transfer, k, for_state));
         Ok(())
     }
 
@@ -1207,12 +1236,22 @@ impl<B: Backend> Gen<'_, '_, B> {
         }
         let (sig, types) = self.osr_signature(f)?;
         let table = self.osr.table.expect("transfers exist only with the table");
-        for (transfer, k) in paths {
+        for (transfer, k, for_state) in paths {
             self.cg.place_label(transfer)?;
             self.load_osr_entry(table, k)?;
             self.push_ctx()?;
             for (slot, &ty) in self.locals.clone().into_iter().zip(&types[1..]) {
                 self.get(slot, ty)?;
+            }
+            match for_state {
+                Some((counter, bound)) => {
+                    self.get(counter, self.i64)?;
+                    self.get(bound, self.i64)?;
+                }
+                None => {
+                    self.cg.push_int(self.i64, 0)?;
+                    self.cg.push_int(self.i64, 0)?;
+                }
             }
             self.cg.set_safepoint_id(cfree_toy_rt::ENTRY_SAFEPOINT_ID)?;
             self.cg.call(Callee::Indirect(sig), types.len() as u32)?;

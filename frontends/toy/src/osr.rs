@@ -2,15 +2,17 @@
 //! replacement"): which loops a base-tier frame may leave for the top tier,
 //! and the names of the top tier's functions that continue there.
 //!
-//! An OSR loop is a `while` loop outside any other loop of a function
-//! without `defer`. At its head only the function's variables are live (no
-//! hidden `for` counter, no pending defers), so the top tier can continue
-//! the function there from their values alone.
+//! An OSR loop is a `while` or `for` loop outside any other loop of a
+//! function without `defer`. At its head only the function's variables are
+//! live, and for a `for` loop its hidden counter and bound (no pending
+//! defers, no enclosing loop's state), so the top tier can continue the
+//! function there from those values alone.
 
 use crate::typed::{Function, Stmt, StmtKind, TypedProgram};
 
 /// The top tier's function that continues `function` at the head of its
-/// `k`-th OSR loop: `toy_f.osr.k(ctx, every variable of f)`, with `f`'s result.
+/// `k`-th OSR loop: `toy_f.osr.k(ctx, every variable of f, counter, bound)`
+/// (the last two a `for` loop's, 0 for a `while` loop), with `f`'s result.
 pub fn symbol(function: &str, k: u32) -> String {
     format!("toy_{function}.osr.{k}")
 }
@@ -25,7 +27,7 @@ pub fn loops(f: &Function) -> u32 {
         stmts
             .iter()
             .map(|s| match &s.kind {
-                StmtKind::While { .. } => 1,
+                StmtKind::While { .. } | StmtKind::For { .. } => 1,
                 StmtKind::If { then_block, else_block, .. } => count(then_block) + count(else_block),
                 _ => 0,
             })

@@ -9,9 +9,10 @@
 //! - A program that runs long enough really switches while `main` runs.
 //! - A nil dereference in top-tier code is caught through the top tier's trap
 //!   table: the program panics and recovers as it does in one tier.
-//! - A frame running a long loop in the base tier moves to the top tier at
-//!   the loop's head (on-stack replacement), with its variables of every
-//!   kind, its result and its panics.
+//! - A frame running a long `while` or `for` loop in the base tier moves to
+//!   the top tier at the loop's head (on-stack replacement), with its
+//!   variables of every kind, a `for` loop's counter and bound, its result
+//!   and its panics.
 
 use std::process::Command;
 
@@ -217,6 +218,44 @@ fn a_running_loop_moves_to_the_top_tier() {
     let (_, _, frames) = tiers(&stderr);
     assert!(frames > 0, "under GC stress, main's loop never ran in the top tier: {stderr}");
     assert!(gc_stat(&stderr, "collections") > 20_000, "{stderr}");
+}
+
+/// As [`LOOP_IN_MAIN`] with a `for` loop, whose hidden counter and bound
+/// move along (assigning to the loop variable does not change the iteration).
+const FOR_LOOP_IN_MAIN: &str = "type Cell { value: int }
+fn main(n: int) -> int {
+    let total = 0;
+    let f = 0.5;
+    let keep = new Cell { value: 1 };
+    for i in 3..n {
+        let a = new [int](4);
+        a[1] = i;
+        total = total + a[1] + keep.value;
+        f = f + 0.25;
+        if i % 100000 == 0 {
+            keep = new Cell { value: keep.value + 1 };
+        }
+        i = i + 5;
+    }
+    print(total, \" \", f, \" \", keep.value);
+    return 0;
+}
+";
+
+#[test]
+fn a_running_for_loop_moves_to_the_top_tier() {
+    let dir = common::Scratch::new("tiered-osr-for");
+    let n = "20000000";
+    let (expected, _, code) = run_o2(&dir, "for.toy", FOR_LOOP_IN_MAIN, n);
+    assert_eq!(code, Some(0));
+    // Loop heads that poll check once per chunk of iterations; without polls, at every one.
+    for polls in ["on", "off"] {
+        let (stdout, stderr) = run_tiered(&dir.path("for.toy"), n, &[("CFREE_TOY_POLLS", polls)]);
+        assert_eq!(stdout, expected, "polls {polls}");
+        let (top, main_returned, frames) = tiers(&stderr);
+        assert!(top.is_some_and(|t| t < main_returned), "polls {polls}: no switch while main ran: {stderr}");
+        assert!(frames > 0, "polls {polls}: main's loop never ran in the top tier: {stderr}");
+    }
 }
 
 /// A function with parameters, a float result and a loop that may panic on
