@@ -149,6 +149,9 @@ struct Gen<'p, 'c, B: Backend> {
     osr: Osr,
 }
 
+/// A `for` loop's hidden counter and bound slots, which an OSR transfer carries.
+type ForState = (Local, Local);
+
 /// On-stack replacement state of code generation (`doc/toy.md`, "On-stack replacement").
 #[derive(Default)]
 struct Osr {
@@ -163,7 +166,7 @@ struct Osr {
     next: u32,
     /// Base tier: the open function's transfers to the top tier: label, loop
     /// number, and a `for` loop's counter and bound slots.
-    paths: Vec<(Label, u32, Option<(Local, Local)>)>,
+    paths: Vec<(Label, u32, Option<ForState>)>,
     /// Top tier, in `toy_f.osr.k`: k, the label its entry jumps to, and its
     /// last two parameters (a `for` loop's counter and bound).
     target: Option<(u32, Label, Local, Local)>,
@@ -1196,7 +1199,7 @@ impl<B: Backend> Gen<'_, '_, B> {
 
     /// Top tier, in the OSR function of loop `osr`: where its entry jumps to,
     /// setting a `for` loop's counter and bound slots from its last parameters.
-    fn osr_entry(&mut self, osr: Option<u32>, for_state: Option<(Local, Local)>) -> Result<()> {
+    fn osr_entry(&mut self, osr: Option<u32>, for_state: Option<ForState>) -> Result<()> {
         let (Some(k), Some((target, entry, counter, bound))) = (osr, self.osr.target) else { return Ok(()) };
         if k != target {
             return Ok(());
@@ -1215,7 +1218,7 @@ impl<B: Backend> Gen<'_, '_, B> {
     /// Base tier, at the head of OSR loop `osr`: once the top tier's entry for
     /// it is in the table, leave for it (out of line, [`Self::osr_paths`]),
     /// taking a `for` loop's counter and bound along.
-    fn osr_check(&mut self, osr: Option<u32>, for_state: Option<(Local, Local)>) -> Result<()> {
+    fn osr_check(&mut self, osr: Option<u32>, for_state: Option<ForState>) -> Result<()> {
         let (Some(k), Some(table)) = (osr, self.osr.table) else { return Ok(()) };
         self.load_osr_entry(table, k)?;
         self.cg.push_null(self.raw_ptr)?;
