@@ -38,74 +38,44 @@ impl<'ctx> LlvmBackend<'ctx> {
         lhs: BasicValueEnum<'ctx>,
         rhs: BasicValueEnum<'ctx>,
     ) -> BackendResult<BasicValueEnum<'ctx>> {
-        use crate::llvm_sys::LLVMOpcode;
-        // Operations that are one instruction: straight to LLVM.
-        let opcode = match op {
-            IntBinOp::Add => Some(LLVMOpcode::LLVMAdd),
-            IntBinOp::Sub => Some(LLVMOpcode::LLVMSub),
-            IntBinOp::Mul => Some(LLVMOpcode::LLVMMul),
-            IntBinOp::And => Some(LLVMOpcode::LLVMAnd),
-            IntBinOp::Or => Some(LLVMOpcode::LLVMOr),
-            IntBinOp::Xor => Some(LLVMOpcode::LLVMXor),
-            IntBinOp::Shl => Some(LLVMOpcode::LLVMShl),
-            IntBinOp::LShr => Some(LLVMOpcode::LLVMLShr),
-            IntBinOp::AShr => Some(LLVMOpcode::LLVMAShr),
-            IntBinOp::SDiv => Some(LLVMOpcode::LLVMSDiv),
-            IntBinOp::UDiv => Some(LLVMOpcode::LLVMUDiv),
-            IntBinOp::SRem => Some(LLVMOpcode::LLVMSRem),
-            IntBinOp::URem => Some(LLVMOpcode::LLVMURem),
-            _ => None,
+        use crate::llvm_sys::LLVMOpcode::*;
+        let ty = lhs.into_int_value().get_type();
+        // One instruction (a masked shift ANDs its amount with width - 1 first), or an intrinsic.
+        let (opcode, masked) = match op {
+            IntBinOp::Add => (LLVMAdd, false),
+            IntBinOp::Sub => (LLVMSub, false),
+            IntBinOp::Mul => (LLVMMul, false),
+            IntBinOp::And => (LLVMAnd, false),
+            IntBinOp::Or => (LLVMOr, false),
+            IntBinOp::Xor => (LLVMXor, false),
+            IntBinOp::Shl => (LLVMShl, false),
+            IntBinOp::LShr => (LLVMLShr, false),
+            IntBinOp::AShr => (LLVMAShr, false),
+            IntBinOp::SDiv => (LLVMSDiv, false),
+            IntBinOp::UDiv => (LLVMUDiv, false),
+            IntBinOp::SRem => (LLVMSRem, false),
+            IntBinOp::URem => (LLVMURem, false),
+            IntBinOp::ShlMasked => (LLVMShl, true),
+            IntBinOp::LShrMasked => (LLVMLShr, true),
+            IntBinOp::AShrMasked => (LLVMAShr, true),
+            IntBinOp::SMin
+            | IntBinOp::SMax
+            | IntBinOp::UMin
+            | IntBinOp::UMax
+            | IntBinOp::RotL
+            | IntBinOp::RotR
+            | IntBinOp::SAddSat
+            | IntBinOp::UAddSat
+            | IntBinOp::SSubSat
+            | IntBinOp::USubSat => return self.int_binop_intrinsic(op, lhs, rhs),
         };
-        if let Some(opcode) = opcode {
-            let v = ffi::build_int_binop(&self.builder, opcode, lhs, rhs);
-            if flags != IntFlags::NONE {
-                ffi::set_int_flags(
-                    v,
-                    flags.contains(IntFlags::NSW),
-                    flags.contains(IntFlags::NUW),
-                    flags.contains(IntFlags::EXACT),
-                );
-            }
-            return Ok(v);
-        }
-        let (l, r) = (lhs.into_int_value(), rhs.into_int_value());
-        let ty = l.get_type();
-        let b = &self.builder;
-        let masked = |r: IntValue<'ctx>| {
-            let mask = ty.const_int(u64::from(ty.get_bit_width() - 1), false);
-            b.build_and(r, mask, "").built()
+        let rhs = if masked {
+            let mask = ty.const_int(u64::from(ty.get_bit_width() - 1), false).into();
+            ffi::build_int_binop(&self.builder, LLVMAnd, rhs, mask)
+        } else {
+            rhs
         };
-        let intrinsic = |name: &str, args: &[BasicValueEnum<'ctx>]| self.call_intrinsic(name, &[ty.into()], args);
-        let instruction = match op {
-            IntBinOp::Add => b.build_int_add(l, r, ""),
-            IntBinOp::Sub => b.build_int_sub(l, r, ""),
-            IntBinOp::Mul => b.build_int_mul(l, r, ""),
-            IntBinOp::And => b.build_and(l, r, ""),
-            IntBinOp::Or => b.build_or(l, r, ""),
-            IntBinOp::Xor => b.build_xor(l, r, ""),
-            IntBinOp::Shl => b.build_left_shift(l, r, ""),
-            IntBinOp::LShr => b.build_right_shift(l, r, false, ""),
-            IntBinOp::AShr => b.build_right_shift(l, r, true, ""),
-            IntBinOp::SDiv => b.build_int_signed_div(l, r, ""),
-            IntBinOp::UDiv => b.build_int_unsigned_div(l, r, ""),
-            IntBinOp::SRem => b.build_int_signed_rem(l, r, ""),
-            IntBinOp::URem => b.build_int_unsigned_rem(l, r, ""),
-            IntBinOp::ShlMasked => b.build_left_shift(l, masked(r)?, ""),
-            IntBinOp::LShrMasked => b.build_right_shift(l, masked(r)?, false, ""),
-            IntBinOp::AShrMasked => b.build_right_shift(l, masked(r)?, true, ""),
-            IntBinOp::SMin => return intrinsic("llvm.smin", &[l.into(), r.into()]),
-            IntBinOp::SMax => return intrinsic("llvm.smax", &[l.into(), r.into()]),
-            IntBinOp::UMin => return intrinsic("llvm.umin", &[l.into(), r.into()]),
-            IntBinOp::UMax => return intrinsic("llvm.umax", &[l.into(), r.into()]),
-            IntBinOp::RotL => return intrinsic("llvm.fshl", &[l.into(), l.into(), r.into()]),
-            IntBinOp::RotR => return intrinsic("llvm.fshr", &[l.into(), l.into(), r.into()]),
-            IntBinOp::SAddSat => return intrinsic("llvm.sadd.sat", &[l.into(), r.into()]),
-            IntBinOp::UAddSat => return intrinsic("llvm.uadd.sat", &[l.into(), r.into()]),
-            IntBinOp::SSubSat => return intrinsic("llvm.ssub.sat", &[l.into(), r.into()]),
-            IntBinOp::USubSat => return intrinsic("llvm.usub.sat", &[l.into(), r.into()]),
-        }
-        .built()?;
-        let v: BasicValueEnum<'ctx> = instruction.into();
+        let v = ffi::build_int_binop(&self.builder, opcode, lhs, rhs);
         if flags != IntFlags::NONE {
             ffi::set_int_flags(
                 v,
@@ -115,6 +85,29 @@ impl<'ctx> LlvmBackend<'ctx> {
             );
         }
         Ok(v)
+    }
+
+    /// The integer operations LLVM has an intrinsic for (no flags apply).
+    fn int_binop_intrinsic(
+        &mut self,
+        op: IntBinOp,
+        l: BasicValueEnum<'ctx>,
+        r: BasicValueEnum<'ctx>,
+    ) -> BackendResult<BasicValueEnum<'ctx>> {
+        let (name, args): (&str, &[BasicValueEnum<'ctx>]) = match op {
+            IntBinOp::SMin => ("llvm.smin", &[l, r]),
+            IntBinOp::SMax => ("llvm.smax", &[l, r]),
+            IntBinOp::UMin => ("llvm.umin", &[l, r]),
+            IntBinOp::UMax => ("llvm.umax", &[l, r]),
+            IntBinOp::RotL => ("llvm.fshl", &[l, l, r]),
+            IntBinOp::RotR => ("llvm.fshr", &[l, l, r]),
+            IntBinOp::SAddSat => ("llvm.sadd.sat", &[l, r]),
+            IntBinOp::UAddSat => ("llvm.uadd.sat", &[l, r]),
+            IntBinOp::SSubSat => ("llvm.ssub.sat", &[l, r]),
+            IntBinOp::USubSat => ("llvm.usub.sat", &[l, r]),
+            _ => return Err(refused(format!("{op:?} is not an intrinsic operation"))),
+        };
+        self.call_intrinsic(name, &[l.get_type()], args)
     }
 
     pub(crate) fn lower_int_unop(&self, op: IntUnOp, v: IntValue<'ctx>) -> BackendResult<BasicValueEnum<'ctx>> {
