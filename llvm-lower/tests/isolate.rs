@@ -4,6 +4,7 @@
 
 use cfree_facade::*;
 use cfree_llvm_lower::{Error, IsolatedCodegen, LlvmContext, LlvmModule, OptLevel};
+#[cfg(feature = "test-hooks")]
 use inkwell::values::BasicValue;
 
 fn isolated() -> IsolatedCodegen {
