@@ -28,7 +28,8 @@ pub enum OptLevel {
 /// [`emit_jit_object`](Self::emit_jit_object) defines each export of a
 /// [`JitRename`] under its body name instead, and makes every use of it in
 /// the module (recursion included) refer to the external symbol
-/// `name`, which the JIT resolves to the stable entry.
+/// `name`, which the JIT resolves to the stable entry; direct calls to a
+/// protected function stay on its body (`doc/jit.md`, "Protected functions").
 pub trait ObjectModule {
     /// The backend's error.
     type Error: std::error::Error + Send + Sync + 'static;
@@ -44,7 +45,8 @@ pub trait ObjectModule {
 
     /// Emits a relocatable, position-independent object at `level` in which
     /// each export of `renames` is defined as its `body`, every use of it in
-    /// the module refers to the external symbol `entry`, and every defined
+    /// the module refers to the external symbol `entry` (but a protected
+    /// export's direct calls call its `body`), and every defined
     /// function keeps a frame pointer (JIT stack walks follow frame records).
     ///
     /// Must not change `self` observably: a failed publish can be retried with

@@ -115,7 +115,9 @@ impl<'ctx> LlvmModule<'ctx> {
     /// Renames the definition of `name` to `body_name` and redirects every use
     /// in the module (including recursion) to a fresh declaration of `name`,
     /// so that calls go through whatever `name` resolves to at link time (a
-    /// stable entry). Returns an error if `name` is not defined here.
+    /// stable entry); a protected function's direct calls stay on its body
+    /// (`doc/jit.md`, "Protected functions"). Returns an error if `name` is
+    /// not defined here.
     pub fn make_replaceable(&mut self, name: &str, body_name: &str) -> Result<()> {
         make_replaceable(&self.backend.module, name, body_name, name)
     }
