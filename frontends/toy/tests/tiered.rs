@@ -195,28 +195,29 @@ fn main(n: int) -> int {
 }
 ";
 
+/// Runs `source` (a program whose `main` loops without calling anything)
+/// with `n` at O2, then tiered with `env`: the same output, and collections
+/// walked top-tier frames, which only a moved `main` can have, while `main`
+/// ran. Returns the tiered run's stderr.
+fn assert_main_moves(dir: &common::Scratch, source: &str, n: &str, env: &[(&str, &str)]) -> String {
+    let (expected, _, code) = run_o2(dir, "loop.toy", source, n);
+    assert_eq!(code, Some(0));
+    let (stdout, stderr) = run_tiered(&dir.path("loop.toy"), n, env);
+    assert_eq!(stdout, expected, "{env:?}");
+    let (top, main_returned, frames) = tiers(&stderr);
+    assert!(top.is_some_and(|t| t < main_returned), "{env:?}: no switch while main ran: {stderr}");
+    assert!(frames > 0, "{env:?}: main's loop never ran in the top tier: {stderr}");
+    stderr
+}
+
 #[test]
 fn a_running_loop_moves_to_the_top_tier() {
     let dir = common::Scratch::new("tiered-osr");
     // 20 million iterations: about a second in the base tier alone, against
     // 40-80 ms for the top tier to be ready.
-    let n = "20000000";
-    let (expected, _, code) = run_o2(&dir, "loop.toy", LOOP_IN_MAIN, n);
-    assert_eq!(code, Some(0));
-    let (stdout, stderr) = run_tiered(&dir.path("loop.toy"), n, &[]);
-    assert_eq!(stdout, expected);
-    let (top, main_returned, frames) = tiers(&stderr);
-    let top = top.unwrap_or_else(|| panic!("no top tier: {stderr}"));
-    assert!(top < main_returned, "the switch did not happen while main ran: {stderr}");
-    assert!(frames > 0, "main's loop never ran in the top tier: {stderr}");
-
+    assert_main_moves(&dir, LOOP_IN_MAIN, "20000000", &[]);
     // A moving collection at every allocation, before and after the move.
-    let n = "20000";
-    let (expected, _, _) = run_o2(&dir, "loop.toy", LOOP_IN_MAIN, n);
-    let (stdout, stderr) = run_tiered(&dir.path("loop.toy"), n, &[("CFREE_GC_STRESS", "1")]);
-    assert_eq!(stdout, expected);
-    let (_, _, frames) = tiers(&stderr);
-    assert!(frames > 0, "under GC stress, main's loop never ran in the top tier: {stderr}");
+    let stderr = assert_main_moves(&dir, LOOP_IN_MAIN, "20000", &[("CFREE_GC_STRESS", "1")]);
     assert!(gc_stat(&stderr, "collections") > 20_000, "{stderr}");
 }
 
@@ -245,16 +246,9 @@ fn main(n: int) -> int {
 #[test]
 fn a_running_for_loop_moves_to_the_top_tier() {
     let dir = common::Scratch::new("tiered-osr-for");
-    let n = "20000000";
-    let (expected, _, code) = run_o2(&dir, "for.toy", FOR_LOOP_IN_MAIN, n);
-    assert_eq!(code, Some(0));
     // Loop heads that poll check once per chunk of iterations; without polls, at every one.
     for polls in ["on", "off"] {
-        let (stdout, stderr) = run_tiered(&dir.path("for.toy"), n, &[("CFREE_TOY_POLLS", polls)]);
-        assert_eq!(stdout, expected, "polls {polls}");
-        let (top, main_returned, frames) = tiers(&stderr);
-        assert!(top.is_some_and(|t| t < main_returned), "polls {polls}: no switch while main ran: {stderr}");
-        assert!(frames > 0, "polls {polls}: main's loop never ran in the top tier: {stderr}");
+        assert_main_moves(&dir, FOR_LOOP_IN_MAIN, "20000000", &[("CFREE_TOY_POLLS", polls)]);
     }
 }
 
