@@ -1168,8 +1168,8 @@ impl<B: Backend> Gen<'_, '_, B> {
         }
     }
 
-    /// The number of the `while` loop being emitted among the open function's
-    /// OSR loops, if it is one (it is outside every other loop).
+    /// The number of the `while` or `for` loop being emitted among the open
+    /// function's OSR loops, if it is one (it is outside every other loop).
     fn osr_loop(&mut self) -> Option<u32> {
         if !self.osr.eligible || !self.loops.is_empty() {
             return None;
