@@ -39,7 +39,6 @@ impl<'ctx> LlvmBackend<'ctx> {
         rhs: BasicValueEnum<'ctx>,
     ) -> BackendResult<BasicValueEnum<'ctx>> {
         use crate::llvm_sys::LLVMOpcode::*;
-        let ty = lhs.into_int_value().get_type();
         // One instruction (a masked shift ANDs its amount with width - 1 first), or an intrinsic.
         let (opcode, masked) = match op {
             IntBinOp::Add => (LLVMAdd, false),
@@ -70,6 +69,7 @@ impl<'ctx> LlvmBackend<'ctx> {
             | IntBinOp::USubSat => return self.int_binop_intrinsic(op, lhs, rhs),
         };
         let rhs = if masked {
+            let ty = lhs.into_int_value().get_type();
             let mask = ty.const_int(u64::from(ty.get_bit_width() - 1), false).into();
             ffi::build_int_binop(&self.builder, LLVMAnd, rhs, mask)
         } else {
