@@ -6,96 +6,76 @@
 
 use cfree_facade::*;
 use cfree_jit_orc::Jit;
-use cfree_llvm_lower::{LlvmContext, LlvmModule, OptLevel};
+use cfree_llvm_lower::{LlvmBackend, LlvmContext, LlvmModule, OptLevel};
 
 type Unary = unsafe extern "C" fn(i64) -> i64;
 type Addr = unsafe extern "C" fn() -> *const u8;
 
-/// `g(x) = x * 3 + 1` with visibility `vis`; `f(x) = g(x) * 2`, which calls `g`
-/// directly; `ptr gaddr()` returns `g`'s address; `twice(x) = g(g(x))` (two calls
-/// in one function; with `g` protected, recursion through the entry is not involved).
-fn unit<'c>(llvm: &'c LlvmContext, name: &str, vis: Visibility) -> LlvmModule<'c> {
+/// Defines `sym` as `x -> calls(x) * mul + add`: `x` passed through each
+/// function of `calls` in turn, then the arithmetic (a multiplication by 1 or
+/// an addition of 0 is left out).
+fn define<B: Backend>(cg: &mut Cg<B>, sym: Sym, i64t: TypeId, calls: &[Sym], mul: i64, add: i64) {
+    cg.func_begin(sym).unwrap();
+    let x = cg.param_slot(0, "x").unwrap();
+    cg.push_local(x).unwrap();
+    cg.load(MemAccess::new(i64t)).unwrap();
+    for &callee in calls {
+        cg.call(Callee::Direct(callee), 1).unwrap();
+    }
+    for (op, k) in [(IntBinOp::Mul, mul), (IntBinOp::Add, add)] {
+        if k != i64::from(op == IntBinOp::Mul) {
+            cg.push_int(i64t, i128::from(k)).unwrap();
+            cg.int_op(op, IntFlags::NONE).unwrap();
+        }
+    }
+    cg.ret().unwrap();
+    cg.func_end().unwrap();
+}
+
+/// A module declaring `i64 -> i64` functions: (module, the i64 type, the signature).
+fn module<'c>(llvm: &'c LlvmContext, name: &str) -> (Cg<LlvmBackend<'c>>, TypeId, TypeId) {
     let mut cg = llvm.module(name, &TargetSpec::host()).unwrap();
     let i64t = cg.ty_int(IntWidth::I64).unwrap();
+    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    (cg, i64t, sig)
+}
+
+/// `g(x) = x * 3 + 1` with visibility `vis`; `f(x) = g(x) * 2`, which calls `g`
+/// directly; `ptr gaddr()` returns `g`'s address; `twice(x) = g(g(x))` (two calls
+/// in one function).
+fn unit<'c>(llvm: &'c LlvmContext, name: &str, vis: Visibility) -> LlvmModule<'c> {
+    let (mut cg, i64t, sig) = module(llvm, name);
     let i8t = cg.ty_int(IntWidth::I8).unwrap();
     let ptr = cg.ty_ptr(i8t, 0).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
     let addr_sig = cg.ty_func(FuncSig::new(&[], Some(ptr))).unwrap();
     let g = cg.declare_func("g", FuncDecl::new(sig).visibility(vis)).unwrap();
     let f = cg.declare_func("f", FuncDecl::new(sig)).unwrap();
     let gaddr = cg.declare_func("gaddr", FuncDecl::new(addr_sig)).unwrap();
     let twice = cg.declare_func("twice", FuncDecl::new(sig)).unwrap();
-
-    cg.func_begin(g).unwrap();
-    let x = cg.param_slot(0, "x").unwrap();
-    cg.push_local(x).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.push_int(i64t, 3).unwrap();
-    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
-
-    cg.func_begin(f).unwrap();
-    let x = cg.param_slot(0, "x").unwrap();
-    cg.push_local(x).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.call(Callee::Direct(g), 1).unwrap();
-    cg.push_int(i64t, 2).unwrap();
-    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
-
+    define(&mut cg, g, i64t, &[], 3, 1);
+    define(&mut cg, f, i64t, &[g], 2, 0);
     cg.func_begin(gaddr).unwrap();
     cg.push_sym_addr(g).unwrap();
     cg.ret().unwrap();
     cg.func_end().unwrap();
-
-    cg.func_begin(twice).unwrap();
-    let x = cg.param_slot(0, "x").unwrap();
-    cg.push_local(x).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.call(Callee::Direct(g), 1).unwrap();
-    cg.call(Callee::Direct(g), 1).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
+    define(&mut cg, twice, i64t, &[g, g], 1, 0);
     cfree_llvm_lower::finish(cg).unwrap()
 }
 
 /// `g(x) = x * 5` (the replacement), with visibility `vis`.
 fn replacement<'c>(llvm: &'c LlvmContext, vis: Visibility) -> LlvmModule<'c> {
-    let mut cg = llvm.module("g2", &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let (mut cg, i64t, sig) = module(llvm, "g2");
     let g = cg.declare_func("g", FuncDecl::new(sig).visibility(vis)).unwrap();
-    cg.func_begin(g).unwrap();
-    let x = cg.param_slot(0, "x").unwrap();
-    cg.push_local(x).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.push_int(i64t, 5).unwrap();
-    cg.int_op(IntBinOp::Mul, IntFlags::NONE).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
+    define(&mut cg, g, i64t, &[], 5, 0);
     cfree_llvm_lower::finish(cg).unwrap()
 }
 
 /// `h(x) = g(x) + 1` in another unit.
 fn other_unit(llvm: &LlvmContext) -> LlvmModule<'_> {
-    let mut cg = llvm.module("h", &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let (mut cg, i64t, sig) = module(llvm, "h");
     let g = cg.declare_func("g", FuncDecl::new(sig)).unwrap();
     let h = cg.declare_func("h", FuncDecl::new(sig)).unwrap();
-    cg.func_begin(h).unwrap();
-    let x = cg.param_slot(0, "x").unwrap();
-    cg.push_local(x).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.call(Callee::Direct(g), 1).unwrap();
-    cg.push_int(i64t, 1).unwrap();
-    cg.int_op(IntBinOp::Add, IntFlags::NONE).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
+    define(&mut cg, h, i64t, &[g], 1, 1);
     cfree_llvm_lower::finish(cg).unwrap()
 }
 
@@ -180,18 +160,10 @@ fn protected_recursion_binds_to_the_body() {
     let llvm = LlvmContext::new();
     let jit = Jit::new().unwrap();
     // sum(n) = n == 0 ? 0 : n + sum(n - 1)
-    let mut cg = llvm.module("sum", &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let (mut cg, i64t, sig) = module(&llvm, "sum");
     let sum = cg.declare_func("sum", FuncDecl::new(sig).visibility(Visibility::Protected)).unwrap();
     let outer = cg.declare_func("outer", FuncDecl::new(sig)).unwrap();
-    cg.func_begin(outer).unwrap();
-    let n = cg.param_slot(0, "n").unwrap();
-    cg.push_local(n).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.call(Callee::Direct(sum), 1).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
+    define(&mut cg, outer, i64t, &[sum], 1, 0);
     cg.func_begin(sum).unwrap();
     let n = cg.param_slot(0, "n").unwrap();
     let (zero, more) = (cg.new_label().unwrap(), cg.new_label().unwrap());
@@ -220,18 +192,9 @@ fn protected_recursion_binds_to_the_body() {
 
     // Replace `sum` by `sum(n) = -n`: `outer` and the old body's recursion stay
     // inside the unit (through the entry, `outer(100)` would be 100 + -99).
-    let mut cg = llvm.module("sum2", &TargetSpec::host()).unwrap();
-    let i64t = cg.ty_int(IntWidth::I64).unwrap();
-    let sig = cg.ty_func(FuncSig::new(&[i64t], Some(i64t))).unwrap();
+    let (mut cg, i64t, sig) = module(&llvm, "sum2");
     let sum = cg.declare_func("sum", FuncDecl::new(sig)).unwrap();
-    cg.func_begin(sum).unwrap();
-    let n = cg.param_slot(0, "n").unwrap();
-    cg.push_int(i64t, 0).unwrap();
-    cg.push_local(n).unwrap();
-    cg.load(MemAccess::new(i64t)).unwrap();
-    cg.int_op(IntBinOp::Sub, IntFlags::NONE).unwrap();
-    cg.ret().unwrap();
-    cg.func_end().unwrap();
+    define(&mut cg, sum, i64t, &[], -1, 0);
     jit.publish_owned(cfree_llvm_lower::finish(cg).unwrap(), OptLevel::O0).unwrap();
     assert_eq!(call(&jit, "sum", 100), -100);
     assert_eq!(call(&jit, "outer", 100), 5050);
